@@ -1,0 +1,59 @@
+"""Bearer tokens: PyJWT with the algorithm list pinned by settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import jwt as pyjwt
+
+from invite_service.config import Settings
+from invite_service.errors import Unauthorized
+from invite_service.kit.clock import utcnow
+
+
+def _verification_key(settings: Settings) -> str:
+    return settings.jwt_secret if settings.uses_hmac else settings.jwt_public_key
+
+
+def decode_token(token: str, settings: Settings) -> str:
+    """The user id (``sub``) of a valid token, or ``Unauthorized``.
+
+    ``algorithms`` comes from settings, never from the token header, so ``alg: none``
+    and HS/RS key confusion are refused by PyJWT itself.
+    """
+    options: pyjwt.types.Options = {"require": ["exp", "sub"]}  # type: ignore[typeddict-item]
+    if not settings.jwt_audience:
+        options["verify_aud"] = False
+    try:
+        claims = pyjwt.decode(
+            token,
+            _verification_key(settings),
+            algorithms=settings.jwt_algorithms,
+            audience=settings.jwt_audience or None,
+            issuer=settings.jwt_issuer or None,
+            leeway=settings.jwt_leeway_seconds,
+            options=options,
+        )
+    except pyjwt.ExpiredSignatureError as exc:
+        raise Unauthorized("Token has expired") from exc
+    except pyjwt.InvalidTokenError as exc:
+        raise Unauthorized(f"Invalid token: {type(exc).__name__}") from exc
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip() or len(sub) > 128:
+        raise Unauthorized("Token subject is missing or malformed")
+    return sub
+
+
+def mint_token(user: str, settings: Settings, *, ttl_seconds: int | None = None) -> str:
+    """A token for ``user`` signed with the HMAC secret (embedded profile and service tokens)."""
+    now = utcnow()
+    claims: dict[str, object] = {
+        "sub": user,
+        "iat": now,
+        "exp": now + dt.timedelta(seconds=ttl_seconds or settings.dev_token_ttl_seconds),
+    }
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    return pyjwt.encode(claims, settings.jwt_secret, algorithm="HS256")

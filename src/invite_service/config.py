@@ -1,0 +1,158 @@
+"""One Settings object for the whole service (prefix ``INVITE_``).
+
+Every backend is chosen by its URL (12-factor): an empty URL means the embedded,
+in-process implementation. Feature code never branches on the profile; only
+``main.py`` and the wiring helpers look at these URLs.
+"""
+
+from __future__ import annotations
+
+import functools
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "embedded-dev-secret-change-me"  # noqa: S105 - a known placeholder, refused outside embedded
+
+
+class ConfigError(RuntimeError):
+    """Settings that must not start the service; the message says what to fix."""
+
+
+class Profile(StrEnum):
+    EMBEDDED = "embedded"
+    PRODUCTION = "production"
+
+
+class PlatformCaps(BaseModel):
+    """Hard per-account caps a platform imposes; ``None`` means no cap for that window."""
+
+    invites_per_hour: int | None = None
+    invites_per_day: int | None = None
+    messages_per_hour: int | None = None
+    messages_per_day: int | None = None
+    min_delay_seconds: float = 0.0
+
+
+DEFAULT_PLATFORM_CAPS: dict[str, PlatformCaps] = {
+    # Telegram's published-in-practice safe defaults: 50 invites a day, 5 an hour, 40 messages a day.
+    "telegram": PlatformCaps(
+        invites_per_hour=5, invites_per_day=50, messages_per_day=40, min_delay_seconds=30.0
+    ),
+    # The simulated messenger: caps fast enough for a 100-target demo to finish in about a minute.
+    "sandbox": PlatformCaps(
+        invites_per_hour=120,
+        invites_per_day=1000,
+        messages_per_hour=120,
+        messages_per_day=1000,
+        min_delay_seconds=0.5,
+    ),
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="INVITE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    profile: Profile = Profile.EMBEDDED
+    host: str = "127.0.0.1"
+    port: int = 8002
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    database_url: str = "sqlite+aiosqlite:///./var/invite.db"
+    database_pool_size: int = 10
+    broker_url: str = ""
+    redis_url: str = ""
+    integration_url: str = ""
+    parsing_url: str = ""
+    integration_token_secret: str = ""
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    jwt_secret: str = PLACEHOLDER_SECRET
+    jwt_public_key: str = ""
+    jwt_algorithms: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["HS256"])
+    jwt_audience: str = ""
+    jwt_issuer: str = ""
+    jwt_leeway_seconds: int = 30
+    dev_token_ttl_seconds: int = 12 * 3600
+
+    vault_addr: str = ""
+    vault_role_id: str = ""
+    vault_secret_id: str = ""
+    vault_role_id_file: str = ""
+    vault_secret_id_file: str = ""
+    vault_approle_mount: str = "approle"
+    vault_kv_mount: str = "secret"
+    vault_kv_path: str = "invite-service"
+    vault_timeout_seconds: float = 5.0
+
+    default_phone_region: str = "RU"
+    platform_caps: dict[str, PlatformCaps] = Field(
+        default_factory=lambda: dict(DEFAULT_PLATFORM_CAPS)
+    )
+    max_bulk_targets: int = 10_000
+    health_timeout_seconds: float = 2.0
+
+    @field_validator("cors_origins", "jwt_algorithms", mode="before")
+    @classmethod
+    def _split_csv(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("jwt_algorithms")
+    @classmethod
+    def _known_algorithms(cls, value: list[str]) -> list[str]:
+        allowed = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}
+        bad = [alg for alg in value if alg not in allowed]
+        if bad or not value:
+            raise ValueError(f"unsupported JWT algorithms {bad or value}; pick from {sorted(allowed)}")
+        symmetric = {alg.startswith("HS") for alg in value}
+        if len(symmetric) > 1:
+            # Mixing HMAC and public-key algorithms is the classic key-confusion hole.
+            raise ValueError("INVITE_JWT_ALGORITHMS mixes HS* with public-key algorithms")
+        return value
+
+    def ensure_startable(self) -> Settings:
+        """Refuse to start outside the embedded profile with placeholder secrets.
+
+        Called after the Vault overlay, since Vault is where production secrets come from.
+        """
+        if self.profile is Profile.EMBEDDED:
+            return self
+        if self.uses_hmac:
+            if self.jwt_secret == PLACEHOLDER_SECRET or len(self.jwt_secret) < 32:
+                raise ConfigError(
+                    "INVITE_JWT_SECRET is the embedded placeholder or shorter than 32 characters; "
+                    "set a real secret (or INVITE_VAULT_ADDR) for the production profile"
+                )
+        elif not self.jwt_public_key:
+            raise ConfigError("INVITE_JWT_PUBLIC_KEY is required for RS*/ES* algorithms")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return self.profile is Profile.EMBEDDED
+
+    @property
+    def uses_hmac(self) -> bool:
+        return self.jwt_algorithms[0].startswith("HS")
+
+    @property
+    def database_backend(self) -> Literal["sqlite", "postgresql"]:
+        return "sqlite" if self.database_url.startswith("sqlite") else "postgresql"
+
+    def caps_for(self, platform: str) -> PlatformCaps:
+        return self.platform_caps.get(platform, PlatformCaps())
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment with the Vault overlay applied (cached per process)."""
+    from invite_service.auth.vault import apply_vault_overlay
+
+    return apply_vault_overlay(Settings()).ensure_startable()

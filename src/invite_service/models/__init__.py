@@ -1,0 +1,22 @@
+"""ORM models, one aggregate a file; importing this package registers every table."""
+
+from invite_service.models.activity import AuditEvent, ExecutionLog, IdempotencyKey, RateLimitLedger
+from invite_service.models.audience import ImportJob, ImportRejection, Suppression
+from invite_service.models.base import Base
+from invite_service.models.target import InviteTarget, TaskCounters
+from invite_service.models.task import InviteTask, InviteTaskAccount
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "ExecutionLog",
+    "IdempotencyKey",
+    "ImportJob",
+    "ImportRejection",
+    "InviteTarget",
+    "InviteTask",
+    "InviteTaskAccount",
+    "RateLimitLedger",
+    "Suppression",
+    "TaskCounters",
+]

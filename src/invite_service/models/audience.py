@@ -1,0 +1,75 @@
+"""The suppression (opt-out) list and audience import jobs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from invite_service.models.base import BigId, Base, JSONType, TimestampMixin, UTCDateTime
+from invite_service.models.enums import ImportStatus
+
+
+class Suppression(TimestampMixin, Base):
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    platform: Mapped[str] = mapped_column(String(32), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    key: Mapped[str] = mapped_column(String(64), nullable=False)
+    reason: Mapped[str] = mapped_column(String(32), nullable=False)
+    source: Mapped[str] = mapped_column(String(32), nullable=False, default="api")
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "platform", "kind", "key", name="uq_suppressions_identity"),
+        Index("ix_suppressions_user_created", "user_id", "created_at", "id"),
+    )
+
+
+class ImportJob(TimestampMixin, Base):
+    __tablename__ = "import_jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    task_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid(), ForeignKey("invite_tasks.id", ondelete="CASCADE")
+    )
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ImportStatus.RUNNING)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    format: Mapped[str | None] = mapped_column(String(16))
+    options: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    rows_seen: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_accepted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_duplicate: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_invalid: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rows_suppressed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    bytes_total: Mapped[int | None] = mapped_column(BigId)
+    bytes_read: Mapped[int] = mapped_column(BigId, nullable=False, default=0)
+    error_sample: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_import_jobs_user_created", "user_id", "created_at", "id"),)
+
+
+class ImportRejection(Base):
+    """Every rejected row of an import with its reason, for the downloadable report."""
+
+    __tablename__ = "import_rejections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=False
+    )
+    row_number: Mapped[int] = mapped_column(Integer, nullable=False)
+    reason: Mapped[str] = mapped_column(String(32), nullable=False)
+    detail: Mapped[str | None] = mapped_column(String(500))
+    raw: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+
+    __table_args__ = (Index("ix_import_rejections_job", "job_id", "row_number"),)

@@ -1,0 +1,84 @@
+"""The user's invite task and its per-account lanes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, TypeDecorator, Uuid
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column
+
+from invite_service.models.base import Base, JSONType, TimestampMixin, UTCDateTime
+from invite_service.models.enums import PRIORITY_RANK, LaneStatus, Priority, TaskStatus
+
+_RANK_TO_PRIORITY = {rank: prio for prio, rank in PRIORITY_RANK.items()}
+
+
+class PriorityType(TypeDecorator[Priority]):
+    """Stored as a small integer so that sorting and indexes follow low < normal < high."""
+
+    impl = SmallInteger()
+    cache_ok = True
+
+    def process_bind_param(self, value: Priority | str | None, dialect: Dialect) -> int | None:
+        return None if value is None else PRIORITY_RANK[Priority(value)]
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Priority | None:
+        return None if value is None else _RANK_TO_PRIORITY[value]
+
+
+class InviteTask(TimestampMixin, Base):
+    __tablename__ = "invite_tasks"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid(), primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    platform: Mapped[str] = mapped_column(String(32), nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    destination: Mapped[str | None] = mapped_column(String(255))
+    message_template: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=TaskStatus.DRAFT)
+    priority: Mapped[Priority] = mapped_column(PriorityType(), nullable=False, default=Priority.NORMAL)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the engine should next look at this task (due times live in the database).
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pause_reason: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __table_args__ = (
+        # One index per sortable column: keyset pages walk (user_id, col, id).
+        Index("ix_invite_tasks_user_created", "user_id", "created_at", "id"),
+        Index("ix_invite_tasks_user_name", "user_id", "name", "id"),
+        Index("ix_invite_tasks_user_priority", "user_id", "priority", "id"),
+        Index("ix_invite_tasks_user_status", "user_id", "status", "id"),
+        Index("ix_invite_tasks_due", "status", "next_run_at"),
+    )
+
+
+class InviteTaskAccount(Base):
+    """A lane: one account working for one task."""
+
+    __tablename__ = "invite_task_accounts"
+
+    task_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("invite_tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=LaneStatus.ACTIVE)
+    cooldown_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_invite_task_accounts_account", "account_id", "status"),)

@@ -1,0 +1,113 @@
+"""Liveness (`/health`, touches nothing) and the detailed readiness check of every configured backend."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from invite_service.config import Settings
+from invite_service.db import Database
+
+router = APIRouter(tags=["health"])
+
+
+class Check(BaseModel):
+    status: Literal["ok", "down", "not_configured"]
+    latency_ms: float | None = None
+    backend: str | None = None
+    error: str | None = None
+
+
+class Detailed(BaseModel):
+    status: Literal["ok", "degraded"]
+    checks: dict[str, Check]
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _timed(name: str, probe: Callable[[], Awaitable[Any]], timeout: float, backend: str) -> Check:
+    start = time.perf_counter()
+    try:
+        await asyncio.wait_for(probe(), timeout)
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"; the type is reported
+        return Check(status="down", backend=backend, error=type(exc).__name__,
+                     latency_ms=round((time.perf_counter() - start) * 1000, 2))
+    return Check(status="ok", backend=backend, latency_ms=round((time.perf_counter() - start) * 1000, 2))
+
+
+def _scheme(url: str) -> str:
+    return url.split(":", 1)[0]
+
+
+async def _db_probe(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
+async def _redis_probe(url: str) -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(url, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
+async def _broker_probe(url: str) -> None:
+    from kombu import Connection
+
+    def connect() -> None:
+        with Connection(url, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+
+    await asyncio.to_thread(connect)
+
+
+async def _http_probe(url: str) -> None:
+    async with httpx.AsyncClient(timeout=2) as client:
+        resp = await client.get(url.rstrip("/") + "/health")
+        resp.raise_for_status()
+
+
+async def detailed_checks(settings: Settings, db: Database) -> Detailed:
+    timeout = settings.health_timeout_seconds
+    unset = Check(status="not_configured")
+    probes: dict[str, Awaitable[Check]] = {
+        "database": _timed("database", lambda: _db_probe(db), timeout, db.backend),
+    }
+    if settings.redis_url:
+        probes["redis"] = _timed("redis", lambda: _redis_probe(settings.redis_url), timeout, "redis")
+    if settings.broker_url:
+        probes["broker"] = _timed("broker", lambda: _broker_probe(settings.broker_url), timeout,
+                                  _scheme(settings.broker_url))
+    if settings.integration_url:
+        probes["integration"] = _timed("integration", lambda: _http_probe(settings.integration_url),
+                                       timeout, "http")
+    results = dict(zip(probes, await asyncio.gather(*probes.values()), strict=True))
+    checks = {
+        "database": results["database"],
+        "redis": results.get("redis", unset.model_copy(update={"backend": "in-process"})),
+        "broker": results.get("broker", unset.model_copy(update={"backend": "in-process"})),
+        "integration": results.get("integration", unset.model_copy(update={"backend": "sandbox"})),
+    }
+    ok = all(c.status != "down" for c in checks.values())
+    return Detailed(status="ok" if ok else "degraded", checks=checks)
+
+
+@router.get("/api/v1/health/detailed", response_model=Detailed,
+            responses={503: {"model": Detailed, "description": "a configured backend is down"}})
+async def health_detailed(request: Request) -> JSONResponse:
+    result = await detailed_checks(request.app.state.settings, request.app.state.db)
+    return JSONResponse(result.model_dump(), status_code=200 if result.status == "ok" else 503)
