@@ -54,9 +54,7 @@ class Unauthorized(AppError):
     status, code, title = 401, "unauthorized", "Unauthorized"
 
     def __init__(self, detail: str = "Missing or invalid bearer token") -> None:
-        super().__init__(
-            detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
-        )
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
 class Forbidden(AppError):

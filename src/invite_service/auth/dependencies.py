@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from invite_service.auth.jwt import decode_token
 from invite_service.config import Settings
@@ -36,7 +37,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             yield session
             await session.commit()
-        except IntegrityError as exc:
+        except (IntegrityError, StaleDataError) as exc:
             await session.rollback()
             # A unique constraint lost to a concurrent request (e.g. the same Idempotency-Key).
             raise Conflict("The request conflicts with a concurrent change; retry it.") from exc

@@ -39,7 +39,11 @@ class SortSpec:
         field = raw.lstrip("-+")
         if field not in allowed:
             raise InvalidInput(
-                errors=[FieldError(("query", param), f"must be one of {', '.join(allowed)}, optionally prefixed by '-'")]
+                errors=[
+                    FieldError(
+                        ("query", param), f"must be one of {', '.join(allowed)}, optionally prefixed by '-'"
+                    )
+                ]
             )
         return cls(field, descending)
 
@@ -102,7 +106,9 @@ def keyset_page(
     return stmt.where(_after(columns, values, sort.descending))
 
 
-def _after(columns: Sequence[InstrumentedAttribute[Any]], values: Sequence[Any], desc: bool) -> ColumnElement[bool]:
+def _after(
+    columns: Sequence[InstrumentedAttribute[Any]], values: Sequence[Any], desc: bool
+) -> ColumnElement[bool]:
     # (a, b) > (x, y)  <=>  a > x OR (a = x AND b > y); spelled out for SQLite and NULL-free columns.
     clauses = []
     for i, col in enumerate(columns):

@@ -10,7 +10,7 @@ from sqlalchemy import Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from invite_service.kit.clock import utcnow
-from invite_service.models.base import BigId, Base, JSONType, UTCDateTime
+from invite_service.models.base import Base, BigId, JSONType, UTCDateTime
 
 
 class RateLimitLedger(Base):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from invite_service.models.base import BigId, Base, JSONType, TimestampMixin, UTCDateTime
+from invite_service.models.base import Base, BigId, JSONType, TimestampMixin, UTCDateTime
 from invite_service.models.enums import ImportStatus
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from invite_service.models.base import BigId, Base, JSONType, TimestampMixin, UTCDateTime
+from invite_service.models.base import Base, BigId, JSONType, TimestampMixin, UTCDateTime
 from invite_service.models.enums import TargetStatus
 
 
@@ -46,6 +46,7 @@ class InviteTarget(TimestampMixin, Base):
         Index("ix_invite_targets_dispatch", "task_id", "status", "next_attempt_at"),
         Index("ix_invite_targets_task_id", "task_id", "id"),
         Index("ix_invite_targets_task_kind", "task_id", "kind", "id"),
+        Index("ix_invite_targets_task_status", "task_id", "status", "id"),
         Index("ix_invite_targets_lease", "status", "lease_until"),
     )
 
@@ -71,4 +72,7 @@ class TaskCounters(Base):
     failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     skipped: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     unknown: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    by_kind: Mapped[dict[str, int]] = mapped_column(JSONType, nullable=False, default=dict)
+    # Targets by identity kind, for the audience stats without a scan.
+    kind_user_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    kind_username: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    kind_phone: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

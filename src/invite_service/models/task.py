@@ -59,6 +59,8 @@ class InviteTask(TimestampMixin, Base):
         Index("ix_invite_tasks_user_status", "user_id", "status", "id"),
         Index("ix_invite_tasks_due", "status", "next_run_at"),
     )
+    # Optimistic concurrency: every UPDATE checks and bumps the version (SQLite has no row locks).
+    __mapper_args__ = {"version_id_col": version}
 
 
 class InviteTaskAccount(Base):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from invite_service.kit.pagination import SortSpec, keyset_page
 from invite_service.models import AuditEvent
 
 
@@ -29,3 +31,12 @@ async def record(
             request_id=request_id,
         )
     )
+
+
+async def list_events(
+    session: AsyncSession, user_id: str, sort: SortSpec, cursor: str | None, limit: int
+) -> tuple[list[AuditEvent], int]:
+    base = select(AuditEvent).where(AuditEvent.user_id == user_id)
+    rows = (await session.scalars(keyset_page(base, [AuditEvent.id], sort, cursor, limit))).all()
+    total = await session.scalar(select(func.count()).where(AuditEvent.user_id == user_id))
+    return list(rows), int(total or 0)

@@ -36,13 +36,17 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _timed(name: str, probe: Callable[[], Awaitable[Any]], timeout: float, backend: str) -> Check:
+async def _timed(name: str, probe: Callable[[], Awaitable[Any]], limit_s: float, backend: str) -> Check:
     start = time.perf_counter()
     try:
-        await asyncio.wait_for(probe(), timeout)
+        await asyncio.wait_for(probe(), limit_s)
     except Exception as exc:  # noqa: BLE001 - any failure means "down"; the type is reported
-        return Check(status="down", backend=backend, error=type(exc).__name__,
-                     latency_ms=round((time.perf_counter() - start) * 1000, 2))
+        return Check(
+            status="down",
+            backend=backend,
+            error=type(exc).__name__,
+            latency_ms=round((time.perf_counter() - start) * 1000, 2),
+        )
     return Check(status="ok", backend=backend, latency_ms=round((time.perf_counter() - start) * 1000, 2))
 
 
@@ -66,10 +70,10 @@ async def _redis_probe(url: str) -> None:
 
 
 async def _broker_probe(url: str) -> None:
-    from kombu import Connection
+    from kombu.connection import Connection
 
     def connect() -> None:
-        with Connection(url, connect_timeout=2) as conn:
+        with Connection(url, connect_timeout=2) as conn:  # type: ignore[no-untyped-call]
             conn.ensure_connection(max_retries=1)
 
     await asyncio.to_thread(connect)
@@ -90,11 +94,13 @@ async def detailed_checks(settings: Settings, db: Database) -> Detailed:
     if settings.redis_url:
         probes["redis"] = _timed("redis", lambda: _redis_probe(settings.redis_url), timeout, "redis")
     if settings.broker_url:
-        probes["broker"] = _timed("broker", lambda: _broker_probe(settings.broker_url), timeout,
-                                  _scheme(settings.broker_url))
+        probes["broker"] = _timed(
+            "broker", lambda: _broker_probe(settings.broker_url), timeout, _scheme(settings.broker_url)
+        )
     if settings.integration_url:
-        probes["integration"] = _timed("integration", lambda: _http_probe(settings.integration_url),
-                                       timeout, "http")
+        probes["integration"] = _timed(
+            "integration", lambda: _http_probe(settings.integration_url), timeout, "http"
+        )
     results = dict(zip(probes, await asyncio.gather(*probes.values()), strict=True))
     checks = {
         "database": results["database"],
@@ -106,8 +112,11 @@ async def detailed_checks(settings: Settings, db: Database) -> Detailed:
     return Detailed(status="ok" if ok else "degraded", checks=checks)
 
 
-@router.get("/api/v1/health/detailed", response_model=Detailed,
-            responses={503: {"model": Detailed, "description": "a configured backend is down"}})
+@router.get(
+    "/api/v1/health/detailed",
+    response_model=Detailed,
+    responses={503: {"model": Detailed, "description": "a configured backend is down"}},
+)
 async def health_detailed(request: Request) -> JSONResponse:
     result = await detailed_checks(request.app.state.settings, request.app.state.db)
     return JSONResponse(result.model_dump(), status_code=200 if result.status == "ok" else 503)

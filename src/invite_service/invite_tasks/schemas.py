@@ -1,0 +1,202 @@
+"""Request and response models of the tasks API. Unknown fields are refused (no mass assignment)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from invite_service.invite_tasks.template import TemplateError, placeholders
+from invite_service.models.enums import Platform, Priority, TaskAction, TaskStatus
+from invite_service.targets.normalize import NormalizeError, normalize_destination
+
+AccountId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.:@-]+$")]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Caps(StrictModel):
+    """Per-account caps of this task; each may only lower the platform's cap."""
+
+    invites_per_hour: int | None = Field(default=None, ge=1, le=100_000)
+    invites_per_day: int | None = Field(default=None, ge=1, le=1_000_000)
+    messages_per_hour: int | None = Field(default=None, ge=1, le=100_000)
+    messages_per_day: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+class SendWindow(StrictModel):
+    """Days (0 = Monday) and local hours in which sends may start."""
+
+    days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4, 5, 6], min_length=1, max_length=7
+    )
+    start: time = time(9, 0)
+    end: time = time(21, 0)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA timezone such as Europe/Moscow") from exc
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _unique_days(cls, value: list[int]) -> list[int]:
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SendWindow:
+        if self.start == self.end:
+            raise ValueError("start and end must differ (a window that wraps midnight is allowed)")
+        return self
+
+
+class Breaker(StrictModel):
+    """Pause the task when this many lanes (or this share of them) get restricted within the window."""
+
+    restricted_lanes: int = Field(default=2, ge=1, le=1000)
+    restricted_share: float = Field(default=1 / 3, gt=0, le=1)
+    window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+
+
+class TaskSettings(StrictModel):
+    caps: Caps = Field(default_factory=Caps)
+    min_delay_seconds: float | None = Field(default=None, ge=0, le=86_400)
+    send_window: SendWindow | None = None
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    breaker: Breaker = Field(default_factory=Breaker)
+
+
+def _check_template(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        placeholders(value)
+    except TemplateError as exc:
+        raise ValueError(str(exc)) from exc
+    return value
+
+
+def _check_destination(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return normalize_destination(value)
+    except NormalizeError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+class TaskFields(StrictModel):
+    """Fields shared by create and update, each validated on its own."""
+
+    description: str | None = Field(default=None, max_length=2000)
+    destination: str | None = Field(default=None, max_length=255)
+    message_template: str | None = Field(default=None, max_length=4096)
+    account_ids: list[AccountId] | None = Field(default=None, max_length=100)
+    settings: TaskSettings | None = None
+    scheduled_at: AwareDatetime | None = None
+
+    _destination = field_validator("destination")(_check_destination)
+    _template = field_validator("message_template")(_check_template)
+
+    @field_validator("account_ids")
+    @classmethod
+    def _unique_accounts(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("account ids must be unique")
+        return value
+
+
+class TaskCreate(TaskFields):
+    name: str = Field(min_length=1, max_length=200)
+    platform: Platform = Platform.SANDBOX
+    action: TaskAction = TaskAction.INVITE
+    priority: Priority = Priority.NORMAL
+
+
+class TaskUpdate(TaskFields):
+    """Partial update: only the fields given change."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    action: TaskAction | None = None
+    priority: Priority | None = None
+
+
+class Counters(BaseModel):
+    total: int = 0
+    pending: int = 0
+    reserved: int = 0
+    sending: int = 0
+    invited: int = 0
+    messaged: int = 0
+    already_member: int = 0
+    failed: int = 0
+    skipped: int = 0
+    unknown: int = 0
+
+
+class TaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    description: str | None
+    platform: str
+    action: str
+    destination: str | None
+    message_template: str | None
+    status: TaskStatus
+    priority: Priority
+    account_ids: list[str]
+    settings: dict[str, Any]
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    pause_reason: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    counters: Counters
+    progress: float = Field(description="Share of targets in a final state, 0-100")
+
+
+TaskSort = Literal["created_at", "-created_at", "name", "-name", "priority", "-priority", "status", "-status"]
+
+
+class BulkTaskAction(StrictModel):
+    action: Literal["DELETE", "SET_PRIORITY"]
+    task_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    priority: Priority | None = None
+
+    @model_validator(mode="after")
+    def _priority_given(self) -> BulkTaskAction:
+        if self.action == "SET_PRIORITY" and self.priority is None:
+            raise ValueError("priority is required for SET_PRIORITY")
+        return self
+
+
+class BulkItemResult(BaseModel):
+    task_id: uuid.UUID
+    ok: bool
+    status: int
+    detail: str | None = None
+
+
+class BulkTaskResult(BaseModel):
+    results: list[BulkItemResult]
+    succeeded: int
+    failed: int
+
+
+class DuplicateIn(StrictModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    include_targets: bool = False

@@ -1,0 +1,274 @@
+"""Task use cases. Services take a session and never commit; errors are typed."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from invite_service.config import Settings
+from invite_service.errors import Conflict, FieldError, InvalidInput, NotFound
+from invite_service.invite_tasks import repository as repo
+from invite_service.invite_tasks.schemas import (
+    BulkItemResult,
+    BulkTaskAction,
+    BulkTaskResult,
+    Counters,
+    DuplicateIn,
+    TaskCreate,
+    TaskOut,
+    TaskSettings,
+    TaskUpdate,
+)
+from invite_service.kit.pagination import Page, SortSpec, split_page
+from invite_service.models import InviteTask, InviteTaskAccount, TaskCounters
+from invite_service.models.enums import FINAL_TARGET_STATUSES, Priority, TaskAction, TaskStatus
+from invite_service.observability import audit
+from invite_service.targets import repository as target_repo
+
+ACTIVE_STATUSES = frozenset({TaskStatus.RUNNING})
+CAP_FIELDS = ("invites_per_hour", "invites_per_day", "messages_per_hour", "messages_per_day")
+
+
+class TaskNotFound(NotFound):
+    code, title = "task_not_found", "Task not found"
+
+
+class TaskIsRunning(Conflict):
+    code, title = "task_running", "Task is running"
+
+
+def to_out(task: InviteTask, counters: TaskCounters | None, lanes: Sequence[InviteTaskAccount]) -> TaskOut:
+    c = Counters.model_validate(counters, from_attributes=True) if counters else Counters()
+    done = sum(getattr(c, status.value) for status in FINAL_TARGET_STATUSES)
+    return TaskOut(
+        id=task.id,
+        name=task.name,
+        description=task.description,
+        platform=task.platform,
+        action=task.action,
+        destination=task.destination,
+        message_template=task.message_template,
+        status=TaskStatus(task.status),
+        priority=task.priority,
+        account_ids=[lane.account_id for lane in lanes],
+        settings=task.settings,
+        scheduled_at=task.scheduled_at,
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+        pause_reason=task.pause_reason,
+        version=task.version,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+        counters=c,
+        progress=round(100.0 * done / c.total, 2) if c.total else 0.0,
+    )
+
+
+async def _view(session: AsyncSession, task: InviteTask) -> TaskOut:
+    counters = await repo.counters_for(session, [task.id])
+    lanes = await repo.lanes_for(session, [task.id])
+    return to_out(task, counters.get(task.id), lanes[task.id])
+
+
+async def get_owned(
+    session: AsyncSession, user_id: str, task_id: uuid.UUID, *, for_update: bool = False
+) -> InviteTask:
+    task = await repo.get(session, user_id, task_id, for_update=for_update)
+    if task is None:
+        raise TaskNotFound(f"No task {task_id}")
+    return task
+
+
+def _validate(
+    config: Settings,
+    *,
+    platform: str,
+    action: TaskAction,
+    destination: str | None,
+    template: str | None,
+    task_settings: TaskSettings,
+) -> None:
+    """Rules that span fields: what the action needs, and caps no higher than the platform's."""
+    errors: list[FieldError] = []
+    if action.invites and not destination:
+        errors.append(
+            FieldError(("body", "destination"), f"is required for action '{action.value}'", "missing")
+        )
+    if action.messages and not template:
+        errors.append(
+            FieldError(("body", "message_template"), f"is required for action '{action.value}'", "missing")
+        )
+    platform_caps = config.caps_for(platform)
+    for name in CAP_FIELDS:
+        mine = getattr(task_settings.caps, name)
+        ceiling = getattr(platform_caps, name)
+        if mine is not None and ceiling is not None and mine > ceiling:
+            errors.append(
+                FieldError(
+                    ("body", "settings", "caps", name),
+                    f"may only lower the {platform} cap of {ceiling}",
+                    "less_than_equal",
+                )
+            )
+    if errors:
+        raise InvalidInput("The task is not valid; see errors.", errors=errors)
+
+
+async def create_task(session: AsyncSession, config: Settings, user_id: str, body: TaskCreate) -> TaskOut:
+    task_settings = body.settings or TaskSettings()
+    _validate(
+        config,
+        platform=body.platform,
+        action=body.action,
+        destination=body.destination,
+        template=body.message_template,
+        task_settings=task_settings,
+    )
+    task = InviteTask(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        name=body.name,
+        description=body.description,
+        platform=body.platform.value,
+        action=body.action.value,
+        destination=body.destination,
+        message_template=body.message_template,
+        status=TaskStatus.DRAFT.value,
+        priority=body.priority,
+        settings=task_settings.model_dump(mode="json"),
+        scheduled_at=body.scheduled_at,
+    )
+    await repo.add(session, task)
+    await repo.set_lanes(session, task.id, body.account_ids or [])
+    await audit.record(session, user_id, "task.create", "task", task.id, {"name": task.name})
+    return await _view(session, task)
+
+
+async def list_tasks(
+    session: AsyncSession,
+    user_id: str,
+    filters: repo.TaskFilters,
+    sort: SortSpec,
+    cursor: str | None,
+    limit: int,
+) -> Page[TaskOut]:
+    rows, total = await repo.list_tasks(session, user_id, filters, sort, cursor, limit)
+    items, next_cursor = split_page(rows, limit, sort, lambda t: (getattr(t, sort.field), t.id))
+    ids = [t.id for t in items]
+    counters = await repo.counters_for(session, ids)
+    lanes = await repo.lanes_for(session, ids)
+    return Page[TaskOut](
+        items=[to_out(t, counters.get(t.id), lanes[t.id]) for t in items],
+        next_cursor=next_cursor,
+        total=total,
+    )
+
+
+async def get_task(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> TaskOut:
+    return await _view(session, await get_owned(session, user_id, task_id))
+
+
+async def update_task(
+    session: AsyncSession, config: Settings, user_id: str, task_id: uuid.UUID, body: TaskUpdate
+) -> TaskOut:
+    task = await get_owned(session, user_id, task_id, for_update=True)
+    changes = body.model_dump(exclude_unset=True)
+    if task.status in ACTIVE_STATUSES and set(changes) - {"priority"}:
+        raise TaskIsRunning(
+            f"Task is {task.status}: only its priority can change; pause it first.",
+            extra={"current_status": task.status},
+        )
+    task_settings = (
+        body.settings
+        if "settings" in changes and body.settings
+        else TaskSettings.model_validate(task.settings)
+    )
+    merged: dict[str, Any] = {
+        "action": TaskAction(changes.get("action", task.action)),
+        "destination": changes.get("destination", task.destination),
+        "template": changes.get("message_template", task.message_template),
+    }
+    _validate(config, platform=task.platform, task_settings=task_settings, **merged)
+    for field in ("name", "description", "destination", "message_template", "scheduled_at", "priority"):
+        if field in changes:
+            setattr(task, field, getattr(body, field))
+    if "action" in changes:
+        task.action = merged["action"].value
+    if "settings" in changes:
+        task.settings = task_settings.model_dump(mode="json")
+    if "account_ids" in changes:
+        await repo.set_lanes(session, task.id, body.account_ids or [])
+    await session.flush()
+    await audit.record(session, user_id, "task.update", "task", task.id, {"fields": sorted(changes)})
+    return await _view(session, task)
+
+
+async def delete_task(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> None:
+    task = await get_owned(session, user_id, task_id, for_update=True)
+    if task.status in ACTIVE_STATUSES:
+        raise TaskIsRunning(
+            "A running task cannot be deleted; cancel or pause it first.",
+            extra={"current_status": task.status},
+        )
+    await repo.delete_task(session, task)
+    await audit.record(session, user_id, "task.delete", "task", task_id, {"name": task.name})
+
+
+async def duplicate_task(
+    session: AsyncSession, user_id: str, task_id: uuid.UUID, body: DuplicateIn
+) -> TaskOut:
+    source = await get_owned(session, user_id, task_id)
+    lanes = (await repo.lanes_for(session, [source.id]))[source.id]
+    copy = InviteTask(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        name=body.name or f"{source.name} (copy)"[:200],
+        description=source.description,
+        platform=source.platform,
+        action=source.action,
+        destination=source.destination,
+        message_template=source.message_template,
+        status=TaskStatus.DRAFT.value,
+        priority=source.priority,
+        settings=dict(source.settings),
+    )
+    await repo.add(session, copy)
+    await repo.set_lanes(session, copy.id, [lane.account_id for lane in lanes])
+    copied = 0
+    if body.include_targets:
+        copied = await target_repo.copy_targets(session, source.id, copy.id, user_id)
+    await audit.record(
+        session, user_id, "task.duplicate", "task", copy.id, {"source": str(source.id), "targets": copied}
+    )
+    return await _view(session, copy)
+
+
+async def bulk(session: AsyncSession, user_id: str, body: BulkTaskAction) -> BulkTaskResult:
+    """Apply one action to many tasks; each task succeeds or fails on its own."""
+    tasks = {t.id: t for t in await repo.get_many(session, user_id, body.task_ids)}
+    results: list[BulkItemResult] = []
+    for task_id in dict.fromkeys(body.task_ids):
+        task = tasks.get(task_id)
+        if task is None:
+            results.append(BulkItemResult(task_id=task_id, ok=False, status=404, detail="not found"))
+            continue
+        if body.action == "DELETE":
+            if task.status in ACTIVE_STATUSES:
+                results.append(
+                    BulkItemResult(task_id=task_id, ok=False, status=409, detail=f"task is {task.status}")
+                )
+                continue
+            await repo.delete_task(session, task)
+            await audit.record(session, user_id, "task.delete", "task", task_id, {"bulk": True})
+        else:
+            task.priority = body.priority or Priority.NORMAL
+            await audit.record(
+                session, user_id, "task.update", "task", task_id, {"fields": ["priority"], "bulk": True}
+            )
+        results.append(BulkItemResult(task_id=task_id, ok=True, status=200))
+    await session.flush()
+    ok = sum(r.ok for r in results)
+    return BulkTaskResult(results=results, succeeded=ok, failed=len(results) - ok)

@@ -1,0 +1,120 @@
+"""One identity key per target: usernames, phone numbers (E.164) and numeric user ids.
+
+Also normalizes a task's destination chat (``@name``, a t.me link, an invite link or a numeric id).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+from invite_service.models.enums import TargetKind
+
+# Telegram: 5-32 characters of [A-Za-z0-9_], starting with a letter, not ending with "_".
+_USERNAME = re.compile(r"^[a-z][a-z0-9_]{3,30}[a-z0-9]$")
+_TME = re.compile(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.(?:me|dog)/", re.IGNORECASE)
+_INVITE_HASH = re.compile(r"^[A-Za-z0-9_-]{10,64}$")
+_USER_ID = re.compile(r"^\d{1,20}$")
+_CHAT_ID = re.compile(r"^-?\d{1,20}$")
+
+
+class NormalizeError(ValueError):
+    """Why a value is not a valid identity; the message is shown to the user per row."""
+
+
+def normalize_username(raw: str) -> str:
+    value = raw.strip()
+    value = _TME.sub("", value)
+    value = value.split("?", 1)[0].rstrip("/")
+    value = value.removeprefix("@").lower()
+    if not _USERNAME.match(value):
+        raise NormalizeError("username must be 5-32 letters, digits or underscores, starting with a letter")
+    return value
+
+
+def normalize_phone(raw: str, default_region: str) -> str:
+    value = raw.strip()
+    if value.startswith("00"):
+        value = "+" + value[2:]
+    try:
+        number = phonenumbers.parse(value, None if value.startswith("+") else default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise NormalizeError("phone is not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise NormalizeError("phone is not a valid number for its country")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_user_id(raw: str | int) -> str:
+    value = str(raw).strip()
+    if not _USER_ID.match(value) or int(value) == 0:
+        raise NormalizeError("user_id must be a positive integer")
+    return str(int(value))
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Every identity of a target, normalized, and the one it is keyed by."""
+
+    kind: TargetKind
+    key: str
+    username: str | None
+    platform_user_id: str | None
+    phone: str | None
+
+
+def normalize_identity(
+    *, username: str | None, user_id: str | int | None, phone: str | None, default_region: str
+) -> Identity:
+    """Normalize whatever identities a row has; the key prefers user id, then username, then phone.
+
+    Raises ``NormalizeError`` naming the field when any given value is invalid or none is given.
+    """
+    norm_user_id = norm_username = norm_phone = None
+    if user_id not in (None, ""):
+        try:
+            norm_user_id = normalize_user_id(user_id)
+        except NormalizeError as exc:
+            raise NormalizeError(f"user_id: {exc}") from exc
+    if username not in (None, ""):
+        try:
+            norm_username = normalize_username(username)
+        except NormalizeError as exc:
+            raise NormalizeError(f"username: {exc}") from exc
+    if phone not in (None, ""):
+        try:
+            norm_phone = normalize_phone(phone, default_region)
+        except NormalizeError as exc:
+            raise NormalizeError(f"phone: {exc}") from exc
+    if norm_user_id:
+        kind, key = TargetKind.USER_ID, norm_user_id
+    elif norm_username:
+        kind, key = TargetKind.USERNAME, norm_username
+    elif norm_phone:
+        kind, key = TargetKind.PHONE, norm_phone
+    else:
+        raise NormalizeError("a target needs a username, user_id or phone")
+    return Identity(kind, key, norm_username, norm_user_id, norm_phone)
+
+
+def normalize_destination(raw: str) -> str:
+    """``@name``/t.me/name → ``@name``; invite links → ``+HASH``; numeric chat ids kept as ``-100…``."""
+    value = raw.strip()
+    if _CHAT_ID.match(value):
+        return str(int(value))
+    stripped = _TME.sub("", value)
+    is_link = stripped != value
+    stripped = stripped.split("?", 1)[0].rstrip("/")
+    if is_link and (stripped.startswith("+") or stripped.lower().startswith("joinchat/")):
+        invite = stripped[1:] if stripped.startswith("+") else stripped.split("/", 1)[1]
+        if not _INVITE_HASH.match(invite):
+            raise NormalizeError("invite link hash is malformed")
+        return "+" + invite
+    try:
+        return "@" + normalize_username(stripped)
+    except NormalizeError as exc:
+        raise NormalizeError(
+            "destination must be @name, a t.me link, an invite link or a numeric chat id"
+        ) from exc

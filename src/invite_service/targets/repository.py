@@ -1,0 +1,230 @@
+"""All SQL of targets and the per-task counters that are kept with them in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from invite_service.kit.clock import utcnow
+from invite_service.kit.pagination import SortSpec, keyset_page
+from invite_service.models import InviteTarget, TaskCounters
+from invite_service.models.enums import TargetKind, TargetStatus
+
+INSERT_CHUNK = 1000  # rows per INSERT: stays under SQLite's and asyncpg's bound-parameter limits
+SORT_COLUMNS = {"id": InviteTarget.id, "status": InviteTarget.status}
+COUNTED_STATUSES = tuple(s.value for s in TargetStatus)
+KIND_COLUMNS = {kind.value: f"kind_{kind.value}" for kind in TargetKind}
+
+
+def _insert_stmt(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(InviteTarget)
+
+
+async def insert_targets(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> list[tuple[int, str, str]]:
+    """Insert pending targets, skipping identities the task already has.
+
+    Returns (id, kind, key) of the rows actually inserted and bumps the counters to match.
+    """
+    inserted: list[tuple[int, str, str]] = []
+    now = utcnow()
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = [{**row, "created_at": now, "updated_at": now} for row in rows[start : start + INSERT_CHUNK]]
+        stmt = (
+            _insert_stmt(session)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["task_id", "kind", "key"])
+            .returning(InviteTarget.id, InviteTarget.kind, InviteTarget.key)
+        )
+        inserted.extend((r[0], r[1], r[2]) for r in await session.execute(stmt))
+    if inserted:
+        task_id = rows[0]["task_id"]
+        kinds = Counter(kind for _id, kind, _key in inserted)
+        await apply_counter_deltas(session, task_id, {TargetStatus.PENDING.value: len(inserted)}, kinds)
+    return inserted
+
+
+async def apply_counter_deltas(
+    session: AsyncSession,
+    task_id: uuid.UUID,
+    status_deltas: Mapping[str, int],
+    kind_deltas: Mapping[str, int] | None = None,
+) -> None:
+    """Add deltas to the task's counters with one UPDATE (atomic under concurrent writers).
+
+    ``total`` follows the sum of kind deltas: only inserts and deletes change it.
+    """
+    values: dict[str, Any] = {}
+    for status, delta in status_deltas.items():
+        if delta:
+            col = getattr(TaskCounters, status)
+            values[status] = col + delta
+    kind_deltas = kind_deltas or {}
+    total = sum(kind_deltas.values())
+    for kind, delta in kind_deltas.items():
+        if delta:
+            column = KIND_COLUMNS[kind]
+            values[column] = getattr(TaskCounters, column) + delta
+    if total:
+        values["total"] = TaskCounters.total + total
+    if values:
+        await session.execute(update(TaskCounters).where(TaskCounters.task_id == task_id).values(**values))
+
+
+async def get_counters(session: AsyncSession, task_id: uuid.UUID) -> TaskCounters | None:
+    return await session.get(TaskCounters, task_id, populate_existing=True)
+
+
+def _scoped(user_id: str, task_id: uuid.UUID) -> Select[InviteTarget]:
+    return select(InviteTarget).where(InviteTarget.user_id == user_id, InviteTarget.task_id == task_id)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_targets(
+    session: AsyncSession,
+    user_id: str,
+    task_id: uuid.UUID,
+    *,
+    statuses: Sequence[str],
+    kind: str | None,
+    q: str | None,
+    sort: SortSpec,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[InviteTarget], int]:
+    stmt = _scoped(user_id, task_id)
+    if statuses:
+        stmt = stmt.where(InviteTarget.status.in_(statuses))
+    if kind:
+        stmt = stmt.where(InviteTarget.kind == kind)
+    if q:
+        pattern = f"%{_escape_like(q.lower())}%"
+        stmt = stmt.where(
+            or_(
+                InviteTarget.username.like(pattern, escape="\\"),
+                func.lower(InviteTarget.first_name).like(pattern, escape="\\"),
+                func.lower(InviteTarget.last_name).like(pattern, escape="\\"),
+            )
+        )
+    page = keyset_page(stmt, [SORT_COLUMNS[sort.field], InviteTarget.id], sort, cursor, limit)
+    rows = list((await session.scalars(page)).all())
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    return rows, int(total or 0)
+
+
+async def get_target(
+    session: AsyncSession, user_id: str, task_id: uuid.UUID, target_id: int
+) -> InviteTarget | None:
+    stmt = _scoped(user_id, task_id).where(InviteTarget.id == target_id)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+def selection(
+    user_id: str,
+    task_id: uuid.UUID,
+    *,
+    ids: Sequence[int] | None,
+    statuses: Sequence[str],
+    kind: str | None,
+    allowed_from: Iterable[str],
+) -> ColumnElement[bool]:
+    """The WHERE clause of a bulk action: the user's targets in the task, by ids or by filter,
+    limited to the statuses the action may change."""
+    clauses: list[ColumnElement[bool]] = [
+        InviteTarget.user_id == user_id,
+        InviteTarget.task_id == task_id,
+        InviteTarget.status.in_(list(allowed_from)),
+    ]
+    if ids is not None:
+        clauses.append(InviteTarget.id.in_(list(ids)) if ids else literal(False))
+    if statuses:
+        clauses.append(InviteTarget.status.in_(list(statuses)))
+    if kind:
+        clauses.append(InviteTarget.kind == kind)
+    return and_(*clauses)
+
+
+async def group_counts(session: AsyncSession, where: ColumnElement[bool]) -> list[tuple[str, str, int]]:
+    stmt = (
+        select(InviteTarget.status, InviteTarget.kind, func.count())
+        .where(where)
+        .group_by(InviteTarget.status, InviteTarget.kind)
+    )
+    return [(r[0], r[1], int(r[2])) for r in await session.execute(stmt)]
+
+
+async def delete_where(session: AsyncSession, task_id: uuid.UUID, where: ColumnElement[bool]) -> int:
+    groups = await group_counts(session, where)
+    await session.execute(delete(InviteTarget).where(where).execution_options(synchronize_session=False))
+    status_deltas: Counter[str] = Counter()
+    kind_deltas: Counter[str] = Counter()
+    for status, kind, n in groups:
+        status_deltas[status] -= n
+        kind_deltas[kind] -= n
+    await apply_counter_deltas(session, task_id, status_deltas, kind_deltas)
+    return sum(n for _s, _k, n in groups)
+
+
+async def set_status_where(
+    session: AsyncSession, task_id: uuid.UUID, where: ColumnElement[bool], new_status: str, **values: Any
+) -> int:
+    groups = await group_counts(session, where)
+    await session.execute(
+        update(InviteTarget)
+        .where(where)
+        .values(status=new_status, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    moved = sum(n for _s, _k, n in groups)
+    deltas: Counter[str] = Counter()
+    for status, _kind, n in groups:
+        deltas[status] -= n
+    deltas[new_status] += moved
+    await apply_counter_deltas(session, task_id, deltas)
+    return moved
+
+
+COPIED_COLUMNS = (
+    "user_id",
+    "kind",
+    "key",
+    "username",
+    "platform_user_id",
+    "phone",
+    "first_name",
+    "last_name",
+    "extra",
+)
+
+
+async def copy_targets(session: AsyncSession, source_id: uuid.UUID, dest_id: uuid.UUID, user_id: str) -> int:
+    """Copy every target of ``source_id`` into ``dest_id`` as pending, in one INSERT … SELECT."""
+    now = utcnow()
+    src = select(
+        literal(dest_id, type_=InviteTarget.task_id.type).label("task_id"),
+        *[getattr(InviteTarget, c) for c in COPIED_COLUMNS],
+        literal("duplicate").label("source"),
+        literal(TargetStatus.PENDING.value).label("status"),
+        literal(0).label("attempts"),
+        literal(now, type_=InviteTarget.created_at.type).label("created_at"),
+        literal(now, type_=InviteTarget.updated_at.type).label("updated_at"),
+    ).where(InviteTarget.task_id == source_id, InviteTarget.user_id == user_id)
+    cols = ["task_id", *COPIED_COLUMNS, "source", "status", "attempts", "created_at", "updated_at"]
+    await session.execute(insert(InviteTarget).from_select(cols, src))
+    groups = await group_counts(session, InviteTarget.task_id == dest_id)
+    kinds: Counter[str] = Counter()
+    for _status, kind, n in groups:
+        kinds[kind] += n
+    copied = sum(kinds.values())
+    await apply_counter_deltas(session, dest_id, {TargetStatus.PENDING.value: copied}, kinds)
+    return copied

@@ -1,0 +1,138 @@
+"""Request and response models of the targets API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from invite_service.models.enums import TargetKind, TargetStatus
+
+FieldValue = str | int | float | bool | None
+FIELD_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+
+
+def _check_fields(value: dict[str, FieldValue]) -> dict[str, FieldValue]:
+    import re
+
+    for name, item in value.items():
+        if not re.match(FIELD_NAME, name):
+            raise ValueError(f"field name {name[:70]!r} must be letters, digits or _ (max 64)")
+        if isinstance(item, str) and len(item) > 1000:
+            raise ValueError(f"field {name!r} is longer than 1000 characters")
+    return value
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    username: str | None = Field(default=None, max_length=64)
+    user_id: str | int | None = Field(default=None)
+    phone: str | None = Field(default=None, max_length=32)
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    fields: dict[str, FieldValue] = Field(default_factory=dict, max_length=50)
+
+    _fields = field_validator("fields")(_check_fields)
+
+    @field_validator("user_id")
+    @classmethod
+    def _user_id_len(cls, value: str | int | None) -> str | int | None:
+        if value is not None and len(str(value)) > 20:
+            raise ValueError("user_id is longer than 20 digits")
+        return value
+
+
+class TargetUpdate(BaseModel):
+    """Names and template fields; the identity is fixed (delete and add to change it)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    fields: dict[str, FieldValue] | None = Field(default=None, max_length=50)
+
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: dict[str, FieldValue] | None) -> dict[str, FieldValue] | None:
+        return None if value is None else _check_fields(value)
+
+
+class TargetOut(BaseModel):
+    id: int
+    task_id: uuid.UUID
+    kind: TargetKind
+    key: str
+    username: str | None
+    user_id: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    fields: dict[str, FieldValue]
+    source: str
+    status: TargetStatus
+    attempts: int
+    account_id: str | None
+    error_code: str | None
+    error_detail: str | None
+    next_attempt_at: datetime | None
+    processed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BulkTargetsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Rows are validated one by one (a bad row is reported, not fatal), so they arrive as raw objects.
+    targets: list[dict[str, object]] = Field(min_length=1)
+    all_or_nothing: bool = False
+
+
+class BulkRowResult(BaseModel):
+    index: int
+    result: Literal["created", "duplicate", "invalid"]
+    id: int | None = None
+    key: str | None = None
+    errors: list[dict[str, object]] = Field(default_factory=list)
+
+
+class BulkTargetsOut(BaseModel):
+    created: int
+    duplicates: int
+    invalid: int
+    results: list[BulkRowResult]
+
+
+class TargetFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[TargetStatus] = Field(default_factory=list)
+    kind: TargetKind | None = None
+
+
+class BulkActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["delete", "reset_to_pending", "skip"]
+    ids: Annotated[list[int], Field(max_length=10_000)] | None = None
+    filter: TargetFilter | None = None
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> BulkActionIn:
+        if (self.ids is None) == (self.filter is None):
+            raise ValueError("give exactly one of ids or filter")
+        return self
+
+
+class BulkActionOut(BaseModel):
+    action: str
+    affected: int
+
+
+class TargetStats(BaseModel):
+    total: int
+    by_status: dict[TargetStatus, int]
+    by_kind: dict[TargetKind, int]
