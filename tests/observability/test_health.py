@@ -1,0 +1,64 @@
+"""Liveness touches nothing; the detailed check reports each configured backend and 503s when one is down."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from invite_service.config import Settings
+from invite_service.db import Database
+from invite_service.main import create_app
+from tests.conftest import AMQP_URL, REDIS_URL, free_port, require_service
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _get(app, path: str) -> httpx.Response:  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        return await c.get(path)
+
+
+async def test_liveness_touches_nothing(settings: Settings) -> None:
+    # A database URL that cannot work: liveness must still answer.
+    broken = settings.model_copy(update={"database_url": "postgresql+asyncpg://nobody@127.0.0.1:1/none"})
+    app = create_app(broken, database=Database(broken.database_url))
+    resp = await _get(app, "/health")
+    assert resp.status_code == 200
+    detailed = await _get(app, "/api/v1/health/detailed")
+    assert detailed.status_code == 503
+    assert detailed.json()["checks"]["database"]["status"] == "down"
+
+
+async def test_embedded_backends_are_reported(app) -> None:  # type: ignore[no-untyped-def]
+    resp = await _get(app, "/api/v1/health/detailed")
+    assert resp.status_code == 200
+    checks = resp.json()["checks"]
+    assert checks["database"]["status"] == "ok"
+    assert checks["database"]["latency_ms"] is not None
+    assert {checks[k]["status"] for k in ("redis", "broker", "integration")} == {"not_configured"}
+
+
+async def test_real_redis_and_rabbitmq_ok(settings: Settings, database: Database) -> None:
+    require_service("Redis", "127.0.0.1", 6379)
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    app = create_app(settings.model_copy(update={"redis_url": REDIS_URL, "broker_url": AMQP_URL}), database=database)
+    resp = await _get(app, "/api/v1/health/detailed")
+    assert resp.status_code == 200, resp.text
+    checks = resp.json()["checks"]
+    assert checks["redis"]["status"] == "ok"
+    assert checks["broker"]["status"] == "ok"
+
+
+@pytest.mark.parametrize("backend", ["redis", "broker", "integration"])
+async def test_configured_backend_down_is_503(settings: Settings, database: Database, backend: str) -> None:
+    dead = free_port()
+    url = {"redis": f"redis://127.0.0.1:{dead}/0", "broker": f"amqp://guest:guest@127.0.0.1:{dead}//",
+           "integration": f"http://127.0.0.1:{dead}"}[backend]
+    field = {"redis": "redis_url", "broker": "broker_url", "integration": "integration_url"}[backend]
+    app = create_app(settings.model_copy(update={field: url}), database=database)
+    resp = await _get(app, "/api/v1/health/detailed")
+    assert resp.status_code == 503
+    body = resp.json()
+    assert body["status"] == "degraded"
+    assert body["checks"][backend]["status"] == "down"
+    assert body["checks"]["database"]["status"] == "ok"
