@@ -53,7 +53,9 @@ async def seed(url: str) -> None:
             from sqlalchemy import insert
 
             await s.execute(insert(InviteTask), tasks)
-            await s.execute(insert(TaskCounters), [{"task_id": t["id"], "total": 100, "pending": 100} for t in tasks])
+            await s.execute(
+                insert(TaskCounters), [{"task_id": t["id"], "total": 100, "pending": 100} for t in tasks]
+            )
     await db.dispose()
 
 
@@ -61,9 +63,10 @@ def measure(label: str, url: str, workdir: Path) -> None:
     runner.upgrade(url)
     asyncio.run(seed(url))
     token = mint_token(USER, Settings())
-    with server({"INVITE_DATABASE_URL": url}, workdir) as base, httpx.Client(
-        base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ) as http:
+    with (
+        server({"INVITE_DATABASE_URL": url}, workdir) as base,
+        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http,
+    ):
         for _ in range(30):  # warm up connections and caches
             http.get("/health")
             http.get("/api/v1/tasks")

@@ -18,7 +18,9 @@ async def test_other_users_objects_are_404_everywhere(client: httpx.AsyncClient,
         )
     ).json()
     tid = task["id"]
-    target = (await client.post(f"/api/v1/tasks/{tid}/targets", json={"username": "friend_one"}, headers=alice)).json()
+    target = (
+        await client.post(f"/api/v1/tasks/{tid}/targets", json={"username": "friend_one"}, headers=alice)
+    ).json()
     xid = target["id"]
 
     routes = [
@@ -48,18 +50,34 @@ async def test_other_users_objects_are_404_everywhere(client: httpx.AsyncClient,
     assert mine["name"] == "Alice's"
     assert mine["counters"]["total"] == 1
     # Bob's lists show none of it.
-    assert (await client.get("/api/v1/tasks", headers=bob)).json() == {"items": [], "next_cursor": None, "total": 0}
+    assert (await client.get("/api/v1/tasks", headers=bob)).json() == {
+        "items": [],
+        "next_cursor": None,
+        "total": 0,
+    }
     assert (await client.get("/api/v1/audit", headers=bob)).json()["total"] == 0
     assert (await client.get("/api/v1/audit", headers=alice)).json()["total"] >= 2
 
 
 async def test_audit_trail_records_each_change(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]
     h = new_user()
-    tid = (await client.post("/api/v1/tasks", json={"name": "A", "destination": "@some_group"}, headers=h)).json()["id"]
+    tid = (
+        await client.post("/api/v1/tasks", json={"name": "A", "destination": "@some_group"}, headers=h)
+    ).json()["id"]
     await client.put(f"/api/v1/tasks/{tid}", json={"name": "B"}, headers=h)
-    await client.post(f"/api/v1/tasks/{tid}/targets/bulk", json={"targets": [{"username": "abcde"}]}, headers=h)
-    await client.delete(f"/api/v1/tasks/{tid}", headers=h, )
+    await client.post(
+        f"/api/v1/tasks/{tid}/targets/bulk", json={"targets": [{"username": "abcde"}]}, headers=h
+    )
+    await client.delete(
+        f"/api/v1/tasks/{tid}",
+        headers=h,
+    )
     events = (await client.get("/api/v1/audit", headers=h)).json()["items"]
-    assert [e["action"] for e in events] == ["task.delete", "target.bulk_create", "task.update", "task.create"]
+    assert [e["action"] for e in events] == [
+        "task.delete",
+        "target.bulk_create",
+        "task.update",
+        "task.create",
+    ]
     assert all(e["object_id"] == tid for e in events)
     assert all(e["request_id"] for e in events)

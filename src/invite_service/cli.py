@@ -56,7 +56,11 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.embedded:
         print("invite-service: `token` works in the embedded profile only", file=sys.stderr)
         return 2
-    print(mint_token(args.user, settings, ttl_seconds=args.ttl))
+    try:
+        print(mint_token(args.user, settings, ttl_seconds=args.ttl))
+    except ConfigError as exc:
+        print(f"invite-service: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -8,13 +8,16 @@ in-process implementation. Feature code never branches on the profile; only
 from __future__ import annotations
 
 import functools
+import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+import jwt
+from jwt.algorithms import get_default_algorithms
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-PLACEHOLDER_SECRET = "embedded-dev-secret-change-me"  # noqa: S105 - a known placeholder, refused outside embedded
+PLACEHOLDER_SECRET = "embedded-profile-placeholder-secret-change-me"  # noqa: S105 - a known placeholder, refused outside embedded
 
 
 class ConfigError(RuntimeError):
@@ -91,9 +94,7 @@ class Settings(BaseSettings):
     vault_timeout_seconds: float = 5.0
 
     default_phone_region: str = "RU"
-    platform_caps: dict[str, PlatformCaps] = Field(
-        default_factory=lambda: dict(DEFAULT_PLATFORM_CAPS)
-    )
+    platform_caps: dict[str, PlatformCaps] = Field(default_factory=lambda: dict(DEFAULT_PLATFORM_CAPS))
     max_bulk_targets: int = 10_000
     health_timeout_seconds: float = 2.0
 
@@ -101,6 +102,10 @@ class Settings(BaseSettings):
     @classmethod
     def _split_csv(cls, value: Any) -> Any:
         if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                # The JSON list form pydantic-settings documents; split on commas it would
+                # silently become origins like '["https://a"' instead of failing or working.
+                return json.loads(value)
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
@@ -118,21 +123,36 @@ class Settings(BaseSettings):
         return value
 
     def ensure_startable(self) -> Settings:
-        """Refuse to start outside the embedded profile with placeholder secrets.
+        """Refuse to start with settings that cannot authenticate anyone, or placeholder secrets
+        outside the embedded profile.
 
         Called after the Vault overlay, since Vault is where production secrets come from.
         """
+        if not self.uses_hmac:
+            # In every profile: a missing or unusable key would otherwise fail every request.
+            self._check_public_key()
         if self.profile is Profile.EMBEDDED:
             return self
-        if self.uses_hmac:
-            if self.jwt_secret == PLACEHOLDER_SECRET or len(self.jwt_secret) < 32:
-                raise ConfigError(
-                    "INVITE_JWT_SECRET is the embedded placeholder or shorter than 32 characters; "
-                    "set a real secret (or INVITE_VAULT_ADDR) for the production profile"
-                )
-        elif not self.jwt_public_key:
-            raise ConfigError("INVITE_JWT_PUBLIC_KEY is required for RS*/ES* algorithms")
+        if self.uses_hmac and (self.jwt_secret == PLACEHOLDER_SECRET or len(self.jwt_secret) < 32):
+            raise ConfigError(
+                "INVITE_JWT_SECRET is the embedded placeholder or shorter than 32 characters; "
+                "set a real secret (or INVITE_VAULT_ADDR) for the production profile"
+            )
         return self
+
+    def _check_public_key(self) -> None:
+        if not self.jwt_public_key:
+            raise ConfigError("INVITE_JWT_PUBLIC_KEY is required for RS*/ES*/PS* algorithms")
+        algorithms = get_default_algorithms()
+        for alg in self.jwt_algorithms:
+            # One key must fit every listed algorithm (e.g. RS256 and ES256 cannot share a key).
+            try:
+                algorithms[alg].prepare_key(self.jwt_public_key)
+            except (jwt.PyJWTError, ValueError, TypeError) as exc:
+                raise ConfigError(
+                    f"INVITE_JWT_PUBLIC_KEY is not a usable {alg} key ({type(exc).__name__}); "
+                    "give the PEM public key of the token issuer"
+                ) from exc
 
     @property
     def embedded(self) -> bool:

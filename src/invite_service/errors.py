@@ -53,8 +53,12 @@ class NotFound(AppError):
 class Unauthorized(AppError):
     status, code, title = 401, "unauthorized", "Unauthorized"
 
-    def __init__(self, detail: str = "Missing or invalid bearer token") -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    def __init__(
+        self, detail: str = "Missing or invalid bearer token", *, credentials_given: bool = True
+    ) -> None:
+        # RFC 6750 §3.1: no error code when the request carried no credentials at all.
+        challenge = 'Bearer error="invalid_token"' if credentials_given else "Bearer"
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
 class Forbidden(AppError):

@@ -28,8 +28,14 @@ def test_new_user_walkthrough(server: tuple[str, Path]) -> None:
                 "destination": "https://t.me/conf_chat",
                 "message_template": "Hi {first_name}, join us: {link}",
                 "platform": "sandbox",
-                "settings": {"send_window": {"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "18:00",
-                                             "timezone": "Asia/Yekaterinburg"}},
+                "settings": {
+                    "send_window": {
+                        "days": [0, 1, 2, 3, 4],
+                        "start": "09:00",
+                        "end": "18:00",
+                        "timezone": "Asia/Yekaterinburg",
+                    }
+                },
             },
         )
         assert created.status_code == 201, created.text
@@ -37,8 +43,10 @@ def test_new_user_walkthrough(server: tuple[str, Path]) -> None:
         tid = task["id"]
         assert created.headers["X-Request-ID"]
 
-        rows = [{"username": f"guest_{i:02d}", "first_name": f"Guest{i}", "fields": {"link": "t.me/x"}}
-                for i in range(12)]
+        rows = [
+            {"username": f"guest_{i:02d}", "first_name": f"Guest{i}", "fields": {"link": "t.me/x"}}
+            for i in range(12)
+        ]
         rows.append({"phone": "not-a-phone"})
         bulk = http.post(f"/api/v1/tasks/{tid}/targets/bulk", json={"targets": rows})
         assert bulk.status_code == 200
@@ -47,7 +55,9 @@ def test_new_user_walkthrough(server: tuple[str, Path]) -> None:
         assert out["results"][12]["errors"][0]["loc"] == ["body", "targets", 12, "phone"]
 
         first = http.get(f"/api/v1/tasks/{tid}/targets", params={"limit": 5}).json()
-        second = http.get(f"/api/v1/tasks/{tid}/targets", params={"limit": 5, "cursor": first["next_cursor"]}).json()
+        second = http.get(
+            f"/api/v1/tasks/{tid}/targets", params={"limit": 5, "cursor": first["next_cursor"]}
+        ).json()
         assert first["total"] == 12
         assert {t["id"] for t in first["items"]}.isdisjoint({t["id"] for t in second["items"]})
         found = http.get(f"/api/v1/tasks/{tid}/targets", params={"q": "guest_1"}).json()

@@ -32,16 +32,38 @@ CASES: list[tuple[str, dict[str, Any], list[Any]]] = [
     ("bad platform", with_(platform="icq"), ["body", "platform"]),
     ("bad action", with_(action="spam"), ["body", "action"]),
     ("bad destination", with_(destination="https://example.com"), ["body", "destination"]),
-    ("negative cap", with_(settings={"caps": {"invites_per_hour": -1}}), ["body", "settings", "caps", "invites_per_hour"]),
-    ("above-platform cap", with_(settings={"caps": {"invites_per_day": 51}}), ["body", "settings", "caps", "invites_per_day"]),
-    ("above-platform message cap", with_(settings={"caps": {"messages_per_day": 41}}),
-     ["body", "settings", "caps", "messages_per_day"]),
-    ("bad timezone", with_(settings={"send_window": {"timezone": "Mars/Olympus"}}),
-     ["body", "settings", "send_window", "timezone"]),
-    ("bad weekday", with_(settings={"send_window": {"days": [7]}}), ["body", "settings", "send_window", "days", 0]),
+    (
+        "negative cap",
+        with_(settings={"caps": {"invites_per_hour": -1}}),
+        ["body", "settings", "caps", "invites_per_hour"],
+    ),
+    (
+        "above-platform cap",
+        with_(settings={"caps": {"invites_per_day": 51}}),
+        ["body", "settings", "caps", "invites_per_day"],
+    ),
+    (
+        "above-platform message cap",
+        with_(settings={"caps": {"messages_per_day": 41}}),
+        ["body", "settings", "caps", "messages_per_day"],
+    ),
+    (
+        "bad timezone",
+        with_(settings={"send_window": {"timezone": "Mars/Olympus"}}),
+        ["body", "settings", "send_window", "timezone"],
+    ),
+    (
+        "bad weekday",
+        with_(settings={"send_window": {"days": [7]}}),
+        ["body", "settings", "send_window", "days", 0],
+    ),
     ("unknown setting", with_(settings={"turbo": True}), ["body", "settings", "turbo"]),
     ("malformed template", with_(message_template="Hi {first_name"), ["body", "message_template"]),
-    ("attribute access in template", with_(message_template="{first_name.__class__}"), ["body", "message_template"]),
+    (
+        "attribute access in template",
+        with_(message_template="{first_name.__class__}"),
+        ["body", "message_template"],
+    ),
     ("format spec in template", with_(message_template="{first_name:>10}"), ["body", "message_template"]),
     ("invite without destination", with_(destination=None), ["body", "destination"]),
     ("message without template", with_(message_template=None), ["body", "message_template"]),
@@ -53,7 +75,11 @@ CASES: list[tuple[str, dict[str, Any], list[Any]]] = [
 
 @pytest.mark.parametrize(("label", "body", "loc"), CASES, ids=[c[0] for c in CASES])
 async def test_bad_task_body_is_422_with_field_error(
-    client: httpx.AsyncClient, new_user, label: str, body: dict[str, Any], loc: list[Any]  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient,
+    new_user,
+    label: str,
+    body: dict[str, Any],
+    loc: list[Any],  # type: ignore[no-untyped-def]
 ) -> None:
     headers = new_user()
     resp = await client.post("/api/v1/tasks", json=body, headers=headers)
@@ -91,8 +117,14 @@ async def test_bad_update_writes_nothing(client: httpx.AsyncClient, new_user) ->
 
 async def test_bad_query_params(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]
     headers = new_user()
-    for params in ({"sort": "user_id"}, {"limit": 0}, {"limit": 10_000}, {"status": "sleeping"},
-                   {"created_from": "2026-01-01T00:00:00"}, {"cursor": "%%%"}):
+    for params in (
+        {"sort": "user_id"},
+        {"limit": 0},
+        {"limit": 10_000},
+        {"status": "sleeping"},
+        {"created_from": "2026-01-01T00:00:00"},
+        {"cursor": "%%%"},
+    ):
         resp = await client.get("/api/v1/tasks", params=params, headers=headers)
         assert resp.status_code == 422, params
         assert resp.json()["errors"]
@@ -101,7 +133,9 @@ async def test_bad_query_params(client: httpx.AsyncClient, new_user) -> None:  #
 async def test_template_placeholders_any_target_field(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]
     resp = await client.post(
         "/api/v1/tasks",
-        json=with_(message_template="Hi {first_name} {last_name} (@{username}), see you in {city}! {{literal}}"),
+        json=with_(
+            message_template="Hi {first_name} {last_name} (@{username}), see you in {city}! {{literal}}"
+        ),
         headers=new_user(),
     )
     assert resp.status_code == 201, resp.text

@@ -66,7 +66,9 @@ def test_postgres_upgrade_downgrade_and_agreement() -> None:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (Path(runner.__file__).parent / "versions").glob("*.py")))
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (Path(runner.__file__).parent / "versions").glob("*.py"))
+)
 def test_migration_files_do_not_import_models(name: str) -> None:
     # A migration must keep meaning what it meant when written, whatever the models become.
     text = (Path(runner.__file__).parent / "versions" / name).read_text()

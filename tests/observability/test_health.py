@@ -41,7 +41,9 @@ async def test_embedded_backends_are_reported(app) -> None:  # type: ignore[no-u
 async def test_real_redis_and_rabbitmq_ok(settings: Settings, database: Database) -> None:
     require_service("Redis", "127.0.0.1", 6379)
     require_service("RabbitMQ", "127.0.0.1", 5672)
-    app = create_app(settings.model_copy(update={"redis_url": REDIS_URL, "broker_url": AMQP_URL}), database=database)
+    app = create_app(
+        settings.model_copy(update={"redis_url": REDIS_URL, "broker_url": AMQP_URL}), database=database
+    )
     resp = await _get(app, "/api/v1/health/detailed")
     assert resp.status_code == 200, resp.text
     checks = resp.json()["checks"]
@@ -52,8 +54,11 @@ async def test_real_redis_and_rabbitmq_ok(settings: Settings, database: Database
 @pytest.mark.parametrize("backend", ["redis", "broker", "integration"])
 async def test_configured_backend_down_is_503(settings: Settings, database: Database, backend: str) -> None:
     dead = free_port()
-    url = {"redis": f"redis://127.0.0.1:{dead}/0", "broker": f"amqp://guest:guest@127.0.0.1:{dead}//",
-           "integration": f"http://127.0.0.1:{dead}"}[backend]
+    url = {
+        "redis": f"redis://127.0.0.1:{dead}/0",
+        "broker": f"amqp://guest:guest@127.0.0.1:{dead}//",
+        "integration": f"http://127.0.0.1:{dead}",
+    }[backend]
     field = {"redis": "redis_url", "broker": "broker_url", "integration": "integration_url"}[backend]
     app = create_app(settings.model_copy(update={field: url}), database=database)
     resp = await _get(app, "/api/v1/health/detailed")

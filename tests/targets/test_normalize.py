@@ -28,7 +28,9 @@ def test_username_forms(raw: str, expected: str) -> None:
     assert normalize_username(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["abc", "a" * 33, "1abcde", "abc de", "abcde_", "@", "ab-cde", "имя_пользователя"])
+@pytest.mark.parametrize(
+    "raw", ["abc", "a" * 33, "1abcde", "abc de", "abcde_", "@", "ab-cde", "имя_пользователя"]
+)
 def test_username_rejects_what_telegram_would(raw: str) -> None:
     with pytest.raises(NormalizeError):
         normalize_username(raw)
@@ -71,7 +73,7 @@ def test_identity_prefers_user_id_then_username_then_phone() -> None:
     assert (ident.kind, ident.key) == (TargetKind.PHONE, "+79123456789")
     with pytest.raises(NormalizeError, match="needs a username"):
         normalize_identity(username=None, user_id=None, phone=None, default_region="RU")
-    with pytest.raises(NormalizeError, match="^phone:"):
+    with pytest.raises(NormalizeError, match=r"^phone:"):
         normalize_identity(username="good_name", user_id=None, phone="123", default_region="RU")
 
 

@@ -51,7 +51,7 @@ def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized()
+        raise Unauthorized("A bearer token is required", credentials_given=False)
     user_id = decode_token(credentials.credentials, request.app.state.settings)
     request.state.user_id = user_id
     structlog.contextvars.bind_contextvars(user_id=user_id)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import jwt as pyjwt
 
-from invite_service.config import Settings
+from invite_service.config import ConfigError, Settings
 from invite_service.errors import Unauthorized
 from invite_service.kit.clock import utcnow
 
@@ -21,7 +21,7 @@ def decode_token(token: str, settings: Settings) -> str:
     ``algorithms`` comes from settings, never from the token header, so ``alg: none``
     and HS/RS key confusion are refused by PyJWT itself.
     """
-    options: pyjwt.types.Options = {"require": ["exp", "sub"]}  # type: ignore[typeddict-item]
+    options: pyjwt.types.Options = {"require": ["exp", "sub"]}
     if not settings.jwt_audience:
         options["verify_aud"] = False
     try:
@@ -36,7 +36,9 @@ def decode_token(token: str, settings: Settings) -> str:
         )
     except pyjwt.ExpiredSignatureError as exc:
         raise Unauthorized("Token has expired") from exc
-    except pyjwt.InvalidTokenError as exc:
+    except pyjwt.PyJWTError as exc:
+        # PyJWTError, not just InvalidTokenError: a header naming another allowed algorithm whose
+        # key type does not match raises InvalidKeyError, which is the caller's fault (401), not a 500.
         raise Unauthorized(f"Invalid token: {type(exc).__name__}") from exc
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub.strip() or len(sub) > 128:
@@ -45,7 +47,15 @@ def decode_token(token: str, settings: Settings) -> str:
 
 
 def mint_token(user: str, settings: Settings, *, ttl_seconds: int | None = None) -> str:
-    """A token for ``user`` signed with the HMAC secret (embedded profile and service tokens)."""
+    """A token for ``user`` signed with the HMAC secret (embedded profile and service tokens).
+
+    Signed with the first configured algorithm, so ``decode_token`` accepts it under any HS* setting.
+    """
+    if not settings.uses_hmac:
+        raise ConfigError(
+            "tokens can only be minted with an HS* algorithm; "
+            "with RS*/ES* the platform's auth service issues them"
+        )
     now = utcnow()
     claims: dict[str, object] = {
         "sub": user,
@@ -56,4 +66,4 @@ def mint_token(user: str, settings: Settings, *, ttl_seconds: int | None = None)
         claims["aud"] = settings.jwt_audience
     if settings.jwt_issuer:
         claims["iss"] = settings.jwt_issuer
-    return pyjwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    return pyjwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithms[0])

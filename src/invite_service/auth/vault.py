@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import hvac
 import requests
 import structlog
-from hvac.exceptions import VaultError
+from hvac.exceptions import Forbidden, InvalidPath, VaultError
 
 from invite_service.config import ConfigError
 
@@ -45,9 +45,13 @@ def _read_credential(value: str, path: str, name: str) -> str:
         return value
     if path:
         try:
-            return Path(path).read_text(encoding="utf-8").strip()
+            content = Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"Vault {name} file {path!r} cannot be read: {exc.strerror}") from exc
+        if not content:
+            # An empty file (an agent that has not written it yet) would only show up as a refused login.
+            raise ConfigError(f"Vault {name} file {path!r} is empty")
+        return content
     raise ConfigError(f"INVITE_VAULT_ADDR is set but neither INVITE_VAULT_{name.upper()} nor its _FILE is")
 
 
@@ -72,14 +76,24 @@ def login(settings: Settings) -> VaultSession:
 
 
 def read_secrets(session: VaultSession, settings: Settings) -> dict[str, Any]:
+    where = f"{settings.vault_kv_mount}/{settings.vault_kv_path}"
     try:
         resp = session.client.secrets.kv.v2.read_secret_version(
             path=settings.vault_kv_path, mount_point=settings.vault_kv_mount, raise_on_deleted_version=True
         )
-    except VaultError as exc:
+    except InvalidPath as exc:
+        # Vault answers 404 with no message for a KV v2 path that holds no secret.
         raise ConfigError(
-            f"Vault secret {settings.vault_kv_mount}/{settings.vault_kv_path} cannot be read: {exc}"
+            f"Vault secret {where} does not exist (KV v2 engine at {settings.vault_addr}); "
+            "write it or fix INVITE_VAULT_KV_MOUNT / INVITE_VAULT_KV_PATH"
         ) from exc
+    except Forbidden as exc:
+        raise ConfigError(
+            f"Vault secret {where} cannot be read: permission denied (Vault at {settings.vault_addr}); "
+            "the AppRole's policy needs read on it"
+        ) from exc
+    except VaultError as exc:
+        raise ConfigError(f"Vault secret {where} cannot be read: {exc}") from exc
     except requests.RequestException as exc:
         raise ConfigError(f"Vault at {settings.vault_addr} cannot be reached: {type(exc).__name__}") from exc
     data: dict[str, Any] = resp.get("data", {}).get("data", {}) or {}
@@ -121,6 +135,14 @@ class TokenRenewer:
 _renewer: TokenRenewer | None = None
 
 
+def stop_token_renewal() -> None:
+    """Stop renewing the Vault token (shutdown, or before a fresh overlay in tests)."""
+    global _renewer
+    if _renewer is not None:
+        _renewer.stop()
+        _renewer = None
+
+
 def apply_vault_overlay(settings: Settings) -> Settings:
     """Settings with the Vault secrets laid over them; unchanged when Vault is off."""
     global _renewer
@@ -129,7 +151,6 @@ def apply_vault_overlay(settings: Settings) -> Settings:
     session = login(settings)
     overlay = read_secrets(session, settings)
     log.info("vault_overlay_applied", fields=sorted(overlay))
-    if _renewer is not None:
-        _renewer.stop()
+    stop_token_renewal()
     _renewer = TokenRenewer(session).start()
     return type(settings).model_validate({**settings.model_dump(), **overlay})

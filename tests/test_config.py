@@ -1,0 +1,161 @@
+"""Settings: INVITE_* environment, list parsing, the JWT algorithm rules and the start-up checks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from pydantic import ValidationError
+
+from invite_service.config import ConfigError, Profile, Settings, get_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Only what a test sets: no INVITE_* from the shell, no .env from the checkout."""
+    for name in list(os.environ):
+        if name.startswith("INVITE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def rsa_public_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def ec_public_pem() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def test_defaults_are_the_embedded_profile() -> None:
+    settings = Settings()
+    assert settings.profile is Profile.EMBEDDED
+    assert settings.embedded
+    assert settings.database_backend == "sqlite"
+    assert settings.jwt_algorithms == ["HS256"]
+    assert settings.cors_origins == []
+    assert settings.vault_addr == ""
+
+
+def test_settings_come_from_invite_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INVITE_PROFILE", "production")
+    monkeypatch.setenv("INVITE_PORT", "9100")
+    monkeypatch.setenv("INVITE_DATABASE_URL", "postgresql+asyncpg://invite@db/invite")
+    monkeypatch.setenv("INVITE_LOG_JSON", "false")
+    monkeypatch.setenv("INVITE_JWT_LEEWAY_SECONDS", "5")
+    monkeypatch.setenv("INVITE_JWT_AUDIENCE", "invite-service")
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///unprefixed.db")  # no prefix: ignored
+
+    settings = Settings()
+
+    assert settings.profile is Profile.PRODUCTION
+    assert not settings.embedded
+    assert settings.port == 9100
+    assert settings.database_url == "postgresql+asyncpg://invite@db/invite"
+    assert settings.database_backend == "postgresql"
+    assert settings.log_json is False
+    assert settings.jwt_leeway_seconds == 5
+    assert settings.jwt_audience == "invite-service"
+
+
+def test_dotenv_file_is_read_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text(
+        "INVITE_PORT=9200\nINVITE_JWT_ISSUER=https://from-dotenv.example\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("INVITE_PORT", "9300")
+    settings = Settings()
+    assert settings.jwt_issuer == "https://from-dotenv.example"
+    assert settings.port == 9300
+
+
+def test_csv_lists_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INVITE_CORS_ORIGINS", " https://app.example, http://localhost:5173 ,,")
+    monkeypatch.setenv("INVITE_JWT_ALGORITHMS", "RS256, PS256")
+    settings = Settings()
+    assert settings.cors_origins == ["https://app.example", "http://localhost:5173"]
+    assert settings.jwt_algorithms == ["RS256", "PS256"]
+    assert not settings.uses_hmac
+
+
+def test_json_lists_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The JSON form pydantic-settings documents works too, instead of becoming one odd origin."""
+    monkeypatch.setenv("INVITE_CORS_ORIGINS", '["https://app.example", "https://admin.example"]')
+    monkeypatch.setenv("INVITE_JWT_ALGORITHMS", '["HS512"]')
+    settings = Settings()
+    assert settings.cors_origins == ["https://app.example", "https://admin.example"]
+    assert settings.jwt_algorithms == ["HS512"]
+
+
+def test_single_cors_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INVITE_CORS_ORIGINS", "https://app.example")
+    assert Settings().cors_origins == ["https://app.example"]
+
+
+@pytest.mark.parametrize("value", ["HS256,RS256", "ES256, HS512"])
+def test_mixed_hmac_and_public_key_algorithms_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("INVITE_JWT_ALGORITHMS", value)
+    with pytest.raises(ValidationError, match="mixes HS"):
+        Settings()
+
+
+@pytest.mark.parametrize("value", ["HS999", "none", "RS256,foo", ""])
+def test_unknown_or_empty_algorithm_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("INVITE_JWT_ALGORITHMS", value)
+    with pytest.raises(ValidationError, match="unsupported JWT algorithms"):
+        Settings()
+
+
+def test_algorithm_rules_apply_to_constructor_arguments_too() -> None:
+    with pytest.raises(ValidationError, match="mixes HS"):
+        Settings(jwt_algorithms=["HS256", "RS256"])
+    with pytest.raises(ValidationError, match="unsupported"):
+        Settings(jwt_algorithms=["none"])
+
+
+def test_public_key_algorithms_need_a_usable_key_in_every_profile() -> None:
+    for profile in ("embedded", "production"):
+        with pytest.raises(ConfigError, match="INVITE_JWT_PUBLIC_KEY is required"):
+            Settings(profile=profile, jwt_algorithms=["RS256"]).ensure_startable()
+        with pytest.raises(ConfigError, match="not a usable RS256 key"):
+            Settings(profile=profile, jwt_algorithms=["RS256"], jwt_public_key="not a pem").ensure_startable()
+    # An EC key for an RSA algorithm, and one key for both families, cannot verify anything.
+    with pytest.raises(ConfigError, match="RS256"):
+        Settings(jwt_algorithms=["RS256"], jwt_public_key=ec_public_pem()).ensure_startable()
+    with pytest.raises(ConfigError, match="ES256"):
+        Settings(jwt_algorithms=["RS256", "ES256"], jwt_public_key=rsa_public_pem()).ensure_startable()
+
+
+def test_public_key_settings_start_with_a_matching_key() -> None:
+    rsa_pem = rsa_public_pem()
+    started = Settings(profile="production", jwt_algorithms=["RS256", "PS256"], jwt_public_key=rsa_pem)
+    assert started.ensure_startable().jwt_public_key == rsa_pem
+    ec_settings = Settings(profile="production", jwt_algorithms=["ES256"], jwt_public_key=ec_public_pem())
+    assert ec_settings.ensure_startable() is ec_settings
+
+
+def test_get_settings_refuses_production_without_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INVITE_PROFILE", "production")
+    with pytest.raises(ConfigError, match="INVITE_JWT_SECRET"):
+        get_settings()
+    get_settings.cache_clear()
+    monkeypatch.setenv("INVITE_JWT_SECRET", "s" * 32)
+    assert get_settings().jwt_secret == "s" * 32
