@@ -21,6 +21,7 @@ from invite_service.observability import health
 from invite_service.observability.audit_endpoints import router as audit_router
 from invite_service.observability.logging import configure_logging
 from invite_service.targets import endpoints as target_endpoints
+from invite_service.workers.local import BackgroundRunner
 
 REQUEST_ID_HEADER = "X-Request-ID"
 UI_DIST = Path(__file__).resolve().parent / "ui"
@@ -30,10 +31,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
     db = database or Database(settings.database_url, pool_size=settings.database_pool_size)
+    runner = BackgroundRunner()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await runner.shutdown()
         if database is None:  # only dispose what we made
             await db.dispose()
 
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.runner = runner
 
     if settings.cors_origins:
         app.add_middleware(

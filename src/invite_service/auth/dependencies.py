@@ -16,6 +16,7 @@ from invite_service.auth.jwt import decode_token
 from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.errors import Conflict, Unauthorized
+from invite_service.workers.local import BackgroundRunner
 
 _bearer = HTTPBearer(auto_error=False, description="JWT bearer token; `sub` is the user id")
 
@@ -61,3 +62,12 @@ def current_user(
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 CurrentUser = Annotated[str, Depends(current_user)]
+
+
+def get_runner(request: Request) -> BackgroundRunner:
+    runner: BackgroundRunner = request.app.state.runner
+    return runner
+
+
+RunnerDep = Annotated[BackgroundRunner, Depends(get_runner)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
