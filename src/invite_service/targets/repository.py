@@ -145,6 +145,7 @@ def selection(
         InviteTarget.task_id == task_id,
         InviteTarget.status.in_(list(allowed_from)),
     ]
+    # ``allowed_from`` is enforced again per status by ``transition``; kept here for deletes.
     if ids is not None:
         clauses.append(InviteTarget.id.in_(list(ids)) if ids else literal(False))
     if statuses:
@@ -164,32 +165,52 @@ async def group_counts(session: AsyncSession, where: ColumnElement[bool]) -> lis
 
 
 async def delete_where(session: AsyncSession, task_id: uuid.UUID, where: ColumnElement[bool]) -> int:
-    groups = await group_counts(session, where)
-    await session.execute(delete(InviteTarget).where(where).execution_options(synchronize_session=False))
-    status_deltas: Counter[str] = Counter()
-    kind_deltas: Counter[str] = Counter()
-    for status, kind, n in groups:
-        status_deltas[status] -= n
-        kind_deltas[kind] -= n
-    await apply_counter_deltas(session, task_id, status_deltas, kind_deltas)
-    return sum(n for _s, _k, n in groups)
-
-
-async def set_status_where(
-    session: AsyncSession, task_id: uuid.UUID, where: ColumnElement[bool], new_status: str, **values: Any
-) -> int:
-    groups = await group_counts(session, where)
-    await session.execute(
-        update(InviteTarget)
+    """Delete and count exactly what was deleted (RETURNING), whatever ran concurrently."""
+    result = await session.execute(
+        delete(InviteTarget)
         .where(where)
-        .values(status=new_status, updated_at=utcnow(), **values)
+        .returning(InviteTarget.status, InviteTarget.kind)
         .execution_options(synchronize_session=False)
     )
-    moved = sum(n for _s, _k, n in groups)
+    status_deltas: Counter[str] = Counter()
+    kind_deltas: Counter[str] = Counter()
+    for status, kind in result:
+        status_deltas[status] -= 1
+        kind_deltas[kind] -= 1
+    await apply_counter_deltas(session, task_id, status_deltas, kind_deltas)
+    return -sum(kind_deltas.values())
+
+
+async def transition(
+    session: AsyncSession,
+    task_id: uuid.UUID,
+    where: ColumnElement[bool],
+    from_statuses: Iterable[str],
+    to_status: str,
+    **values: Any,
+) -> list[int]:
+    """Move the targets matching ``where`` from any of ``from_statuses`` to ``to_status``.
+
+    One UPDATE … RETURNING per source status, so the counters move by exactly the rows
+    that changed even when another transaction touched the same targets meanwhile.
+    Returns the ids moved.
+    """
+    moved: list[int] = []
     deltas: Counter[str] = Counter()
-    for status, _kind, n in groups:
-        deltas[status] -= n
-    deltas[new_status] += moved
+    for status in from_statuses:
+        if status == to_status and not values:
+            continue
+        result = await session.execute(
+            update(InviteTarget)
+            .where(where, InviteTarget.task_id == task_id, InviteTarget.status == status)
+            .values(status=to_status, updated_at=utcnow(), **values)
+            .returning(InviteTarget.id)
+            .execution_options(synchronize_session=False)
+        )
+        ids = [row[0] for row in result]
+        deltas[status] -= len(ids)
+        deltas[to_status] += len(ids)
+        moved.extend(ids)
     await apply_counter_deltas(session, task_id, deltas)
     return moved
 

@@ -261,10 +261,11 @@ async def bulk_action(session: AsyncSession, task: InviteTask, body: BulkActionI
     if body.action == "delete":
         affected = await repo.delete_where(session, task.id, where)
     elif body.action == "reset_to_pending":
-        affected = await repo.set_status_where(
+        moved = await repo.transition(
             session,
             task.id,
             where,
+            BULK_FROM["reset_to_pending"],
             TargetStatus.PENDING.value,
             attempts=0,
             error_code=None,
@@ -274,15 +275,18 @@ async def bulk_action(session: AsyncSession, task: InviteTask, body: BulkActionI
             processed_at=None,
             lease_until=None,
         )
+        affected = len(moved)
     else:
-        affected = await repo.set_status_where(
+        moved = await repo.transition(
             session,
             task.id,
             where,
+            BULK_FROM["skip"],
             TargetStatus.SKIPPED.value,
             processed_at=utcnow(),
             error_code="skipped_by_user",
         )
+        affected = len(moved)
     await audit.record(
         session, task.user_id, f"target.bulk_{body.action}", "task", task.id, {"affected": affected}
     )
