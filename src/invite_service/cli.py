@@ -50,6 +50,49 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _celery(settings: Settings):  # type: ignore[no-untyped-def]
+    if not settings.broker_url:
+        print(
+            "invite-service: INVITE_BROKER_URL is empty; the embedded profile runs jobs in `serve`",
+            file=sys.stderr,
+        )
+        return None
+    from invite_service.workers.celery_app import celery_for
+
+    return celery_for(settings)
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    app = _celery(settings)
+    if app is None:
+        return 2
+    argv = [
+        "worker",
+        "-Q",
+        args.queues,
+        "--loglevel",
+        args.loglevel,
+        "--concurrency",
+        str(args.concurrency),
+        "--pool",
+        args.pool,
+        "-n",
+        args.name,
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    app.worker_main(argv)
+    return 0
+
+
+def cmd_beat(args: argparse.Namespace, settings: Settings) -> int:
+    app = _celery(settings)
+    if app is None:
+        return 2
+    app.start(["beat", "--loglevel", args.loglevel, "--schedule", args.schedule])
+    return 0
+
+
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     from invite_service.auth.jwt import mint_token
 
@@ -61,6 +104,42 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     except ConfigError as exc:
         print(f"invite-service: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def cmd_sandbox_integration(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the Integration Service contract over a simulated Telegram (tests, demos, local dev)."""
+    import uvicorn
+
+    from invite_service.adapters.factory import simulator_limits
+    from invite_service.sandbox import TelegramSimulator
+    from invite_service.sandbox.integration_app import create_integration_app, demo_config
+
+    if not settings.integration_token_secret:
+        print(
+            "invite-service: set INVITE_INTEGRATION_TOKEN_SECRET (the secret shared with the Invite Service)",
+            file=sys.stderr,
+        )
+        return 2
+    limits = None if args.caps == "none" else simulator_limits(settings.caps_for(args.caps))
+    simulator = TelegramSimulator(demo_config(args.seed, limits))
+    app = create_integration_app(
+        simulator, settings.integration_token_secret, demo_accounts_per_user=args.accounts_per_user
+    )
+    # Injected latency keeps requests open; do not let them hold a shutdown for long.
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=2)
+    return 0
+
+
+def cmd_sandbox_parsing(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the Parsing Service contract with deterministic results of any size (``demo-1000``)."""
+    import uvicorn
+
+    from invite_service.imports.limits import parsing_token_secret
+    from invite_service.sandbox.parsing_app import create_parsing_app
+
+    app = create_parsing_app(args.seed, token_secret=parsing_token_secret(settings))
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=2)
     return 0
 
 
@@ -79,10 +158,50 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--downgrade", metavar="REVISION", default=None, help="e.g. base")
     migrate.set_defaults(func=cmd_migrate)
 
+    worker = sub.add_parser("worker", help="run a Celery worker on the three invite queues")
+    worker.add_argument("--queues", default="invite-high,invite-normal,invite-low")
+    worker.add_argument("--concurrency", type=int, default=2)
+    worker.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
+    worker.add_argument("--name", default="invite@%h")
+    worker.add_argument("--loglevel", default="INFO")
+    worker.set_defaults(func=cmd_worker)
+
+    beat = sub.add_parser("beat", help="run the Celery beat: the ticker and recovery")
+    beat.add_argument("--loglevel", default="INFO")
+    beat.add_argument("--schedule", default="var/celerybeat-schedule")
+    beat.set_defaults(func=cmd_beat)
+
     token = sub.add_parser("token", help="mint a bearer token (embedded profile only)")
     token.add_argument("--user", required=True)
     token.add_argument("--ttl", type=int, default=None, help="seconds")
     token.set_defaults(func=cmd_token)
+
+    sandbox_integration = sub.add_parser(
+        "sandbox-integration", help="serve a simulated Integration Service (Telegram) for tests and demos"
+    )
+    sandbox_integration.add_argument("--port", type=int, required=True)
+    sandbox_integration.add_argument("--host", default="127.0.0.1")
+    sandbox_integration.add_argument("--seed", type=int, default=0, help="the simulated audience's seed")
+    sandbox_integration.add_argument(
+        "--caps",
+        choices=["telegram", "sandbox", "none"],
+        default="telegram",
+        help="push back (FLOOD_WAIT, PEER_FLOOD) above these platform caps (INVITE_PLATFORM_CAPS)",
+    )
+    sandbox_integration.add_argument(
+        "--accounts-per-user", type=int, default=4, help="demo accounts created on a user's first listing"
+    )
+    sandbox_integration.add_argument("--log-level", default="warning")
+    sandbox_integration.set_defaults(func=cmd_sandbox_integration)
+
+    sandbox_parsing = sub.add_parser(
+        "sandbox-parsing", help="serve a sandbox Parsing Service (results of any size, fault injection)"
+    )
+    sandbox_parsing.add_argument("--port", type=int, required=True)
+    sandbox_parsing.add_argument("--host", default="127.0.0.1")
+    sandbox_parsing.add_argument("--seed", type=int, default=0, help="the generated audience's seed")
+    sandbox_parsing.add_argument("--log-level", default="warning")
+    sandbox_parsing.set_defaults(func=cmd_sandbox_parsing)
     return parser
 
 

@@ -96,6 +96,17 @@ class Settings(BaseSettings):
     default_phone_region: str = "RU"
     platform_caps: dict[str, PlatformCaps] = Field(default_factory=lambda: dict(DEFAULT_PLATFORM_CAPS))
     max_bulk_targets: int = 10_000
+
+    # Execution engine (DESIGN §5).
+    flood_buffer_ratio: float = 0.10  # FLOOD_WAIT is obeyed plus 10 % …
+    flood_buffer_seconds: float = 5.0  # … plus 5 s
+    restriction_hours: float = 24.0  # PEER_FLOOD and kin stop the account this long
+    tick_seconds: float = 1.0  # how often the ticker looks for due tasks
+    recover_seconds: float = 60.0  # how often expired reservations are recovered
+    batch_size: int = 20  # targets a lane reserves at once when it needs no pacing
+    reservation_lease_seconds: float = 300.0  # a reserved target returns to the pool after this
+    send_lease_seconds: float = 120.0  # a target "sending" longer than this becomes unknown
+    account_lock_wait_seconds: float = 10.0
     health_timeout_seconds: float = 2.0
 
     @field_validator("cors_origins", "jwt_algorithms", mode="before")

@@ -10,34 +10,68 @@ from pathlib import Path
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response as StarletteResponse
+from starlette.types import Scope
 
+from invite_service.accounts import endpoints as account_endpoints
 from invite_service.auth import endpoints as auth_endpoints
 from invite_service.config import Settings, get_settings
 from invite_service.db import Database
-from invite_service.errors import install_error_handlers
+from invite_service.errors import NotFound, install_error_handlers
+from invite_service.execution import endpoints as execution_endpoints
+from invite_service.imports import endpoints as import_endpoints
 from invite_service.invite_tasks import endpoints as task_endpoints
 from invite_service.observability import health
 from invite_service.observability.audit_endpoints import router as audit_router
 from invite_service.observability.logging import configure_logging
+from invite_service.runtime import Runtime, build_runtime
+from invite_service.suppressions import endpoints as suppression_endpoints
 from invite_service.targets import endpoints as target_endpoints
-from invite_service.workers.local import BackgroundRunner
+from invite_service.workers.local import BackgroundRunner, LocalTicker
+from invite_service.workers.queues import make_job_queue
 
 REQUEST_ID_HEADER = "X-Request-ID"
 UI_DIST = Path(__file__).resolve().parent / "ui"
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+class SPAStaticFiles(StaticFiles):
+    """The built UI; any other path serves index.html so client-side routes survive a reload."""
+
+    async def get_response(self, path: str, scope: Scope) -> StarletteResponse:
+        try:
+            return await super().get_response(path, scope)
+        except StarletteHTTPException as exc:
+            if exc.status_code != 404:
+                raise
+            return await super().get_response("index.html", scope)
+
+
+def create_app(
+    settings: Settings | None = None, *, database: Database | None = None, runtime: Runtime | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    db = database or Database(settings.database_url, pool_size=settings.database_pool_size)
+    db = database or (
+        runtime.db if runtime else Database(settings.database_url, pool_size=settings.database_pool_size)
+    )
     runner = BackgroundRunner()
+    rt = runtime or build_runtime(settings, db)
+    if rt.jobs is None:
+        rt.use_jobs(make_job_queue(settings, runner, rt))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await rt.start()
+        if not settings.broker_url:  # embedded: this process is also the worker and the beat
+            LocalTicker(runner, rt).start()
         yield
         await runner.shutdown()
-        if database is None:  # only dispose what we made
+        if runtime is None:
+            await rt.aclose()
+        if database is None and runtime is None:  # only dispose what we made
             await db.dispose()
 
     app = FastAPI(
@@ -49,6 +83,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.db = db
     app.state.runner = runner
+    app.state.runtime = rt
 
     if settings.cors_origins:
         app.add_middleware(
@@ -78,9 +113,26 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         api.include_router(auth_endpoints.router)
     api.include_router(task_endpoints.router)
     api.include_router(target_endpoints.router)
+    api.include_router(execution_endpoints.router)
+    api.include_router(account_endpoints.router)
+    api.include_router(import_endpoints.router)
+    api.include_router(suppression_endpoints.router)
     api.include_router(audit_router)
     app.include_router(api)
 
+    @app.api_route(
+        "/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
+    async def api_not_found(rest: str) -> None:
+        # Unknown API paths are a problem+json 404, never the UI's index page or a 405 from it.
+        raise NotFound(f"No API route /api/{rest}")
+
     if (UI_DIST / "index.html").exists():
-        app.mount("/", StaticFiles(directory=UI_DIST, html=True), name="ui")
+        app.mount("/", SPAStaticFiles(directory=UI_DIST, html=True), name="ui")
+    else:
+
+        @app.get("/", include_in_schema=False)
+        async def no_ui() -> RedirectResponse:
+            return RedirectResponse("/docs")
+
     return app

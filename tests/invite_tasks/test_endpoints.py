@@ -19,15 +19,24 @@ def invite_task(**over: Any) -> dict[str, Any]:
         "platform": "telegram",
         "action": "invite",
         "destination": "https://t.me/Spring_Meetup",
-        "account_ids": ["acc-1", "acc-2"],
         "settings": {"caps": {"invites_per_hour": 3}, "send_window": {"timezone": "Europe/Moscow"}},
     }
     body.update(over)
     return body
 
 
+async def account_ids(
+    client: httpx.AsyncClient, headers: dict[str, str], platform: str = "telegram"
+) -> list[str]:
+    resp = await client.get("/api/v1/accounts", params={"platform": platform}, headers=headers)
+    assert resp.status_code == 200, resp.text
+    return [a["id"] for a in resp.json()]
+
+
 async def create(client: httpx.AsyncClient, headers: dict[str, str], **over: Any) -> dict[str, Any]:
-    resp = await client.post("/api/v1/tasks", json=invite_task(**over), headers=headers)
+    body = invite_task(**over)
+    body.setdefault("account_ids", (await account_ids(client, headers))[:2])
+    resp = await client.post("/api/v1/tasks", json=body, headers=headers)
     assert resp.status_code == 201, resp.text
     return dict(resp.json())
 
@@ -38,7 +47,7 @@ async def test_create_normalizes_and_returns_the_task(client: httpx.AsyncClient,
     assert task["destination"] == "@spring_meetup"
     assert task["status"] == "draft"
     assert task["priority"] == "normal"
-    assert task["account_ids"] == ["acc-1", "acc-2"]
+    assert task["account_ids"] == (await account_ids(client, headers))[:2]
     assert task["settings"]["caps"]["invites_per_hour"] == 3
     assert task["settings"]["max_attempts"] == 3
     assert task["counters"]["total"] == 0
@@ -100,14 +109,20 @@ async def test_list_filters_sorts_and_pages(client: httpx.AsyncClient, new_user)
 async def test_update_and_delete(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]
     headers = new_user()
     task = await create(client, headers)
+    third = (await account_ids(client, headers))[2]
+    unknown = await client.put(
+        f"/api/v1/tasks/{task['id']}", json={"account_ids": ["acc-3"]}, headers=headers
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["loc"] == ["body", "account_ids", 0]
     resp = await client.put(
         f"/api/v1/tasks/{task['id']}",
-        json={"name": "Renamed", "priority": "high", "account_ids": ["acc-3"]},
+        json={"name": "Renamed", "priority": "high", "account_ids": [third]},
         headers=headers,
     )
     assert resp.status_code == 200, resp.text
     body = resp.json()
-    assert (body["name"], body["priority"], body["account_ids"]) == ("Renamed", "high", ["acc-3"])
+    assert (body["name"], body["priority"], body["account_ids"]) == ("Renamed", "high", [third])
     assert body["version"] > task["version"]
     assert (await client.delete(f"/api/v1/tasks/{task['id']}", headers=headers)).status_code == 204
     assert (await client.get(f"/api/v1/tasks/{task['id']}", headers=headers)).status_code == 404
@@ -174,7 +189,7 @@ async def test_duplicate_with_and_without_targets(client: httpx.AsyncClient, new
     assert bare.status_code == 201
     assert bare.json()["counters"]["total"] == 0
     assert bare.json()["name"] == "Spring meetup (copy)"
-    assert bare.json()["account_ids"] == ["acc-1", "acc-2"]
+    assert bare.json()["account_ids"] == task["account_ids"]
     full = await client.post(
         f"/api/v1/tasks/{task['id']}/duplicate",
         json={"include_targets": True, "name": "Again"},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import structlog
 from fastapi import Depends, Request
@@ -17,6 +17,9 @@ from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.errors import Conflict, Unauthorized
 from invite_service.workers.local import BackgroundRunner
+
+if TYPE_CHECKING:
+    from invite_service.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="JWT bearer token; `sub` is the user id")
 
@@ -71,3 +74,11 @@ def get_runner(request: Request) -> BackgroundRunner:
 
 RunnerDep = Annotated[BackgroundRunner, Depends(get_runner)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated["Runtime", Depends(get_runtime)]

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from invite_service.adapters.base import InviteResult, Outcome
-from invite_service.adapters.telegram_errors import lookup
+from invite_service.adapters.telegram_errors import (
+    MISSING_INVITEE_PREMIUM_WOULD_ALLOW,
+    MISSING_INVITEE_PRIVACY,
+    TELEGRAM_ERRORS,
+    lookup,
+)
 from invite_service.errors import Conflict
 from invite_service.models.enums import LaneStatus, TargetStatus, TaskAction, TaskStatus
 
@@ -93,7 +98,23 @@ class Effect:
 
 
 def _is_unknown_name(code: str | None) -> bool:
-    return bool(code) and lookup(code or "") is None
+    return bool(code) and lookup(code or "")[0] is None
+
+
+# invite_or_message: refusals after which the target gets the message instead of the invite.
+MESSAGE_FALLBACK_CODES = frozenset(
+    {entry.name for entry in TELEGRAM_ERRORS.values() if entry.message_allowed}
+    | {MISSING_INVITEE_PRIVACY, MISSING_INVITEE_PREMIUM_WOULD_ALLOW}
+)
+
+
+def step_for(action: TaskAction, previous_error: str | None) -> str:
+    """Which call a target needs next: ``invite`` or ``message``."""
+    if action is TaskAction.MESSAGE:
+        return "message"
+    if action is TaskAction.INVITE_OR_MESSAGE and previous_error in MESSAGE_FALLBACK_CODES:
+        return "message"
+    return "invite"
 
 
 def effect_of(
@@ -119,11 +140,13 @@ def effect_of(
     if outcome is Outcome.RETRY_AFTER:
         wait = float(result.retry_after or 0)
         until = now + timedelta(seconds=wait * (1 + tuning.flood_buffer_ratio) + tuning.flood_buffer_seconds)
+        # A platform wait binds the account, so it cools down in every task that uses it.
         return Effect(
             TargetStatus.PENDING,
             next_attempt_at=until,
             lane_status=LaneStatus.COOLING_DOWN,
             lane_cooldown_until=until,
+            account_wide=True,
             stop_batch=True,
         )
     if outcome is Outcome.ACCOUNT_RESTRICTED:
@@ -158,14 +181,22 @@ def effect_of(
         if step == "invite" and action is TaskAction.INVITE_OR_MESSAGE and result.message_allowed:
             return Effect(TargetStatus.SENDING, fallback_to_message=True)
         return Effect(TargetStatus.FAILED, charge_attempt=True, count_as_failure=True)
-    # TRANSIENT: an unknown error name gets one more chance, then fails with its raw name.
-    if _is_unknown_name(result.error_code) and previous_error == result.error_code:
+    # TRANSIENT. A call that never reached the platform costs the target nothing.
+    if not result.charged:
+        backoff = min(tuning.transient_backoff_seconds, tuning.transient_backoff_max_seconds)
+        return Effect(TargetStatus.PENDING, next_attempt_at=now + timedelta(seconds=backoff), stop_batch=True)
+    # An unknown platform error name gets one more chance, then fails with its raw name. Our own
+    # infrastructure failures (timeouts, 5xx: delivery uncertain) are not platform verdicts.
+    platform_said = not result.delivery_uncertain
+    if platform_said and _is_unknown_name(result.error_code) and previous_error == result.error_code:
         return Effect(TargetStatus.FAILED, charge_attempt=True, count_as_failure=True)
     if attempts + 1 >= max_attempts:
         return Effect(TargetStatus.FAILED, charge_attempt=True, count_as_failure=True)
     backoff = min(tuning.transient_backoff_seconds * 2**attempts, tuning.transient_backoff_max_seconds)
     return Effect(
-        TargetStatus.PENDING, charge_attempt=True, next_attempt_at=now + timedelta(seconds=backoff),
+        TargetStatus.PENDING,
+        charge_attempt=True,
+        next_attempt_at=now + timedelta(seconds=backoff),
         count_as_failure=True,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -9,8 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
-from invite_service.auth.dependencies import CurrentUser, SessionDep, SettingsDep
+from invite_service.accounts import service as accounts
+from invite_service.auth.dependencies import CurrentUser, RuntimeDep, SessionDep, SettingsDep
 from invite_service.errors import FieldError, InvalidInput
+from invite_service.execution import service as execution
 from invite_service.invite_tasks import service
 from invite_service.invite_tasks.repository import SORT_COLUMNS, TaskFilters
 from invite_service.invite_tasks.schemas import (
@@ -35,8 +38,10 @@ async def create_task(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
+    rt: RuntimeDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
+    check = functools.partial(accounts.check_account_ids, rt, user)
     return await idempotent(
         session,
         user,
@@ -44,7 +49,7 @@ async def create_task(
         key,
         body,
         201,
-        lambda: service.create_task(session, settings, user, body),
+        lambda: service.create_task(session, settings, user, body, check),
     )
 
 
@@ -83,8 +88,12 @@ async def list_tasks(
 
 
 @router.post("/bulk", response_model=BulkTaskResult)
-async def bulk_tasks(body: BulkTaskAction, user: CurrentUser, session: SessionDep) -> BulkTaskResult:
-    return await service.bulk(session, user, body)
+async def bulk_tasks(
+    body: BulkTaskAction, user: CurrentUser, session: SessionDep, rt: RuntimeDep
+) -> BulkTaskResult:
+    return await service.bulk(
+        session, user, body, lambda task, action: execution.apply_to(session, rt, task, action)
+    )
 
 
 @router.get("/{task_id}", response_model=TaskOut)
@@ -94,9 +103,15 @@ async def get_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) -
 
 @router.put("/{task_id}", response_model=TaskOut)
 async def update_task(
-    task_id: uuid.UUID, body: TaskUpdate, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    task_id: uuid.UUID,
+    body: TaskUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    rt: RuntimeDep,
 ) -> TaskOut:
-    return await service.update_task(session, settings, user, task_id, body)
+    check = functools.partial(accounts.check_account_ids, rt, user)
+    return await service.update_task(session, settings, user, task_id, body, check)
 
 
 @router.delete("/{task_id}", status_code=204)

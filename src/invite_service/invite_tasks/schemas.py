@@ -173,7 +173,7 @@ TaskSort = Literal["created_at", "-created_at", "name", "-name", "priority", "-p
 
 
 class BulkTaskAction(StrictModel):
-    action: Literal["DELETE", "SET_PRIORITY"]
+    action: Literal["DELETE", "SET_PRIORITY", "PAUSE", "RESUME", "CANCEL"]
     task_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     priority: Priority | None = None
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.config import Settings
-from invite_service.errors import Conflict, FieldError, InvalidInput, NotFound
+from invite_service.errors import AppError, Conflict, FieldError, InvalidInput, NotFound
 from invite_service.invite_tasks import repository as repo
 from invite_service.invite_tasks.schemas import (
     BulkItemResult,
@@ -29,6 +29,8 @@ from invite_service.observability import audit
 from invite_service.targets import repository as target_repo
 
 ACTIVE_STATUSES = frozenset({TaskStatus.RUNNING})
+# Checks account ids against the user's accounts on a platform; returns an error per unknown id.
+AccountCheck = Callable[[str, Sequence[str]], Awaitable[list[FieldError]]]
 CAP_FIELDS = ("invites_per_hour", "invites_per_day", "messages_per_hour", "messages_per_day")
 
 
@@ -67,7 +69,7 @@ def to_out(task: InviteTask, counters: TaskCounters | None, lanes: Sequence[Invi
     )
 
 
-async def _view(session: AsyncSession, task: InviteTask) -> TaskOut:
+async def task_view(session: AsyncSession, task: InviteTask) -> TaskOut:
     counters = await repo.counters_for(session, [task.id])
     lanes = await repo.lanes_for(session, [task.id])
     return to_out(task, counters.get(task.id), lanes[task.id])
@@ -90,9 +92,10 @@ def _validate(
     destination: str | None,
     template: str | None,
     task_settings: TaskSettings,
+    account_errors: Sequence[FieldError] = (),
 ) -> None:
-    """Rules that span fields: what the action needs, and caps no higher than the platform's."""
-    errors: list[FieldError] = []
+    """Rules that span fields: what the action needs, caps no higher than the platform's, known accounts."""
+    errors: list[FieldError] = list(account_errors)
     if action.invites and not destination:
         errors.append(
             FieldError(("body", "destination"), f"is required for action '{action.value}'", "missing")
@@ -117,8 +120,17 @@ def _validate(
         raise InvalidInput("The task is not valid; see errors.", errors=errors)
 
 
-async def create_task(session: AsyncSession, config: Settings, user_id: str, body: TaskCreate) -> TaskOut:
+async def create_task(
+    session: AsyncSession,
+    config: Settings,
+    user_id: str,
+    body: TaskCreate,
+    check_accounts: AccountCheck | None = None,
+) -> TaskOut:
     task_settings = body.settings or TaskSettings()
+    account_errors = (
+        await check_accounts(body.platform.value, body.account_ids or []) if check_accounts else []
+    )
     _validate(
         config,
         platform=body.platform,
@@ -126,6 +138,7 @@ async def create_task(session: AsyncSession, config: Settings, user_id: str, bod
         destination=body.destination,
         template=body.message_template,
         task_settings=task_settings,
+        account_errors=account_errors,
     )
     task = InviteTask(
         id=uuid.uuid4(),
@@ -144,7 +157,7 @@ async def create_task(session: AsyncSession, config: Settings, user_id: str, bod
     await repo.add(session, task)
     await repo.set_lanes(session, task.id, body.account_ids or [])
     await audit.record(session, user_id, "task.create", "task", task.id, {"name": task.name})
-    return await _view(session, task)
+    return await task_view(session, task)
 
 
 async def list_tasks(
@@ -168,11 +181,16 @@ async def list_tasks(
 
 
 async def get_task(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> TaskOut:
-    return await _view(session, await get_owned(session, user_id, task_id))
+    return await task_view(session, await get_owned(session, user_id, task_id))
 
 
 async def update_task(
-    session: AsyncSession, config: Settings, user_id: str, task_id: uuid.UUID, body: TaskUpdate
+    session: AsyncSession,
+    config: Settings,
+    user_id: str,
+    task_id: uuid.UUID,
+    body: TaskUpdate,
+    check_accounts: AccountCheck | None = None,
 ) -> TaskOut:
     task = await get_owned(session, user_id, task_id, for_update=True)
     changes = body.model_dump(exclude_unset=True)
@@ -191,7 +209,12 @@ async def update_task(
         "destination": changes.get("destination", task.destination),
         "template": changes.get("message_template", task.message_template),
     }
-    _validate(config, platform=task.platform, task_settings=task_settings, **merged)
+    account_errors: list[FieldError] = []
+    if check_accounts and "account_ids" in changes:
+        account_errors = await check_accounts(task.platform, body.account_ids or [])
+    _validate(
+        config, platform=task.platform, task_settings=task_settings, account_errors=account_errors, **merged
+    )
     for field in ("name", "description", "destination", "message_template", "scheduled_at", "priority"):
         if field in changes:
             setattr(task, field, getattr(body, field))
@@ -203,7 +226,7 @@ async def update_task(
         await repo.set_lanes(session, task.id, body.account_ids or [])
     await session.flush()
     await audit.record(session, user_id, "task.update", "task", task.id, {"fields": sorted(changes)})
-    return await _view(session, task)
+    return await task_view(session, task)
 
 
 async def delete_task(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> None:
@@ -243,11 +266,19 @@ async def duplicate_task(
     await audit.record(
         session, user_id, "task.duplicate", "task", copy.id, {"source": str(source.id), "targets": copied}
     )
-    return await _view(session, copy)
+    return await task_view(session, copy)
 
 
-async def bulk(session: AsyncSession, user_id: str, body: BulkTaskAction) -> BulkTaskResult:
-    """Apply one action to many tasks; each task succeeds or fails on its own."""
+ControlFn = Callable[[InviteTask, str], Awaitable[None]]
+
+
+async def bulk(
+    session: AsyncSession, user_id: str, body: BulkTaskAction, control: ControlFn
+) -> BulkTaskResult:
+    """Apply one action to many tasks; each task succeeds or fails on its own.
+
+    ``control`` applies PAUSE/RESUME/CANCEL (the execution service), passed in by the endpoint.
+    """
     tasks = {t.id: t for t in await repo.get_many(session, user_id, body.task_ids)}
     results: list[BulkItemResult] = []
     for task_id in dict.fromkeys(body.task_ids):
@@ -255,19 +286,22 @@ async def bulk(session: AsyncSession, user_id: str, body: BulkTaskAction) -> Bul
         if task is None:
             results.append(BulkItemResult(task_id=task_id, ok=False, status=404, detail="not found"))
             continue
-        if body.action == "DELETE":
-            if task.status in ACTIVE_STATUSES:
-                results.append(
-                    BulkItemResult(task_id=task_id, ok=False, status=409, detail=f"task is {task.status}")
+        try:
+            if body.action == "DELETE":
+                if task.status in ACTIVE_STATUSES:
+                    raise TaskIsRunning(f"task is {task.status}")
+                await repo.delete_task(session, task)
+                await audit.record(session, user_id, "task.delete", "task", task_id, {"bulk": True})
+            elif body.action == "SET_PRIORITY":
+                task.priority = body.priority or Priority.NORMAL
+                await audit.record(
+                    session, user_id, "task.update", "task", task_id, {"fields": ["priority"], "bulk": True}
                 )
-                continue
-            await repo.delete_task(session, task)
-            await audit.record(session, user_id, "task.delete", "task", task_id, {"bulk": True})
-        else:
-            task.priority = body.priority or Priority.NORMAL
-            await audit.record(
-                session, user_id, "task.update", "task", task_id, {"fields": ["priority"], "bulk": True}
-            )
+            else:
+                await control(task, body.action.lower())
+        except AppError as exc:
+            results.append(BulkItemResult(task_id=task_id, ok=False, status=exc.status, detail=exc.detail))
+            continue
         results.append(BulkItemResult(task_id=task_id, ok=True, status=200))
     await session.flush()
     ok = sum(r.ok for r in results)

@@ -7,10 +7,15 @@ and shutdown cancels what is still running.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 import structlog
+
+from invite_service.workers.enqueue import Job, JobQueue
+
+if TYPE_CHECKING:
+    from invite_service.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -19,7 +24,9 @@ class BackgroundRunner:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any, name: str, **kwargs: Any) -> asyncio.Task[Any]:
+    def spawn(
+        self, fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any, name: str, **kwargs: Any
+    ) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(fn(*args, **kwargs), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._done)
@@ -34,13 +41,58 @@ class BackgroundRunner:
     def running(self) -> int:
         return len(self._tasks)
 
-    async def wait_idle(self, timeout: float | None = None) -> None:
-        """Wait until nothing is running (tests and graceful shutdown)."""
-        async with asyncio.timeout(timeout):
-            while self._tasks:
-                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+    async def wait_idle(self) -> None:
+        """Wait until nothing is running (wrap in ``asyncio.timeout`` to bound it)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def shutdown(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class LocalJobQueue(JobQueue):
+    """The embedded profile's queue: each job runs as an asyncio task in this process."""
+
+    def __init__(self, runner: BackgroundRunner, runtime: Runtime) -> None:
+        self._runner = runner
+        self._runtime = runtime
+
+    def send(self, job: Job) -> None:
+        self._runner.spawn(self._run, job, name=f"job:{job.name}")
+
+    async def _run(self, job: Job) -> None:
+        from invite_service.workers.jobs import run_job
+
+        if job.countdown > 0:
+            await asyncio.sleep(job.countdown)
+        await run_job(self._runtime, job.name, job.kwargs)
+
+
+class LocalTicker:
+    """The embedded profile's beat: ``tick`` every few seconds and ``recover`` every minute."""
+
+    def __init__(self, runner: BackgroundRunner, runtime: Runtime) -> None:
+        self._runner = runner
+        self._runtime = runtime
+
+    def start(self) -> None:
+        self._runner.spawn(self._loop, name="ticker")
+
+    async def _loop(self) -> None:
+        from invite_service.execution import engine
+
+        settings = self._runtime.settings
+        last_recover = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await engine.tick(self._runtime)
+                if loop.time() - last_recover >= settings.recover_seconds:
+                    last_recover = loop.time()
+                    await engine.recover(self._runtime)
+                await self._runtime.progress.drain()
+            except Exception:
+                log.exception("ticker_failed")
+            await asyncio.sleep(settings.tick_seconds)

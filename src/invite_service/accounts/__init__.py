@@ -1,0 +1,45 @@
+"""A user's messenger accounts: the Integration Service client and its typed results and errors."""
+
+from invite_service.accounts.integration_client import (
+    SERVICE_AUDIENCE,
+    SERVICE_ISSUER,
+    SERVICE_SUBJECT,
+    ClientCounters,
+    IntegrationClient,
+    RetryPolicy,
+    mint_service_token,
+)
+from invite_service.accounts.integration_types import (
+    AccountInfo,
+    Delivery,
+    IntegrationAuthError,
+    IntegrationError,
+    IntegrationProtocolError,
+    IntegrationUnavailable,
+    Invitee,
+    InviteResponse,
+    MessageResponse,
+    MissingInviteeInfo,
+    WindowInfo,
+)
+
+__all__ = [
+    "SERVICE_AUDIENCE",
+    "SERVICE_ISSUER",
+    "SERVICE_SUBJECT",
+    "AccountInfo",
+    "ClientCounters",
+    "Delivery",
+    "IntegrationAuthError",
+    "IntegrationClient",
+    "IntegrationError",
+    "IntegrationProtocolError",
+    "IntegrationUnavailable",
+    "InviteResponse",
+    "Invitee",
+    "MessageResponse",
+    "MissingInviteeInfo",
+    "RetryPolicy",
+    "WindowInfo",
+    "mint_service_token",
+]

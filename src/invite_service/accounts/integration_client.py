@@ -1,0 +1,396 @@
+"""HTTP client of the Integration Service (contract: ``docs/contracts/integration-service.yaml``).
+
+One pooled ``httpx.AsyncClient`` per instance (create one per process/event loop and reuse it), a
+short-lived HS256 service token, and bounded tenacity retries on what may heal by itself: connection
+failures, timeouts, dropped connections, 5xx and 429. Other 4xx are answers and are never retried.
+
+Every failure says whether the platform may have acted (``Delivery``): a refused connection or a 429
+provably never reached it (the rate-limit ledger row may be refunded); a timeout, a dropped connection
+or a 5xx may have (never re-send blindly). POSTs carry one ``Idempotency-Key`` for all their attempts,
+so a retry after an uncertain attempt cannot make the platform act twice.
+
+Nothing here logs a URL, a header or a body: paths hold phone numbers and headers hold the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import jwt
+import structlog
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+
+from invite_service.accounts.integration_types import (
+    AccountInfo,
+    Delivery,
+    IntegrationAuthError,
+    IntegrationError,
+    IntegrationProtocolError,
+    IntegrationUnavailable,
+    Invitee,
+    InviteResponse,
+    MessageResponse,
+    parse_account,
+    parse_invite_response,
+    parse_message_response,
+)
+from invite_service.config import ConfigError, Settings
+
+log = structlog.get_logger(__name__)
+
+SERVICE_AUDIENCE = "integration-service"
+SERVICE_ISSUER = "invite-service"
+SERVICE_SUBJECT = "invite-service"
+TOKEN_TTL_SECONDS = 60
+# Re-mint this long before expiry, so a token never expires between minting and the server's check.
+_REMINT_MARGIN_SECONDS = 15
+# The service's own refusals: the request never reached the platform.
+SERVICE_ERROR_CODES = frozenset(
+    {"UNAUTHORIZED", "FORBIDDEN", "VALIDATION_ERROR", "ACCOUNT_NOT_FOUND", "IDEMPOTENCY_KEY_MISMATCH"}
+)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def mint_service_token(secret: str, *, now: float | None = None, ttl_seconds: int = TOKEN_TTL_SECONDS) -> str:
+    """The bearer token the Integration Service expects from us (HS256, aud=integration-service)."""
+    issued = int(time.time() if now is None else now)
+    claims = {
+        "iss": SERVICE_ISSUER,
+        "sub": SERVICE_SUBJECT,
+        "aud": SERVICE_AUDIENCE,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try one logical call. Attempts are bounded; waits are capped."""
+
+    max_attempts: int = 3
+    backoff_initial: float = 0.2
+    backoff_max: float = 5.0
+    jitter: float = 0.2
+    # A 429 asking for a longer wait is not slept through: it is surfaced for the engine to schedule.
+    max_retry_after: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.backoff_initial < 0 or self.max_retry_after < 0:
+            raise ValueError("max_attempts must be >= 1 and waits >= 0")
+
+
+@dataclass
+class ClientCounters:
+    """Plain counters for metrics to read later (a Prometheus collector can wrap them)."""
+
+    requests: int = 0  # logical calls
+    attempts: int = 0  # HTTP attempts, retries included
+    retries: int = 0
+    errors: int = 0  # failed attempts of any kind
+    auth_failures: int = 0
+    throttled: int = 0  # 429 answers
+    unavailable: int = 0  # calls given up after the retry budget
+
+
+class _Retryable(Exception):
+    """One failed attempt that may heal by itself; tenacity retries on exactly this type."""
+
+    def __init__(self, status: int | None, code: str, retry_after: float | None = None) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+
+@dataclass
+class _CallState:
+    """What the attempts of one logical call did, for the final ``Delivery``."""
+
+    operation: str
+    post: bool
+    uncertain: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def delivery(self, this_attempt: Delivery) -> Delivery:
+        # Once any attempt may have reached the platform, the call as a whole may have.
+        return Delivery.UNCERTAIN if self.uncertain and this_attempt is Delivery.NOT_SENT else this_attempt
+
+
+class IntegrationClient:
+    """Typed calls of the Integration Service contract; raises ``IntegrationError`` subclasses."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token_secret: str,
+        *,
+        timeout: float = 10.0,
+        connect_timeout: float = 3.0,
+        max_connections: int = 20,
+        max_keepalive_connections: int = 10,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep | None = None,
+        now: Callable[[], float] = time.time,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if not base_url:
+            raise ConfigError("the Integration Service URL is empty (INVITE_INTEGRATION_URL)")
+        if not token_secret:
+            raise ConfigError("INVITE_INTEGRATION_TOKEN_SECRET is required to call the Integration Service")
+        self._secret = token_secret
+        self._now = now
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self.retry = retry or RetryPolicy()
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._backoff = wait_exponential_jitter(
+            multiplier=self.retry.backoff_initial, max=self.retry.backoff_max, jitter=self.retry.jitter
+        )
+        self.counters = ClientCounters()
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_keepalive_connections
+            ),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> IntegrationClient:
+        return cls(settings.integration_url, settings.integration_token_secret, **overrides)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- the contract --
+
+    async def health(self) -> bool:
+        """One unauthenticated, unretried probe of ``/health``."""
+        try:
+            response = await self._http.get("/health")
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def list_accounts(self, user_id: str, platform: str | None = None) -> list[AccountInfo]:
+        params = {"platform": platform} if platform else None
+        body = await self._call("list_accounts", "GET", f"/v1/users/{_seg(user_id)}/accounts", params=params)
+        accounts = body.get("accounts") if isinstance(body, Mapping) else None
+        if not isinstance(accounts, list):
+            raise IntegrationProtocolError(200, "BAD_RESPONSE", detail="accounts is not a list")
+        return [parse_account(item) for item in accounts]
+
+    async def get_account(self, account_id: str) -> AccountInfo:
+        return parse_account(await self._call("get_account", "GET", f"/v1/accounts/{_seg(account_id)}"))
+
+    async def invite(self, account_id: str, chat: str, users: list[Invitee]) -> InviteResponse:
+        body = {"chat": chat, "users": [user.to_wire() for user in users]}
+        path = f"/v1/accounts/{_seg(account_id)}/invite"
+        return parse_invite_response(await self._call("invite", "POST", path, json=body))
+
+    async def send_message(self, account_id: str, peer: Invitee, text: str) -> MessageResponse:
+        body = {"peer": peer.to_wire(), "text": text}
+        path = f"/v1/accounts/{_seg(account_id)}/messages"
+        return parse_message_response(await self._call("send_message", "POST", path, json=body))
+
+    async def is_member(self, account_id: str, chat: str, user: Invitee) -> bool:
+        path = f"/v1/chats/{_seg(chat)}/members/{_seg(user.path_value())}"
+        body = await self._call("is_member", "GET", path, params={"account_id": account_id})
+        member = body.get("member") if isinstance(body, Mapping) else None
+        if not isinstance(member, bool):
+            raise IntegrationProtocolError(200, "BAD_RESPONSE", detail="member is not a boolean")
+        return member
+
+    # -- one logical call: attempts, retries, the final error --
+
+    async def _call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Mapping[str, Any] | None = None,
+    ) -> Any:
+        self.counters.requests += 1
+        state = _CallState(operation, post=method == "POST")
+        if state.post:
+            # One key for every attempt of this call: the service replays instead of acting twice.
+            state.headers["Idempotency-Key"] = uuid.uuid4().hex
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Retryable),
+            before_sleep=self._before_sleep,
+            reraise=True,
+            sleep=self._sleep,
+        )
+        try:
+            return await retrying(self._attempt, state, method, path, params, json)
+        except _Retryable as exc:
+            self.counters.unavailable += 1
+            log.warning("integration_unavailable", operation=operation, status=exc.status, code=exc.code)
+            delivery = state.delivery(Delivery.NOT_SENT)
+            raise IntegrationUnavailable(
+                exc.status, exc.code, exc.retry_after, delivery=delivery, operation=operation
+            ) from exc
+
+    async def _attempt(
+        self,
+        state: _CallState,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json: Mapping[str, Any] | None,
+    ) -> Any:
+        self.counters.attempts += 1
+        headers = {**state.headers, "Authorization": f"Bearer {self._bearer()}"}
+        try:
+            response = await self._http.request(method, path, params=params, json=json, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # No connection was made, so no byte of the request left us: surely not sent.
+            self.counters.errors += 1
+            raise _Retryable(None, "INTEGRATION_UNREACHABLE") from exc
+        except httpx.TimeoutException as exc:
+            # Sent (or partly sent) and no answer in time: the platform may be acting on it right now.
+            self.counters.errors += 1
+            state.uncertain = True
+            raise _Retryable(None, "INTEGRATION_TIMEOUT") from exc
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            # The connection broke after the request went out: uncertain as well.
+            self.counters.errors += 1
+            state.uncertain = True
+            raise _Retryable(None, "INTEGRATION_CONNECTION_LOST") from exc
+        return self._handle(state, response)
+
+    def _handle(self, state: _CallState, response: httpx.Response) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise IntegrationProtocolError(
+                    status, "BAD_RESPONSE", delivery=Delivery.UNCERTAIN, operation=state.operation
+                ) from exc
+        self.counters.errors += 1
+        code, retry_after, detail = _error_body(response)
+        if status == 401 or (status == 403 and code in ("UNAUTHORIZED", "FORBIDDEN")):
+            self.counters.auth_failures += 1
+            log.error("integration_auth_refused", operation=state.operation, status=status, code=code)
+            raise IntegrationAuthError(
+                status,
+                code,
+                detail=detail,
+                delivery=state.delivery(Delivery.NOT_SENT),
+                operation=state.operation,
+            )
+        if status == 429:
+            self.counters.throttled += 1
+            retry_after = _retry_after_header(response, self._now()) or retry_after
+            if retry_after is not None and retry_after > self.retry.max_retry_after:
+                # Too long to block a worker on: the caller schedules it instead.
+                raise IntegrationUnavailable(
+                    status,
+                    code,
+                    retry_after,
+                    detail=detail,
+                    delivery=state.delivery(Delivery.NOT_SENT),
+                    operation=state.operation,
+                )
+            raise _Retryable(status, code, retry_after)
+        if status >= 500:
+            state.uncertain = True
+            raise _Retryable(status, code)
+        delivery = Delivery.NOT_SENT if code in SERVICE_ERROR_CODES else Delivery.SENT
+        raise IntegrationError(
+            status,
+            code,
+            retry_after,
+            detail=detail,
+            delivery=state.delivery(delivery),
+            operation=state.operation,
+        )
+
+    def _wait(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            # Retry-After is honoured as given (it is at most max_retry_after here).
+            return max(0.0, exc.retry_after)
+        return float(self._backoff(retry_state))
+
+    def _before_sleep(self, retry_state: RetryCallState) -> None:
+        self.counters.retries += 1
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        state = retry_state.args[0] if retry_state.args else None
+        log.info(
+            "integration_retry",
+            operation=getattr(state, "operation", None),
+            attempt=retry_state.attempt_number,
+            code=getattr(exc, "code", None),
+            status=getattr(exc, "status", None),
+            wait_seconds=round(retry_state.upcoming_sleep, 3),
+        )
+
+    def _bearer(self) -> str:
+        now = self._now()
+        if self._token is None or now >= self._token_expires - _REMINT_MARGIN_SECONDS:
+            self._token = mint_service_token(self._secret, now=now, ttl_seconds=TOKEN_TTL_SECONDS)
+            self._token_expires = int(now) + TOKEN_TTL_SECONDS
+        return self._token
+
+
+def _seg(value: str) -> str:
+    """One path segment, percent-encoded (chat links contain ``/``); ``+`` and ``@`` kept readable."""
+    return quote(value, safe="+@")
+
+
+def _error_body(response: httpx.Response) -> tuple[str, float | None, str | None]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, Mapping):
+        return f"HTTP_{response.status_code}", None, None
+    code = body.get("code")
+    retry_after = body.get("retry_after")
+    detail = body.get("detail")
+    return (
+        code.strip().upper() if isinstance(code, str) and code.strip() else f"HTTP_{response.status_code}",
+        float(retry_after) if isinstance(retry_after, int | float) and retry_after >= 0 else None,
+        detail if isinstance(detail, str) else None,
+    )
+
+
+def _retry_after_header(response: httpx.Response, now: float) -> float | None:
+    """``Retry-After`` as seconds: a number, or an HTTP date (RFC 9110 allows both)."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.fromtimestamp(now, UTC)).total_seconds())

@@ -1,0 +1,41 @@
+"""Accounts as the API shows them: the platform's view plus our own usage and lane states."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class WindowOut(BaseModel):
+    action: str
+    window_seconds: int
+    used: int
+    limit: int
+    remaining: int
+    resets_at: datetime | None
+
+
+class AccountOut(BaseModel):
+    id: str
+    platform: str
+    label: str
+    username: str | None
+    status: str
+    status_detail: str | None
+    # When the account may act again: a platform wait, or a restriction we recorded.
+    cooldown_until: datetime | None
+    usage: list[WindowOut]
+
+
+class LaneOut(BaseModel):
+    account_id: str
+    label: str | None
+    status: str
+    cooldown_until: datetime | None
+    restricted_at: datetime | None
+    next_action_at: datetime | None
+    sent: int
+    failed: int
+    last_error: str | None
+    last_used_at: datetime | None

@@ -1,0 +1,161 @@
+"""The execution engine's scheduling half: tick, dispatch, recover (DESIGN §5).
+
+Due times live in the database (``invite_tasks.next_run_at``, lanes' ``next_action_at`` and
+``cooldown_until``, targets' ``next_attempt_at``); the ticker enqueues ``dispatch`` for what is
+due, and dispatch reserves targets per lane and enqueues ``process_batch`` (``batch.py``).
+Jobs take ids and are idempotent: running one twice does no harm.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from invite_service.execution import repository as repo
+from invite_service.execution.control import complete_task, pause_task, publish_status, start_scheduled
+from invite_service.execution.jobspec import batch_job, dispatch_job
+from invite_service.execution.limits import min_delay, windows_for
+from invite_service.execution.policy import LANE_USABLE
+from invite_service.execution.window import SendWindow
+from invite_service.models import InviteTask, InviteTaskAccount
+from invite_service.models.enums import LaneStatus, Priority, TaskAction, TaskStatus
+from invite_service.runtime import Runtime
+from invite_service.workers.enqueue import defer
+
+log = structlog.get_logger(__name__)
+# After enqueuing a dispatch the ticker leaves the task alone this long; dispatch sets the real time.
+CLAIM_SECONDS = 30
+SAFETY_RECHECK_SECONDS = 30
+
+
+async def tick(rt: Runtime) -> int:
+    """Start scheduled tasks whose time has come and enqueue dispatch for every due task."""
+    now = rt.clock.now()
+    async with rt.db.session() as s:
+        await repo.reactivate_lanes(s, now)
+        due = await repo.due_tasks(s, now)
+        for task_id, status, priority in due:
+            if status == TaskStatus.SCHEDULED.value:
+                await start_scheduled(s, rt, task_id, now)
+            await repo.set_next_run(s, task_id, now + timedelta(seconds=CLAIM_SECONDS))
+            defer(s, dispatch_job(task_id, Priority(priority)))
+    return len(due)
+
+
+async def dispatch(rt: Runtime, task_id: str | uuid.UUID) -> None:
+    """Reserve targets for every ready lane of a running task and enqueue their batches."""
+    tid = uuid.UUID(str(task_id))
+    async with rt.locks.try_lock(f"dispatch:{tid}", ttl=60) as held:
+        if held is None:  # another dispatcher is on it; make sure the ticker looks again soon
+            async with rt.db.session() as s:
+                await repo.set_next_run(s, tid, rt.clock.now())
+            return
+        async with rt.db.session() as s:
+            task = await repo.task(s, tid)
+            if task is None or task.status != TaskStatus.RUNNING.value:
+                return
+            await _dispatch(s, rt, task)
+
+
+async def _dispatch(s: AsyncSession, rt: Runtime, task: InviteTask) -> None:
+    now = rt.clock.now()
+    await repo.reactivate_lanes(s, now, task.id)
+    counters = await repo.counters(s, task.id)
+    if counters is not None and counters.pending + counters.reserved + counters.sending == 0:
+        await complete_task(s, rt, task, now)
+        return
+    window = SendWindow.from_settings(task.settings.get("send_window"))
+    if window is not None and not window.is_open(now):
+        await repo.set_next_run(s, task.id, window.next_open(now))
+        return
+    lanes = await repo.lanes(s, task.id)
+    usable = [lane for lane in lanes if lane.status in LANE_USABLE]
+    if not usable:
+        waiting = [lane.cooldown_until for lane in lanes if lane.status == LaneStatus.RESTRICTED.value]
+        if not waiting:
+            await pause_task(
+                s, rt, task, "No usable account is left in this task: " + _lane_summary(lanes), now
+            )
+            return
+        await repo.set_next_run(s, task.id, min(w for w in waiting if w is not None))
+        return
+
+    caps = rt.settings.caps_for(task.platform)
+    delay = min_delay(caps, task.settings)
+    step = "message" if task.action == TaskAction.MESSAGE.value else "invite"
+    windows = windows_for(caps, task.settings, step)
+    busy = await repo.busy_accounts(s, task.id)
+    wakes: list[datetime] = []
+    reserved_any = False
+    for lane in usable:
+        if lane.status != LaneStatus.ACTIVE.value:
+            if lane.cooldown_until:
+                wakes.append(lane.cooldown_until)
+            continue
+        if lane.account_id in busy:
+            reserved_any = True  # its batch will call dispatch again when done
+            continue
+        if lane.next_action_at and lane.next_action_at > now:
+            wakes.append(lane.next_action_at)
+            continue
+        usage = await rt.limiter.usage(s, lane.account_id, step, windows, now)
+        full = [u for u in usage if u.remaining <= 0]
+        if full:
+            resets = [u.resets_at for u in full if u.resets_at is not None]
+            if resets:
+                lane.next_action_at = max(resets)
+                wakes.append(lane.next_action_at)
+            continue
+        room = min((u.remaining for u in usage), default=rt.settings.batch_size)
+        size = 1 if delay > 0 else max(1, min(rt.settings.batch_size, room))
+        ids = await repo.reserve(
+            s, task.id, lane.account_id, size, now, repo.lease(now, rt.settings.reservation_lease_seconds)
+        )
+        if not ids:
+            break  # nothing due for anyone right now
+        reserved_any = True
+        defer(s, batch_job(task.id, lane.account_id, ids, Priority(task.priority)))
+    pending_at = await repo.next_pending_at(s, task.id)
+    if pending_at is not None:
+        wakes.append(max(pending_at, now))
+    if reserved_any:
+        wakes.append(now + timedelta(seconds=SAFETY_RECHECK_SECONDS))
+    await repo.set_next_run(
+        s, task.id, min(wakes) if wakes else now + timedelta(seconds=SAFETY_RECHECK_SECONDS)
+    )
+
+
+def _lane_summary(lanes: Sequence[InviteTaskAccount]) -> str:
+    parts = [f"{lane.account_id}: {lane.status}" for lane in lanes]
+    return ", ".join(parts) or "the task has no accounts"
+
+
+async def recover(rt: Runtime) -> dict[str, int]:
+    """Expired reservations go back to the pool; expired sends become ``unknown`` unless a
+    membership check proves what happened (never re-sent blindly)."""
+    from invite_service.execution.batch import resolve_expired_sending
+
+    now = rt.clock.now()
+    released = 0
+    async with rt.db.session() as s:
+        by_task: dict[uuid.UUID, list[int]] = {}
+        for target in await repo.expired(s, repo.RESERVED, now):
+            by_task.setdefault(target.task_id, []).append(target.id)
+        for task_id, ids in by_task.items():
+            released += len(await repo.release(s, task_id, ids))
+            await repo.set_next_run(s, task_id, now)
+    resolved = await resolve_expired_sending(rt, now)
+    if released or resolved:
+        log.info("recovered", released=released, **resolved)
+    return {"released": released, **resolved}
+
+
+async def publish_task(rt: Runtime, task_id: uuid.UUID) -> None:
+    async with rt.db.session() as s:
+        task = await repo.task(s, task_id)
+        if task is not None:
+            await publish_status(s, rt, task)

@@ -1,0 +1,68 @@
+"""Publishing jobs: only after the transaction that asked for them commits.
+
+``defer(session, name, ...)`` records a job on the session; a listener sends every recorded
+job once the session commits and drops them on rollback (polar's job queue manager), so a
+worker never sees an id whose row is not there yet, nor work for a change that was undone.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from invite_service.models.enums import Priority
+
+QUEUES = {Priority.HIGH: "invite-high", Priority.NORMAL: "invite-normal", Priority.LOW: "invite-low"}
+# RabbitMQ message priority inside a queue (queues are declared with x-max-priority 10).
+MESSAGE_PRIORITY = {Priority.HIGH: 9, Priority.NORMAL: 5, Priority.LOW: 1}
+_PENDING = "deferred_jobs"
+_QUEUE = "job_queue"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    priority: Priority = Priority.NORMAL
+    countdown: float = 0.0
+
+    @property
+    def queue(self) -> str:
+        return QUEUES[self.priority]
+
+
+class JobQueue(ABC):
+    @abstractmethod
+    def send(self, job: Job) -> None:
+        """Publish now (callers normally use ``defer`` instead)."""
+
+
+def bind(session_info: dict[str, Any], queue: JobQueue) -> None:
+    """Make sessions built with this ``info`` publish their deferred jobs to ``queue``."""
+    session_info[_QUEUE] = queue
+
+
+def defer(session: AsyncSession | Session, job: Job) -> None:
+    session.info.setdefault(_PENDING, []).append(job)
+
+
+@event.listens_for(Session, "after_commit")
+def _publish(session: Session) -> None:
+    jobs: list[Job] = session.info.pop(_PENDING, [])
+    queue: JobQueue | None = session.info.get(_QUEUE)
+    if queue is None:
+        if jobs:
+            raise RuntimeError("jobs were deferred on a session with no job queue bound")
+        return
+    for job in jobs:
+        queue.send(job)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop(session: Session) -> None:
+    session.info.pop(_PENDING, None)

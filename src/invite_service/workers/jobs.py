@@ -1,0 +1,31 @@
+"""The jobs, by name: thin wrappers that take ids and call the engine (DESIGN §3 rule 4).
+
+The embedded runner and the Celery worker call these very functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from invite_service.execution import engine
+from invite_service.execution.batch import process_batch
+from invite_service.execution.jobspec import DISPATCH, PROCESS_BATCH, RECOVER, TICK
+from invite_service.runtime import Runtime
+
+JobFn = Callable[..., Awaitable[Any]]
+
+JOBS: dict[str, JobFn] = {
+    DISPATCH: engine.dispatch,
+    PROCESS_BATCH: process_batch,
+    TICK: engine.tick,
+    RECOVER: engine.recover,
+}
+
+
+async def run_job(rt: Runtime, name: str, kwargs: dict[str, Any]) -> Any:
+    """Run one job and let its progress events out before returning."""
+    try:
+        return await JOBS[name](rt, **kwargs)
+    finally:
+        await rt.progress.drain()
