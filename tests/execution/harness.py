@@ -101,7 +101,10 @@ class Harness:
         async def done() -> bool:
             return all([await self.status(t) in statuses for t in task_ids])
 
-        return await simulate(self.rt, self.clock, self.queue, until=done, horizon=horizon)
+        # No crashes happen here, so recovery can run rarely (it forces a step each time).
+        return await simulate(
+            self.rt, self.clock, self.queue, until=done, horizon=horizon, recover_every=timedelta(hours=6)
+        )
 
 
 async def make_harness(

@@ -195,9 +195,10 @@ async def _send_one(
 
     windows = windows_for(rt.settings.caps_for(task.platform), task.settings, step)
     lease_until = repo.lease(now, rt.settings.send_lease_seconds)
-    async with rt.db.sessionmaker() as s, rt.limiter.acquire(
-        s, account_id, step, windows, now, task_id=task.id, target_id=target.id
-    ) as grant:
+    async with (
+        rt.db.sessionmaker() as s,
+        rt.limiter.acquire(s, account_id, step, windows, now, task_id=task.id, target_id=target.id) as grant,
+    ):
         marked = grant.granted and await repo.mark_sending(s, task.id, target.id, lease_until)
         if marked:
             await s.commit()  # the ledger row and "sending" become visible together
@@ -321,7 +322,9 @@ async def _record(
         final = effect.target_status not in (TargetStatus.PENDING, TargetStatus.SENDING)
         values: dict[str, Any] = {
             "attempts": target.attempts + (1 if effect.charge_attempt else 0),
-            "error_code": result.error_code if effect.target_status is not TargetStatus.INVITED else None,
+            # A message sent in place of a refused invite keeps the refusal as its reason.
+            "error_code": result.error_code
+            or (target.error_code if effect.target_status is TargetStatus.MESSAGED else None),
             "error_detail": (result.detail or "")[:500] or None,
             "lease_until": None,
             "next_attempt_at": effect.next_attempt_at,

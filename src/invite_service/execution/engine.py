@@ -149,7 +149,7 @@ async def recover(rt: Runtime) -> dict[str, int]:
             released += len(await repo.release(s, task_id, ids))
             await repo.set_next_run(s, task_id, now)
     resolved = await resolve_expired_sending(rt, now)
-    if released or resolved:
+    if released or any(resolved.values()):
         log.info("recovered", released=released, **resolved)
     return {"released": released, **resolved}
 

@@ -69,7 +69,7 @@ async def simulate(
     *,
     until: Callable[[], Awaitable[bool]],
     horizon: timedelta,
-    recover_every: timedelta = timedelta(minutes=1),
+    recover_every: timedelta = timedelta(minutes=10),
     on_step: Callable[[], Awaitable[None]] | None = None,
 ) -> bool:
     """Run the engine in simulated time until ``until()`` holds or ``horizon`` passes."""
