@@ -91,7 +91,7 @@ async def redis_client() -> AsyncIterator[Redis]:
 @pytest.fixture
 async def redis_limiter(redis_client: Redis) -> AsyncIterator[RedisRateLimiter]:
     prefix = f"test:rl:{uuid.uuid4().hex[:10]}:"  # our own namespace: never FLUSHDB a shared db
-    yield RedisRateLimiter(redis_client, prefix=prefix)
+    yield RedisRateLimiter(redis_client, prefix=prefix, rebuild_grace_seconds=0)
     await delete_prefix(redis_client, prefix)
 
 
@@ -333,7 +333,7 @@ async def test_redis_down_denies_every_acquire(sqlite_db: Database) -> None:
             if port_open("127.0.0.1", port):
                 break
             await asyncio.sleep(0.05)
-        limiter = RedisRateLimiter(client, timeout=1.0)
+        limiter = RedisRateLimiter(client, timeout=1.0, rebuild_grace_seconds=0)
         account = new_account()
         assert (await take(sqlite_db, limiter, account, T0)).granted
         server.kill()
@@ -354,7 +354,7 @@ async def test_redis_down_denies_every_acquire(sqlite_db: Database) -> None:
 
 async def test_rebuild_from_ledger_gives_the_same_decisions(database: Database, redis_client: Redis) -> None:
     prefix = f"test:rebuild:{uuid.uuid4().hex[:10]}:"
-    limiter = RedisRateLimiter(redis_client, prefix=prefix)
+    limiter = RedisRateLimiter(redis_client, prefix=prefix, rebuild_grace_seconds=0)
     account, rng = new_account(), random.Random(20260105)
     try:
         # 30 h of history ending in a burst that fills the hour, then 20 h of later arrivals.
@@ -387,3 +387,27 @@ async def test_rebuild_from_ledger_gives_the_same_decisions(database: Database, 
         ]
     finally:
         await delete_prefix(redis_client, prefix)
+
+
+async def test_redis_losing_its_data_denies_for_a_grace_then_rebuilds_from_the_ledger(
+    sqlite_db: Database, redis_client: Redis
+) -> None:
+    """A restart or flush empties Redis: nothing may be granted from the empty state."""
+    prefix = f"invite:rl:t{uuid.uuid4().hex[:8]}:"
+    limiter = RedisRateLimiter(redis_client, prefix=prefix, rebuild_grace_seconds=3)
+    async with sqlite_db.session() as s:
+        await limiter.rebuild_from_ledger(s, T0)
+    account = new_account()
+    for i in range(5):  # fill the hour
+        assert (await take(sqlite_db, limiter, account, T0 + timedelta(seconds=i))).granted
+    async for key in redis_client.scan_iter(match=f"{prefix}*"):  # what a restart does
+        await redis_client.delete(key)
+    later = T0 + timedelta(seconds=10)
+    waiting = await take(sqlite_db, limiter, account, later)
+    assert not waiting.granted
+    assert waiting.reason == "limiter_rebuilding"
+    assert waiting.retry_at == later + timedelta(seconds=3)
+    after = await take(sqlite_db, limiter, account, later + timedelta(seconds=4))
+    assert not after.granted, "the rebuilt state still counts the five grants from the ledger"
+    assert after.reason == "rate_limited"
+    assert (await take(sqlite_db, limiter, account, T0 + HOUR + timedelta(seconds=1))).granted

@@ -48,6 +48,8 @@ from invite_service.models.activity import RateLimitLedger
 log = structlog.get_logger(__name__)
 
 ACQUIRE_LUA = Path(__file__).with_name("acquire.lua").read_text(encoding="utf-8")
+REBUILDING, REBUILD_NOW = 2, 3  # the script's answers while an account's entries are being restored
+REASON_REBUILDING = "limiter_rebuilding"
 # Swap the temporary member for the ledger-id member, keeping its score.
 RENAME_LUA = """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
@@ -85,6 +87,7 @@ class RedisRateLimiter(RateLimiter):
         max_window_seconds: int = DAY_SECONDS,
         timeout: float = 2.0,
         unavailable_retry_seconds: float = 30.0,
+        rebuild_grace_seconds: float = 3.0,
     ) -> None:
         super().__init__(max_window_seconds=max_window_seconds)
         if "{" in prefix or "}" in prefix:
@@ -93,6 +96,8 @@ class RedisRateLimiter(RateLimiter):
         self.prefix = prefix
         self._timeout = timeout
         self._unavailable_retry = timedelta(seconds=unavailable_retry_seconds)
+        # Longer than any grant takes to commit its ledger row (milliseconds in practice).
+        self._rebuild_grace = timedelta(seconds=rebuild_grace_seconds)
         self._retention = timedelta(seconds=max_window_seconds) + CLOCK_SLACK
         self._ttl_ms = int(self._retention / timedelta(milliseconds=1))
         self._acquire_script = client.register_script(ACQUIRE_LUA)
@@ -100,6 +105,14 @@ class RedisRateLimiter(RateLimiter):
 
     def key(self, account_id: str, action: str) -> str:
         return f"{self.prefix}{{acct:{account_id}}}:{action}"
+
+    def ready_key(self, account_id: str) -> str:
+        return f"{self.prefix}{{acct:{account_id}}}:ready"
+
+    @property
+    def generation_key(self) -> str:
+        # One key outside the accounts' hash slots: a single Redis node (or Sentinel), not Cluster.
+        return f"{self.prefix}generation"
 
     def _account_guard(self, session: AsyncSession, account_id: str) -> AbstractAsyncContextManager[None]:
         return nullcontext()  # the script is atomic; no lock to hold
@@ -117,16 +130,28 @@ class RedisRateLimiter(RateLimiter):
         key = self.key(account_id, action)
         temporary = f"t:{uuid.uuid4().hex}"
         now_us = to_us(now)
-        args: list[str | int] = [now_us, temporary, to_us(now - self._retention), self._ttl_ms]
+        grace_until = to_us(now + self._rebuild_grace)
+        args: list[str | int] = [now_us, temporary, to_us(now - self._retention), self._ttl_ms, grace_until]
         for window in windows:
             length = window.seconds * 1_000_000
             args += [length, window.limit, f"({now_us - length}"]
+        keys = [key, self.ready_key(account_id), self.generation_key]
         try:
             async with asyncio.timeout(self._timeout):
-                granted, value = await self._acquire_script(keys=[key], args=args)
+                granted, value = await self._acquire_script(keys=keys, args=args)
+            if granted == REBUILD_NOW:
+                await self.rebuild_from_ledger(session, now)
+                async with asyncio.timeout(self._timeout):
+                    granted, value = await self._acquire_script(keys=keys, args=args)
         except _FAILURES as exc:
             log.warning("rate_limiter_unavailable", account_id=account_id, error=type(exc).__name__)
             return Decision(granted=False, retry_at=now + self._unavailable_retry, reason=REASON_UNAVAILABLE)
+        if granted == REBUILDING or granted == REBUILD_NOW:
+            return Decision(
+                granted=False,
+                retry_at=from_us(int(value)) if value else now + self._rebuild_grace,
+                reason=REASON_REBUILDING,
+            )
         if not granted:
             retry_at = from_us(int(value)) if int(value) >= 0 else None
             return Decision(granted=False, retry_at=retry_at, reason=REASON_RATE_LIMITED)
@@ -178,5 +203,10 @@ class RedisRateLimiter(RateLimiter):
                     pipe.zadd(key, members)
                     pipe.pexpire(key, self._ttl_ms)
                 await pipe.execute()
+        # Every account with history is whole again; then the generation says so to every process.
+        accounts = {account_id for _id, account_id, _action, _at in rows}
+        if accounts:
+            await self._client.mset({self.ready_key(a): "ready" for a in accounts})
+        await self._client.set(self.generation_key, "ready")
         log.info("rate_limiter_rebuilt", entries=len(rows))
         return len(rows)
