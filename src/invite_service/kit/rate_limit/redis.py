@@ -146,7 +146,7 @@ class RedisRateLimiter(RateLimiter):
         except _FAILURES as exc:
             log.warning("rate_limiter_unavailable", account_id=account_id, error=type(exc).__name__)
             return Decision(granted=False, retry_at=now + self._unavailable_retry, reason=REASON_UNAVAILABLE)
-        if granted == REBUILDING or granted == REBUILD_NOW:
+        if granted in (REBUILDING, REBUILD_NOW):
             return Decision(
                 granted=False,
                 retry_at=from_us(int(value)) if value else now + self._rebuild_grace,
