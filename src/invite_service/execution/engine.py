@@ -55,7 +55,8 @@ async def dispatch(rt: Runtime, task_id: str | uuid.UUID) -> None:
                 await repo.set_next_run(s, tid, rt.clock.now())
             return
         async with rt.db.session() as s:
-            task = await repo.task(s, tid)
+            # Lock order everywhere: the task row before its targets (a cancel does the same).
+            task = await repo.task(s, tid, for_update=True)
             if task is None or task.status != TaskStatus.RUNNING.value:
                 return
             await _dispatch(s, rt, task)
@@ -137,7 +138,7 @@ def _lane_summary(lanes: Sequence[InviteTaskAccount]) -> str:
 async def recover(rt: Runtime) -> dict[str, int]:
     """Expired reservations go back to the pool; expired sends become ``unknown`` unless a
     membership check proves what happened (never re-sent blindly)."""
-    from invite_service.execution.batch import resolve_expired_sending
+    from invite_service.execution.recovery import resolve_expired_sending
 
     now = rt.clock.now()
     released = 0
@@ -146,8 +147,8 @@ async def recover(rt: Runtime) -> dict[str, int]:
         for target in await repo.expired(s, repo.RESERVED, now):
             by_task.setdefault(target.task_id, []).append(target.id)
         for task_id, ids in by_task.items():
+            await repo.set_next_run(s, task_id, now)  # the task row first, then its targets
             released += len(await repo.release(s, task_id, ids))
-            await repo.set_next_run(s, task_id, now)
     resolved = await resolve_expired_sending(rt, now)
     if released or any(resolved.values()):
         log.info("recovered", released=released, **resolved)

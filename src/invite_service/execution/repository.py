@@ -293,16 +293,18 @@ async def last_action_at(session: AsyncSession, account_id: str) -> datetime | N
     )
 
 
-async def higher_priority_waiting(session: AsyncSession, priority: Any) -> bool:
-    """Is a higher-priority running task holding reserved targets whose batch has not run yet?"""
-    stmt = (
+async def higher_priority_waiting(session: AsyncSession, priority: Any, now: datetime) -> bool:
+    """Does a higher-priority running task want the worker now: batches reserved and not yet run,
+    or a dispatch that is due? (A task waiting on its caps is not due, so it starves no one.)"""
+    higher = select(InviteTask.id).where(
+        InviteTask.status == TaskStatus.RUNNING.value, InviteTask.priority > priority
+    )
+    due = higher.where(or_(InviteTask.next_run_at.is_(None), InviteTask.next_run_at <= now)).limit(1)
+    if (await session.scalar(due)) is not None:
+        return True
+    reserved = (
         select(InviteTarget.id)
-        .join(InviteTask, InviteTask.id == InviteTarget.task_id)
-        .where(
-            InviteTarget.status == RESERVED,
-            InviteTask.status == TaskStatus.RUNNING.value,
-            InviteTask.priority > priority,
-        )
+        .where(InviteTarget.task_id.in_(higher.scalar_subquery()), InviteTarget.status == RESERVED)
         .limit(1)
     )
-    return (await session.scalar(stmt)) is not None
+    return (await session.scalar(reserved)) is not None
