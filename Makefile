@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean ui ui-test
 
 install: $(STAMP)
 
@@ -21,11 +21,34 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python 3.11 --quiet
 	touch $(STAMP)
 
-run: install
+run: install ui
 	$(BIN)/invite-service serve --migrate
 
-test: install
+test: install ui ui-test
 	$(BIN)/pytest
+
+# The web UI (frontend/): npm ci when the lock file changed, the API client checked against the service's
+# OpenAPI document every time (scripts/api.mjs: rewritten locally, a failure in CI when stale), and a
+# Vite build into src/invite_service/ui only when a source is newer than the last build.
+UI_DIR := frontend
+UI_OUT := src/invite_service/ui
+UI_DEPS := $(UI_DIR)/node_modules/.package-lock.json
+
+ui: install $(UI_DEPS)
+	cd $(UI_DIR) && node scripts/api.mjs
+	@$(MAKE) --no-print-directory $(UI_OUT)/index.html
+
+$(UI_DEPS): $(UI_DIR)/package.json $(UI_DIR)/package-lock.json
+	cd $(UI_DIR) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error
+	touch $@
+
+$(UI_OUT)/index.html: $(UI_DEPS) $(UI_DIR)/index.html $(UI_DIR)/tsconfig.json $(UI_DIR)/vite.config.ts $(UI_DIR)/openapi.json \
+		$(shell find $(UI_DIR)/src -type f 2>/dev/null)
+	cd $(UI_DIR) && npx tsc -p tsconfig.json --noEmit && npx vite build --logLevel warn
+	touch $@
+
+ui-test: $(UI_DEPS)
+	cd $(UI_DIR) && npx vitest run
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,0 +1,88 @@
+import { AppShell, Avatar, Burger, Group, Menu, NavLink, ScrollArea, Text, ThemeIcon, UnstyledButton } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
+import { IconChevronDown, IconListCheck, IconLogout, IconPlus, IconSend, IconShieldOff } from "@tabler/icons-react";
+import { Link, Outlet, useLocation } from "react-router";
+import { useCapabilities } from "../api/capabilities";
+import { useSession } from "../auth/RequireAuth";
+import { signOut } from "../auth/session";
+
+export function Shell() {
+  const [opened, { toggle, close }] = useDisclosure(false);
+  const session = useSession();
+  const caps = useCapabilities();
+  const { pathname } = useLocation();
+
+  const nav = [
+    { to: "/tasks", label: "Tasks", icon: <IconListCheck size={18} />, active: pathname === "/tasks" || /^\/tasks\/(?!new)/.test(pathname) },
+    { to: "/tasks/new", label: "New task", icon: <IconPlus size={18} />, active: pathname === "/tasks/new" },
+    {
+      to: "/suppressions",
+      label: "Opt-out list",
+      icon: <IconShieldOff size={18} />,
+      active: pathname.startsWith("/suppressions"),
+      hint: caps.feature("suppressions") ? undefined : "soon",
+    },
+  ];
+
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+            <Link to="/tasks" style={{ textDecoration: "none", color: "inherit" }}>
+              <Group gap={8} wrap="nowrap">
+                <ThemeIcon size={30} radius="md">
+                  <IconSend size={18} />
+                </ThemeIcon>
+                <Text fw={700}>Invite Service</Text>
+              </Group>
+            </Link>
+          </Group>
+          <Menu position="bottom-end" withinPortal>
+            <Menu.Target>
+              <UnstyledButton aria-label="Account menu" data-testid="user-menu">
+                <Group gap={6} wrap="nowrap">
+                  <Avatar size={30} radius="xl" color="blue">
+                    {(session?.user ?? "?").slice(0, 2).toUpperCase()}
+                  </Avatar>
+                  <Text size="sm" visibleFrom="xs" maw={160} truncate>
+                    {session?.user}
+                  </Text>
+                  <IconChevronDown size={14} />
+                </Group>
+              </UnstyledButton>
+            </Menu.Target>
+            <Menu.Dropdown>
+              <Menu.Label>
+                Signed in {session?.mode === "dev" ? "with the dev login" : session?.mode === "gateway" ? "through the gateway" : "with a token"}
+              </Menu.Label>
+              <Menu.Item leftSection={<IconLogout size={16} />} onClick={() => signOut()}>
+                Sign out
+              </Menu.Item>
+            </Menu.Dropdown>
+          </Menu>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs">
+        <ScrollArea>
+          {nav.map((item) => (
+            <NavLink
+              key={item.to}
+              component={Link}
+              to={item.to}
+              label={item.label}
+              leftSection={item.icon}
+              active={item.active}
+              onClick={close}
+              rightSection={item.hint ? <Text size="xs" c="dimmed">{item.hint}</Text> : undefined}
+            />
+          ))}
+        </ScrollArea>
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}

@@ -1,0 +1,131 @@
+import { screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { setFetch } from "../../api/client";
+import type { Task } from "../../api/hooks";
+import { renderUI, jsonResponse } from "../../test/render";
+import { TaskControls } from "./TaskControls";
+
+const counters = { total: 10, pending: 10, reserved: 0, sending: 0, invited: 0, messaged: 0, already_member: 0, failed: 0, skipped: 0, unknown: 0 };
+function task(status: Task["status"]): Task {
+  return {
+    id: "11111111-1111-1111-1111-111111111111",
+    name: "Webinar",
+    description: null,
+    platform: "sandbox",
+    action: "invite",
+    destination: "@chat",
+    message_template: null,
+    status,
+    priority: "normal",
+    account_ids: ["acc-1"],
+    settings: {},
+    scheduled_at: null,
+    started_at: null,
+    finished_at: null,
+    pause_reason: null,
+    version: 1,
+    created_at: "2026-01-01T00:00:00Z",
+    updated_at: "2026-01-01T00:00:00Z",
+    counters,
+    progress: 0,
+  };
+}
+
+const all = () => true;
+let calls: { method: string; url: string }[] = [];
+let reply: () => Response;
+
+beforeEach(() => {
+  calls = [];
+  reply = () => jsonResponse(task("running"));
+  setFetch(
+    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const req = input instanceof Request ? input : new Request(String(input), init);
+      calls.push({ method: req.method, url: new URL(req.url, "http://x").pathname });
+      return reply();
+    }) as unknown as typeof fetch,
+  );
+});
+afterEach(() => setFetch(globalThis.fetch));
+
+describe("TaskControls", () => {
+  it("offers the controls each state allows", () => {
+    const { unmount } = renderUI(<TaskControls task={task("draft")} feature={all} />);
+    expect(screen.getByRole("button", { name: "Start" })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Pause" })).toBeNull();
+    unmount();
+    const r2 = renderUI(<TaskControls task={task("running")} feature={all} />);
+    expect(screen.getByRole("button", { name: "Pause" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Cancel task" })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Start" })).toBeNull();
+    r2.unmount();
+    renderUI(<TaskControls task={task("paused")} feature={all} />);
+    expect(screen.getByRole("button", { name: "Resume" })).toBeInTheDocument();
+  });
+
+  it("starts only after the user confirms", async () => {
+    const user = userEvent.setup();
+    renderUI(<TaskControls task={task("draft")} feature={all} />);
+    await user.click(screen.getByRole("button", { name: "Start" }));
+    expect(await screen.findByText(/Start “Webinar”\?/)).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Keep as is" }));
+    expect(calls).toHaveLength(0);
+
+    await user.click(screen.getByRole("button", { name: "Start" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(dialog.querySelector("button[data-autofocus]") as HTMLElement);
+    await waitFor(() => expect(calls).toEqual([{ method: "POST", url: "/api/v1/tasks/11111111-1111-1111-1111-111111111111/start" }]));
+  });
+
+  it("cancels with a warning about the targets left", async () => {
+    const user = userEvent.setup();
+    renderUI(<TaskControls task={task("running")} feature={all} />);
+    await user.click(screen.getByRole("button", { name: "Cancel task" }));
+    expect(await screen.findByText(/10 targets not reached yet will be skipped/)).toBeInTheDocument();
+    const dialog = await screen.findByRole("dialog");
+    await user.click(dialog.querySelector("button[data-autofocus]") as HTMLElement);
+    await waitFor(() => expect(calls.map((c) => c.url)).toEqual(["/api/v1/tasks/11111111-1111-1111-1111-111111111111/cancel"]));
+  });
+
+  it("lists each reason the service gives for refusing to start", async () => {
+    reply = () =>
+      jsonResponse(
+        {
+          title: "Invalid input",
+          status: 422,
+          detail: "The task cannot start.",
+          errors: [
+            { loc: ["body", "account_ids"], msg: "pick at least one usable account", type: "missing" },
+            { loc: [], msg: "add at least one pending target", type: "missing" },
+          ],
+        },
+        422,
+        "application/problem+json",
+      );
+    const user = userEvent.setup();
+    renderUI(<TaskControls task={task("draft")} feature={all} />);
+    await user.click(screen.getByRole("button", { name: "Start" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(dialog.querySelector("button[data-autofocus]") as HTMLElement);
+    const alert = await screen.findByTestId("control-error");
+    expect(alert).toHaveTextContent("The task cannot start.");
+    expect(alert).toHaveTextContent("account_ids: pick at least one usable account");
+    expect(alert).toHaveTextContent("add at least one pending target");
+  });
+
+  it("shows a 409 from a task that changed state meanwhile", async () => {
+    reply = () => jsonResponse({ title: "Conflict", status: 409, detail: "Task is completed; it cannot pause." }, 409, "application/problem+json");
+    const user = userEvent.setup();
+    renderUI(<TaskControls task={task("running")} feature={all} />);
+    await user.click(screen.getByRole("button", { name: "Pause" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(dialog.querySelector("button[data-autofocus]") as HTMLElement);
+    expect(await screen.findByTestId("control-error")).toHaveTextContent("Task is completed; it cannot pause.");
+  });
+
+  it("shows a disabled Start until the server has the control endpoints", () => {
+    renderUI(<TaskControls task={task("draft")} feature={() => false} />);
+    expect(screen.getByTestId("control-unavailable")).toBeDisabled();
+  });
+});
