@@ -165,7 +165,8 @@ async def test_sigkilled_workers_never_cause_a_double_send(
         task = await api.wait(tid, "completed", timeout=240)
         states = await api.states(tid)
         print(
-            f"\n{kills} SIGKILLs while {during} of 300 were sent; final {states}; unknown: {states.get('unknown', 0)}"
+            f"\n{kills} SIGKILLs while {during} of 300 were sent; final {states}; "
+            f"unknown: {states.get('unknown', 0)}"
         )
         assert during < 300, "the kills all came after the run"
         assert set(states) <= FINAL | {"unknown"}
