@@ -1,8 +1,18 @@
-"""`make bench`: every benchmark in turn."""
+"""`make bench`: every benchmark in turn, each printing ratios to a baseline from the same run."""
 
 from __future__ import annotations
 
-from bench import api_list
+import importlib
+
+BENCHES = ["bench.api_list", "bench.limiter", "bench.engine", "bench.imports", "bench.stats"]
 
 if __name__ == "__main__":
-    api_list.main()
+    for name in BENCHES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            print(f"\n[{name}] not present")
+            continue
+        module.main()

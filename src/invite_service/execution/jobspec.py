@@ -12,6 +12,7 @@ DISPATCH = "execution.dispatch"
 PROCESS_BATCH = "execution.process_batch"
 TICK = "execution.tick"
 RECOVER = "execution.recover"
+PING = "system.ping"
 
 
 def dispatch_job(task_id: uuid.UUID, priority: Priority, countdown: float = 0.0) -> Job:

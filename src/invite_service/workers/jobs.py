@@ -10,7 +10,7 @@ from typing import Any
 
 from invite_service.execution import engine
 from invite_service.execution.batch import process_batch
-from invite_service.execution.jobspec import DISPATCH, PROCESS_BATCH, RECOVER, TICK
+from invite_service.execution.jobspec import DISPATCH, PING, PROCESS_BATCH, RECOVER, TICK
 from invite_service.runtime import Runtime
 
 JobFn = Callable[..., Awaitable[Any]]
@@ -29,3 +29,18 @@ async def run_job(rt: Runtime, name: str, kwargs: dict[str, Any]) -> Any:
         return await JOBS[name](rt, **kwargs)
     finally:
         await rt.progress.drain()
+
+
+async def ping(rt: Runtime, key: str) -> None:
+    """A job that does nothing but say it ran: measures the queue's own round trip (bench, probes)."""
+    if rt.settings.redis_url:
+        import redis.asyncio as aioredis
+
+        client = aioredis.from_url(rt.settings.redis_url)
+        try:
+            await client.incr(key)
+        finally:
+            await client.aclose()
+
+
+JOBS[PING] = ping
