@@ -14,7 +14,6 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -26,10 +25,10 @@ from invite_service.workers.stepped import simulate
 
 async def simulated_day(db_url: str) -> None:
     from sqlalchemy import func, select
+    from tests.execution.harness import make_harness
 
     from invite_service.models import RateLimitLedger
     from invite_service.sandbox.integration_state import demo_config
-    from tests.execution.harness import make_harness
 
     telegram = DEFAULT_PLATFORM_CAPS["telegram"]
     settings = Settings(database_url=db_url, log_level="WARNING", platform_caps={"sandbox": telegram})
@@ -73,12 +72,12 @@ async def simulated_day(db_url: str) -> None:
 
 async def _celery_figures(db_url: str, workdir: Path) -> None:
     import redis.asyncio as aioredis
+    from tests.conftest import REDIS_URL
+    from tests.production.stack import running_stack, user_headers
 
     from invite_service.main import create_app
     from invite_service.workers.celery_app import celery_for
     from invite_service.workers.enqueue import Job
-    from tests.conftest import REDIS_URL
-    from tests.production.stack import running_stack, user_headers
 
     with running_stack(db_url, workdir) as stack:
         stack.start_worker(concurrency=2)

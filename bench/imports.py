@@ -1,0 +1,185 @@
+"""Audience import, end to end on PostgreSQL: a 1,000,000-row CSV and a 100,000-row XLSX.
+
+The import runs in a real `invite-service serve` process (upload → parse → normalize → dedupe →
+stage → merge, until the job reports completed); its rows/s and the server's peak RSS (VmHWM) are
+compared with, in the same run and database:
+- a bare ``COPY`` of the same CSV into a plain table (no indexes): the floor the issue names;
+- a ``COPY`` of the same rows, already normalized, straight into a table shaped and indexed like
+  ``invite_targets``: what writing the rows into that schema costs by itself.
+
+Run: `python -m bench.imports` (or `make bench`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+from openpyxl import Workbook
+
+from bench.common import free_port, temp_postgres
+from invite_service.auth.jwt import mint_token
+from invite_service.config import Settings
+from invite_service.migrations import runner
+
+CSV_ROWS = 1_000_000
+XLSX_ROWS = 100_000
+USER = "bench-importer"
+
+
+def write_csv(path: Path, rows: int) -> None:
+    with path.open("wb") as out:
+        out.write(b"username,first_name,city\n")
+        for start in range(0, rows, 100_000):
+            out.write(
+                b"".join(
+                    b"member_%07d,Name%d,City%d\n" % (i, i % 997, i % 50)
+                    for i in range(start, min(rows, start + 100_000))
+                )
+            )
+
+
+def write_xlsx(path: Path, rows: int) -> None:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Audience")
+    sheet.append(["Логин", "Телефон", "Имя", "Город"])
+    for i in range(rows):
+        sheet.append([f"xl_member_{i:07d}", 79000000000 + i, f"Name{i % 997}", f"City{i % 50}"])
+    book.save(path)
+
+
+@contextmanager
+def serve(url: str, workdir: Path) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    log = (workdir / f"server-{port}.log").open("wb")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "invite-service"), "serve", "--port", str(port)],
+        env={**os.environ, "INVITE_DATABASE_URL": url, "INVITE_LOG_LEVEL": "WARNING"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("benchmark server did not start")
+            time.sleep(0.2)
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def memory_kib(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def import_file(http: httpx.Client, path: Path, sheet: str | None = None) -> tuple[float, dict[str, object]]:
+    task = http.post(
+        "/api/v1/tasks", json={"name": f"bench {path.name}", "action": "message", "message_template": "Hi"}
+    )
+    task.raise_for_status()
+    data = {"task_id": task.json()["id"], **({"sheet": sheet} if sheet else {})}
+    start = time.perf_counter()
+    with path.open("rb") as f:
+        resp = http.post("/api/v1/import/file", data=data, files={"file": (path.name, f)})
+    resp.raise_for_status()
+    job_url = resp.json()["status_url"]
+    while True:
+        job = http.get(job_url).json()
+        if job["status"] != "running":
+            return time.perf_counter() - start, job
+        time.sleep(0.2)
+
+
+async def bare_copies(url: str, csv_path: Path) -> tuple[float, float]:
+    """Seconds for COPY of the CSV into a plain table, and of the normalized rows into a table
+    indexed like invite_targets."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute("CREATE TABLE bench_plain (username text, first_name text, city text)")
+        start = time.perf_counter()
+        with csv_path.open("rb") as f:
+            await conn.copy_to_table("bench_plain", source=f, format="csv", header=True)
+        plain = time.perf_counter() - start
+
+        task_id = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO invite_tasks (id, user_id, name, platform, action, status, priority, settings,"
+            " version, created_at, updated_at) SELECT $1, 'bench', 'copy', 'telegram', 'message', 'draft',"
+            " priority, '{}', 1, now(), now() FROM invite_tasks LIMIT 1",
+            task_id,
+        )
+        await conn.execute("CREATE TABLE bench_targets (LIKE invite_targets INCLUDING ALL)")
+        now = datetime.now(UTC)
+        rows = [
+            (task_id, "bench", "username", u, u, f, json.dumps({"city": c}), "file", "pending", 0, now, now)
+            for u, f, c in await conn.fetch("SELECT username, first_name, city FROM bench_plain")
+        ]
+        columns = ["task_id", "user_id", "kind", "key", "username", "first_name", "extra", "source", "status",
+                   "attempts", "created_at", "updated_at"]  # fmt: skip
+        start = time.perf_counter()
+        await conn.copy_records_to_table("bench_targets", records=rows, columns=columns)
+        indexed = time.perf_counter() - start
+        return plain, indexed
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp, temp_postgres() as url:
+        work = Path(tmp)
+        runner.upgrade(url)
+        csv_path, xlsx_path = work / "million.csv", work / "hundred-k.xlsx"
+        write_csv(csv_path, CSV_ROWS)
+        write_xlsx(xlsx_path, XLSX_ROWS)
+        token = mint_token(USER, Settings())
+        with (
+            serve(url, work) as (base, pid),
+            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=600) as http,
+        ):
+            idle = memory_kib(pid, "VmRSS")
+            csv_seconds, csv_job = import_file(http, csv_path)
+            peak = memory_kib(pid, "VmHWM")
+            xlsx_seconds, xlsx_job = import_file(http, xlsx_path, sheet="Audience")
+        if csv_job["status"] != "completed" or xlsx_job["status"] != "completed":
+            raise SystemExit(f"an import did not complete: {csv_job['error']} {xlsx_job['error']}")
+        plain, indexed = asyncio.run(bare_copies(url, csv_path))
+        size_mib = csv_path.stat().st_size / (1024 * 1024)
+        print(
+            f"\n[imports, PostgreSQL] {CSV_ROWS:,}-row CSV ({size_mib:.0f} MiB), end to end through the API"
+        )
+        print(f"  import      {csv_seconds:6.1f} s  {CSV_ROWS / csv_seconds:9,.0f} rows/s  "
+              f"accepted {csv_job['rows_accepted']:,}")  # fmt: skip
+        print(f"  server RSS  idle {idle / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB (VmHWM)")
+        print(f"  bare COPY of the CSV into a plain table          {plain:6.1f} s  "
+              f"-> import / COPY = {csv_seconds / plain:.1f}x (aim <= 2x)")  # fmt: skip
+        print(f"  COPY of the normalized rows into an invite_targets-like table (same 7 indexes) "
+              f"{indexed:6.1f} s  -> import / that = {csv_seconds / indexed:.1f}x")  # fmt: skip
+        print(f"[imports, PostgreSQL] {XLSX_ROWS:,}-row XLSX: {xlsx_seconds:.1f} s, "
+              f"{XLSX_ROWS / xlsx_seconds:,.0f} rows/s (accepted {xlsx_job['rows_accepted']:,})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
