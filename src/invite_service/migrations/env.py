@@ -60,4 +60,12 @@ else:
     if existing is not None:
         _run_sync(existing)
     else:
-        asyncio.run(_run_online())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(_run_online())
+        else:  # called from async code (a test, a benchmark): migrate on a thread with its own loop
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(asyncio.run, _run_online()).result()  # re-raises a failed migration
