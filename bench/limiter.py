@@ -40,9 +40,10 @@ async def _acquires(db: Database, limiter: RateLimiter) -> tuple[list[float], fl
     start = utcnow()
 
     async def one(i: int) -> None:
-        async with db.sessionmaker() as s, limiter.acquire(
-            s, account, "invite", WINDOWS, start + timedelta(milliseconds=i)
-        ) as decision:
+        async with (
+            db.sessionmaker() as s,
+            limiter.acquire(s, account, "invite", WINDOWS, start + timedelta(milliseconds=i)) as decision,
+        ):
             assert decision.granted
             await s.commit()
 
@@ -65,17 +66,23 @@ async def run(pg_url: str) -> None:
         await _timed(fn, 100)
     incr_s, incr_rate = await _timed(incr, N)
     sel_s, sel_rate = await _timed(select1, N)
-    redis_limiter = RedisRateLimiter(client, prefix=f"bench:rl:{uuid.uuid4().hex[:6]}:", rebuild_grace_seconds=0)
+    redis_limiter = RedisRateLimiter(
+        client, prefix=f"bench:rl:{uuid.uuid4().hex[:6]}:", rebuild_grace_seconds=0
+    )
     red_s, red_rate = await _acquires(db, redis_limiter)
     sql_s, sql_rate = await _acquires(db, SqlRateLimiter())
     i, s, r, q = summary(incr_s), summary(sel_s), summary(red_s), summary(sql_s)
     print(f"\n[limiter] {N} sequential acquires each (ledger row committed per acquire)")
     print(f"  Redis INCR (baseline)     p50 {i['p50']:6.3f} ms  p99 {i['p99']:6.3f} ms  {incr_rate:8.0f}/s")
     print(f"  SELECT 1 (baseline)       p50 {s['p50']:6.3f} ms  p99 {s['p99']:6.3f} ms  {sel_rate:8.0f}/s")
-    print(f"  acquire on Redis          p50 {r['p50']:6.3f} ms  p99 {r['p99']:6.3f} ms  {red_rate:8.0f}/s"
-          f"  = {r['p50'] / i['p50']:.1f}x INCR p50, {r['p50'] / s['p50']:.1f}x SELECT 1 p50")
-    print(f"  acquire on SQL (PG)       p50 {q['p50']:6.3f} ms  p99 {q['p99']:6.3f} ms  {sql_rate:8.0f}/s"
-          f"  = {q['p50'] / s['p50']:.1f}x SELECT 1 p50")
+    print(
+        f"  acquire on Redis          p50 {r['p50']:6.3f} ms  p99 {r['p99']:6.3f} ms  {red_rate:8.0f}/s"
+        f"  = {r['p50'] / i['p50']:.1f}x INCR p50, {r['p50'] / s['p50']:.1f}x SELECT 1 p50"
+    )
+    print(
+        f"  acquire on SQL (PG)       p50 {q['p50']:6.3f} ms  p99 {q['p99']:6.3f} ms  {sql_rate:8.0f}/s"
+        f"  = {q['p50'] / s['p50']:.1f}x SELECT 1 p50"
+    )
     await client.aclose()
     await db.dispose()
 
