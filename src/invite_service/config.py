@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     integration_url: str = ""
     parsing_url: str = ""
     integration_token_secret: str = ""
+    # HS256 secret for the Parsing Service's service JWT; empty = the Integration Service's secret.
+    parsing_token_secret: str = ""
+    import_max_upload_bytes: int = 50 * 1024 * 1024  # 413 above it
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     jwt_secret: str = PLACEHOLDER_SECRET

@@ -28,6 +28,7 @@ from invite_service.observability import health
 from invite_service.observability.audit_endpoints import router as audit_router
 from invite_service.observability.logging import configure_logging
 from invite_service.runtime import Runtime, build_runtime
+from invite_service.statistics import endpoints as statistics_endpoints
 from invite_service.suppressions import endpoints as suppression_endpoints
 from invite_service.targets import endpoints as target_endpoints
 from invite_service.workers.local import BackgroundRunner, LocalTicker
@@ -118,7 +119,9 @@ def create_app(
     api.include_router(import_endpoints.router)
     api.include_router(suppression_endpoints.router)
     api.include_router(audit_router)
+    api.include_router(statistics_endpoints.router)
     app.include_router(api)
+    app.include_router(statistics_endpoints.metrics_router)  # GET /metrics for Prometheus
 
     @app.api_route(
         "/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False

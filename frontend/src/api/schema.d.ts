@@ -503,6 +503,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{task_id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** State, progress, counters and an ETA */
+        get: operations["task_status_api_v1_tasks__task_id__status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Targets by state; calls by outcome, error code, account and hour over a range
+         * @description The range defaults to the 24 hours up to the task's latest activity; at most 7 days.
+         */
+        get: operations["task_stats_api_v1_tasks__task_id__stats_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task's report */
+        get: operations["task_report_api_v1_tasks__task_id__report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The execution log, newest first, in keyset pages */
+        get: operations["task_logs_api_v1_tasks__task_id__logs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server-Sent Events: snapshot, progress, status, heartbeats, end */
+        get: operations["task_events_api_v1_tasks__task_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -525,6 +613,32 @@ export interface components {
             cooldown_until: string | null;
             /** Usage */
             usage: components["schemas"]["WindowOut"][];
+        };
+        /** AccountStats */
+        AccountStats: {
+            /** Account Id */
+            account_id: string;
+            /** Label */
+            label: string | null;
+            /** Status */
+            status: string;
+            /**
+             * Sent
+             * @description all time: targets this account invited or messaged
+             */
+            sent: number;
+            /**
+             * Failed
+             * @description all time: calls that counted as failures
+             */
+            failed: number;
+            /**
+             * By Outcome
+             * @description calls in the range by outcome
+             */
+            by_outcome: {
+                [key: string]: number;
+            };
         };
         /** AuditOut */
         AuditOut: {
@@ -862,10 +976,63 @@ export interface components {
              */
             include_targets: boolean;
         };
+        /** ErrorCount */
+        ErrorCount: {
+            /** Status */
+            status: string;
+            /** Error Code */
+            error_code: string | null;
+            /** Count */
+            count: number;
+        };
+        /**
+         * EstimateOut
+         * @description How ``eta`` was reached (see ``statistics/eta.py``).
+         */
+        EstimateOut: {
+            /**
+             * Remaining
+             * @description targets still to handle: pending, reserved or sending
+             */
+            remaining: number;
+            /**
+             * Lanes
+             * @description accounts that add capacity to the estimate
+             */
+            lanes: number;
+            /**
+             * Rate Per Hour
+             * @description steady calls per hour of all those accounts together
+             */
+            rate_per_hour: number;
+            /**
+             * Basis
+             * @enum {string}
+             */
+            basis: "running" | "scheduled" | "if_started_now";
+            /**
+             * Reason
+             * @description why there is no ETA, when there is none
+             */
+            reason: string | null;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * HourlyPoint
+         * @description One hour: ``hour`` (its start, UTC) and a count per outcome seen in the range.
+         */
+        HourlyPoint: {
+            /**
+             * Hour
+             * Format: date-time
+             */
+            hour: string;
+        } & {
+            [key: string]: number;
         };
         /** ImportAccepted */
         ImportAccepted: {
@@ -974,6 +1141,84 @@ export interface components {
             /** Last Used At */
             last_used_at: string | null;
         };
+        /** LaneReport */
+        LaneReport: {
+            /** Account Id */
+            account_id: string;
+            /** Label */
+            label: string | null;
+            /** Status */
+            status: string;
+            /** Sent */
+            sent: number;
+            /** Failed */
+            failed: number;
+            /** Last Error */
+            last_error: string | null;
+        };
+        /** LaneStateOut */
+        LaneStateOut: {
+            /** Account Id */
+            account_id: string;
+            /** Label */
+            label: string | null;
+            /** Status */
+            status: string;
+            /** Cooldown Until */
+            cooldown_until: string | null;
+            /** Next Action At */
+            next_action_at: string | null;
+            /**
+             * Available At
+             * @description when the account may act next for this task
+             */
+            available_at: string | null;
+            /**
+             * Remaining Now
+             * @description calls free in every cap window right now
+             */
+            remaining_now: number | null;
+            /** Sent */
+            sent: number;
+            /** Failed */
+            failed: number;
+            /** Last Error */
+            last_error: string | null;
+        };
+        /** LogOut */
+        LogOut: {
+            /** Id */
+            id: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Target Id */
+            target_id: number | null;
+            /** Account Id */
+            account_id: string | null;
+            /** Action */
+            action: string;
+            /** Outcome */
+            outcome: string;
+            /** Error Code */
+            error_code: string | null;
+            /** Detail */
+            detail: string | null;
+            /** Duration Ms */
+            duration_ms: number | null;
+        };
+        /**
+         * LogPage
+         * @description A keyset page without a total: counting a long log would read all of it.
+         */
+        LogPage: {
+            /** Items */
+            items: components["schemas"]["LogOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** Page[AuditOut] */
         Page_AuditOut_: {
             /** Items */
@@ -1049,6 +1294,49 @@ export interface components {
          * @enum {string}
          */
         Priority: "low" | "normal" | "high";
+        /** ReportOut */
+        ReportOut: {
+            /**
+             * Task Id
+             * Format: uuid
+             */
+            task_id: string;
+            /** Name */
+            name: string;
+            /** Platform */
+            platform: string;
+            /** Action */
+            action: string;
+            status: components["schemas"]["TaskStatus"];
+            /** Pause Reason */
+            pause_reason: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            counters: components["schemas"]["Counters"];
+            /** Progress */
+            progress: number;
+            /** Lanes */
+            lanes: components["schemas"]["LaneReport"][];
+            /**
+             * Errors
+             * @description targets failed, skipped or unknown, by reason
+             */
+            errors: components["schemas"]["ErrorCount"][];
+        };
         /** RowError */
         RowError: {
             /** Row */
@@ -1082,6 +1370,29 @@ export interface components {
              * @default UTC
              */
             timezone: string;
+        };
+        /** SendWindowOut */
+        SendWindowOut: {
+            /** Open */
+            open: boolean;
+            /**
+             * Next Open At
+             * Format: date-time
+             */
+            next_open_at: string;
+        };
+        /** StatsRange */
+        StatsRange: {
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
         };
         /** SuppressionImportOut */
         SuppressionImportOut: {
@@ -1361,11 +1672,79 @@ export interface components {
             max_attempts: number;
             breaker?: components["schemas"]["Breaker"];
         };
+        /** TaskStatsOut */
+        TaskStatsOut: {
+            /**
+             * Task Id
+             * Format: uuid
+             */
+            task_id: string;
+            status: components["schemas"]["TaskStatus"];
+            /** @description all time, by target state */
+            targets: components["schemas"]["Counters"];
+            /** @description the hours the call counts below cover */
+            range: components["schemas"]["StatsRange"];
+            /**
+             * By Outcome
+             * @description calls in the range by outcome
+             */
+            by_outcome: {
+                [key: string]: number;
+            };
+            /**
+             * By Error Code
+             * @description calls in the range by platform error code
+             */
+            by_error_code: {
+                [key: string]: number;
+            };
+            /**
+             * By Action
+             * @description calls in the range by action
+             */
+            by_action: {
+                [key: string]: number;
+            };
+            /** Per Account */
+            per_account: components["schemas"]["AccountStats"][];
+            /** Hourly */
+            hourly: components["schemas"]["HourlyPoint"][];
+        };
         /**
          * TaskStatus
          * @enum {string}
          */
         TaskStatus: "draft" | "scheduled" | "running" | "paused" | "completed" | "cancelled" | "failed";
+        /** TaskStatusOut */
+        TaskStatusOut: {
+            /**
+             * Task Id
+             * Format: uuid
+             */
+            task_id: string;
+            status: components["schemas"]["TaskStatus"];
+            /**
+             * Progress
+             * @description share of targets in a final state, in percent
+             */
+            progress: number;
+            counters: components["schemas"]["Counters"];
+            /** Pause Reason */
+            pause_reason: string | null;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Eta
+             * @description when the last target should be handled; null if unknown
+             */
+            eta: string | null;
+            estimate: components["schemas"]["EstimateOut"] | null;
+            send_window: components["schemas"]["SendWindowOut"] | null;
+            /** Lanes */
+            lanes: components["schemas"]["LaneStateOut"][];
+        };
         /**
          * TaskUpdate
          * @description Partial update: only the fields given change.
@@ -2309,7 +2688,9 @@ export interface operations {
     import_parsing_api_v1_import_parsing_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2689,6 +3070,182 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_AuditOut_"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    task_status_api_v1_tasks__task_id__status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskStatusOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    task_stats_api_v1_tasks__task_id__stats_get: {
+        parameters: {
+            query?: {
+                /** @description start, inclusive (with a time zone) */
+                from?: string | null;
+                /** @description end, exclusive (with a time zone) */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskStatsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    task_report_api_v1_tasks__task_id__report_get: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv" | "xlsx";
+            };
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON, or with `format=csv|xlsx` a download with a row per target */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    task_logs_api_v1_tasks__task_id__logs_get: {
+        parameters: {
+            query?: {
+                /** @description start, inclusive (with a time zone) */
+                from?: string | null;
+                /** @description end, exclusive (with a time zone) */
+                to?: string | null;
+                outcome?: string | null;
+                account_id?: string | null;
+                error_code?: string | null;
+                /** @description id or -id (newest first) */
+                sort?: string;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    task_events_api_v1_tasks__task_id__events_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             /** @description Validation Error */

@@ -29,6 +29,7 @@ VAULT_FIELDS = {
     "jwt_secret": "jwt_secret",
     "jwt_public_key": "jwt_public_key",
     "integration_token_secret": "integration_token_secret",
+    "parsing_token_secret": "parsing_token_secret",
     "database_url": "database_url",
 }
 

@@ -1,0 +1,91 @@
+"""Rows → staged targets: extract by the plan, normalize identities, reject with a reason per row."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from json.encoder import encode_basestring
+from typing import Any
+
+from invite_service.imports.mapping import Extracted, Rejection, RowPlan
+from invite_service.imports.readers import RawRow
+from invite_service.targets.normalize import NormalizeError, normalize_identity
+
+# (row number, kind, key, username, platform user id, phone, first name, last name, extra JSON):
+# the staging table's columns, in order.
+Staged = tuple[int, str, str, str | None, str | None, str | None, str | None, str | None, str]
+STAGED_COLUMNS = (
+    "row_no",
+    "kind",
+    "key",
+    "username",
+    "platform_user_id",
+    "phone",
+    "first_name",
+    "last_name",
+    "extra",
+)
+# One encoder for every row: ``json.dumps`` with options builds a new encoder a call.
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def extra_json(extra: dict[str, Any]) -> str:
+    """Template fields as JSON; text-only fields (every CSV row) skip the general encoder."""
+    if all(v.__class__ is str for v in extra.values()):
+        return (
+            "{"
+            + ",".join([encode_basestring(k) + ":" + encode_basestring(v) for k, v in extra.items()])
+            + "}"
+        )
+    return _json(extra)
+
+
+_REASONS = {"username": "invalid_username", "user_id": "invalid_user_id", "phone": "invalid_phone"}
+
+
+def normalize_error(exc: NormalizeError) -> tuple[str, str]:
+    """(reason, detail) of a row whose identity does not normalize."""
+    text = str(exc)
+    field, _, message = text.partition(": ")
+    if field in _REASONS and message:
+        return _REASONS[field], message
+    return "no_identity", text
+
+
+def to_staged(number: int, values: Extracted, region: str) -> Staged:
+    ident = normalize_identity(
+        username=values.username, user_id=values.user_id, phone=values.phone, default_region=region
+    )
+    extra = extra_json(values.extra) if values.extra else "{}"
+    return (
+        number,
+        ident.kind.value,
+        ident.key,
+        ident.username,
+        ident.platform_user_id,
+        ident.phone,
+        values.first_name,
+        values.last_name,
+        extra,
+    )
+
+
+def convert_chunk(
+    plan: RowPlan, rows: Sequence[RawRow], region: str
+) -> tuple[list[tuple[Staged, dict[str, Any]]], list[Rejection]]:
+    """Valid rows (with their raw values, for a later suppression rejection) and rejected rows."""
+    valid: list[tuple[Staged, dict[str, Any]]] = []
+    rejected: list[Rejection] = []
+    for number, raw in rows:
+        values = plan.extract(number, raw)
+        if values is None:
+            continue
+        if isinstance(values, Rejection):
+            rejected.append(values)
+            continue
+        try:
+            valid.append((to_staged(number, values, region), raw))
+        except NormalizeError as exc:
+            reason, detail = normalize_error(exc)
+            rejected.append(Rejection(number, reason, detail, raw))
+    return valid, rejected

@@ -1,0 +1,213 @@
+"""One import job from the first chunk to the merge.
+
+Each chunk: normalize (worker thread) → check the suppression list, store rejected rows and commit the
+progress (one short transaction) → stage the valid rows. At the end, in ONE transaction on the staging
+connection: claim the job, list duplicates (``dedupe=false``), ``INSERT … SELECT … ON CONFLICT DO
+NOTHING`` into ``invite_targets`` and bump the task's counters. Until then no target exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from invite_service.db import Database
+from invite_service.imports import limits
+from invite_service.imports import repository as repo
+from invite_service.imports import staging_repository as staging
+from invite_service.imports.convert import Staged, convert_chunk
+from invite_service.imports.mapping import Rejection
+from invite_service.imports.sources import RowSource
+from invite_service.kit.clock import utcnow
+from invite_service.models.enums import TargetKind, TargetStatus
+from invite_service.observability import audit, metrics
+from invite_service.suppressions import service as suppressions
+from invite_service.targets import repository as target_repo
+
+# Which staged column holds each identity, in the order a suppression match is reported.
+_IDENTITY_SLOTS = ((TargetKind.USER_ID.value, 4), (TargetKind.USERNAME.value, 3), (TargetKind.PHONE.value, 5))
+
+
+class JobStopped(Exception):
+    """The job left ``running`` under us (cancelled, swept as orphaned, or its task deleted)."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job_id: uuid.UUID
+    user_id: str
+    task_id: uuid.UUID
+    platform: str
+    source: str
+    dedupe: bool
+    skip_suppressed: bool
+    region: str
+    options: dict[str, Any]
+
+
+@dataclass
+class Tally:
+    seen: int = 0
+    sample: list[dict[str, Any]] = field(default_factory=list)
+
+    def take_sample(self, rejected: list[Rejection]) -> bool:
+        room = limits.ERROR_SAMPLE_SIZE - len(self.sample)
+        if room <= 0 or not rejected:
+            return False
+        self.sample += [{"row": r.row, "reason": r.reason, "detail": r.detail} for r in rejected[:room]]
+        return True
+
+
+def identities(rows: list[Staged]) -> dict[str, set[str]]:
+    by_kind: dict[str, set[str]] = {kind: set() for kind, _slot in _IDENTITY_SLOTS}
+    for row in rows:
+        for kind, slot in _IDENTITY_SLOTS:
+            value = row[slot]
+            if isinstance(value, str):
+                by_kind[kind].add(value)
+    return by_kind
+
+
+def split_suppressed(
+    valid: list[tuple[Staged, dict[str, Any]]], hits: dict[tuple[str, str], str]
+) -> tuple[list[Staged], list[Rejection]]:
+    """Valid rows that are clear, and a rejection for each row one of whose identities is suppressed."""
+    clear: list[Staged] = []
+    matched: list[Rejection] = []
+    for row, raw in valid:
+        for kind, slot in _IDENTITY_SLOTS:
+            key = row[slot]
+            reason = hits.get((kind, key)) if isinstance(key, str) else None
+            if reason is not None:
+                detail = f"{kind} {key} is on the suppression list ({reason})"
+                matched.append(Rejection(row[0], "suppressed", detail, raw))
+                break
+        else:
+            clear.append(row)
+    return clear, matched
+
+
+@dataclass
+class Chunk:
+    """A chunk read and normalized, with the source's progress right after reading it."""
+
+    valid: list[tuple[Staged, dict[str, Any]]]
+    rejected: list[Rejection]
+    meta: dict[str, Any]
+    bytes_read: int | None
+
+
+async def _converted(source: RowSource, spec: JobSpec) -> AsyncIterator[Chunk]:
+    async for rows in source.chunks():
+        valid, rejected = await asyncio.to_thread(convert_chunk, source.plan, rows, spec.region)
+        meta = {"columns": source.columns(), "rows_total": source.rows_total()}
+        yield Chunk(valid, rejected, meta, source.bytes_read())
+
+
+async def _next(chunks: AsyncIterator[Chunk]) -> Chunk | None:
+    try:
+        return await chunks.__anext__()
+    except StopAsyncIteration:
+        return None
+
+
+async def _read_ahead(chunks: AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
+    """Each chunk while the next is already being read and normalized (a worker thread, or the
+    Parsing Service's next page), so parsing overlaps the database work of the chunk before."""
+    pending = asyncio.ensure_future(_next(chunks))
+    try:
+        while (chunk := await pending) is not None:
+            pending = asyncio.ensure_future(_next(chunks))
+            yield chunk
+    finally:
+        pending.cancel()
+        await asyncio.gather(pending, return_exceptions=True)
+
+
+async def stream_into(
+    stage: staging.Stage, database: Database, spec: JobSpec, source: RowSource, tally: Tally
+) -> None:
+    meta: dict[str, Any] = {}
+    async for chunk in _read_ahead(_converted(source, spec)):
+        valid, rejected = chunk.valid, chunk.rejected
+        async with database.session() as session:
+            if await suppressions.has_entries(session, spec.user_id, spec.platform):
+                staged_rows = [row for row, _raw in valid]
+                hits = await suppressions.suppressed_among(
+                    session, spec.user_id, spec.platform, identities(staged_rows)
+                )
+                clear, matched = split_suppressed(valid, hits)
+            else:  # the common case: no list, nothing to match
+                clear, matched = [row for row, _raw in valid], []
+            if spec.skip_suppressed:
+                staged, reported = clear, sorted(rejected + matched, key=lambda r: r.row)
+            else:  # imported anyway (the engine skips them at send time); counted, not rejected
+                staged, reported = [row for row, _raw in valid], rejected
+            await repo.add_rejections(session, spec.job_id, reported)
+            seen = len(valid) + len(rejected)
+            tally.seen += seen
+            # The report's columns (JSON keys met late) and the expected row count, when they change.
+            options = {**spec.options, **chunk.meta} if chunk.meta != meta else None
+            meta = chunk.meta
+            alive = await repo.record_progress(
+                session,
+                spec.job_id,
+                deltas={"rows_seen": seen, "rows_invalid": len(rejected), "rows_suppressed": len(matched)},
+                bytes_read=chunk.bytes_read,
+                error_sample=tally.sample if tally.take_sample(reported) else None,
+                options=options,
+            )
+        if not alive:
+            raise JobStopped
+        await stage.add(staged)
+    async with database.session() as session:
+        # Everything is read; the merge may take a while on a big file: say so.
+        if not await repo.record_progress(
+            session, spec.job_id, deltas={}, options={**spec.options, **meta, "phase": "merging"}
+        ):
+            raise JobStopped
+
+
+async def merge(stage: staging.Stage, spec: JobSpec, tally: Tally) -> int:
+    """Everything the job adds, in one transaction; returns the number of new targets."""
+    async with stage.transaction() as session:
+        now = utcnow()
+        if not await repo.claim_for_merge(session, spec.job_id, now):
+            raise JobStopped
+        if not spec.dedupe:
+            await staging.report_duplicates(session, stage.table, spec.job_id, spec.task_id)
+        kinds = await staging.insert_targets(
+            session, stage.table, task_id=spec.task_id, user_id=spec.user_id, source=spec.source, now=now
+        )
+        inserted = sum(kinds.values())
+        await target_repo.apply_counter_deltas(
+            session, spec.task_id, {TargetStatus.PENDING.value: inserted}, kinds
+        )
+        await repo.set_results(
+            session, spec.job_id, rows_accepted=inserted, rows_duplicate=stage.rows - inserted
+        )
+        await audit.record(
+            session,
+            spec.user_id,
+            "import.complete",
+            "import_job",
+            spec.job_id,
+            {"task_id": str(spec.task_id), "accepted": inserted, "seen": tally.seen},
+        )
+    metrics.count_import_rows(  # rows seen but never staged were rejected (invalid, or suppressed)
+        accepted=inserted, duplicate=stage.rows - inserted, rejected=tally.seen - stage.rows
+    )
+    return inserted
+
+
+async def run(
+    database: Database, spec: JobSpec, source: RowSource, before_merge: Callable[[], Awaitable[None]]
+) -> int:
+    tally = Tally()
+    async with staging.open_stage(database, spec.job_id) as stage:
+        await stream_into(stage, database, spec, source, tally)
+        await before_merge()
+        return await merge(stage, spec, tally)

@@ -1,0 +1,111 @@
+"""Where an import job's rows come from: an uploaded file or a Parsing Service task, read in chunks."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from typing import IO, Any, Protocol
+
+from invite_service.imports import limits
+from invite_service.imports.mapping import RowPlan
+from invite_service.imports.parsing_client import ParsedUser, ParsingResults
+from invite_service.imports.readers import ROW_ERROR, RawRow, Reader
+
+PARSING_COLUMNS = ["user_id", "username", "first_name", "last_name", "phone", "is_bot", "is_deleted"]
+PARSING_PLAN_FIELDS = {c: c for c in ("user_id", "username", "first_name", "last_name", "phone")}
+
+
+class RowSource(Protocol):
+    plan: RowPlan
+
+    def chunks(self) -> AsyncIterator[list[RawRow]]: ...
+
+    def bytes_read(self) -> int | None: ...
+
+    def rows_total(self) -> int | None: ...
+
+    def columns(self) -> list[str]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _take(rows: Iterator[RawRow], n: int) -> list[RawRow]:
+    return list(itertools.islice(rows, n))
+
+
+class FileSource:
+    """A probed reader over the spooled upload; reading runs in a worker thread, a chunk at a time."""
+
+    def __init__(self, reader: Reader, plan: RowPlan, stream: IO[bytes]) -> None:
+        self.reader = reader
+        self.plan = plan
+        self._stream = stream
+        self._rows = reader.rows()
+
+    async def chunks(self) -> AsyncIterator[list[RawRow]]:
+        while rows := await asyncio.to_thread(_take, self._rows, limits.CHUNK_ROWS):
+            yield rows
+
+    def bytes_read(self) -> int | None:
+        return self.reader.bytes_read() or None
+
+    def rows_total(self) -> int | None:
+        return self.reader.info.rows_estimate
+
+    def columns(self) -> list[str]:
+        # JSON keys first met after the sample join the report's columns.
+        seen = dict.fromkeys(self.reader.info.columns)
+        seen.update(dict.fromkeys(self.plan.fields))
+        return list(seen)
+
+    async def aclose(self) -> None:
+        self._stream.close()
+
+
+def user_row(user: ParsedUser) -> dict[str, Any]:
+    row: dict[str, Any] = user.model_dump()
+    # Bots and deleted accounts are left out: rejected with their reason, so the report explains them.
+    if user.is_bot:
+        row[ROW_ERROR] = ("bot", "bots are left out")
+    elif user.is_deleted:
+        row[ROW_ERROR] = ("deleted_account", "deleted accounts are left out")
+    row.pop("is_bot")
+    row.pop("is_deleted")
+    return row
+
+
+class ParsingSource:
+    def __init__(self, client: ParsingResults, parsing_task_id: str) -> None:
+        self.plan = RowPlan(fields=dict(PARSING_PLAN_FIELDS), purpose="targets")
+        self._client = client
+        self._task = parsing_task_id
+        self._total: int | None = None
+
+    async def chunks(self) -> AsyncIterator[list[RawRow]]:
+        cursor: str | None = None
+        number = 0
+        while True:
+            page = await self._client.page(self._task, cursor, limits.PARSING_PAGE_LIMIT)
+            self._total = page.total if page.total is not None else self._total
+            rows = []
+            for user in page.items:
+                number += 1
+                rows.append((number, user_row(user)))
+            if rows:
+                yield rows
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def bytes_read(self) -> int | None:
+        return None
+
+    def rows_total(self) -> int | None:
+        return self._total
+
+    def columns(self) -> list[str]:
+        return list(PARSING_COLUMNS)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,123 @@
+"""``POST /import/validate``: the whole import's reading and checks, with nothing written.
+
+With a ``task_id`` the task's existing targets and the suppression list are read too, so the counts
+are what an import would report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import UploadFile
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from invite_service.config import Settings
+from invite_service.imports import limits
+from invite_service.imports import repository as repo
+from invite_service.imports.convert import Staged, convert_chunk
+from invite_service.imports.mapping import Rejection, build_plan
+from invite_service.imports.pipeline import identities, split_suppressed
+from invite_service.imports.readers import RawRow, open_reader
+from invite_service.imports.schemas import ImportOptions, RowError, ValidateOut
+from invite_service.imports.upload import spool
+from invite_service.invite_tasks.service import get_owned
+from invite_service.suppressions import service as suppressions
+
+
+def _take(rows: Iterator[RawRow], n: int) -> list[RawRow]:
+    return list(itertools.islice(rows, n))
+
+
+def _preview(row: Staged) -> dict[str, Any]:
+    number, kind, key, username, user_id, phone, first, last, extra = row
+    return {
+        "row": number,
+        "kind": kind,
+        "key": key,
+        "username": username,
+        "user_id": user_id,
+        "phone": phone,
+        "first_name": first,
+        "last_name": last,
+        "fields": json.loads(extra),
+    }
+
+
+async def validate_file(
+    session: AsyncSession,
+    config: Settings,
+    user_id: str,
+    upload: UploadFile,
+    options: ImportOptions,
+    task_id: uuid.UUID | None,
+) -> ValidateOut:
+    task = await get_owned(session, user_id, task_id) if task_id is not None else None
+    stream, _size = await spool(upload, config)
+    try:
+        reader = await asyncio.to_thread(open_reader, stream, sheet=options.sheet)
+        plan = build_plan(reader, options.mapping, purpose="targets")
+        rows = reader.rows()
+        # Hashes, not the keys themselves: a million identities stay a few dozen MB.
+        seen_keys: set[int] = set()
+        total = invalid = duplicates = suppressed = 0
+        errors: list[Rejection] = []
+        preview: list[dict[str, Any]] = []
+        while chunk := await asyncio.to_thread(_take, rows, limits.CHUNK_ROWS):
+            valid, rejected = await asyncio.to_thread(convert_chunk, plan, chunk, config.default_phone_region)
+            total += len(valid) + len(rejected)
+            invalid += len(rejected)
+            matched: list[Rejection] = []
+            if task is not None:
+                staged = [row for row, _raw in valid]
+                hits = await suppressions.suppressed_among(
+                    session, user_id, task.platform, identities(staged)
+                )
+                clear, matched = split_suppressed(valid, hits)
+                suppressed += len(matched)
+                candidates = clear if options.skip_suppressed else staged
+            else:
+                candidates = [row for row, _raw in valid]
+            firsts: list[Staged] = []
+            for row in candidates:
+                digest = hash((row[1], row[2]))
+                if digest in seen_keys:
+                    duplicates += 1
+                else:
+                    seen_keys.add(digest)
+                    firsts.append(row)
+            if task is not None:
+                by_kind: dict[str, list[str]] = {}
+                for row in firsts:
+                    by_kind.setdefault(row[1], []).append(row[2])
+                existing = await repo.existing_identities(session, task.id, by_kind)
+                duplicates += sum((row[1], row[2]) in existing for row in firsts)
+                firsts = [row for row in firsts if (row[1], row[2]) not in existing]
+            preview += [_preview(row) for row in firsts[: limits.PREVIEW_ROWS - len(preview)]]
+            reported = sorted(rejected + (matched if options.skip_suppressed else []), key=lambda r: r.row)
+            errors += reported[: max(limits.VALIDATE_ERROR_LIMIT - len(errors), 0)]
+    finally:
+        stream.close()
+    info = reader.info
+    not_new = invalid + duplicates + (suppressed if options.skip_suppressed else 0)
+    return ValidateOut(
+        format=info.format,
+        encoding=info.encoding,
+        delimiter=info.delimiter,
+        sheet=info.sheet,
+        sheets=info.sheets,
+        has_header=info.has_header,
+        columns=info.columns,
+        mapping=plan.described(),
+        rows=total,
+        valid=total - not_new,
+        invalid=invalid,
+        duplicates=duplicates,
+        suppressed=suppressed if task is not None else None,
+        errors=[RowError(row=e.row, reason=e.reason, detail=e.detail) for e in errors],
+        preview=preview,
+    )

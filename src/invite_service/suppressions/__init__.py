@@ -1,0 +1,1 @@
+"""The suppression (opt-out) list: checked at import and again right before every send."""

@@ -1,0 +1,272 @@
+"""Import jobs on SQLite and PostgreSQL: dedupe, suppression, validate writes nothing, cancel, orphans."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from invite_service.db import Database
+from invite_service.imports import limits, pipeline, service
+from invite_service.kit.clock import utcnow
+from invite_service.models import ImportJob
+from invite_service.sandbox.parsing_app import ParsingSandbox, sandbox_for
+from tests.imports.conftest import (
+    all_targets,
+    import_and_wait,
+    new_task,
+    rejected_rows,
+    target_stats,
+    upload,
+    wait_job,
+)
+
+pytestmark = pytest.mark.asyncio
+
+AUDIENCE = (
+    b"username,user_id,phone,first_name\n"
+    b"dup_inside,,,First\n"  # row 2
+    b"already_there,,,Existing\n"  # row 3
+    b"opted_out,,,Quiet\n"  # row 4
+    b",555001,,By id\n"  # row 5: suppressed by user id
+    b"DUP_INSIDE,,,Second\n"  # row 6: same identity as row 2
+    b",,+79123456789,Phone\n"  # row 7: suppressed by phone
+    b"fresh_one,,,Fresh\n"  # row 8
+    b"bad!,,,Broken\n"  # row 9
+)
+
+
+async def suppress(client: httpx.AsyncClient, headers: dict[str, str], **identity: str) -> None:
+    resp = await client.post("/api/v1/suppressions", json={"reason": "opt_out", **identity}, headers=headers)
+    assert resp.status_code == 201, resp.text
+
+
+async def prepared_task(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    task = await new_task(client, headers)
+    resp = await client.post(
+        f"/api/v1/tasks/{task}/targets", json={"username": "already_there"}, headers=headers
+    )
+    assert resp.status_code == 201
+    await suppress(client, headers, username="@Opted_Out")
+    await suppress(client, headers, user_id="555001")
+    await suppress(client, headers, phone="8 912 345-67-89")
+    return task
+
+
+async def test_duplicates_and_suppressed_are_counted_and_left_out(
+    client: httpx.AsyncClient, new_user
+) -> None:  # type: ignore[no-untyped-def]
+    h = new_user()
+    task = await prepared_task(client, h)
+    job = await import_and_wait(client, h, task, AUDIENCE, "a.csv")
+    assert job["status"] == "completed", job
+    counts = {k: job[f"rows_{k}"] for k in ("seen", "accepted", "duplicate", "invalid", "suppressed")}
+    assert counts == {"seen": 8, "accepted": 2, "duplicate": 2, "invalid": 1, "suppressed": 3}
+    targets = {t["key"]: t for t in await all_targets(client, h, task)}
+    assert set(targets) == {"already_there", "dup_inside", "fresh_one"}
+    # The first row of a repeated identity wins; the existing target is untouched.
+    assert targets["dup_inside"]["first_name"] == "First"
+    assert targets["already_there"]["first_name"] is None
+    stats = await target_stats(client, h, task)
+    assert (stats["total"], stats["by_status"]["pending"], stats["by_kind"]["username"]) == (3, 3, 3)
+    rows = await rejected_rows(client, h, job["id"])
+    assert [(r["row"], r["reason"]) for r in rows] == [
+        ("4", "suppressed"),
+        ("5", "suppressed"),
+        ("7", "suppressed"),
+        ("9", "invalid_username"),
+    ]
+    assert "opt_out" in rows[0]["detail"]
+    # Another user's suppression list does not apply.
+    other = new_user()
+    other_task = await new_task(client, other)
+    job = await import_and_wait(client, other, other_task, AUDIENCE, "a.csv")
+    assert (job["rows_accepted"], job["rows_suppressed"]) == (6, 0)
+
+
+async def test_dedupe_false_lists_every_duplicate(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]
+    h = new_user()
+    task = await prepared_task(client, h)
+    job = await import_and_wait(client, h, task, AUDIENCE, "a.csv", dedupe=False)
+    assert (job["rows_accepted"], job["rows_duplicate"]) == (2, 2)
+    rows = {r["row"]: r for r in await rejected_rows(client, h, job["id"])}
+    assert (rows["3"]["reason"], rows["3"]["detail"]) == (
+        "duplicate",
+        "username already_there is already in the task",
+    )
+    assert (rows["6"]["reason"], rows["6"]["detail"]) == ("duplicate", "username dup_inside repeats row 2")
+    assert "2" not in rows
+
+
+async def test_skip_suppressed_false_imports_them_but_counts_them(
+    client: httpx.AsyncClient, new_user
+) -> None:  # type: ignore[no-untyped-def]
+    h = new_user()
+    task = await prepared_task(client, h)
+    job = await import_and_wait(client, h, task, AUDIENCE, "a.csv", skip_suppressed=False)
+    assert (job["rows_accepted"], job["rows_suppressed"]) == (5, 3)
+    keys = {t["key"] for t in await all_targets(client, h, task)}
+    assert {"opted_out", "555001", "+79123456789"} <= keys
+    assert [r["reason"] for r in await rejected_rows(client, h, job["id"])] == ["invalid_username"]
+
+
+async def test_validate_reports_and_writes_nothing(
+    client: httpx.AsyncClient, new_user, database: Database
+) -> None:  # type: ignore[no-untyped-def]
+    h = new_user()
+    task = await prepared_task(client, h)
+    before = await target_stats(client, h, task)
+    resp = await upload(client, h, task, AUDIENCE, "a.csv", path="/api/v1/import/validate")
+    assert resp.status_code == 200, resp.text
+    out = resp.json()
+    assert (out["format"], out["encoding"], out["delimiter"], out["has_header"]) == (
+        "csv",
+        "utf-8",
+        ",",
+        True,
+    )
+    assert out["mapping"] == {
+        "username": "username",
+        "user_id": "user_id",
+        "phone": "phone",
+        "first_name": "first_name",
+    }
+    counts = {k: out[k] for k in ("rows", "valid", "invalid", "duplicates", "suppressed")}
+    assert counts == {"rows": 8, "valid": 2, "invalid": 1, "duplicates": 2, "suppressed": 3}
+    assert [(e["row"], e["reason"]) for e in out["errors"]] == [
+        (4, "suppressed"),
+        (5, "suppressed"),
+        (7, "suppressed"),
+        (9, "invalid_username"),
+    ]
+    assert [p["key"] for p in out["preview"]] == ["dup_inside", "fresh_one"]
+    # Without a task: no suppression or task duplicates, only what the file says.
+    resp = await upload(client, h, None, AUDIENCE, "a.csv", path="/api/v1/import/validate")
+    plain = resp.json()
+    assert (plain["valid"], plain["duplicates"], plain["suppressed"]) == (6, 1, None)
+    assert await target_stats(client, h, task) == before
+    async with database.session() as s:
+        user = h["X-Test-User"]
+        jobs = await s.scalar(select(func.count()).select_from(ImportJob).where(ImportJob.user_id == user))
+        assert jobs == 0
+    resp = await upload(client, new_user(), task, AUDIENCE, "a.csv", path="/api/v1/import/validate")
+    assert resp.status_code == 404
+
+
+async def test_cancel_while_running_leaves_no_targets(client: httpx.AsyncClient, new_user, app) -> None:  # type: ignore[no-untyped-def]
+    h = new_user()
+    task = await new_task(client, h)
+    sandbox = sandbox_for(app.state)
+    # Two pages go through, then the third hangs until the cancel stops the job.
+    sandbox.faults = sandbox.faults.model_copy(update={"after": 2, "delay_next": 1, "delay_seconds": 600})
+    try:
+        resp = await client.post(
+            "/api/v1/import/parsing", json={"task_id": task, "parsing_task_id": "cancel-5000"}, headers=h
+        )
+        assert resp.status_code == 202, resp.text
+        job_id = resp.json()["job_id"]
+        async with asyncio.timeout(60):
+            while (await client.get(f"/api/v1/import/jobs/{job_id}", headers=h)).json()["rows_seen"] < 2000:
+                await asyncio.sleep(0.05)
+        resp = await client.delete(f"/api/v1/import/jobs/{job_id}", headers=h)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["status"] == "cancelled"
+        async with asyncio.timeout(60):  # the job lets go of its staging; nothing appears afterwards
+            while any(t.get_name() == f"import:{job_id}" for t in asyncio.all_tasks()):
+                await asyncio.sleep(0.05)
+        job = await wait_job(client, h, job_id)
+        assert (job["status"], job["rows_accepted"]) == ("cancelled", 0)
+        assert job["rows_seen"] == 2000
+        assert (await target_stats(client, h, task))["total"] == 0
+        again = await client.delete(f"/api/v1/import/jobs/{job_id}", headers=h)
+        assert (again.status_code, again.json()["status"]) == (200, "cancelled")
+    finally:
+        sandbox.faults = type(sandbox.faults)()
+
+
+async def test_orphaned_running_jobs_are_failed(
+    client: httpx.AsyncClient, new_user, database: Database
+) -> None:  # type: ignore[no-untyped-def]
+    h = new_user()
+    task = await new_task(client, h)
+    user = h["X-Test-User"]
+    silent = utcnow() - timedelta(minutes=10)
+    async with database.session() as s:
+        dead = ImportJob(
+            user_id=user, task_id=uuid.UUID(task), source="file", status="running", updated_at=silent
+        )
+        alive = ImportJob(user_id=user, task_id=uuid.UUID(task), source="file", status="running")
+        s.add_all([dead, alive])
+    async with database.session() as s:
+        assert await service.fail_orphaned_jobs(s) >= 1
+    dead_view = (await client.get(f"/api/v1/import/jobs/{dead.id}", headers=h)).json()
+    assert dead_view["status"] == "failed"
+    assert "stopped while this import was running" in dead_view["error"]
+    assert (await client.get(f"/api/v1/import/jobs/{alive.id}", headers=h)).json()["status"] == "running"
+    async with database.session() as s:
+        await service.fail_orphaned_jobs(s, stale_after=timedelta(0))
+    assert (await client.get(f"/api/v1/import/jobs/{alive.id}", headers=h)).json()["status"] == "failed"
+
+
+async def test_parsing_in_process_without_a_url(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]
+    h = new_user()
+    task = await new_task(client, h)
+    resp = await client.post(
+        "/api/v1/import/parsing", json={"task_id": task, "parsing_task_id": "demo-2500"}, headers=h
+    )
+    assert resp.status_code == 202, resp.text
+    job = await wait_job(client, h, resp.json()["job_id"])
+    expected = ParsingSandbox(seed=0).expected("demo-2500")
+    assert (job["status"], job["source"], job["rows_seen"]) == ("completed", "parsing", 2500)
+    assert job["rows_accepted"] == len(expected)
+    assert {t["key"] for t in await all_targets(client, h, task)} == {str(u["user_id"]) for u in expected}
+
+
+async def test_a_crash_half_way_fails_the_job_and_leaves_no_targets(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, new_user, monkeypatch, caplog
+) -> None:
+    h = new_user()
+    task = await new_task(client, h)
+    real = pipeline.convert_chunk
+    calls = []
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 3:  # two chunks are staged by then
+            raise RuntimeError("driver exploded on +79123456789")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "convert_chunk", failing)
+    content = b"username\n" + b"".join(b"crash_%07d\n" % i for i in range(3 * limits.CHUNK_ROWS))
+    job = await import_and_wait(client, h, task, content, "crash.csv")
+    assert job["status"] == "failed", job
+    assert job["error"].startswith("An internal error stopped the import; nothing was imported")
+    assert job["rows_seen"] == 2 * limits.CHUNK_ROWS
+    assert (await target_stats(client, h, task))["total"] == 0
+    # Logged with where it broke, but not the message (which held a phone number).
+    assert "import_crashed" in caplog.text
+    assert "79123456789" not in caplog.text
+
+
+async def test_parsing_import_with_an_idempotency_key_runs_once(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]
+    h = new_user()
+    task = await new_task(client, h)
+    body = {"task_id": task, "parsing_task_id": "again-120"}
+    first = await client.post("/api/v1/import/parsing", json=body, headers={**h, "Idempotency-Key": "k-1"})
+    assert first.status_code == 202, first.text
+    replay = await client.post("/api/v1/import/parsing", json=body, headers={**h, "Idempotency-Key": "k-1"})
+    assert (replay.status_code, replay.headers.get("Idempotent-Replayed")) == (202, "true")
+    assert replay.json()["job_id"] == first.json()["job_id"]
+    await wait_job(client, h, first.json()["job_id"])
+    listed = (await client.get("/api/v1/import/jobs", params={"task_id": task}, headers=h)).json()
+    assert listed["total"] == 1
+    other = await client.post(
+        "/api/v1/import/parsing",
+        json={**body, "parsing_task_id": "other-5"},
+        headers={**h, "Idempotency-Key": "k-1"},
+    )
+    assert other.status_code == 422
