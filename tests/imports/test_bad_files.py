@@ -107,8 +107,8 @@ async def test_zip_bomb_is_refused_before_inflating(client: httpx.AsyncClient, n
     assert (await target_stats(client, h, task))["total"] == 0
 
 
-async def test_over_the_size_limit_is_413(client: httpx.AsyncClient, new_user, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(limits, "MAX_UPLOAD_BYTES", 64 * 1024)
+async def test_over_the_size_limit_is_413(client: httpx.AsyncClient, new_user, monkeypatch, settings) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(settings, "import_max_upload_bytes", 64 * 1024)  # INVITE_IMPORT_MAX_UPLOAD_BYTES
     monkeypatch.setattr(limits, "MULTIPART_OVERHEAD_BYTES", 4096)
     h = new_user()
     task = await new_task(client, h)
