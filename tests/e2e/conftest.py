@@ -41,8 +41,10 @@ def start_server(env_extra: dict[str, str], log_path: Path) -> tuple[subprocess.
     raise RuntimeError("server did not become healthy in 60 s")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    # Module scope: a running server's ticker works every due task in its database, so it must be
+    # gone before other modules run tasks (in simulated time) in the same database.
     tmp = tmp_path_factory.mktemp("server")
     # SQLite: a brand-new file, migrated by the server itself as `make run` does.
     url = f"sqlite+aiosqlite:///{tmp / 'fresh.db'}" if db_url.startswith("sqlite") else db_url
