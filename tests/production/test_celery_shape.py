@@ -20,9 +20,8 @@ import pytest
 
 from invite_service.config import PlatformCaps
 from invite_service.main import create_app
-from invite_service.migrations import runner
 from invite_service.sandbox.model import AccountLimits, LedgerEntry, find_window_breaches
-from tests.conftest import PG_ADMIN_URL, _pg_admin, free_port, require_service
+from tests.conftest import free_port, fresh_postgres, require_service
 from tests.production.stack import Stack, children, running_stack, user_headers
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
@@ -38,13 +37,8 @@ def _services() -> None:
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A database of this module's own: the workers and beat here work every due task they can see."""
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    name = f"invite_prod_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    runner.upgrade(url)
-    yield url
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_postgres("invite_prod") as url:
+        yield url
 
 
 class Api:

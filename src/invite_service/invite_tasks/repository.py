@@ -11,6 +11,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.kit.pagination import SortSpec, keyset_page
+from invite_service.kit.search import ESCAPE, contains_pattern
 from invite_service.models import InviteTask, InviteTaskAccount, TaskCounters
 
 
@@ -33,10 +34,6 @@ SORT_COLUMNS = {
 }
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _filtered(user_id: str, f: TaskFilters) -> Select[InviteTask]:
     stmt = select(InviteTask).where(InviteTask.user_id == user_id)
     if f.statuses:
@@ -48,7 +45,7 @@ def _filtered(user_id: str, f: TaskFilters) -> Select[InviteTask]:
     if f.action:
         stmt = stmt.where(InviteTask.action == f.action)
     if f.q:
-        stmt = stmt.where(func.lower(InviteTask.name).like(f"%{_escape_like(f.q.lower())}%", escape="\\"))
+        stmt = stmt.where(func.lower(InviteTask.name).like(contains_pattern(f.q), escape=ESCAPE))
     if f.created_from:
         stmt = stmt.where(InviteTask.created_at >= f.created_from)
     if f.created_to:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import SortSpec, keyset_page
+from invite_service.kit.search import ESCAPE, contains_pattern
 from invite_service.models import Suppression
 
 SORT_COLUMNS = {"created_at": Suppression.created_at, "key": Suppression.key}
@@ -59,10 +60,6 @@ async def delete(session: AsyncSession, entry: Suppression) -> None:
     await session.flush()
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _filtered(
     user_id: str, *, platform: str | None, kind: str | None, reason: str | None, q: str | None
 ) -> Select[Any]:
@@ -74,11 +71,11 @@ def _filtered(
     if reason:
         stmt = stmt.where(Suppression.reason == reason)
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
+        pattern = contains_pattern(q)
         stmt = stmt.where(
             or_(
-                Suppression.key.like(pattern, escape="\\"),
-                func.lower(Suppression.note).like(pattern, escape="\\"),
+                Suppression.key.like(pattern, escape=ESCAPE),
+                func.lower(Suppression.note).like(pattern, escape=ESCAPE),
             )
         )
     return stmt

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import SortSpec, keyset_page
+from invite_service.kit.search import ESCAPE, contains_pattern
 from invite_service.models import InviteTarget, TaskCounters
 from invite_service.models.enums import TargetKind, TargetStatus
 
@@ -86,10 +87,6 @@ def _scoped(user_id: str, task_id: uuid.UUID) -> Select[InviteTarget]:
     return select(InviteTarget).where(InviteTarget.user_id == user_id, InviteTarget.task_id == task_id)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def list_targets(
     session: AsyncSession,
     user_id: str,
@@ -108,12 +105,12 @@ async def list_targets(
     if kind:
         stmt = stmt.where(InviteTarget.kind == kind)
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
+        pattern = contains_pattern(q)
         stmt = stmt.where(
             or_(
-                InviteTarget.username.like(pattern, escape="\\"),
-                func.lower(InviteTarget.first_name).like(pattern, escape="\\"),
-                func.lower(InviteTarget.last_name).like(pattern, escape="\\"),
+                InviteTarget.username.like(pattern, escape=ESCAPE),
+                func.lower(InviteTarget.first_name).like(pattern, escape=ESCAPE),
+                func.lower(InviteTarget.last_name).like(pattern, escape=ESCAPE),
             )
         )
     page = keyset_page(stmt, [SORT_COLUMNS[sort.field], InviteTarget.id], sort, cursor, limit)
