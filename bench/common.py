@@ -61,7 +61,8 @@ def temp_postgres() -> Iterator[str]:
 
 
 @contextmanager
-def server(env: dict[str, str], workdir: Path) -> Iterator[str]:
+def server(env: dict[str, str], workdir: Path, *, with_pid: list[int] | None = None) -> Iterator[str]:
+    """A real ``invite-service serve`` on a free port; ``with_pid`` receives its pid (memory figures)."""
     port = free_port()
     bin_path = Path(sys.executable).parent / "invite-service"
     log = (workdir / f"server-{port}.log").open("wb")
@@ -72,6 +73,8 @@ def server(env: dict[str, str], workdir: Path) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    if with_pid is not None:
+        with_pid.append(proc.pid)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -14,14 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +24,7 @@ import asyncpg
 import httpx
 from openpyxl import Workbook
 
-from bench.common import free_port, temp_postgres
+from bench.common import server, temp_postgres
 from invite_service.auth.jwt import mint_token
 from invite_service.config import Settings
 from invite_service.migrations import runner
@@ -58,34 +53,6 @@ def write_xlsx(path: Path, rows: int) -> None:
     for i in range(rows):
         sheet.append([f"xl_member_{i:07d}", 79000000000 + i, f"Name{i % 997}", f"City{i % 50}"])
     book.save(path)
-
-
-@contextmanager
-def serve(url: str, workdir: Path) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    log = (workdir / f"server-{port}.log").open("wb")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "invite-service"), "serve", "--port", str(port)],
-        env={**os.environ, "INVITE_DATABASE_URL": url, "INVITE_LOG_LEVEL": "WARNING"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("benchmark server did not start")
-            time.sleep(0.2)
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def memory_kib(pid: int, field: str) -> int:
@@ -155,10 +122,12 @@ def main() -> None:
         write_csv(csv_path, CSV_ROWS)
         write_xlsx(xlsx_path, XLSX_ROWS)
         token = mint_token(USER, Settings())
+        pids: list[int] = []
         with (
-            serve(url, work) as (base, pid),
+            server({"INVITE_DATABASE_URL": url}, work, with_pid=pids) as base,
             httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=600) as http,
         ):
+            pid = pids[0]
             idle = memory_kib(pid, "VmRSS")
             csv_seconds, csv_job = import_file(http, csv_path)
             peak = memory_kib(pid, "VmHWM")
