@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response as StarletteResponse
 from starlette.types import Scope
@@ -105,6 +106,10 @@ def create_app(
         response = await call_next(request)
         response.headers[REQUEST_ID_HEADER] = rid
         return response
+
+    # HTTP metrics (http_requests_total, http_request_duration_seconds) for the dashboard and the 5xx alert;
+    # served with the domain metrics at GET /metrics.
+    Instrumentator(should_group_status_codes=False, excluded_handlers=["/metrics", "/health"]).instrument(app)
 
     install_error_handlers(app)
     app.include_router(health.router)

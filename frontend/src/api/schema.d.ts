@@ -992,7 +992,7 @@ export interface components {
         EstimateOut: {
             /**
              * Remaining
-             * @description targets still to handle: pending, reserved or sending
+             * @description targets pending, reserved or sending when it was made (≤ 10 s ago)
              */
             remaining: number;
             /**
@@ -3195,7 +3195,7 @@ export interface operations {
                 outcome?: string | null;
                 account_id?: string | null;
                 error_code?: string | null;
-                /** @description id or -id (newest first) */
+                /** @description at (oldest first) or -at (newest first) */
                 sort?: string;
                 limit?: number;
                 cursor?: string | null;

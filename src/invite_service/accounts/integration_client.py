@@ -45,6 +45,7 @@ from invite_service.accounts.integration_types import (
     parse_message_response,
 )
 from invite_service.config import ConfigError, Settings
+from invite_service.observability import metrics
 
 log = structlog.get_logger(__name__)
 
@@ -264,16 +265,16 @@ class IntegrationClient:
             response = await self._http.request(method, path, params=params, json=json, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # No connection was made, so no byte of the request left us: surely not sent.
-            self.counters.errors += 1
+            self._error("unreachable")
             raise _Retryable(None, "INTEGRATION_UNREACHABLE") from exc
         except httpx.TimeoutException as exc:
             # Sent (or partly sent) and no answer in time: the platform may be acting on it right now.
-            self.counters.errors += 1
+            self._error("timeout")
             state.uncertain = True
             raise _Retryable(None, "INTEGRATION_TIMEOUT") from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             # The connection broke after the request went out: uncertain as well.
-            self.counters.errors += 1
+            self._error("connection_lost")
             state.uncertain = True
             raise _Retryable(None, "INTEGRATION_CONNECTION_LOST") from exc
         return self._handle(state, response)
@@ -284,11 +285,16 @@ class IntegrationClient:
             try:
                 return response.json()
             except ValueError as exc:
+                metrics.count_integration_error("protocol")
                 raise IntegrationProtocolError(
                     status, "BAD_RESPONSE", delivery=Delivery.UNCERTAIN, operation=state.operation
                 ) from exc
-        self.counters.errors += 1
         code, retry_after, detail = _error_body(response)
+        kind = _error_kind(status, code)
+        if kind is None:
+            self.counters.errors += 1  # a platform refusal: an answer, not a failure of the service
+        else:
+            self._error(kind)
         if status == 401 or (status == 403 and code in ("UNAUTHORIZED", "FORBIDDEN")):
             self.counters.auth_failures += 1
             log.error("integration_auth_refused", operation=state.operation, status=status, code=code)
@@ -334,8 +340,13 @@ class IntegrationClient:
             return max(0.0, exc.retry_after)
         return float(self._backoff(retry_state))
 
+    def _error(self, kind: str) -> None:
+        self.counters.errors += 1
+        metrics.count_integration_error(kind)
+
     def _before_sleep(self, retry_state: RetryCallState) -> None:
         self.counters.retries += 1
+        metrics.count_integration_retry()
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
         state = retry_state.args[0] if retry_state.args else None
@@ -354,6 +365,17 @@ class IntegrationClient:
             self._token = mint_service_token(self._secret, now=now, ttl_seconds=TOKEN_TTL_SECONDS)
             self._token_expires = int(now) + TOKEN_TTL_SECONDS
         return self._token
+
+
+def _error_kind(status: int, code: str) -> str | None:
+    """The metric kind of an error answer; None for the platform's own refusals (4xx/420 passed through)."""
+    if status == 401 or (status == 403 and code in ("UNAUTHORIZED", "FORBIDDEN")):
+        return "auth"
+    if status == 429:
+        return "throttled"
+    if status >= 500:
+        return "server_error"
+    return "refused" if code in SERVICE_ERROR_CODES else None
 
 
 def _seg(value: str) -> str:

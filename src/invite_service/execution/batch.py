@@ -53,6 +53,7 @@ async def process_batch(
     rt: Runtime, task_id: str | uuid.UUID, account_id: str, target_ids: Sequence[int]
 ) -> None:
     tid = uuid.UUID(str(task_id))
+    structlog.contextvars.bind_contextvars(task_id=str(tid))  # every log line of this job names its task
     try:
         async with rt.locks.lock(f"account:{account_id}", ttl=60, wait=rt.settings.account_lock_wait_seconds):
             await _run_batch(rt, tid, account_id, list(target_ids))

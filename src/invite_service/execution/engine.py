@@ -49,6 +49,7 @@ async def tick(rt: Runtime) -> int:
 async def dispatch(rt: Runtime, task_id: str | uuid.UUID) -> None:
     """Reserve targets for every ready lane of a running task and enqueue their batches."""
     tid = uuid.UUID(str(task_id))
+    structlog.contextvars.bind_contextvars(task_id=str(tid))  # every log line of this job names its task
     async with rt.locks.try_lock(f"dispatch:{tid}", ttl=60) as held:
         if held is None:  # another dispatcher is on it; make sure the ticker looks again soon
             async with rt.db.session() as s:

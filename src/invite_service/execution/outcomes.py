@@ -16,6 +16,7 @@ from invite_service.execution.policy import Effect, breaker_tripped, effect_of
 from invite_service.kit.rate_limit.base import Decision
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import LaneStatus, TargetKind, TargetStatus, TaskAction, TaskStatus
+from invite_service.observability import metrics
 from invite_service.runtime import Runtime
 from invite_service.suppressions import repository as suppressions
 
@@ -67,6 +68,7 @@ async def record(
             duration_ms=duration_ms,
             at=now,
         )
+        metrics.record_outcome(s, task.platform, step, result, uncertain, duration_ms)  # counted on commit
         await _update_lane(rt, s, task, account_id, result, effect, now)
         if effect.fallback_to_message:
             await repo.finish_target(

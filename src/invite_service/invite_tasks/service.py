@@ -25,7 +25,7 @@ from invite_service.invite_tasks.schemas import (
 from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.models import InviteTask, InviteTaskAccount, TaskCounters
 from invite_service.models.enums import FINAL_TARGET_STATUSES, Priority, TaskAction, TaskStatus
-from invite_service.observability import audit
+from invite_service.observability import audit, metrics
 from invite_service.targets import repository as target_repo
 
 ACTIVE_STATUSES = frozenset({TaskStatus.RUNNING})
@@ -157,6 +157,7 @@ async def create_task(
     await repo.add(session, task)
     await repo.set_lanes(session, task.id, body.account_ids or [])
     await audit.record(session, user_id, "task.create", "task", task.id, {"name": task.name})
+    metrics.after_commit(session, metrics.TASKS_CREATED.inc)
     return await task_view(session, task)
 
 

@@ -1,0 +1,145 @@
+"""Response models of the statistics API: status, stats, report and logs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from invite_service.invite_tasks.schemas import Counters
+from invite_service.models.enums import TaskStatus
+
+Basis = Literal["running", "scheduled", "if_started_now"]
+
+
+class EstimateOut(BaseModel):
+    """How ``eta`` was reached (see ``statistics/eta.py``)."""
+
+    remaining: int = Field(description="targets pending, reserved or sending when it was made (≤ 10 s ago)")
+    lanes: int = Field(description="accounts that add capacity to the estimate")
+    rate_per_hour: float = Field(description="steady calls per hour of all those accounts together")
+    basis: Basis
+    reason: str | None = Field(description="why there is no ETA, when there is none")
+
+
+class SendWindowOut(BaseModel):
+    open: bool
+    next_open_at: datetime
+
+
+class LaneStateOut(BaseModel):
+    account_id: str
+    label: str | None
+    status: str
+    cooldown_until: datetime | None
+    next_action_at: datetime | None
+    available_at: datetime | None = Field(description="when the account may act next for this task")
+    remaining_now: int | None = Field(description="calls free in every cap window right now")
+    sent: int
+    failed: int
+    last_error: str | None
+
+
+class TaskStatusOut(BaseModel):
+    task_id: uuid.UUID
+    status: TaskStatus
+    progress: float = Field(description="share of targets in a final state, in percent")
+    counters: Counters
+    pause_reason: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    eta: datetime | None = Field(description="when the last target should be handled; null if unknown")
+    estimate: EstimateOut | None
+    send_window: SendWindowOut | None
+    lanes: list[LaneStateOut]
+
+
+class HourlyPoint(BaseModel):
+    """One hour: ``hour`` (its start, UTC) and a count per outcome seen in the range."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, int] = Field(init=False)
+
+    hour: datetime
+
+
+class AccountStats(BaseModel):
+    account_id: str
+    label: str | None
+    status: str
+    sent: int = Field(description="all time: targets this account invited or messaged")
+    failed: int = Field(description="all time: calls that counted as failures")
+    by_outcome: dict[str, int] = Field(description="calls in the range by outcome")
+
+
+class StatsRange(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class TaskStatsOut(BaseModel):
+    task_id: uuid.UUID
+    status: TaskStatus
+    targets: Counters = Field(description="all time, by target state")
+    range: StatsRange = Field(description="the hours the call counts below cover")
+    by_outcome: dict[str, int] = Field(description="calls in the range by outcome")
+    by_error_code: dict[str, int] = Field(description="calls in the range by platform error code")
+    by_action: dict[str, int] = Field(description="calls in the range by action")
+    per_account: list[AccountStats]
+    hourly: list[HourlyPoint]
+
+
+class ErrorCount(BaseModel):
+    status: str
+    error_code: str | None
+    count: int
+
+
+class LaneReport(BaseModel):
+    account_id: str
+    label: str | None
+    status: str
+    sent: int
+    failed: int
+    last_error: str | None
+
+
+class ReportOut(BaseModel):
+    task_id: uuid.UUID
+    name: str
+    platform: str
+    action: str
+    status: TaskStatus
+    pause_reason: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    generated_at: datetime
+    counters: Counters
+    progress: float
+    lanes: list[LaneReport]
+    errors: list[ErrorCount] = Field(description="targets failed, skipped or unknown, by reason")
+
+
+class LogOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    target_id: int | None
+    account_id: str | None
+    action: str
+    outcome: str
+    error_code: str | None
+    detail: str | None
+    duration_ms: int | None
+
+
+class LogPage(BaseModel):
+    """A keyset page without a total: counting a long log would read all of it."""
+
+    items: list[LogOut]
+    next_cursor: str | None

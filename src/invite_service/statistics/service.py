@@ -1,0 +1,335 @@
+"""Statistics use cases: a task's status with its ETA, its stats, its report summary, its log, and the
+service-wide gauges Prometheus scrapes. Services take a session and never commit."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from invite_service.db import Database
+from invite_service.errors import FieldError, InvalidInput
+from invite_service.execution import repository as execution_repo
+from invite_service.execution.control import counters_dict, progress_pct
+from invite_service.execution.limits import min_delay, windows_for
+from invite_service.execution.window import SendWindow
+from invite_service.invite_tasks.schemas import Counters
+from invite_service.kit.pagination import SortSpec, split_page
+from invite_service.kit.rate_limit.base import Window, WindowUsage
+from invite_service.models import InviteTask, InviteTaskAccount
+from invite_service.models.enums import LaneStatus, TaskAction, TaskStatus
+from invite_service.observability.metrics import GaugeSnapshot
+from invite_service.runtime import Runtime
+from invite_service.statistics import eta
+from invite_service.statistics import repository as repo
+from invite_service.statistics.schemas import (
+    AccountStats,
+    Basis,
+    ErrorCount,
+    EstimateOut,
+    HourlyPoint,
+    LaneReport,
+    LaneStateOut,
+    LogOut,
+    LogPage,
+    ReportOut,
+    SendWindowOut,
+    StatsRange,
+    TaskStatsOut,
+    TaskStatusOut,
+)
+
+TERMINAL = frozenset({TaskStatus.COMPLETED.value, TaskStatus.CANCELLED.value, TaskStatus.FAILED.value})
+HOUR = timedelta(hours=1)
+DEFAULT_RANGE = timedelta(hours=24)
+MAX_RANGE = timedelta(days=7)
+# A running task whose next run is further away than this is waiting on purpose (window, cooldown, caps).
+DUE_SLACK = timedelta(seconds=60)
+_BASIS: dict[str, Basis] = {TaskStatus.RUNNING.value: "running", TaskStatus.SCHEDULED.value: "scheduled"}
+
+
+def step_of(task: InviteTask) -> str:
+    """The call the task's targets need first (the fallback message of invite_or_message aside)."""
+    return "message" if task.action == TaskAction.MESSAGE.value else "invite"
+
+
+def _lane_start(lane: InviteTaskAccount, now: datetime) -> datetime | None:
+    """When the lane may act again for this task, as the engine will see it; None: never by itself."""
+    if lane.status in (LaneStatus.UNAVAILABLE.value, LaneStatus.EXCLUDED.value):
+        return None
+    if lane.status == LaneStatus.RESTRICTED.value and lane.cooldown_until is None:
+        return None
+    start = now
+    for when in (lane.cooldown_until, lane.next_action_at):
+        if when is not None and when > start:
+            start = when
+    return start
+
+
+def _usage(window: Window, blocks: list[repo.LedgerBlock]) -> WindowUsage:
+    """A window's state as the limiter reports it (exact: the blocks hold exact counts and edges)."""
+    used = sum(b.count for b in blocks)
+    resets_at = blocks[0].first + window.duration if blocks else None
+    return WindowUsage(window.seconds, used, window.limit, max(0, window.limit - used), resets_at)
+
+
+def _available_at(start: datetime | None, usage: list[WindowUsage]) -> datetime | None:
+    """The lane's start, pushed past any cap window that is full right now."""
+    if start is None:
+        return None
+    for u in usage:
+        if u.remaining <= 0 and u.resets_at is not None and u.resets_at > start:
+            start = u.resets_at
+    return start
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the status needs from the lanes' ledger: each lane's window usage and the estimate."""
+
+    usage: dict[str, list[WindowUsage]]
+    starts: dict[str, datetime | None]
+    estimate: eta.Estimate
+
+
+# The estimate reads every lane's ledger and simulates the lanes: tens of milliseconds for dozens of busy
+# accounts. It moves slowly, and the status is polled, so each process keeps it per task version (a
+# pause, resume or edit makes a new one) for a few seconds; counters and lane states stay live.
+ESTIMATE_TTL_SECONDS = 10.0
+_PLANS: OrderedDict[tuple[uuid.UUID, int], tuple[float, _Plan]] = OrderedDict()
+_PLANS_KEPT = 1024
+
+
+async def _plan(
+    session: AsyncSession, rt: Runtime, task: InviteTask, lanes: list[InviteTaskAccount], remaining: int
+) -> _Plan:
+    key = (task.id, task.version)
+    cached = _PLANS.get(key)
+    if cached is not None and time.monotonic() - cached[0] < ESTIMATE_TTL_SECONDS:
+        return cached[1]
+    now = rt.clock.now()
+    begin = now
+    if task.status == TaskStatus.SCHEDULED.value and task.scheduled_at is not None:
+        begin = max(now, task.scheduled_at)
+    caps = rt.settings.caps_for(task.platform)
+    step = step_of(task)
+    windows = windows_for(caps, task.settings, step)
+    delay = min_delay(caps, task.settings)
+    accounts = [lane.account_id for lane in lanes]
+    shares = await repo.running_tasks_per_account(session, accounts, task.id)
+    # Each cap window's calls per account, by every task: the ledger, the limiter's source of truth.
+    blocks = [
+        await repo.ledger_blocks(session, accounts, step, now - w.duration, int(eta.grain_seconds(w)))
+        for w in windows
+    ]
+    usage: dict[str, list[WindowUsage]] = {}
+    starts: dict[str, datetime | None] = {}
+    capacities: list[eta.LaneCapacity] = []
+    for lane in lanes:
+        mine = [by_account.get(lane.account_id, []) for by_account in blocks]
+        usage[lane.account_id] = [_usage(w, b) for w, b in zip(windows, mine, strict=True)]
+        starts[lane.account_id] = start = _lane_start(lane, begin)
+        if start is not None:
+            history = [(w, [(b.last, b.count) for b in bs]) for w, bs in zip(windows, mine, strict=True)]
+            capacities.append(eta.lane_capacity(history, delay, start, 1 + shares.get(lane.account_id, 0)))
+    window = SendWindow.from_settings(task.settings.get("send_window"))
+    plan = _Plan(usage, starts, eta.estimate(remaining, capacities, window, begin))
+    _PLANS[key] = (time.monotonic(), plan)
+    _PLANS.move_to_end(key)
+    while len(_PLANS) > _PLANS_KEPT:
+        _PLANS.popitem(last=False)
+    return plan
+
+
+async def task_status(session: AsyncSession, rt: Runtime, task: InviteTask) -> TaskStatusOut:
+    now = rt.clock.now()
+    counts = counters_dict(await execution_repo.counters(session, task.id))
+    lanes = await execution_repo.lanes(session, task.id)
+    remaining = counts["pending"] + counts["reserved"] + counts["sending"]
+    plan = await _plan(session, rt, task, lanes, remaining)
+    lanes_out = [
+        LaneStateOut(
+            account_id=lane.account_id,
+            label=lane.label,
+            status=lane.status,
+            cooldown_until=lane.cooldown_until,
+            next_action_at=lane.next_action_at,
+            available_at=_available_at(plan.starts.get(lane.account_id), plan.usage.get(lane.account_id, [])),
+            remaining_now=min((u.remaining for u in plan.usage.get(lane.account_id, [])), default=None),
+            sent=lane.sent,
+            failed=lane.failed,
+            last_error=lane.last_error,
+        )
+        for lane in lanes
+    ]
+    window = SendWindow.from_settings(task.settings.get("send_window"))
+    estimate: EstimateOut | None = None
+    eta_at: datetime | None = None
+    if task.status not in TERMINAL:
+        found = plan.estimate
+        eta_at = found.at
+        estimate = EstimateOut(
+            remaining=found.remaining,
+            lanes=found.lanes,
+            rate_per_hour=round(found.rate_per_hour, 2),
+            basis=_BASIS.get(task.status, "if_started_now"),
+            reason=found.reason,
+        )
+    return TaskStatusOut(
+        task_id=task.id,
+        status=TaskStatus(task.status),
+        progress=progress_pct(counts),
+        counters=Counters(**counts),
+        pause_reason=task.pause_reason,
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+        eta=eta_at,
+        estimate=estimate,
+        send_window=None
+        if window is None
+        else SendWindowOut(open=window.is_open(now), next_open_at=window.next_open(now)),
+        lanes=lanes_out,
+    )
+
+
+def _floor_hour(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+async def stats_range(
+    session: AsyncSession, task: InviteTask, now: datetime, start: datetime | None, end: datetime | None
+) -> tuple[datetime, datetime]:
+    """The hours the stats cover: by default the 24 hours up to the task's latest activity."""
+    if end is None:
+        last = await repo.last_activity_at(session, task.id)
+        end = _floor_hour(min(last or now, now)) + HOUR
+    if start is None:
+        start = max(end - DEFAULT_RANGE, _floor_hour(task.created_at))
+    if start >= end:
+        raise InvalidInput(errors=[FieldError(("query", "from"), "must be before 'to'")])
+    if end - start > MAX_RANGE:
+        raise InvalidInput(errors=[FieldError(("query", "from"), "the range may span at most 7 days")])
+    return start, end
+
+
+async def task_stats(
+    session: AsyncSession, task: InviteTask, now: datetime, start: datetime | None, end: datetime | None
+) -> TaskStatsOut:
+    start, end = await stats_range(session, task, now, start, end)
+    rows = await repo.activity(session, task.user_id, task.id, start, end)
+    by_outcome: dict[str, int] = defaultdict(int)
+    by_error: dict[str, int] = defaultdict(int)
+    by_action: dict[str, int] = defaultdict(int)
+    by_account: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_hour: dict[datetime, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        by_outcome[row.outcome] += row.count
+        by_action[row.action] += row.count
+        if row.error_code:
+            by_error[row.error_code] += row.count
+        if row.account_id:
+            by_account[row.account_id][row.outcome] += row.count
+        by_hour[datetime.fromtimestamp(row.hour * repo.HOUR_SECONDS, UTC)][row.outcome] += row.count
+    outcomes = sorted(by_outcome)
+    hourly: list[HourlyPoint] = []
+    hour = _floor_hour(start)
+    while hour < end:  # every hour of the range, zeros included, so a chart has no gaps
+        counts = by_hour.get(hour, {})
+        hourly.append(HourlyPoint(hour=hour, **{o: counts.get(o, 0) for o in outcomes}))
+        hour += HOUR
+    lanes = await execution_repo.lanes(session, task.id)
+    counters = counters_dict(await execution_repo.counters(session, task.id))
+    return TaskStatsOut(
+        task_id=task.id,
+        status=TaskStatus(task.status),
+        targets=Counters(**counters),
+        range=StatsRange(start=start, end=end),
+        by_outcome=dict(by_outcome),
+        by_error_code=dict(sorted(by_error.items(), key=lambda kv: -kv[1])),
+        by_action=dict(by_action),
+        per_account=[
+            AccountStats(
+                account_id=lane.account_id,
+                label=lane.label,
+                status=lane.status,
+                sent=lane.sent,
+                failed=lane.failed,
+                by_outcome=dict(by_account.get(lane.account_id, {})),
+            )
+            for lane in lanes
+        ],
+        hourly=hourly,
+    )
+
+
+async def task_report(session: AsyncSession, task: InviteTask, now: datetime) -> ReportOut:
+    counts = counters_dict(await execution_repo.counters(session, task.id))
+    lanes = await execution_repo.lanes(session, task.id)
+    errors = await repo.unsuccessful_by_error(session, task.user_id, task.id)
+    duration = None
+    if task.started_at is not None:
+        duration = ((task.finished_at or now) - task.started_at).total_seconds()
+    return ReportOut(
+        task_id=task.id,
+        name=task.name,
+        platform=task.platform,
+        action=task.action,
+        status=TaskStatus(task.status),
+        pause_reason=task.pause_reason,
+        created_at=task.created_at,
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+        duration_seconds=duration,
+        generated_at=now,
+        counters=Counters(**counts),
+        progress=progress_pct(counts),
+        lanes=[
+            LaneReport(
+                account_id=lane.account_id,
+                label=lane.label,
+                status=lane.status,
+                sent=lane.sent,
+                failed=lane.failed,
+                last_error=lane.last_error,
+            )
+            for lane in lanes
+        ],
+        errors=[
+            ErrorCount(status=status, error_code=code, count=n)
+            for status, code, n in sorted(errors, key=lambda e: -e[2])
+        ],
+    )
+
+
+LOG_SORTS = ("at",)
+
+
+async def task_logs(
+    session: AsyncSession,
+    task: InviteTask,
+    filters: repo.LogFilters,
+    sort: SortSpec,
+    cursor: str | None,
+    limit: int,
+) -> LogPage:
+    rows = await repo.logs_page(session, task.user_id, task.id, filters, sort, cursor, limit)
+    items, next_cursor = split_page(rows, limit, sort, lambda log: (log.at, log.id))
+    return LogPage(items=[LogOut.model_validate(log) for log in items], next_cursor=next_cursor)
+
+
+async def gauges(db: Database, now: datetime) -> GaugeSnapshot:
+    """The database's side of ``/metrics``: three small grouped queries over indexes."""
+    async with db.session() as session:
+        tasks = await repo.tasks_by_status(session)
+        lanes = await repo.running_lanes_by_state(session)
+        progress = await repo.due_running_tasks_progress(session, now + DUE_SLACK)
+    idle = 0.0
+    for started_at, last_at in progress:
+        since = max((t for t in (started_at, last_at) if t is not None), default=None)
+        if since is not None:
+            idle = max(idle, (now - since).total_seconds())
+    return GaugeSnapshot(tasks=tasks, lanes=lanes, max_idle_seconds=idle)
