@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     reservation_lease_seconds: float = 300.0  # a reserved target returns to the pool after this
     send_lease_seconds: float = 120.0  # a target "sending" longer than this becomes unknown
     account_lock_wait_seconds: float = 10.0
+    # Port for a Celery worker host's /metrics (0 = off); set PROMETHEUS_MULTIPROC_DIR with it.
+    worker_metrics_port: int = 0
     health_timeout_seconds: float = 2.0
 
     @field_validator("cors_origins", "jwt_algorithms", mode="before")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 from kombu import Exchange, Queue
 
 from invite_service.config import Settings, get_settings
@@ -105,14 +105,30 @@ class CeleryJobQueue(JobQueue):
         )
 
 
+@worker_init.connect
+def _init_worker(**_: Any) -> None:
+    # The main process serves the metrics of every child (prometheus multiprocess mode).
+    settings = get_settings()
+    if settings.worker_metrics_port:
+        from invite_service.observability.metrics import serve_worker_metrics
+
+        serve_worker_metrics(settings.worker_metrics_port)
+
+
 @worker_process_init.connect
 def _init_process(**_: Any) -> None:
     loop.init_process()
 
 
 @worker_process_shutdown.connect
-def _shutdown_process(**_: Any) -> None:
+def _shutdown_process(pid: int | None = None, **_: Any) -> None:
     loop.shutdown()
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())
 
 
 def app_from_env() -> Celery:
