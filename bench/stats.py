@@ -230,16 +230,16 @@ def measure(label: str, url: str, workdir: Path) -> None:
             f"  stats default range: {stats['range']['start']} .. {stats['range']['end']} ({calls:,} calls)"
         )
         health = summary(timed_gets(http, "/health", REQUESTS))
-        print(f"  {'GET /health':34s} p50 {health['p50']:7.2f} ms  p95 {health['p95']:7.2f} ms  (baseline)")
+        print(f"  {'GET /health':42s} p50 {health['p50']:7.2f} ms  p95 {health['p95']:7.2f} ms  (baseline)")
         for name, path in cases.items():
             s = summary(timed_gets(http, path, REQUESTS))
             print(
-                f"  {name:34s} p50 {s['p50']:7.2f} ms  p95 {s['p95']:7.2f} ms"
+                f"  {name:42s} p50 {s['p50']:7.2f} ms  p95 {s['p95']:7.2f} ms"
                 f"  ratio p50 {s['p50'] / health['p50']:6.2f}x  p95 {s['p95'] / health['p95']:6.2f}x"
             )
         cold = summary([timed_gets(http, f"/api/v1/tasks/{twin}/status", 1)[0] for twin in twins])
         print(
-            f"  {'  status, estimate computed':34s} p50 {cold['p50']:7.2f} ms  p95 {cold['p95']:7.2f} ms"
+            f"  {'  status, estimate computed':42s} p50 {cold['p50']:7.2f} ms  p95 {cold['p95']:7.2f} ms"
             f"  ratio p50 {cold['p50'] / health['p50']:6.2f}x  p95 {cold['p95'] / health['p95']:6.2f}x"
             f"  (first call for each of {len(twins)} tasks)"
         )

@@ -407,6 +407,33 @@ async def test_dashboard_and_alerts_name_only_exported_metrics(client: httpx.Asy
     assert ours <= exported, sorted(ours - exported)
 
 
+async def test_the_5xx_selector_matches_the_status_labels_the_api_exports(app) -> None:  # type: ignore[no-untyped-def]
+    # The session's app: HTTP metrics are process-wide, registered by the first app's instrumentator.
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/boom-for-the-5xx-alert", boom)
+    app.router.routes.insert(0, app.router.routes.pop())  # ahead of the UI's catch-all
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get("/boom-for-the-5xx-alert")).status_code == 500
+            assert (await client.get("/api/v1/tasks")).status_code == 401
+            text = await scrape(client)
+    finally:
+        app.router.routes.pop(0)
+    selector = re.search(r'http_requests_total\{status=~"([^"]+)"\}', " ".join(alert_exprs()))
+    assert selector is not None
+    statuses = {
+        dict(labels).get("handler"): dict(labels)["status"]
+        for (name, labels), _ in samples(text).items()
+        if name == "http_requests_total"
+    }
+    # PromQL regexes are anchored, like fullmatch.
+    assert re.fullmatch(selector.group(1), statuses["/boom-for-the-5xx-alert"])
+    assert not re.fullmatch(selector.group(1), statuses["/api/v1/tasks"])
+
+
 async def test_http_metrics_used_by_dashboard_and_alerts_are_exported(client: httpx.AsyncClient) -> None:
     used = {n for e in dashboard_exprs() + alert_exprs() for n in metric_names(e) if n.startswith("http_")}
     assert used  # the API 5xx alert and the API panels

@@ -20,9 +20,11 @@ The model, and why it is shaped this way:
 3. **Simulation**: each lane is simulated as blocks of calls (as many as every window allows, at the
    pace, inside the open send window), waiting for slots to free when a window is full, over a
    horizon of two cycles (a cycle: the longest cap window, at least a day; a week when the send window
-   skips days). That is exact for what matters most — "today at 16:40" versus "tomorrow morning"
-   when a daily cap runs out. Beyond the horizon the lanes' steady rate over the last cycle carries
-   the rest; past a year there is no estimate.
+   skips days). Calls within 1/``GRAIN`` of a window's length count as one block that leaves the
+   window with the latest of them, so slots free at most that much late (about half an hour for a
+   daily cap), never early. That keeps what matters — "today at 16:40" versus "tomorrow morning" when a
+   daily cap runs out — while a lane costs some hundred steps, not one per call. Beyond the horizon
+   the lanes' steady rate over the last cycle carries the rest; past a year there is no estimate.
 """
 
 from __future__ import annotations
@@ -165,6 +167,8 @@ def _simulate(lane: LaneCapacity, clock: OpenTime, begin: datetime, until: datet
             t = closes
             continue
         points.append((t, done))
+        # Stamped with its first call: one window later its slots free one per pace step, just as fast
+        # as the lane can use them, so the next block starts then and runs at the pace: exact.
         for i, (_, _, entries) in enumerate(windows):
             if entries and t - entries[-1][0] < grains[i]:
                 entries[-1] = (t, entries[-1][1] + count)

@@ -36,7 +36,8 @@ class epoch_bucket(FunctionElement[int]):  # lower case: it reads like the SQL f
 def _bucket_pg(element: epoch_bucket, compiler: SQLCompiler, **kw: Any) -> str:
     column, size = element.clauses
     inner, width = compiler.process(column, **kw), compiler.process(size, **kw)
-    return f"CAST(floor(extract(epoch FROM {inner}) / {width}) AS BIGINT)"
+    # date_part gives a double; extract() a numeric, several times slower to aggregate on.
+    return f"CAST(floor(date_part('epoch', {inner}) / {width}) AS BIGINT)"
 
 
 @compiles(epoch_bucket, "sqlite")
