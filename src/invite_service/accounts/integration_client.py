@@ -19,8 +19,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -40,9 +38,11 @@ from invite_service.accounts.integration_types import (
     Invitee,
     InviteResponse,
     MessageResponse,
+    error_body,
     parse_account,
     parse_invite_response,
     parse_message_response,
+    retry_after_header,
 )
 from invite_service.config import ConfigError, Settings
 from invite_service.observability import metrics
@@ -289,7 +289,7 @@ class IntegrationClient:
                 raise IntegrationProtocolError(
                     status, "BAD_RESPONSE", delivery=Delivery.UNCERTAIN, operation=state.operation
                 ) from exc
-        code, retry_after, detail = _error_body(response)
+        code, retry_after, detail = error_body(response)
         kind = _error_kind(status, code)
         if kind is None:
             self.counters.errors += 1  # a platform refusal: an answer, not a failure of the service
@@ -307,7 +307,7 @@ class IntegrationClient:
             )
         if status == 429:
             self.counters.throttled += 1
-            retry_after = _retry_after_header(response, self._now()) or retry_after
+            retry_after = retry_after_header(response, self._now()) or retry_after
             if retry_after is not None and retry_after > self.retry.max_retry_after:
                 # Too long to block a worker on: the caller schedules it instead.
                 raise IntegrationUnavailable(
@@ -381,38 +381,3 @@ def _error_kind(status: int, code: str) -> str | None:
 def _seg(value: str) -> str:
     """One path segment, percent-encoded (chat links contain ``/``); ``+`` and ``@`` kept readable."""
     return quote(value, safe="+@")
-
-
-def _error_body(response: httpx.Response) -> tuple[str, float | None, str | None]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, Mapping):
-        return f"HTTP_{response.status_code}", None, None
-    code = body.get("code")
-    retry_after = body.get("retry_after")
-    detail = body.get("detail")
-    return (
-        code.strip().upper() if isinstance(code, str) and code.strip() else f"HTTP_{response.status_code}",
-        float(retry_after) if isinstance(retry_after, int | float) and retry_after >= 0 else None,
-        detail if isinstance(detail, str) else None,
-    )
-
-
-def _retry_after_header(response: httpx.Response, now: float) -> float | None:
-    """``Retry-After`` as seconds: a number, or an HTTP date (RFC 9110 allows both)."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.fromtimestamp(now, UTC)).total_seconds())

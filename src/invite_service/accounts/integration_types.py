@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
+
+import httpx
 
 from invite_service.models.enums import TargetKind
 
@@ -253,3 +256,39 @@ def parse_invite_response(data: Any) -> InviteResponse:
 def parse_message_response(data: Any) -> MessageResponse:
     body = _mapping(data, "message response")
     return MessageResponse(_int(body, "message_id"), _time(body, "date"))
+
+
+def error_body(response: httpx.Response) -> tuple[str, float | None, str | None]:
+    """An error answer's (code, retry_after, detail), tolerant of bodies that break the contract."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, Mapping):
+        return f"HTTP_{response.status_code}", None, None
+    code = body.get("code")
+    retry_after = body.get("retry_after")
+    detail = body.get("detail")
+    return (
+        code.strip().upper() if isinstance(code, str) and code.strip() else f"HTTP_{response.status_code}",
+        float(retry_after) if isinstance(retry_after, int | float) and retry_after >= 0 else None,
+        detail if isinstance(detail, str) else None,
+    )
+
+
+def retry_after_header(response: httpx.Response, now: float) -> float | None:
+    """``Retry-After`` as seconds: a number, or an HTTP date (RFC 9110 allows both)."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.fromtimestamp(now, UTC)).total_seconds())
