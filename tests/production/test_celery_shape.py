@@ -216,7 +216,11 @@ async def test_redis_restart_mid_run_breaches_no_window(
             redis.kill()
             redis.wait()
             redis = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            # Wait until the accounts' hourly caps are used up and nothing moves any more.
+            # A lane denied while Redis was down retries after the limiter's unavailable delay
+            # (30 s): wait for the run to move again, then until the hourly caps are used up.
+            deadline = time.monotonic() + 90
+            while len(stack.ledger()) <= at_restart and time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
             last, quiet_since = -1, time.monotonic()
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and time.monotonic() - quiet_since < 10:
