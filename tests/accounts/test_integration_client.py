@@ -17,7 +17,6 @@ import structlog
 
 from invite_service.accounts import (
     SERVICE_AUDIENCE,
-    SERVICE_ISSUER,
     Delivery,
     IntegrationAuthError,
     IntegrationClient,
@@ -28,6 +27,7 @@ from invite_service.accounts import (
     RetryPolicy,
 )
 from invite_service.config import ConfigError
+from invite_service.kit.service_http import SERVICE_NAME
 from invite_service.models.enums import TargetKind
 from tests.conftest import free_port
 
@@ -95,7 +95,7 @@ async def test_a_success_is_one_attempt_with_a_valid_service_token(
     request = script.requests[0]
     assert request.headers["Idempotency-Key"]
     token = request.headers["Authorization"].removeprefix("Bearer ")
-    claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience=SERVICE_AUDIENCE, issuer=SERVICE_ISSUER)
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience=SERVICE_AUDIENCE, issuer=SERVICE_NAME)
     assert claims["sub"] == "invite-service"
     assert claims["exp"] - claims["iat"] == 60
     assert client.counters.attempts == 1 and client.counters.retries == 0

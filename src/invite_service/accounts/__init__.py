@@ -2,8 +2,6 @@
 
 from invite_service.accounts.integration_client import (
     SERVICE_AUDIENCE,
-    SERVICE_ISSUER,
-    SERVICE_SUBJECT,
     ClientCounters,
     IntegrationClient,
     RetryPolicy,
@@ -25,8 +23,6 @@ from invite_service.accounts.integration_types import (
 
 __all__ = [
     "SERVICE_AUDIENCE",
-    "SERVICE_ISSUER",
-    "SERVICE_SUBJECT",
     "AccountInfo",
     "ClientCounters",
     "Delivery",

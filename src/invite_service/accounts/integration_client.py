@@ -14,19 +14,16 @@ Nothing here logs a URL, a header or a body: paths hold phone numbers and header
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import jwt
 import structlog
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_exponential_jitter
+from tenacity import RetryCallState
 
 from invite_service.accounts.integration_types import (
     AccountInfo,
@@ -42,16 +39,15 @@ from invite_service.accounts.integration_types import (
     parse_account,
     parse_invite_response,
     parse_message_response,
-    retry_after_header,
 )
 from invite_service.config import ConfigError, Settings
+from invite_service.kit import service_http
+from invite_service.kit.service_http import Retryable, RetryPolicy, Sleep, retry_after_header
 from invite_service.observability import metrics
 
 log = structlog.get_logger(__name__)
 
 SERVICE_AUDIENCE = "integration-service"
-SERVICE_ISSUER = "invite-service"
-SERVICE_SUBJECT = "invite-service"
 TOKEN_TTL_SECONDS = 60
 # Re-mint this long before expiry, so a token never expires between minting and the server's check.
 _REMINT_MARGIN_SECONDS = 15
@@ -59,38 +55,22 @@ _REMINT_MARGIN_SECONDS = 15
 SERVICE_ERROR_CODES = frozenset(
     {"UNAUTHORIZED", "FORBIDDEN", "VALIDATION_ERROR", "ACCOUNT_NOT_FOUND", "IDEMPOTENCY_KEY_MISMATCH"}
 )
-
-Sleep = Callable[[float], Awaitable[None]]
+__all__ = [
+    "SERVICE_AUDIENCE",
+    "SERVICE_ERROR_CODES",
+    "TOKEN_TTL_SECONDS",
+    "ClientCounters",
+    "IntegrationClient",
+    "RetryPolicy",
+    "mint_service_token",
+]
 
 
 def mint_service_token(secret: str, *, now: float | None = None, ttl_seconds: int = TOKEN_TTL_SECONDS) -> str:
     """The bearer token the Integration Service expects from us (HS256, aud=integration-service)."""
-    issued = int(time.time() if now is None else now)
-    claims = {
-        "iss": SERVICE_ISSUER,
-        "sub": SERVICE_SUBJECT,
-        "aud": SERVICE_AUDIENCE,
-        "iat": issued,
-        "exp": issued + ttl_seconds,
-        "jti": uuid.uuid4().hex,
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try one logical call. Attempts are bounded; waits are capped."""
-
-    max_attempts: int = 3
-    backoff_initial: float = 0.2
-    backoff_max: float = 5.0
-    jitter: float = 0.2
-    # A 429 asking for a longer wait is not slept through: it is surfaced for the engine to schedule.
-    max_retry_after: float = 30.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.backoff_initial < 0 or self.max_retry_after < 0:
-            raise ValueError("max_attempts must be >= 1 and waits >= 0")
+    return service_http.mint_service_token(
+        secret, audience=SERVICE_AUDIENCE, now=now, ttl_seconds=ttl_seconds
+    )
 
 
 @dataclass
@@ -104,16 +84,6 @@ class ClientCounters:
     auth_failures: int = 0
     throttled: int = 0  # 429 answers
     unavailable: int = 0  # calls given up after the retry budget
-
-
-class _Retryable(Exception):
-    """One failed attempt that may heal by itself; tenacity retries on exactly this type."""
-
-    def __init__(self, status: int | None, code: str, retry_after: float | None = None) -> None:
-        super().__init__(code)
-        self.status = status
-        self.code = code
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -156,10 +126,7 @@ class IntegrationClient:
         self._token: str | None = None
         self._token_expires = 0.0
         self.retry = retry or RetryPolicy()
-        self._sleep: Sleep = sleep or asyncio.sleep
-        self._backoff = wait_exponential_jitter(
-            multiplier=self.retry.backoff_initial, max=self.retry.backoff_max, jitter=self.retry.jitter
-        )
+        self._sleep = sleep
         self.counters = ClientCounters()
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
@@ -233,17 +200,10 @@ class IntegrationClient:
         if state.post:
             # One key for every attempt of this call: the service replays instead of acting twice.
             state.headers["Idempotency-Key"] = uuid.uuid4().hex
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Retryable),
-            before_sleep=self._before_sleep,
-            reraise=True,
-            sleep=self._sleep,
-        )
+        retrying = service_http.retrying(self.retry, sleep=self._sleep, before_sleep=self._before_sleep)
         try:
             return await retrying(self._attempt, state, method, path, params, json)
-        except _Retryable as exc:
+        except Retryable as exc:
             self.counters.unavailable += 1
             log.warning("integration_unavailable", operation=operation, status=exc.status, code=exc.code)
             delivery = state.delivery(Delivery.NOT_SENT)
@@ -266,17 +226,17 @@ class IntegrationClient:
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # No connection was made, so no byte of the request left us: surely not sent.
             self._error("unreachable")
-            raise _Retryable(None, "INTEGRATION_UNREACHABLE") from exc
+            raise Retryable(None, "INTEGRATION_UNREACHABLE") from exc
         except httpx.TimeoutException as exc:
             # Sent (or partly sent) and no answer in time: the platform may be acting on it right now.
             self._error("timeout")
             state.uncertain = True
-            raise _Retryable(None, "INTEGRATION_TIMEOUT") from exc
+            raise Retryable(None, "INTEGRATION_TIMEOUT") from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             # The connection broke after the request went out: uncertain as well.
             self._error("connection_lost")
             state.uncertain = True
-            raise _Retryable(None, "INTEGRATION_CONNECTION_LOST") from exc
+            raise Retryable(None, "INTEGRATION_CONNECTION_LOST") from exc
         return self._handle(state, response)
 
     def _handle(self, state: _CallState, response: httpx.Response) -> Any:
@@ -307,7 +267,7 @@ class IntegrationClient:
             )
         if status == 429:
             self.counters.throttled += 1
-            retry_after = retry_after_header(response, self._now()) or retry_after
+            retry_after = retry_after_header(response.headers, self._now()) or retry_after
             if retry_after is not None and retry_after > self.retry.max_retry_after:
                 # Too long to block a worker on: the caller schedules it instead.
                 raise IntegrationUnavailable(
@@ -318,10 +278,10 @@ class IntegrationClient:
                     delivery=state.delivery(Delivery.NOT_SENT),
                     operation=state.operation,
                 )
-            raise _Retryable(status, code, retry_after)
+            raise Retryable(status, code, retry_after)
         if status >= 500:
             state.uncertain = True
-            raise _Retryable(status, code)
+            raise Retryable(status, code)
         delivery = Delivery.NOT_SENT if code in SERVICE_ERROR_CODES else Delivery.SENT
         raise IntegrationError(
             status,
@@ -331,14 +291,6 @@ class IntegrationClient:
             delivery=state.delivery(delivery),
             operation=state.operation,
         )
-
-    def _wait(self, retry_state: RetryCallState) -> float:
-        outcome = retry_state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            # Retry-After is honoured as given (it is at most max_retry_after here).
-            return max(0.0, exc.retry_after)
-        return float(self._backoff(retry_state))
 
     def _error(self, kind: str) -> None:
         self.counters.errors += 1

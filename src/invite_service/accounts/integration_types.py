@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -274,21 +273,3 @@ def error_body(response: httpx.Response) -> tuple[str, float | None, str | None]
         float(retry_after) if isinstance(retry_after, int | float) and retry_after >= 0 else None,
         detail if isinstance(detail, str) else None,
     )
-
-
-def retry_after_header(response: httpx.Response, now: float) -> float | None:
-    """``Retry-After`` as seconds: a number, or an HTTP date (RFC 9110 allows both)."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.fromtimestamp(now, UTC)).total_seconds())

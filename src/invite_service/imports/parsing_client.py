@@ -1,33 +1,22 @@
 """The Parsing Service client (``docs/contracts/parsing-service.yaml``): cursor pages of a parsing task.
 
-One pooled ``httpx.AsyncClient`` per client, a short-lived HS256 service token per call, and tenacity
-retries with exponential backoff and jitter on connection errors, 5xx and 429 (``Retry-After`` honoured),
-never on another 4xx. A 200 that breaks the contract (invalid JSON, missing fields) is not retried: the
-job fails with it. The retry rules match the Integration Service client's; the two can share one policy.
+One pooled ``httpx.AsyncClient`` per client, a short-lived HS256 service token per call, and the
+Integration Service client's retry rule (``kit/service_http.py``) on connection errors, 5xx and 429
+(``Retry-After`` honoured), never on another 4xx. A 200 that breaks the contract (invalid JSON, missing
+fields) is not retried: the job fails with it.
 
 With no ``parsing_url`` the sandbox answers in process, through an ASGI transport (no sockets).
 """
 
 from __future__ import annotations
 
-import email.utils
-import time
-import uuid
-from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import quote
 
 import httpx
-import jwt
 import structlog
 from pydantic import BaseModel, ConfigDict, ValidationError
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
+from tenacity import RetryCallState
 
 from invite_service.config import Settings
 from invite_service.imports import limits
@@ -36,11 +25,17 @@ from invite_service.imports.errors import (
     ParsingTaskNotFound,
     ParsingUnavailable,
 )
+from invite_service.kit.service_http import (
+    Retryable,
+    RetryPolicy,
+    mint_service_token,
+    retry_after_header,
+    retrying,
+)
 from invite_service.sandbox.parsing_app import ParsingSandbox, create_parsing_app
 
 log = structlog.get_logger(__name__)
 AUDIENCE = "parsing-service"
-ISSUER = "invite-service"
 
 
 class ParsedUser(BaseModel):
@@ -69,52 +64,28 @@ class ParsingResults(Protocol):
     async def aclose(self) -> None: ...
 
 
-class _Retryable(Exception):
-    def __init__(self, status: int, retry_after: float | None) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.retry_after = retry_after
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as delta-seconds or an HTTP date; capped so one answer cannot stall a job."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return max(0.0, min(seconds, limits.PARSING_RETRY_AFTER_MAX_SECONDS))
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, _Retryable | httpx.TransportError)
-
-
-class _Wait:
-    """Exponential backoff with full jitter, or the server's ``Retry-After`` when it sent one."""
-
-    def __init__(self) -> None:
-        self._backoff = wait_random_exponential(
-            multiplier=limits.PARSING_BACKOFF_BASE_SECONDS, max=limits.PARSING_BACKOFF_MAX_SECONDS
-        )
-
-    def __call__(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.retry_after is not None:
-            return exc.retry_after
-        return float(self._backoff(state))
+def parsing_retry_policy() -> RetryPolicy:
+    # Read when a client is made, so the constants stay the one place to tune (and to shorten in tests).
+    return RetryPolicy(
+        max_attempts=limits.PARSING_MAX_ATTEMPTS,
+        backoff_initial=limits.PARSING_BACKOFF_BASE_SECONDS,
+        backoff_max=limits.PARSING_BACKOFF_MAX_SECONDS,
+        jitter=limits.PARSING_BACKOFF_BASE_SECONDS,
+        max_retry_after=limits.PARSING_RETRY_AFTER_MAX_SECONDS,
+    )
 
 
 class HttpParsingClient:
     def __init__(
-        self, base_url: str, token_secret: str, *, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        base_url: str,
+        token_secret: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
     ):
         self._secret = token_secret
+        self.retry = retry or parsing_retry_policy()
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(limits.PARSING_TIMEOUT_SECONDS, connect=5.0),
@@ -125,21 +96,18 @@ class HttpParsingClient:
     def _headers(self) -> dict[str, str]:
         if not self._secret:
             return {}
-        now = int(time.time())
-        claims = {
-            "iss": ISSUER,
-            "sub": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "exp": now + limits.PARSING_TOKEN_TTL_SECONDS,
-            "jti": uuid.uuid4().hex,
-        }
-        return {"Authorization": f"Bearer {jwt.encode(claims, self._secret, algorithm='HS256')}"}
+        token = mint_service_token(
+            self._secret, audience=AUDIENCE, ttl_seconds=limits.PARSING_TOKEN_TTL_SECONDS
+        )
+        return {"Authorization": f"Bearer {token}"}
 
     async def _get_once(self, path: str, params: dict[str, str | int]) -> httpx.Response:
-        response = await self._http.get(path, params=params, headers=self._headers())
+        try:
+            response = await self._http.get(path, params=params, headers=self._headers())
+        except httpx.TransportError as exc:
+            raise Retryable(None, type(exc).__name__) from exc
         if response.status_code == 429 or response.status_code >= 500:
-            raise _Retryable(response.status_code, retry_after_seconds(response.headers.get("Retry-After")))
+            raise Retryable(response.status_code, "HTTP", retry_after_header(response.headers))
         return response
 
     async def page(self, parsing_task_id: str, cursor: str | None, limit: int) -> ResultsPage:
@@ -147,23 +115,18 @@ class HttpParsingClient:
         params: dict[str, str | int] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_is_retryable),
-            stop=stop_after_attempt(limits.PARSING_MAX_ATTEMPTS),
-            wait=_Wait(),
-            before_sleep=_log_retry,
-            reraise=True,
-        )
         try:
-            response: httpx.Response = await retrying(self._get_once, path, params)
-        except _Retryable as exc:
+            response: httpx.Response = await retrying(self.retry, before_sleep=_log_retry)(
+                self._get_once, path, params
+            )
+        except Retryable as exc:
+            attempts = self.retry.max_attempts
+            if exc.status is None:
+                raise ParsingUnavailable(
+                    f"The Parsing Service is unreachable ({exc.code}) after {attempts} attempts."
+                ) from exc
             raise ParsingUnavailable(
-                f"The Parsing Service answered {exc} {limits.PARSING_MAX_ATTEMPTS} times in a row."
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ParsingUnavailable(
-                f"The Parsing Service is unreachable ({type(exc).__name__}) "
-                f"after {limits.PARSING_MAX_ATTEMPTS} attempts."
+                f"The Parsing Service answered HTTP {exc.status} {attempts} times in a row."
             ) from exc
         if response.status_code == 404:
             raise ParsingTaskNotFound(f"The Parsing Service has no task {parsing_task_id!r}.")
@@ -194,7 +157,7 @@ def _log_retry(state: RetryCallState) -> None:
     log.warning(
         "parsing_retry",
         attempt=state.attempt_number,
-        error=str(exc) if isinstance(exc, _Retryable) else type(exc).__name__,
+        error=str(exc) if isinstance(exc, Retryable) else type(exc).__name__,
         wait_seconds=round(state.upcoming_sleep, 2),
     )
 

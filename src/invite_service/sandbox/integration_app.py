@@ -30,7 +30,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 from starlette.types import Receive, Scope, Send
 
-from invite_service.accounts.integration_client import SERVICE_AUDIENCE, SERVICE_ISSUER
+from invite_service.accounts.integration_client import SERVICE_AUDIENCE
+from invite_service.kit.service_http import SERVICE_NAME
 from invite_service.sandbox.integration_state import (
     DROP_KEY,
     ApiError,
@@ -152,7 +153,7 @@ def _authenticate(state: SandboxState) -> Callable[[Request], None]:
                 state.token_secret,
                 algorithms=["HS256"],
                 audience=SERVICE_AUDIENCE,
-                issuer=SERVICE_ISSUER,
+                issuer=SERVICE_NAME,
                 leeway=5,
                 options={"require": ["exp", "iat", "sub", "aud", "iss"]},
             )
