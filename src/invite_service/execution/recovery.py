@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from invite_service.adapters.base import InvitePlatformAdapter, InviteResult, Outcome
 from invite_service.execution import repository as repo
@@ -34,6 +35,16 @@ async def resolve_uncertain(
     return result, True
 
 
+def _verdict(member: bool | None, now: datetime) -> tuple[str, str, dict[str, Any]]:
+    """(count, new status, column values) for a stuck send, by what the membership check said."""
+    if member is True:
+        detail = "confirmed by a membership check"
+        return "confirmed", TargetStatus.INVITED.value, {"processed_at": now, "error_detail": detail}
+    if member is False:  # provably not done: back to the pool, free for any lane
+        return "retried", TargetStatus.PENDING.value, {"account_id": None}
+    return "unknown", TargetStatus.UNKNOWN.value, {"processed_at": now, "error_code": "DELIVERY_UNKNOWN"}
+
+
 async def resolve_expired_sending(rt: Runtime, now: datetime) -> dict[str, int]:
     """Targets stuck in ``sending`` past their lease: a membership check decides, else ``unknown``."""
     counts = {"confirmed": 0, "retried": 0, "unknown": 0}
@@ -51,43 +62,13 @@ async def resolve_expired_sending(rt: Runtime, now: datetime) -> dict[str, int]:
             member = await adapter.check_membership(
                 target.account_id, task.destination or "", target_ref(target)
             )
+        name, status, values = _verdict(member, now)
         async with rt.db.session() as s:
             await repo.set_next_run(s, task.id, now)  # the task row first, then its target
-            if member is True:
-                moved = await repo.finish_target(
-                    s,
-                    task.id,
-                    target.id,
-                    SENDING,
-                    TargetStatus.INVITED.value,
-                    processed_at=now,
-                    lease_until=None,
-                    error_detail="confirmed by a membership check",
-                )
-                counts["confirmed"] += moved
-            elif member is False:
-                moved = await repo.finish_target(
-                    s,
-                    task.id,
-                    target.id,
-                    SENDING,
-                    TargetStatus.PENDING.value,
-                    lease_until=None,
-                    account_id=None,
-                )
-                counts["retried"] += moved
-            else:
-                moved = await repo.finish_target(
-                    s,
-                    task.id,
-                    target.id,
-                    SENDING,
-                    TargetStatus.UNKNOWN.value,
-                    processed_at=now,
-                    lease_until=None,
-                    error_code="DELIVERY_UNKNOWN",
-                )
-                counts["unknown"] += moved
+            moved = await repo.finish_target(
+                s, task.id, target.id, SENDING, status, lease_until=None, **values
+            )
+            counts[name] += moved
             if moved:
                 await repo.log(
                     s,
