@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -47,6 +48,17 @@ def require_service(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
+def require_tool(name: str, how: str) -> str:
+    """The path of a command-line tool; skip (locally) or fail (CI) when it is not installed."""
+    found = shutil.which(name)
+    if found is not None:
+        return found
+    message = f"{name} is not installed ({how})"
+    if CI:
+        pytest.fail(f"{message}; CI=true requires it (.ci/run installs it)", pytrace=False)
+    pytest.skip(message)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -73,14 +85,15 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @contextmanager
-def fresh_postgres(prefix: str = "invite_test") -> Iterator[str]:
-    """A new, migrated PostgreSQL database, dropped afterwards."""
+def fresh_postgres(prefix: str = "invite_test", *, migrated: bool = True) -> Iterator[str]:
+    """A new PostgreSQL database (migrated unless asked otherwise), dropped afterwards."""
     require_service("PostgreSQL", "127.0.0.1", 5432)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        runner.upgrade(url)
+        if migrated:
+            runner.upgrade(url)
         yield url
     finally:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

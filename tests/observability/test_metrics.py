@@ -29,7 +29,7 @@ from invite_service.models import InviteTask
 from invite_service.observability import metrics
 from invite_service.statistics import endpoints as statistics_endpoints
 from invite_service.statistics import service as statistics_service
-from tests.conftest import CI, free_port
+from tests.conftest import CI, free_port, require_tool
 from tests.statistics.helpers import make_task, samples, usernames
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -274,13 +274,7 @@ def test_worker_metrics_sum_every_child_process(tmp_path: Path) -> None:
 
 
 def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        message = "promtool is not installed (Debian package `prometheus`)"
-        if CI:
-            pytest.fail(f"{message}; CI=true requires it (.ci/run installs it)", pytrace=False)
-        pytest.skip(message)
-    return found
+    return require_tool("promtool", "Debian package `prometheus`")
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
