@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -39,3 +40,14 @@ class LaneOut(BaseModel):
     failed: int
     last_error: str | None
     last_used_at: datetime | None
+
+
+class ReactivationOut(BaseModel):
+    """What ``POST /accounts/{id}/reactivate`` did: the lanes put back to work, by task."""
+
+    account_id: str
+    status: str  # the platform's view of the account now
+    lanes_reactivated: int
+    task_ids: list[uuid.UUID]
+    # Tasks that stay paused: resuming them is the user's call.
+    paused_task_ids: list[uuid.UUID]

@@ -22,6 +22,15 @@ async def platform_accounts(rt: Runtime, user_id: str, platform: str) -> list[Pl
     return await rt.adapters.get(platform).initialize_accounts(user_id)
 
 
+async def find_account(rt: Runtime, user_id: str, account_id: str) -> PlatformAccount | None:
+    """One of the user's accounts as its platform reports it now; None when it is not the user's."""
+    for plat in Platform:
+        for account in await platform_accounts(rt, user_id, plat.value):
+            if account.id == account_id:
+                return account
+    return None
+
+
 async def list_accounts(
     session: AsyncSession, rt: Runtime, user_id: str, platform: Platform | None = None
 ) -> list[AccountOut]:

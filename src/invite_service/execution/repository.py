@@ -246,6 +246,44 @@ async def restrict_account(
     return [row[0] for row in result]
 
 
+async def lock_tasks_with_lane(
+    session: AsyncSession, user_id: str, account_id: str, lane_status: str
+) -> list[tuple[uuid.UUID, str]]:
+    """(id, status) of the user's tasks where the account's lane is in ``lane_status``; their rows
+    locked in id order (the engine's lock order: task rows before what hangs off them)."""
+    stmt = (
+        select(InviteTask.id, InviteTask.status)
+        .join(InviteTaskAccount, InviteTaskAccount.task_id == InviteTask.id)
+        .where(
+            InviteTask.user_id == user_id,
+            InviteTaskAccount.account_id == account_id,
+            InviteTaskAccount.status == lane_status,
+        )
+        .order_by(InviteTask.id)
+        .with_for_update(of=InviteTask)
+    )
+    return [(task_id, status) for task_id, status in await session.execute(stmt)]
+
+
+async def reopen_lanes(
+    session: AsyncSession, task_ids: Sequence[uuid.UUID], account_id: str, from_status: str
+) -> int:
+    """The account's lanes in these tasks, from ``from_status`` back to ``active``."""
+    if not task_ids:
+        return 0
+    result = await session.execute(
+        update(InviteTaskAccount)
+        .where(
+            InviteTaskAccount.task_id.in_(list(task_ids)),
+            InviteTaskAccount.account_id == account_id,
+            InviteTaskAccount.status == from_status,
+        )
+        .values(status=LaneStatus.ACTIVE.value, cooldown_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def reserved_for_account(session: AsyncSession, task_id: uuid.UUID, account_id: str) -> list[int]:
     stmt = select(InviteTarget.id).where(
         InviteTarget.task_id == task_id,

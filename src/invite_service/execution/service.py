@@ -7,12 +7,26 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from invite_service.accounts.schemas import ReactivationOut
+from invite_service.accounts.service import find_account
+from invite_service.errors import Conflict, NotFound
 from invite_service.execution import control
+from invite_service.execution import repository as repo
 from invite_service.invite_tasks.schemas import TaskOut
 from invite_service.invite_tasks.service import get_owned, task_view
 from invite_service.models import InviteTask
+from invite_service.models.enums import LaneStatus, TaskStatus
 from invite_service.observability import audit
 from invite_service.runtime import Runtime
+
+
+class AccountNotFound(NotFound):
+    code, title = "account_not_found", "Account not found"
+
+
+class AccountStillUnavailable(Conflict):
+    code, title = "account_unavailable", "The account is still unavailable"
+
 
 Change = Callable[[AsyncSession, Runtime, InviteTask], Awaitable[None]]
 
@@ -47,3 +61,38 @@ async def apply(s: AsyncSession, rt: Runtime, user_id: str, task_id: uuid.UUID, 
 async def apply_to(s: AsyncSession, rt: Runtime, task: InviteTask, action: str) -> None:
     """The same change for an already-loaded task (the bulk endpoint)."""
     await CHANGES[action](s, rt, task)
+
+
+async def reactivate_account(s: AsyncSession, rt: Runtime, user_id: str, account_id: str) -> ReactivationOut:
+    """Put an account that was ``unavailable`` (its session revoked, logged out, …) back to work in the
+    user's tasks, once the platform reports it usable again.
+
+    Only ``unavailable`` lanes: a restriction (PEER_FLOOD and kin) runs its full time and a lane the task
+    excluded stays out. Running tasks pick the lane up at once; paused tasks stay paused.
+    """
+    account = await find_account(rt, user_id, account_id)
+    if account is None:
+        raise AccountNotFound(f"You have no account {account_id!r}.")
+    if not account.usable:
+        why = f" ({account.status_detail})" if account.status_detail else ""
+        raise AccountStillUnavailable(
+            f"The Integration Service still reports account {account_id!r} as {account.status.value}{why}; "
+            "fix it there (log the account in again), then reactivate it here."
+        )
+    tasks = await repo.lock_tasks_with_lane(s, user_id, account_id, LaneStatus.UNAVAILABLE.value)
+    task_ids = [task_id for task_id, _status in tasks]
+    reopened = await repo.reopen_lanes(s, task_ids, account_id, LaneStatus.UNAVAILABLE.value)
+    now = rt.clock.now()
+    for task_id, status in tasks:
+        if status == TaskStatus.RUNNING.value:
+            await repo.set_next_run(s, task_id, now)  # the ticker dispatches it at its next beat
+    await audit.record(
+        s, user_id, "account.reactivate", "account", account_id, {"lanes": reopened, "tasks": len(task_ids)}
+    )
+    return ReactivationOut(
+        account_id=account_id,
+        status=account.status.value,
+        lanes_reactivated=reopened,
+        task_ids=task_ids,
+        paused_task_ids=[task_id for task_id, status in tasks if status == TaskStatus.PAUSED.value],
+    )

@@ -7,7 +7,8 @@ tests and demos. ``invite-service sandbox-integration`` serves it with uvicorn.
 
 Admin: ``GET /admin/state`` (snapshot, injected HTTP faults, per-operation call counts),
 ``GET /admin/ledger?account_id=&action=``, ``POST /admin/accounts`` {account_id, user_id, label,
-platform}, ``POST /admin/accounts/{id}/revoke``, ``POST /admin/reset?keep_accounts=``,
+platform}, ``POST /admin/accounts/{id}/revoke`` and ``…/restore`` (logged out, logged in again),
+``POST /admin/reset?keep_accounts=``,
 ``POST /admin/faults/rpc`` {name, count, seconds, account_id} (the simulator answers with that RPC
 error), ``POST /admin/faults/latency?seconds=`` (the platform acts, then the answer is late),
 ``POST /admin/faults/http`` {kind: http|throttle|drop, count, status, code, retry_after, stage:
@@ -293,6 +294,13 @@ def _admin_router(state: SandboxState) -> APIRouter:
     async def revoke(account_id: str) -> None:
         try:
             sim.revoke_session(account_id)
+        except UnknownAccountError as exc:
+            raise ApiError(404, "ACCOUNT_NOT_FOUND") from exc
+
+    @router.post("/accounts/{account_id}/restore", status_code=204)
+    async def restore(account_id: str) -> None:
+        try:
+            sim.restore_session(account_id)
         except UnknownAccountError as exc:
             raise ApiError(404, "ACCOUNT_NOT_FOUND") from exc
 

@@ -134,6 +134,10 @@ class TelegramSimulator:
         """The account's owner logged the session out: every later call gets AUTH_KEY_UNREGISTERED."""
         self._state(account_id).session_revoked = True
 
+    def restore_session(self, account_id: str) -> None:
+        """The owner logged the account in again: calls work as before (a restriction still runs out)."""
+        self._state(account_id).session_revoked = False
+
     def inject(
         self, error_name: str, count: int = 1, seconds: int | None = None, account_id: str | None = None
     ) -> None:
