@@ -58,6 +58,7 @@ async def process_batch(
         async with rt.locks.lock(f"account:{account_id}", ttl=60, wait=rt.settings.account_lock_wait_seconds):
             await _run_batch(rt, tid, account_id, list(target_ids))
     except LockNotAcquired:
+        log.info("account_busy", account_id=account_id, released=len(target_ids))
         async with rt.db.session() as s:  # the account is busy elsewhere: give the targets back
             await repo.release(s, tid, target_ids)
     await _redispatch(rt, tid, account_id)
