@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -22,6 +25,86 @@ class FieldError:
 
     def as_dict(self) -> dict[str, Any]:
         return {"loc": list(self.loc), "msg": self.msg, "type": self.type}
+
+
+class ProblemFieldError(BaseModel):
+    """One invalid field: where (pydantic's location, e.g. ``["body", "settings"]``), why, and the kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+def _absent_when_unset(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # the field is left out of the body, never sent as null
+
+
+class Problem(BaseModel):
+    """The body of every error answer (RFC 9457), as ``problem()`` renders it; extensions are optional."""
+
+    type: str = Field(description="urn:invite-service:problem:<code>")
+    title: str
+    status: int
+    detail: str
+    code: str = Field(
+        description="A stable, machine-readable error code, e.g. `validation_error`, `not_found`"
+    )
+    instance: str = Field(description="The request path")
+    request_id: str | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_absent_when_unset,
+        description="The X-Request-ID of the request; it identifies the request in the logs",
+    )
+    errors: list[ProblemFieldError] | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_absent_when_unset,
+        description="One entry for each invalid field (422)",
+    )
+    current_status: str | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_absent_when_unset,
+        description="A refused task transition or change (409): the task's status now",
+    )
+
+
+_STATUS_DESCRIPTIONS = {
+    401: "Missing, expired or invalid bearer token",
+    404: "Not found (another user's object is not found either)",
+    409: "Conflicts with the object's state or with a concurrent change",
+    413: "The upload is over the size limit",
+    415: "The file's format is not recognised",
+    422: "Invalid input; `errors` names each invalid field",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a router: each status answers problem+json with the ``Problem`` schema."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {
+        status: {
+            "description": _STATUS_DESCRIPTIONS.get(status) or HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": schema}},
+        }
+        for status in statuses
+    }
+
+
+def _problem_schemas() -> dict[str, Any]:
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    return {**defs, "Problem": schema}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Adds ``Problem`` to the OpenAPI components, for the ``problem_responses()`` that refer to it."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = build()
+        document.setdefault("components", {}).setdefault("schemas", {}).update(_problem_schemas())
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class AppError(Exception):
@@ -92,19 +175,16 @@ def problem(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"urn:invite-service:problem:{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-        "instance": request.url.path,
-    }
-    request_id = getattr(request.state, "request_id", None)
-    if request_id:
-        body["request_id"] = request_id
-    if errors:
-        body["errors"] = list(errors)
+    body = Problem(
+        type=f"urn:invite-service:problem:{code}",
+        title=title,
+        status=status,
+        detail=detail,
+        code=code,
+        instance=request.url.path,
+        request_id=getattr(request.state, "request_id", None) or None,
+        errors=[ProblemFieldError.model_validate(e) for e in errors] or None,
+    ).model_dump(mode="json", exclude_none=True)
     if extra:
         body.update(extra)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
@@ -119,6 +199,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    _document_problems(app)
+
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return problem(

@@ -21,7 +21,7 @@ from invite_service.accounts import endpoints as account_endpoints
 from invite_service.auth import endpoints as auth_endpoints
 from invite_service.config import Settings, get_settings
 from invite_service.db import Database
-from invite_service.errors import NotFound, install_error_handlers
+from invite_service.errors import NotFound, install_error_handlers, problem_responses
 from invite_service.execution import endpoints as execution_endpoints
 from invite_service.imports import endpoints as import_endpoints
 from invite_service.invite_tasks import endpoints as task_endpoints
@@ -114,15 +114,17 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
 
-    api = APIRouter(prefix="/api/v1")
-    if settings.embedded:
-        api.include_router(auth_endpoints.router)
+    if settings.embedded:  # token minting: no bearer token, no object to find
+        app.include_router(auth_endpoints.router, prefix="/api/v1", responses=problem_responses(422))
+    # Every error is problem+json (errors.py); the document says so for the statuses the routes answer.
+    api = APIRouter(prefix="/api/v1", responses=problem_responses(401, 404, 409, 422))
+    uploads = problem_responses(413, 415)  # UploadLimitRoute, and files of an unknown format
     api.include_router(task_endpoints.router)
     api.include_router(target_endpoints.router)
     api.include_router(execution_endpoints.router)
     api.include_router(account_endpoints.router)
-    api.include_router(import_endpoints.router)
-    api.include_router(suppression_endpoints.router)
+    api.include_router(import_endpoints.router, responses=uploads)
+    api.include_router(suppression_endpoints.router, responses=uploads)
     api.include_router(audit_router)
     api.include_router(statistics_endpoints.router)
     app.include_router(api)

@@ -3,23 +3,19 @@
  * Every failed call becomes an `ApiError`, so nothing fails silently: callers show `message` or, for
  * a form, `fieldErrors()` next to the fields and `unplaced` above the form.
  */
-export interface FieldIssue {
-  loc: (string | number)[];
-  msg: string;
-  type?: string;
-}
+import type { components } from "./schema";
 
-export interface Problem {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  code?: string;
-  instance?: string;
-  request_id?: string;
-  errors?: FieldIssue[];
-  [extra: string]: unknown;
-}
+/** The body of every error answer, as the service's OpenAPI document declares it. */
+export type ServiceProblem = components["schemas"]["Problem"];
+
+/** One invalid field; `loc` is pydantic's location, e.g. ["body", "settings", "caps"]. */
+export type FieldIssue = components["schemas"]["ProblemFieldError"];
+
+/**
+ * What an `ApiError` carries: the service's problem, or as much of one as a failure without it gives
+ * (no connection, a gateway's error page, plain text), so any member may be missing.
+ */
+export type Problem = Partial<ServiceProblem>;
 
 export class ApiError extends Error {
   readonly status: number;

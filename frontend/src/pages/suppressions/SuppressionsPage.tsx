@@ -8,7 +8,7 @@ import { useCapabilities } from "../../api/capabilities";
 import { PENDING_RAW, type SuppressionImportOut, type SuppressionIn } from "../../api/pending";
 import { describeError, fieldErrors } from "../../api/problem";
 import { useConfirm } from "../../components/Confirm";
-import { Pager, useCursorStack } from "../../components/Pager";
+import { KeysetPager, useCursorStack } from "../../components/KeysetPager";
 import { EmptyState, ErrorState, LoadingState, NotYetAvailable } from "../../components/States";
 import { dateTime, num } from "../../lib/format";
 import { detectKind } from "../../lib/pasteTargets";
@@ -188,9 +188,7 @@ function Suppressions({ platform, canExport, canImport }: { platform: Platform; 
           </Table>
         </Paper>
       )}
-      {list.data && list.data.total > 0 && (
-        <Pager page={pages.page} pageSize={PAGE_SIZE} shown={list.data.items.length} total={list.data.total} nextCursor={list.data.next_cursor} onNext={pages.next} onPrev={pages.prev} noun="entries" />
-      )}
+      <KeysetPager pages={pages} data={list.data} pageSize={PAGE_SIZE} noun="entries" />
       {canImport && <ImportSuppressions platform={platform} opened={importing} onClose={() => setImporting(false)} />}
     </>
   );

@@ -34,7 +34,7 @@ import {
 } from "../../api/hooks";
 import { TargetStatusBadge } from "../../components/Badges";
 import { useConfirm } from "../../components/Confirm";
-import { Pager, useCursorStack } from "../../components/Pager";
+import { KeysetPager, useCursorStack } from "../../components/KeysetPager";
 import { EmptyState, ErrorState } from "../../components/States";
 import { num, plural, relative } from "../../lib/format";
 import { TARGET_STATUS_META, TARGET_STATUSES, type TargetStatus } from "../../lib/status";
@@ -298,18 +298,7 @@ export function TargetsPanel({ task }: { task: Task }) {
         </Paper>
       )}
 
-      {targets.data && targets.data.total > 0 && (
-        <Pager
-          page={pages.page}
-          pageSize={PAGE_SIZE}
-          shown={items.length}
-          total={targets.data.total}
-          nextCursor={targets.data.next_cursor}
-          onNext={pages.next}
-          onPrev={pages.prev}
-          noun="targets"
-        />
-      )}
+      <KeysetPager pages={pages} data={targets.data} pageSize={PAGE_SIZE} noun="targets" />
 
       <AddTargetsModal taskId={task.id} opened={adding} onClose={() => setAdding(false)} />
       {canImport && <ImportWizard taskId={task.id} opened={importing} onClose={() => setImporting(false)} />}

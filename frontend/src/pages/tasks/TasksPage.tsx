@@ -41,7 +41,7 @@ import { useCapabilities } from "../../api/capabilities";
 import { type BulkOutcome, type BulkTaskAction, type Task, type TaskListQuery, useBulkTasks, useTasks } from "../../api/hooks";
 import { PriorityBadge, ProgressCell, TaskStatusBadge } from "../../components/Badges";
 import { useConfirm } from "../../components/Confirm";
-import { Pager, useCursorStack } from "../../components/Pager";
+import { KeysetPager, useCursorStack } from "../../components/KeysetPager";
 import { EmptyState, ErrorState } from "../../components/States";
 import { dateTime, num, plural } from "../../lib/format";
 import {
@@ -310,18 +310,7 @@ export function TasksPage() {
         </Paper>
       )}
 
-      {tasks.data && tasks.data.total > 0 && (
-        <Pager
-          page={pages.page}
-          pageSize={PAGE_SIZE}
-          shown={items.length}
-          total={tasks.data.total}
-          nextCursor={tasks.data.next_cursor}
-          onNext={pages.next}
-          onPrev={pages.prev}
-          noun="tasks"
-        />
-      )}
+      <KeysetPager pages={pages} data={tasks.data} pageSize={PAGE_SIZE} noun="tasks" />
     </Stack>
   );
 }

@@ -3,8 +3,17 @@ import { IconChevronLeft, IconChevronRight } from "@tabler/icons-react";
 import { useCallback, useState } from "react";
 import { num } from "../lib/format";
 
-/** Keyset paging: a stack of cursors (the API has no page numbers, only `next_cursor`). */
-export function useCursorStack(resetKey: string) {
+/** Where a keyset-paged list is: the cursor of the page shown, its number, and the moves. */
+export interface CursorStack {
+  cursor: string | undefined;
+  page: number;
+  next: (cursor: string) => void;
+  prev: () => void;
+  first: () => void;
+}
+
+/** Keyset paging: a stack of cursors (the API has no page numbers, only `next_cursor`); a new `resetKey` starts over. */
+export function useCursorStack(resetKey: string): CursorStack {
   const [state, setState] = useState<{ key: string; stack: (string | undefined)[] }>({ key: resetKey, stack: [undefined] });
   const stack = state.key === resetKey ? state.stack : [undefined];
   if (state.key !== resetKey) setState({ key: resetKey, stack });
@@ -15,34 +24,41 @@ export function useCursorStack(resetKey: string) {
   return { cursor, page: stack.length, next, prev, first };
 }
 
-export function Pager({
-  page,
+/** One keyset page as the API answers it (`Page[...]` in the service). */
+export interface KeysetPage {
+  items: readonly unknown[];
+  total: number;
+  next_cursor?: string | null;
+}
+
+/**
+ * The footer of a keyset-paged list: "1–50 of 120 targets" and Previous / Next, driven by the list's
+ * `useCursorStack`. Renders nothing while the page is loading or when the list is empty.
+ */
+export function KeysetPager({
+  pages,
+  data,
   pageSize,
-  shown,
-  total,
-  nextCursor,
-  onNext,
-  onPrev,
   noun = "items",
 }: {
-  page: number;
+  pages: CursorStack;
+  data: KeysetPage | undefined;
   pageSize: number;
-  shown: number;
-  total: number;
-  nextCursor: string | null | undefined;
-  onNext: (c: string) => void;
-  onPrev: () => void;
   noun?: string;
 }) {
+  if (!data || data.total === 0) return null;
+  const { page } = pages;
+  const shown = data.items.length;
+  const nextCursor = data.next_cursor;
   const from = shown === 0 ? 0 : (page - 1) * pageSize + 1;
   const to = (page - 1) * pageSize + shown;
   return (
     <Group justify="space-between" mt="sm" wrap="wrap" gap="xs">
       <Text size="sm" c="dimmed" data-testid="pager-summary">
-        {total === 0 ? `No ${noun}` : `${num(from)}–${num(to)} of ${num(total)} ${noun}`}
+        {`${num(from)}–${num(to)} of ${num(data.total)} ${noun}`}
       </Text>
       <Group gap="xs">
-        <Button variant="default" size="xs" leftSection={<IconChevronLeft size={14} />} disabled={page <= 1} onClick={onPrev}>
+        <Button variant="default" size="xs" leftSection={<IconChevronLeft size={14} />} disabled={page <= 1} onClick={pages.prev}>
           Previous
         </Button>
         <Button
@@ -50,7 +66,7 @@ export function Pager({
           size="xs"
           rightSection={<IconChevronRight size={14} />}
           disabled={!nextCursor}
-          onClick={() => nextCursor && onNext(nextCursor)}
+          onClick={() => nextCursor && pages.next(nextCursor)}
         >
           Next
         </Button>
