@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +14,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator import metrics as instrumentator_metrics
+from prometheus_fastapi_instrumentator.metrics import Info
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response as StarletteResponse
 from starlette.types import Scope
@@ -37,6 +40,16 @@ from invite_service.workers.queues import make_job_queue
 
 REQUEST_ID_HEADER = "X-Request-ID"
 UI_DIST = Path(__file__).resolve().parent / "ui"
+
+
+@functools.cache
+def _http_metrics() -> Callable[[Info], None]:
+    """The instrumentator's default HTTP metrics, registered once per process and shared by every app:
+    a second registration would be refused as a duplicate and leave that app's requests uncounted."""
+    instrumentation = instrumentator_metrics.default()
+    if instrumentation is None:
+        raise RuntimeError("the HTTP metrics were registered outside _http_metrics")
+    return instrumentation
 
 
 class SPAStaticFiles(StaticFiles):
@@ -109,7 +122,8 @@ def create_app(
 
     # HTTP metrics (http_requests_total, http_request_duration_seconds) for the dashboard and the 5xx alert;
     # served with the domain metrics at GET /metrics.
-    Instrumentator(should_group_status_codes=False, excluded_handlers=["/metrics", "/health"]).instrument(app)
+    http = Instrumentator(should_group_status_codes=False, excluded_handlers=["/metrics", "/health"])
+    http.add(_http_metrics()).instrument(app)
 
     install_error_handlers(app)
     app.include_router(health.router)

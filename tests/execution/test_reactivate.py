@@ -3,6 +3,7 @@ Integration Service, then reactivated here. A restriction is never lifted early.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -34,9 +35,10 @@ async def api(h: Harness) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def lane_states(h: Harness) -> dict[str, str]:
+async def lane_states(h: Harness, task_id: uuid.UUID) -> dict[str, str]:
     async with h.rt.db.session() as s:
-        return {lane.account_id: lane.status for lane in await s.scalars(select(InviteTaskAccount))}
+        lanes = await s.scalars(select(InviteTaskAccount).where(InviteTaskAccount.task_id == task_id))
+        return {lane.account_id: lane.status for lane in lanes}
 
 
 async def test_a_revoked_account_returns_to_work_only_when_fixed_and_a_restriction_stays(
@@ -49,7 +51,7 @@ async def test_a_revoked_account_returns_to_work_only_when_fixed_and_a_restricti
     await h.control(tid, "start")
 
     async def both_stopped() -> bool:
-        return await lane_states(h) == {revoked: "unavailable", flagged: "restricted"}
+        return await lane_states(h, tid) == {revoked: "unavailable", flagged: "restricted"}
 
     assert await simulate(h.rt, h.clock, h.queue, until=both_stopped, horizon=timedelta(hours=1))
     stopped_at = h.clock.now()
@@ -60,7 +62,7 @@ async def test_a_revoked_account_returns_to_work_only_when_fixed_and_a_restricti
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "account_unavailable"
     assert refused.headers["content-type"].startswith("application/problem+json")
-    assert await lane_states(h) == {revoked: "unavailable", flagged: "restricted"}
+    assert await lane_states(h, tid) == {revoked: "unavailable", flagged: "restricted"}
     # Someone else's account, or none at all: 404 either way.
     other = {"Authorization": f"Bearer {mint_token('someone-else', h.settings)}"}
     assert (await api.post(f"/api/v1/accounts/{revoked}/reactivate", headers=other)).status_code == 404
@@ -68,7 +70,7 @@ async def test_a_revoked_account_returns_to_work_only_when_fixed_and_a_restricti
     # The flagged account looks fine to the platform now, but our restriction runs its full time.
     kept = await api.post(f"/api/v1/accounts/{flagged}/reactivate")
     assert kept.status_code == 200 and kept.json()["lanes_reactivated"] == 0
-    assert await lane_states(h) == {revoked: "unavailable", flagged: "restricted"}
+    assert await lane_states(h, tid) == {revoked: "unavailable", flagged: "restricted"}
 
     h.simulator.restore_session(revoked)  # logged in again, in the Integration Service
     done = await api.post(f"/api/v1/accounts/{revoked}/reactivate")
@@ -80,7 +82,7 @@ async def test_a_revoked_account_returns_to_work_only_when_fixed_and_a_restricti
         "task_ids": [str(tid)],
         "paused_task_ids": [str(tid)],  # resuming is the user's call
     }
-    assert await lane_states(h) == {revoked: "active", flagged: "restricted"}
+    assert await lane_states(h, tid) == {revoked: "active", flagged: "restricted"}
     async with h.rt.db.session() as s:
         actions = list(await s.scalars(select(AuditEvent.action).where(AuditEvent.user_id == h.user)))
     assert "account.reactivate" in actions

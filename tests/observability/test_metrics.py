@@ -22,8 +22,10 @@ from sqlalchemy import update
 from invite_service.accounts.integration_client import IntegrationClient, RetryPolicy
 from invite_service.accounts.integration_types import IntegrationError
 from invite_service.adapters.base import InviteResult, Outcome
+from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.kit.clock import utcnow
+from invite_service.main import create_app
 from invite_service.migrations import runner
 from invite_service.models import InviteTask
 from invite_service.observability import metrics
@@ -401,21 +403,23 @@ async def test_dashboard_and_alerts_name_only_exported_metrics(client: httpx.Asy
     assert ours <= exported, sorted(ours - exported)
 
 
-async def test_the_5xx_selector_matches_the_status_labels_the_api_exports(app) -> None:  # type: ignore[no-untyped-def]
-    # The session's app: HTTP metrics are process-wide, registered by the first app's instrumentator.
+async def test_the_5xx_selector_matches_the_status_labels_the_api_exports(
+    settings: Settings, database: Database
+) -> None:
+    # An app of its own, its route added before its first request (Starlette builds the middleware
+    # stack, the instrumentator's included, on the first request).
+    app = create_app(settings, database=database)
+
     async def boom() -> None:
         raise RuntimeError("boom")
 
     app.add_api_route("/boom-for-the-5xx-alert", boom)
     app.router.routes.insert(0, app.router.routes.pop())  # ahead of the UI's catch-all
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            assert (await client.get("/boom-for-the-5xx-alert")).status_code == 500
-            assert (await client.get("/api/v1/tasks")).status_code == 401
-            text = await scrape(client)
-    finally:
-        app.router.routes.pop(0)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.get("/boom-for-the-5xx-alert")).status_code == 500
+        assert (await client.get("/api/v1/tasks")).status_code == 401
+        text = await scrape(client)
     selector = re.search(r'http_requests_total\{status=~"([^"]+)"\}', " ".join(alert_exprs()))
     assert selector is not None
     statuses = {
