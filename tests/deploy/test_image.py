@@ -147,6 +147,11 @@ def test_compose_runs_real_commands_with_real_settings() -> None:
             assert dependency in services, f"{name} depends on an unknown service {dependency}"
     assert ours["migrate"]["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
     assert (DEPLOY / ours["migrate"]["build"]["context"] / ours["migrate"]["build"]["dockerfile"]).exists()
+    for svc in services.values():  # files the stack mounts from the repository exist
+        for volume in svc.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (DEPLOY / source).exists(), volume
     worker_env = ours["worker"]["environment"]
     assert "PROMETHEUS_MULTIPROC_DIR" in worker_env  # the prefork children share one /metrics
     scraped = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())["scrape_configs"]
