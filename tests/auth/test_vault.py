@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -269,3 +270,28 @@ def test_serve_exits_non_zero_on_a_refused_login(vault: VaultServer, tmp_path: P
     assert vault.url in output
     assert "refused" in output
     assert wrong_secret_id not in output
+
+
+def policy_paths() -> dict[str, set[str]]:
+    """path → capabilities, from deploy/vault/invite-service-policy.hcl (its simple shape only)."""
+    text = (Path(__file__).resolve().parents[2] / "deploy/vault/invite-service-policy.hcl").read_text()
+    blocks = re.findall(r'path "([^"]+)" \{\s*capabilities = \[([^\]]*)\]\s*\}', text)
+    assert blocks and text.count("path ") == len(blocks), "every path block parsed"
+    return {path: set(re.findall(r'"(\w+)"', caps)) for path, caps in blocks}
+
+
+def test_the_vault_policy_grants_exactly_what_the_service_calls() -> None:
+    with VaultServer(secrets={"invite-service": KV_SECRET}, lease_seconds=1) as server:
+        apply_vault_overlay(vault_settings(server))
+        deadline = time.monotonic() + 15
+        while not server.renewals and time.monotonic() < deadline:
+            time.sleep(0.05)
+        calls = list(server.calls)
+    needed: dict[str, set[str]] = {}
+    for call in calls:
+        path = call.path.removeprefix("/v1/")
+        if path.startswith("auth/approle/login"):
+            continue  # logging in needs no policy: the role id and secret id are the credentials
+        needed.setdefault(path, set()).add("read" if call.method == "GET" else "update")
+    assert set(needed) == {"secret/data/invite-service", "auth/token/renew-self"}, needed
+    assert policy_paths() == needed  # nothing the service does is denied, nothing more is granted
