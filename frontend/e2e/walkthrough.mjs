@@ -12,7 +12,6 @@ const { page, step, shot, base: BASE } = t;
 const expectVisible = (locator, what) => t.visible(locator, what);
 const SHOTS = t.shotsDir;
 const user = `e2e-${Date.now().toString(36)}`;
-let accountsMode = "";
 
 await t.run(async () => {
   step("an unauthenticated visit lands on sign-in");
@@ -41,19 +40,10 @@ await t.run(async () => {
   await message.fill("Hi {first_name}! Your seat in {{our chat}} is waiting.");
   await expectVisible(page.getByTestId("template-preview-text").filter({ hasText: "Hi Anna! Your seat in {our chat} is waiting." }), "the rendered preview");
 
-  step("accounts (the picker with quotas, or free ids on a server without GET /accounts), caps, window");
+  step("accounts (the picker with quotas), caps, window");
   const picker = page.getByRole("checkbox", { name: /^Use account / });
-  await page.waitForLoadState("networkidle");
-  if ((await picker.count()) > 0) {
-    await picker.first().check();
-    accountsMode = "picker";
-  } else {
-    const accounts = page.getByRole("textbox", { name: /^Accounts/ });
-    await accounts.fill("acc-1");
-    await accounts.press("Enter");
-    accountsMode = "free ids";
-  }
-  console.log(`  accounts: ${accountsMode}`);
+  await expectVisible(picker, "the account picker");
+  await picker.first().check();
   await page.getByLabel("Invites an hour").fill("500");
   await page.locator("label", { hasText: "Send only inside a time window" }).click();
   const tz = page.getByLabel("Time zone", { exact: true }).first();
@@ -131,19 +121,15 @@ await t.run(async () => {
   await shot("10-task-accounts");
   await page.goto(`${BASE}/#/suppressions`);
   await expectVisible(page.getByRole("heading", { name: "Opt-out list" }), "the opt-out page");
-  const optOut = page.getByLabel("Add someone");
-  if ((await optOut.count()) > 0) {
-    step("add someone to the opt-out list, see them, remove them");
-    await optOut.fill("@please_no_more");
-    await page.getByRole("button", { name: "Add to list" }).click();
-    await expectVisible(page.getByTestId("suppressions-table").getByText("please_no_more"), "the new entry");
-    await shot("11-opt-out-list");
-    await page.getByRole("button", { name: "Remove please_no_more" }).click();
-    await page.getByRole("dialog").getByRole("button", { name: "Remove" }).click();
-    await expectVisible(page.getByText("The list is empty"), "the emptied list");
-  } else {
-    await shot("11-opt-out-list");
-  }
+
+  step("add someone to the opt-out list, see them, remove them");
+  await page.getByLabel("Add someone").fill("@please_no_more");
+  await page.getByRole("button", { name: "Add to list" }).click();
+  await expectVisible(page.getByTestId("suppressions-table").getByText("please_no_more"), "the new entry");
+  await shot("11-opt-out-list");
+  await page.getByRole("button", { name: "Remove please_no_more" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Remove" }).click();
+  await expectVisible(page.getByText("The list is empty"), "the emptied list");
 
   step("delete the task from its page, after confirming");
   await page.goto(`${BASE}/#/tasks`);

@@ -1,8 +1,6 @@
 /** Data hooks over the generated client (TanStack Query), with polling while something runs. */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { AccountOut, LaneOut, LogOut, TaskStatsOut } from "./pending";
 import { api, type ApiPaths, type Schemas, unwrap } from "./client";
-import { hasFeature, useCapabilities } from "./capabilities";
 
 export type Task = Schemas["TaskOut"];
 export type TaskCreate = Schemas["TaskCreate"];
@@ -106,43 +104,15 @@ export function useDuplicateTask() {
   });
 }
 
-export type BulkTaskAction = "DELETE" | "SET_PRIORITY" | "PAUSE" | "RESUME" | "CANCEL";
-export type BulkOutcome = { results: { task_id: string; ok: boolean; status: number; detail?: string | null }[] };
+export type BulkTaskAction = Schemas["BulkTaskAction"]["action"];
+export type BulkOutcome = Schemas["BulkTaskResult"];
 
-/**
- * Bulk actions over tasks. DELETE and SET_PRIORITY go through POST /tasks/bulk; PAUSE/RESUME/CANCEL do
- * too once the server's BulkTaskAction accepts them, and otherwise call each task's control endpoint.
- */
+/** One action over many tasks; each task succeeds or fails on its own (`results`). */
 export function useBulkTasks() {
   const qc = useQueryClient();
-  const caps = useCapabilities();
   return useMutation({
-    mutationFn: async (args: { action: BulkTaskAction; ids: string[]; priority?: Schemas["Priority"] }) => {
-      const bulkActions = caps.enumOf("BulkTaskAction", "action") ?? ["DELETE", "SET_PRIORITY"];
-      if (bulkActions.includes(args.action)) {
-        return unwrap(
-          api.POST("/api/v1/tasks/bulk", {
-            body: {
-              action: args.action as Schemas["BulkTaskAction"]["action"],
-              task_ids: args.ids,
-              priority: args.priority ?? null,
-            },
-          }),
-        ) as Promise<BulkOutcome>;
-      }
-      const verb = args.action.toLowerCase() as "pause" | "resume" | "cancel";
-      const results: BulkOutcome["results"] = [];
-      for (const id of args.ids) {
-        try {
-          await controlTask(id, verb);
-          results.push({ task_id: id, ok: true, status: 200 });
-        } catch (err) {
-          const e = err as { status?: number; message?: string };
-          results.push({ task_id: id, ok: false, status: e.status ?? 0, detail: e.message ?? String(err) });
-        }
-      }
-      return { results };
-    },
+    mutationFn: (args: { action: BulkTaskAction; ids: string[]; priority?: Schemas["Priority"] }) =>
+      unwrap(api.POST("/api/v1/tasks/bulk", { body: { action: args.action, task_ids: args.ids, priority: args.priority ?? null } })),
     onSettled: () => void qc.invalidateQueries({ queryKey: keys.tasks }),
   });
 }
@@ -231,61 +201,57 @@ export function useTargetBulkAction(taskId: string) {
   });
 }
 
-function itemsOf<T>(data: T[] | { items: T[] } | undefined): T[] {
-  if (!data) return [];
-  return Array.isArray(data) ? data : data.items;
-}
-
-/** The user's accounts with their usage, once the server has GET /api/v1/accounts. */
+/** The user's accounts with their usage per window. */
 export function useAccounts() {
-  const caps = useCapabilities();
-  const enabled = hasFeature(caps, "accounts");
-  const q = useQuery({
+  return useQuery({
     queryKey: keys.accounts,
-    enabled,
-    queryFn: async (): Promise<AccountOut[]> => itemsOf(await unwrap(api.GET("/api/v1/accounts", {}))),
+    queryFn: () => unwrap(api.GET("/api/v1/accounts", {})),
     refetchInterval: 60_000,
   });
-  return { ...q, available: enabled, capabilitiesLoading: caps.loading };
 }
 
-/** The task's lanes (account × task), once the server has GET /tasks/{id}/accounts. */
+/** The task's lanes (account × task). */
 export function useLanes(taskId: string, live: boolean) {
-  const caps = useCapabilities();
-  const enabled = hasFeature(caps, "lanes");
-  const q = useQuery({
+  return useQuery({
     queryKey: keys.lanes(taskId),
-    enabled,
-    queryFn: async (): Promise<LaneOut[]> =>
-      itemsOf(await unwrap(api.GET("/api/v1/tasks/{task_id}/accounts", { params: { path: { task_id: taskId } } }))),
+    queryFn: () => unwrap(api.GET("/api/v1/tasks/{task_id}/accounts", { params: { path: { task_id: taskId } } })),
     refetchInterval: live ? POLL_RUNNING_MS : POLL_IDLE_MS,
   });
-  return { ...q, available: enabled };
+}
+
+/**
+ * Puts an account's `unavailable` lanes back to work, in every task of the user's, once it was fixed in
+ * the Integration Service. A 409 (still unusable there) carries the reason in its `detail`.
+ */
+export function useReactivateAccount() {
+  const qc = useQueryClient();
+  return useMutation({
+    meta: { handlesError: true },
+    mutationFn: (accountId: string) =>
+      unwrap(api.POST("/api/v1/accounts/{account_id}/reactivate", { params: { path: { account_id: accountId } } })),
+    onSettled: () => {
+      // Every task's lanes: the account works for all of them.
+      void qc.invalidateQueries({ queryKey: ["lanes"] });
+      void qc.invalidateQueries({ queryKey: keys.accounts });
+      void qc.invalidateQueries({ queryKey: keys.tasks });
+    },
+  });
 }
 
 export function useTaskStats(taskId: string, live: boolean) {
-  const caps = useCapabilities();
-  const enabled = hasFeature(caps, "stats");
-  const q = useQuery({
+  return useQuery({
     queryKey: keys.stats(taskId),
-    enabled,
-    queryFn: (): Promise<TaskStatsOut> =>
-      unwrap(api.GET("/api/v1/tasks/{task_id}/stats", { params: { path: { task_id: taskId } } })),
+    queryFn: () => unwrap(api.GET("/api/v1/tasks/{task_id}/stats", { params: { path: { task_id: taskId } } })),
     refetchInterval: live ? POLL_RUNNING_MS * 2 : false,
   });
-  return { ...q, available: enabled };
 }
 
 export function useTaskLogs(taskId: string, live: boolean) {
-  const caps = useCapabilities();
-  const enabled = hasFeature(caps, "logs");
-  const q = useQuery({
+  return useQuery({
     queryKey: keys.logs(taskId),
-    enabled,
-    queryFn: async (): Promise<LogOut[]> =>
+    queryFn: async () =>
       (await unwrap(api.GET("/api/v1/tasks/{task_id}/logs", { params: { path: { task_id: taskId }, query: { limit: 100 } } })))
         .items,
     refetchInterval: live ? POLL_RUNNING_MS : false,
   });
-  return { ...q, available: enabled };
 }

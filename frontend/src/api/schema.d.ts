@@ -314,6 +314,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/accounts/{account_id}/reactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reactivate Account
+         * @description After the account was fixed in the Integration Service (a revoked session logged in again): its
+         *     ``unavailable`` lanes go back to work. 409 while the platform still reports it unusable; restrictions
+         *     are never lifted early.
+         */
+        post: operations["reactivate_account_api_v1_accounts__account_id__reactivate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/import/file": {
         parameters: {
             query?: never;
@@ -1289,6 +1311,22 @@ export interface components {
          * @enum {string}
          */
         Priority: "low" | "normal" | "high";
+        /**
+         * ReactivationOut
+         * @description What ``POST /accounts/{id}/reactivate`` did: the lanes put back to work, by task.
+         */
+        ReactivationOut: {
+            /** Account Id */
+            account_id: string;
+            /** Status */
+            status: string;
+            /** Lanes Reactivated */
+            lanes_reactivated: number;
+            /** Task Ids */
+            task_ids: string[];
+            /** Paused Task Ids */
+            paused_task_ids: string[];
+        };
         /** ReportOut */
         ReportOut: {
             /**
@@ -3215,6 +3253,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LaneOut"][];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reactivate_account_api_v1_accounts__account_id__reactivate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReactivationOut"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */

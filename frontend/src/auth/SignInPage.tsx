@@ -14,10 +14,10 @@ import {
   Title,
 } from "@mantine/core";
 import { IconInfoCircle, IconSend } from "@tabler/icons-react";
+import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Navigate, useNavigate, useSearchParams } from "react-router";
-import { api, unwrap } from "../api/client";
-import { useCapabilities } from "../api/capabilities";
+import { API_BASE, type ApiPaths, api, unwrap } from "../api/client";
 import { describeError, fieldErrors } from "../api/problem";
 import { useSession } from "./RequireAuth";
 import { decodeToken, signIn, takeEndedReason } from "./session";
@@ -28,15 +28,35 @@ function safeNext(raw: string | null): string {
   return raw && raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/sign-in") ? raw : "/tasks";
 }
 
+const DEV_LOGIN = "/api/v1/auth/dev-login" satisfies keyof ApiPaths;
+
+/**
+ * Whether this server offers the sign-in by name. Only the embedded profile mounts the dev login
+ * (main.py): that is a fact of the deployment, not of the schema this UI was built from, so it is read
+ * from the server's own document. If that cannot be read, the name form shows (with "I have a token").
+ */
+function useDevLogin(): { loading: boolean; offered: boolean } {
+  const doc = useQuery({
+    queryKey: ["openapi", "dev-login"],
+    queryFn: async () => {
+      const res = await fetch(`${API_BASE}/openapi.json`);
+      return res.ok ? ((await res.json()) as { paths?: Record<string, unknown> }) : null;
+    },
+    staleTime: Infinity,
+    retry: false,
+  });
+  return { loading: doc.isPending, offered: !doc.data?.paths || DEV_LOGIN in doc.data.paths };
+}
+
 export function SignInPage() {
   const session = useSession();
-  const caps = useCapabilities();
+  const devLogin = useDevLogin();
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const next = safeNext(params.get("next"));
   const [ended] = useState(takeEndedReason);
   const [useToken, setUseToken] = useState(false);
-  const embedded = caps.feature("devLogin");
+  const embedded = devLogin.offered;
 
   if (session) return <Navigate to={next} replace />;
 
@@ -64,7 +84,7 @@ export function SignInPage() {
               {ended}
             </Alert>
           )}
-          {caps.loading ? (
+          {devLogin.loading ? (
             <Text size="sm" c="dimmed">
               Checking the service…
             </Text>
@@ -94,7 +114,7 @@ function DevLoginForm({ onDone, onUseToken }: { onDone: () => void; onUseToken: 
     setBusy(true);
     setError(null);
     try {
-      const out = await unwrap(api.POST("/api/v1/auth/dev-login", { body: { user } }));
+      const out = await unwrap(api.POST(DEV_LOGIN, { body: { user } }));
       const { exp } = decodeToken(out.access_token);
       signIn({ mode: "dev", token: out.access_token, user: out.user, expiresAt: exp });
       onDone();

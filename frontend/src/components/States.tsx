@@ -1,5 +1,5 @@
 import { Alert, Button, Center, Group, Loader, Paper, Stack, Text, ThemeIcon, Title } from "@mantine/core";
-import { IconAlertTriangle, IconPlugConnected, IconRefresh } from "@tabler/icons-react";
+import { IconAlertTriangle, IconRefresh } from "@tabler/icons-react";
 import type { ReactNode } from "react";
 import { ApiError, describeError } from "../api/problem";
 
@@ -67,14 +67,5 @@ export function EmptyState({
         {action}
       </Stack>
     </Paper>
-  );
-}
-
-/** A part of the product whose endpoint the server does not offer yet. */
-export function NotYetAvailable({ what, endpoint }: { what: string; endpoint: string }) {
-  return (
-    <EmptyState icon={<IconPlugConnected size={24} />} title={`${what} is not available on this server yet`}>
-      This page lights up by itself once the service offers <code>{endpoint}</code>.
-    </EmptyState>
   );
 }

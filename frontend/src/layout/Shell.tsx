@@ -2,26 +2,18 @@ import { AppShell, Avatar, Burger, Group, Menu, NavLink, ScrollArea, Text, Theme
 import { useDisclosure } from "@mantine/hooks";
 import { IconChevronDown, IconListCheck, IconLogout, IconPlus, IconSend, IconShieldOff } from "@tabler/icons-react";
 import { Link, Outlet, useLocation } from "react-router";
-import { useCapabilities } from "../api/capabilities";
 import { useSession } from "../auth/RequireAuth";
 import { signOut } from "../auth/session";
 
 export function Shell() {
   const [opened, { toggle, close }] = useDisclosure(false);
   const session = useSession();
-  const caps = useCapabilities();
   const { pathname } = useLocation();
 
   const nav = [
     { to: "/tasks", label: "Tasks", icon: <IconListCheck size={18} />, active: pathname === "/tasks" || /^\/tasks\/(?!new)/.test(pathname) },
     { to: "/tasks/new", label: "New task", icon: <IconPlus size={18} />, active: pathname === "/tasks/new" },
-    {
-      to: "/suppressions",
-      label: "Opt-out list",
-      icon: <IconShieldOff size={18} />,
-      active: pathname.startsWith("/suppressions"),
-      hint: caps.feature("suppressions") ? undefined : "soon",
-    },
+    { to: "/suppressions", label: "Opt-out list", icon: <IconShieldOff size={18} />, active: pathname.startsWith("/suppressions") },
   ];
 
   return (
@@ -75,7 +67,6 @@ export function Shell() {
               leftSection={item.icon}
               active={item.active}
               onClick={close}
-              rightSection={item.hint ? <Text size="xs" c="dimmed">{item.hint}</Text> : undefined}
             />
           ))}
         </ScrollArea>

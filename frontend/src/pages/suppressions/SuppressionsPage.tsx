@@ -3,13 +3,12 @@ import { notifications } from "@mantine/notifications";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { IconDownload, IconFileImport, IconSearch, IconShieldOff, IconTrash } from "@tabler/icons-react";
 import { type FormEvent, useState } from "react";
-import { api, download, rawRequest, unwrap } from "../../api/client";
-import { useCapabilities } from "../../api/capabilities";
-import { PENDING_RAW, type SuppressionImportOut, type SuppressionIn } from "../../api/pending";
+import { api, download, formData, unwrap } from "../../api/client";
 import { describeError, fieldErrors } from "../../api/problem";
+import type { SuppressionImportOut, SuppressionIn } from "../../api/types";
 import { useConfirm } from "../../components/Confirm";
 import { KeysetPager, useCursorStack } from "../../components/KeysetPager";
-import { EmptyState, ErrorState, LoadingState, NotYetAvailable } from "../../components/States";
+import { EmptyState, ErrorState } from "../../components/States";
 import { dateTime, num } from "../../lib/format";
 import { detectKind } from "../../lib/pasteTargets";
 import { useDebounced } from "../../lib/useDebounced";
@@ -26,9 +25,7 @@ const PAGE_SIZE = 50;
 
 /** The user's opt-out list: never imported, checked again before every send. */
 export function SuppressionsPage() {
-  const caps = useCapabilities();
   const [platform, setPlatform] = useState<Platform>("telegram");
-  if (caps.loading) return <LoadingState />;
   return (
     <Stack gap="md">
       <Group justify="space-between" align="flex-end" wrap="wrap">
@@ -40,28 +37,22 @@ export function SuppressionsPage() {
             People on this list are left out of every import and checked again right before each send.
           </Text>
         </div>
-        {caps.feature("suppressions") && (
-          <SegmentedControl
-            value={platform}
-            onChange={(v) => setPlatform(v as Platform)}
-            data={[
-              { value: "telegram", label: "Telegram" },
-              { value: "sandbox", label: "Sandbox" },
-            ]}
-            aria-label="Platform"
-          />
-        )}
+        <SegmentedControl
+          value={platform}
+          onChange={(v) => setPlatform(v as Platform)}
+          data={[
+            { value: "telegram", label: "Telegram" },
+            { value: "sandbox", label: "Sandbox" },
+          ]}
+          aria-label="Platform"
+        />
       </Group>
-      {caps.feature("suppressions") ? (
-        <Suppressions platform={platform} canExport={caps.has(PENDING_RAW.suppressionsExport, "get")} canImport={caps.has(PENDING_RAW.suppressionsImport, "post")} />
-      ) : (
-        <NotYetAvailable what="The opt-out list" endpoint="GET /api/v1/suppressions" />
-      )}
+      <Suppressions platform={platform} />
     </Stack>
   );
 }
 
-function Suppressions({ platform, canExport, canImport }: { platform: Platform; canExport: boolean; canImport: boolean }) {
+function Suppressions({ platform }: { platform: Platform }) {
   const qc = useQueryClient();
   const confirm = useConfirm();
   const [search, setSearch] = useState("");
@@ -108,24 +99,21 @@ function Suppressions({ platform, canExport, canImport }: { platform: Platform; 
           <Select aria-label="Reason" placeholder="Any reason" data={REASONS} value={reason} onChange={setReason} clearable w={200} />
         </Group>
         <Group gap="xs">
-          {canImport && (
-            <Button variant="default" leftSection={<IconFileImport size={16} />} onClick={() => setImporting(true)}>
-              Import file
-            </Button>
-          )}
-          {canExport && (
-            <Button
-              variant="default"
-              leftSection={<IconDownload size={16} />}
-              onClick={() =>
-                void download(`${PENDING_RAW.suppressionsExport}?platform=${platform}`, `opt-out-${platform}.csv`).catch((err: unknown) =>
-                  notifications.show({ color: "red", title: "Export failed", message: describeError(err) }),
-                )
-              }
-            >
-              Export CSV
-            </Button>
-          )}
+          <Button variant="default" leftSection={<IconFileImport size={16} />} onClick={() => setImporting(true)}>
+            Import file
+          </Button>
+          <Button
+            variant="default"
+            leftSection={<IconDownload size={16} />}
+            onClick={() =>
+              void download(
+                api.GET("/api/v1/suppressions/export.csv", { params: { query: { platform } }, parseAs: "blob" }),
+                `opt-out-${platform}.csv`,
+              ).catch((err: unknown) => notifications.show({ color: "red", title: "Export failed", message: describeError(err) }))
+            }
+          >
+            Export CSV
+          </Button>
         </Group>
       </Group>
       {list.isPending ? (
@@ -189,7 +177,7 @@ function Suppressions({ platform, canExport, canImport }: { platform: Platform; 
         </Paper>
       )}
       <KeysetPager pages={pages} data={list.data} pageSize={PAGE_SIZE} noun="entries" />
-      {canImport && <ImportSuppressions platform={platform} opened={importing} onClose={() => setImporting(false)} />}
+      <ImportSuppressions platform={platform} opened={importing} onClose={() => setImporting(false)} />
     </>
   );
 }
@@ -258,12 +246,8 @@ function ImportSuppressions({ platform, opened, onClose }: { platform: Platform;
     setBusy(true);
     setError(null);
     try {
-      const fd = new FormData();
-      fd.append("file", file);
-      fd.append("platform", platform);
-      fd.append("reason", reason);
-      const res = await rawRequest(PENDING_RAW.suppressionsImport, { method: "POST", body: fd });
-      setResult((await res.json()) as SuppressionImportOut);
+      const body = formData<"/api/v1/suppressions/import">({ file, platform, reason });
+      setResult(await unwrap(api.POST("/api/v1/suppressions/import", { body })));
       void qc.invalidateQueries({ queryKey: ["suppressions"] });
     } catch (err) {
       setError(err);

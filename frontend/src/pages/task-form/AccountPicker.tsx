@@ -1,7 +1,7 @@
-import { Alert, Checkbox, Group, Paper, Progress, SimpleGrid, Skeleton, Stack, TagsInput, Text } from "@mantine/core";
+import { Alert, Checkbox, Group, Paper, Progress, SimpleGrid, Skeleton, Stack, Text } from "@mantine/core";
 import { IconInfoCircle } from "@tabler/icons-react";
 import { useAccounts } from "../../api/hooks";
-import type { AccountOut, AccountUsage } from "../../api/pending";
+import type { AccountOut, AccountUsage } from "../../api/types";
 import { LaneStatusBadge } from "../../components/Badges";
 import { ErrorState } from "../../components/States";
 import { countdown, windowName } from "../../lib/format";
@@ -55,29 +55,11 @@ function AccountCard({ account, checked, onToggle }: { account: AccountOut; chec
   );
 }
 
-/**
- * The accounts a task may use. With GET /api/v1/accounts on the server: each account with its state and
- * remaining quota per window. Without it: account ids typed in (the service validates them on save).
- */
+/** The accounts a task may use: each with its state and remaining quota per window. */
 export function AccountPicker({ value, onChange, error, platform }: Props) {
   const accounts = useAccounts();
   const toggle = (id: string) => onChange(value.includes(id) ? value.filter((x) => x !== id) : [...value, id]);
 
-  if (!accounts.available) {
-    return (
-      <TagsInput
-        label="Accounts"
-        name="account_ids"
-        description="Ids of your messenger accounts in the Integration Service. Press Enter after each."
-        placeholder={value.length ? "" : "e.g. acc-1"}
-        value={value}
-        onChange={onChange}
-        error={error}
-        splitChars={[",", " "]}
-        clearable
-      />
-    );
-  }
   if (accounts.isPending) return <Skeleton height={90} radius="md" />;
   if (accounts.isError) return <ErrorState error={accounts.error} onRetry={() => void accounts.refetch()} title="Could not load your accounts" />;
   const list = accounts.data.filter((a) => !a.platform || a.platform === platform);

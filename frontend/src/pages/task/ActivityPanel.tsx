@@ -1,8 +1,7 @@
 import { Badge, Group, Paper, ScrollArea, Skeleton, Stack, Table, Text, Title } from "@mantine/core";
 import { lazy, Suspense } from "react";
-import { useCapabilities } from "../../api/capabilities";
 import { type Task, useTaskLogs, useTaskStats } from "../../api/hooks";
-import { EmptyState, ErrorState, NotYetAvailable } from "../../components/States";
+import { EmptyState, ErrorState } from "../../components/States";
 import { dateTime } from "../../lib/format";
 
 // Recharts is the heaviest dependency: loaded only when the Activity tab opens.
@@ -21,7 +20,6 @@ const OUTCOME_COLOR: Record<string, string> = {
 };
 
 export function ActivityPanel({ task }: { task: Task }) {
-  const caps = useCapabilities();
   const live = task.status === "running";
   const stats = useTaskStats(task.id, live);
   const logs = useTaskLogs(task.id, live);
@@ -33,10 +31,10 @@ export function ActivityPanel({ task }: { task: Task }) {
           Outcomes
         </Title>
         <Suspense fallback={<Skeleton height={240} />}>
-          {stats.available && stats.isError ? (
+          {stats.isError ? (
             <ErrorState error={stats.error} onRetry={() => void stats.refetch()} title="Could not load the statistics" />
           ) : (
-            <Charts counters={task.counters} stats={stats.data ?? null} statsAvailable={stats.available} />
+            <Charts counters={task.counters} stats={stats.data ?? null} />
           )}
         </Suspense>
       </Paper>
@@ -46,15 +44,13 @@ export function ActivityPanel({ task }: { task: Task }) {
           <Title order={3} size="h5">
             Live log
           </Title>
-          {live && logs.available && (
+          {live && (
             <Badge color="red" variant="dot">
               live
             </Badge>
           )}
         </Group>
-        {!logs.available ? (
-          <NotYetAvailable what="The execution log" endpoint="GET /api/v1/tasks/{id}/logs" />
-        ) : logs.isPending ? (
+        {logs.isPending ? (
           <Skeleton height={160} />
         ) : logs.isError ? (
           <ErrorState error={logs.error} onRetry={() => void logs.refetch()} title="Could not load the log" />
@@ -95,11 +91,6 @@ export function ActivityPanel({ task }: { task: Task }) {
           </ScrollArea.Autosize>
         )}
       </Paper>
-      {!caps.feature("report") && (
-        <Text size="xs" c="dimmed">
-          Report downloads (CSV, Excel) appear in the task's menu once the service offers them.
-        </Text>
-      )}
     </Stack>
   );
 }

@@ -1,8 +1,7 @@
 import { SimpleGrid, Stack, Text } from "@mantine/core";
 import { Bar, BarChart, CartesianGrid, Cell, Legend, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { Task } from "../../api/hooks";
-import type { TaskStatsOut } from "../../api/pending";
-import { NotYetAvailable } from "../../components/States";
+import type { TaskStatsOut } from "../../api/types";
 
 const COLORS: Record<string, string> = {
   pending: "#adb5bd",
@@ -18,15 +17,7 @@ const COLORS: Record<string, string> = {
 const palette = ["#12b886", "#40c057", "#15aabf", "#fa5252", "#fd7e14", "#9775fa", "#4dabf7", "#fab005"];
 
 /** The outcome chart (from the task's counters) and the hourly chart of sends (from /stats). */
-export default function Charts({
-  counters,
-  stats,
-  statsAvailable,
-}: {
-  counters: Task["counters"];
-  stats: TaskStatsOut | null;
-  statsAvailable: boolean;
-}) {
+export default function Charts({ counters, stats }: { counters: Task["counters"]; stats: TaskStatsOut | null }) {
   const outcomes = Object.entries(counters)
     .filter(([k, v]) => k !== "total" && v > 0)
     .map(([name, value]) => ({ name: name.replace("_", " "), key: name, value }));
@@ -63,9 +54,7 @@ export default function Charts({
         <Text size="sm" c="dimmed">
           Sends per hour
         </Text>
-        {!statsAvailable ? (
-          <NotYetAvailable what="The hourly chart" endpoint="GET /api/v1/tasks/{id}/stats" />
-        ) : hourly.length === 0 ? (
+        {hourly.length === 0 ? (
           <Text size="sm" c="dimmed" py="xl" ta="center">
             Nothing sent yet.
           </Text>

@@ -2,7 +2,7 @@ import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { useState } from "react";
 import { describe, expect, it, vi } from "vitest";
-import type { ImportValidateOut } from "../../api/pending";
+import type { ImportValidateOut } from "../../api/types";
 import { renderUI } from "../../test/render";
 import { hasIdentityColumn, ImportPreview, type Mapping } from "./ImportPreview";
 

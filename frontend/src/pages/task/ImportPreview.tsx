@@ -1,5 +1,5 @@
 import { Badge, Group, Paper, ScrollArea, Select, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
-import type { ImportValidateOut } from "../../api/pending";
+import type { ImportValidateOut } from "../../api/types";
 import { num } from "../../lib/format";
 
 const IDENTITY = [

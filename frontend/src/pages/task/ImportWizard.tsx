@@ -2,22 +2,14 @@ import { Alert, Button, Checkbox, Divider, FileInput, Group, Loader, Modal, Prog
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { IconAlertTriangle, IconFileDownload, IconUpload } from "@tabler/icons-react";
 import { type FormEvent, useEffect, useState } from "react";
-import { api, download, rawRequest, unwrap } from "../../api/client";
+import { api, download, formData, unwrap } from "../../api/client";
 import { keys } from "../../api/hooks";
-import { type ImportAccepted, type ImportJobOut, type ImportValidateOut, PENDING_RAW } from "../../api/pending";
 import { describeError, fieldErrors } from "../../api/problem";
-import { useCapabilities } from "../../api/capabilities";
+import type { ImportJobOut, ImportValidateOut } from "../../api/types";
 import { num, pct } from "../../lib/format";
 import { hasIdentityColumn, ImportPreview, type Mapping } from "./ImportPreview";
 
 const ACCEPT = ".csv,.tsv,.txt,.xlsx,.json,.ndjson,.jsonl";
-
-function form(file: File, fields: Record<string, string>): FormData {
-  const fd = new FormData();
-  fd.append("file", file);
-  for (const [k, v] of Object.entries(fields)) fd.append(k, v);
-  return fd;
-}
 
 /** Upload → validate preview (mapping changeable) → import job with progress → rejected rows. */
 export function ImportWizard({ taskId, opened, onClose }: { taskId: string; opened: boolean; onClose: () => void }) {
@@ -33,7 +25,6 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
   const step = jobId ? 2 : preview ? 1 : 0;
   const [parsingId, setParsingId] = useState("");
   const [parsingError, setParsingError] = useState<string | null>(null);
-  const canParsing = useCapabilities().has(PENDING_RAW.importParsing, "post");
 
   const job = useQuery({
     queryKey: ["import-job", jobId],
@@ -73,11 +64,18 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
     }
     setBusy(true);
     try {
-      const fields: Record<string, string> = { task_id: taskId };
-      if (opts.mapping) fields.mapping = JSON.stringify(opts.mapping);
-      if (opts.sheet) fields.sheet = opts.sheet;
-      const res = await rawRequest(PENDING_RAW.importValidate, { method: "POST", body: form(f, fields) });
-      const out = (await res.json()) as ImportValidateOut;
+      const out = await unwrap(
+        api.POST("/api/v1/import/validate", {
+          body: formData<"/api/v1/import/validate">({
+            file: f,
+            task_id: taskId,
+            mapping: opts.mapping ? JSON.stringify(opts.mapping) : null,
+            sheet: opts.sheet ?? null,
+            dedupe,
+            skip_suppressed: skipSuppressed,
+          }),
+        }),
+      );
       setPreview(out);
       setSheet(out.sheet);
       setMapping(out.mapping ?? {});
@@ -120,17 +118,18 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
     setBusy(true);
     setError(null);
     try {
-      const res = await rawRequest(PENDING_RAW.importFile, {
-        method: "POST",
-        body: form(file, {
-          task_id: taskId,
-          mapping: JSON.stringify(mapping),
-          dedupe: String(dedupe),
-          skip_suppressed: String(skipSuppressed),
-          ...(sheet ? { sheet } : {}),
+      const out = await unwrap(
+        api.POST("/api/v1/import/file", {
+          body: formData<"/api/v1/import/file">({
+            file,
+            task_id: taskId,
+            mapping: JSON.stringify(mapping),
+            dedupe,
+            skip_suppressed: skipSuppressed,
+            sheet,
+          }),
         }),
-      });
-      const out = (await res.json()) as ImportAccepted;
+      );
       setJobId(out.job_id);
     } catch (err) {
       setError(err);
@@ -168,7 +167,7 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
             disabled={busy}
           />
         )}
-        {step === 0 && canParsing && (
+        {step === 0 && (
           <form onSubmit={fromParsing} noValidate>
             <Divider label="or take the audience of a parsing job" labelPosition="center" mb="sm" />
             <Group align="flex-start" gap="sm" wrap="wrap">
@@ -276,7 +275,12 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
                       <Button
                         variant="default"
                         leftSection={<IconFileDownload size={16} />}
-                        onClick={() => void download(PENDING_RAW.importRejected(j.id), `rejected-${j.id}.csv`).catch((err) => setError(err))}
+                        onClick={() =>
+                          void download(
+                            api.GET("/api/v1/import/jobs/{job_id}/rejected.csv", { params: { path: { job_id: j.id } }, parseAs: "blob" }),
+                            `rejected-${j.id}.csv`,
+                          ).catch((err) => setError(err))
+                        }
                       >
                         Rejected rows (CSV)
                       </Button>

@@ -1,10 +1,14 @@
-import { Group, Paper, Progress, SimpleGrid, Skeleton, Stack, Text } from "@mantine/core";
+import { Button, Group, Paper, Progress, SimpleGrid, Skeleton, Stack, Text } from "@mantine/core";
+import { notifications } from "@mantine/notifications";
+import { IconPlugConnected } from "@tabler/icons-react";
 import { useEffect, useState } from "react";
-import { type Task, useAccounts, useLanes } from "../../api/hooks";
-import type { AccountUsage, LaneOut } from "../../api/pending";
+import { type Task, useAccounts, useLanes, useReactivateAccount } from "../../api/hooks";
+import { describeError } from "../../api/problem";
+import type { AccountUsage, LaneOut } from "../../api/types";
 import { LaneStatusBadge } from "../../components/Badges";
-import { EmptyState, ErrorState, NotYetAvailable } from "../../components/States";
-import { countdown, num, relative, windowName } from "../../lib/format";
+import { useConfirm } from "../../components/Confirm";
+import { EmptyState, ErrorState } from "../../components/States";
+import { countdown, num, plural, relative, windowName } from "../../lib/format";
 
 function useNow(ms = 1000) {
   const [now, setNow] = useState(Date.now());
@@ -32,7 +36,54 @@ function Quota({ u }: { u: AccountUsage }) {
   );
 }
 
-function Lane({ lane, usage, now }: { lane: LaneOut; usage: AccountUsage[]; now: number }) {
+/**
+ * An `unavailable` lane (its session revoked, logged out, …) waits for the user: once the account is
+ * fixed in the Integration Service, reactivating puts it back to work in all their tasks. Restricted
+ * lanes are not offered this: a restriction runs its full time.
+ */
+function Reactivate({ lane, taskId }: { lane: LaneOut; taskId: string }) {
+  const confirm = useConfirm();
+  const reactivate = useReactivateAccount();
+  const name = lane.label || lane.account_id;
+
+  async function run() {
+    const ok = await confirm({
+      title: `Reactivate ${name}?`,
+      message:
+        "The service asks the Integration Service whether the account works again; if it does, its unavailable lanes go back to work in all your tasks.",
+      confirmLabel: "Reactivate",
+    });
+    if (!ok) return;
+    try {
+      const out = await reactivate.mutateAsync(lane.account_id);
+      const back = out.lanes_reactivated ? `${plural(out.lanes_reactivated, "lane")} went back to work.` : "No lane was waiting for it any more.";
+      const paused = out.paused_task_ids.includes(taskId) ? " This task is paused: resuming it is up to you." : "";
+      notifications.show({ color: "teal", title: `${name} reactivated`, message: back + paused, autoClose: paused ? false : 5000 });
+    } catch {
+      /* shown next to the button */
+    }
+  }
+
+  return (
+    <Stack gap={6} data-testid="reactivate">
+      <Text size="xs" c="dimmed">
+        The account's session is gone; log it in again in the Integration Service, then reactivate it here.
+      </Text>
+      <Group>
+        <Button size="xs" variant="light" leftSection={<IconPlugConnected size={14} />} loading={reactivate.isPending} onClick={() => void run()}>
+          Reactivate
+        </Button>
+      </Group>
+      {reactivate.isError && (
+        <Text size="xs" c="red" role="alert" data-testid="reactivate-error">
+          {describeError(reactivate.error)}
+        </Text>
+      )}
+    </Stack>
+  );
+}
+
+function Lane({ lane, taskId, usage, now }: { lane: LaneOut; taskId: string; usage: AccountUsage[]; now: number }) {
   const cd = countdown(lane.cooldown_until, now);
   const next = countdown(lane.next_action_at, now);
   return (
@@ -76,6 +127,7 @@ function Lane({ lane, usage, now }: { lane: LaneOut; usage: AccountUsage[]; now:
             {lane.last_error}
           </Text>
         )}
+        {lane.status === "unavailable" && <Reactivate lane={lane} taskId={taskId} />}
       </Stack>
     </Paper>
   );
@@ -87,18 +139,6 @@ export function LanesPanel({ task }: { task: Task }) {
   const lanes = useLanes(task.id, live);
   const accounts = useAccounts();
   const now = useNow();
-  if (!lanes.available) {
-    return (
-      <Stack>
-        <NotYetAvailable what="Account lanes" endpoint="GET /api/v1/tasks/{id}/accounts" />
-        {task.account_ids.length > 0 && (
-          <Text size="sm" c="dimmed">
-            Accounts picked for this task: {task.account_ids.join(", ")}
-          </Text>
-        )}
-      </Stack>
-    );
-  }
   if (lanes.isPending) return <Skeleton height={120} />;
   if (lanes.isError) return <ErrorState error={lanes.error} onRetry={() => void lanes.refetch()} title="Could not load the accounts" />;
   if (lanes.data.length === 0) {
@@ -107,7 +147,7 @@ export function LanesPanel({ task }: { task: Task }) {
   return (
     <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="sm" data-testid="lanes">
       {lanes.data.map((l) => (
-        <Lane key={l.account_id} lane={l} now={now} usage={accounts.data?.find((a) => a.id === l.account_id)?.usage ?? []} />
+        <Lane key={l.account_id} lane={l} taskId={task.id} now={now} usage={accounts.data?.find((a) => a.id === l.account_id)?.usage ?? []} />
       ))}
     </SimpleGrid>
   );

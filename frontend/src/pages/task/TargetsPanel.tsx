@@ -21,7 +21,6 @@ import { notifications } from "@mantine/notifications";
 import { IconFileImport, IconPlus, IconRotate, IconSearch, IconPlayerSkipForward, IconTrash, IconUsers, IconX } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
-import { useCapabilities } from "../../api/capabilities";
 import {
   keys,
   type Target,
@@ -50,7 +49,6 @@ const KINDS = [
 ];
 
 export function TargetsPanel({ task }: { task: Task }) {
-  const caps = useCapabilities();
   const isPhone = useMediaQuery("(max-width: 48em)");
   const [search, setSearch] = useState("");
   const q = useDebounced(search.trim(), 300);
@@ -82,7 +80,6 @@ export function TargetsPanel({ task }: { task: Task }) {
   }, [countersKey, qc, task.id]);
   const items = targets.data?.items ?? [];
   const filtered = !!(q || statuses.length || kind);
-  const canImport = caps.feature("importValidate") && caps.feature("importFile");
 
   const toggle = (id: number) =>
     setSelected((s) => {
@@ -125,17 +122,9 @@ export function TargetsPanel({ task }: { task: Task }) {
             ))}
         </Group>
         <Group gap="xs">
-          {canImport ? (
-            <Button variant="default" leftSection={<IconFileImport size={16} />} onClick={() => setImporting(true)}>
-              Import file
-            </Button>
-          ) : (
-            <Tooltip label="File import (CSV, Excel, JSON) arrives with the import service" withArrow>
-              <Button variant="default" leftSection={<IconFileImport size={16} />} disabled data-testid="import-unavailable">
-                Import file
-              </Button>
-            </Tooltip>
-          )}
+          <Button variant="default" leftSection={<IconFileImport size={16} />} onClick={() => setImporting(true)}>
+            Import file
+          </Button>
           <Button leftSection={<IconPlus size={16} />} onClick={() => setAdding(true)}>
             Add targets
           </Button>
@@ -200,7 +189,7 @@ export function TargetsPanel({ task }: { task: Task }) {
               </Button>
             }
           >
-            Paste usernames, user ids or phone numbers{canImport ? ", or import a CSV, Excel or JSON file" : ""}. Only people who agreed to hear from you.
+            Paste usernames, user ids or phone numbers, or import a CSV, Excel or JSON file. Only people who agreed to hear from you.
           </EmptyState>
         )
       ) : isPhone ? (
@@ -301,7 +290,7 @@ export function TargetsPanel({ task }: { task: Task }) {
       <KeysetPager pages={pages} data={targets.data} pageSize={PAGE_SIZE} noun="targets" />
 
       <AddTargetsModal taskId={task.id} opened={adding} onClose={() => setAdding(false)} />
-      {canImport && <ImportWizard taskId={task.id} opened={importing} onClose={() => setImporting(false)} />}
+      <ImportWizard taskId={task.id} opened={importing} onClose={() => setImporting(false)} />
     </Stack>
   );
 }

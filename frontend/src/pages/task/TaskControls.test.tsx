@@ -32,7 +32,6 @@ function task(status: Task["status"]): Task {
   };
 }
 
-const all = () => true;
 let calls: { method: string; url: string }[] = [];
 let reply: () => Response;
 
@@ -51,22 +50,22 @@ afterEach(() => setFetch(globalThis.fetch));
 
 describe("TaskControls", () => {
   it("offers the controls each state allows", () => {
-    const { unmount } = renderUI(<TaskControls task={task("draft")} feature={all} />);
+    const { unmount } = renderUI(<TaskControls task={task("draft")} />);
     expect(screen.getByRole("button", { name: "Start" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Pause" })).toBeNull();
     unmount();
-    const r2 = renderUI(<TaskControls task={task("running")} feature={all} />);
+    const r2 = renderUI(<TaskControls task={task("running")} />);
     expect(screen.getByRole("button", { name: "Pause" })).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Cancel task" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Start" })).toBeNull();
     r2.unmount();
-    renderUI(<TaskControls task={task("paused")} feature={all} />);
+    renderUI(<TaskControls task={task("paused")} />);
     expect(screen.getByRole("button", { name: "Resume" })).toBeInTheDocument();
   });
 
   it("starts only after the user confirms", async () => {
     const user = userEvent.setup();
-    renderUI(<TaskControls task={task("draft")} feature={all} />);
+    renderUI(<TaskControls task={task("draft")} />);
     await user.click(screen.getByRole("button", { name: "Start" }));
     expect(await screen.findByText(/Start “Webinar”\?/)).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Keep as is" }));
@@ -80,7 +79,7 @@ describe("TaskControls", () => {
 
   it("cancels with a warning about the targets left", async () => {
     const user = userEvent.setup();
-    renderUI(<TaskControls task={task("running")} feature={all} />);
+    renderUI(<TaskControls task={task("running")} />);
     await user.click(screen.getByRole("button", { name: "Cancel task" }));
     expect(await screen.findByText(/10 targets not reached yet will be skipped/)).toBeInTheDocument();
     const dialog = await screen.findByRole("dialog");
@@ -104,7 +103,7 @@ describe("TaskControls", () => {
         "application/problem+json",
       );
     const user = userEvent.setup();
-    renderUI(<TaskControls task={task("draft")} feature={all} />);
+    renderUI(<TaskControls task={task("draft")} />);
     await user.click(screen.getByRole("button", { name: "Start" }));
     const dialog = await screen.findByRole("dialog");
     await user.click(dialog.querySelector("button[data-autofocus]") as HTMLElement);
@@ -117,15 +116,10 @@ describe("TaskControls", () => {
   it("shows a 409 from a task that changed state meanwhile", async () => {
     reply = () => jsonResponse({ title: "Conflict", status: 409, detail: "Task is completed; it cannot pause." }, 409, "application/problem+json");
     const user = userEvent.setup();
-    renderUI(<TaskControls task={task("running")} feature={all} />);
+    renderUI(<TaskControls task={task("running")} />);
     await user.click(screen.getByRole("button", { name: "Pause" }));
     const dialog = await screen.findByRole("dialog");
     await user.click(dialog.querySelector("button[data-autofocus]") as HTMLElement);
     expect(await screen.findByTestId("control-error")).toHaveTextContent("Task is completed; it cannot pause.");
-  });
-
-  it("shows a disabled Start until the server has the control endpoints", () => {
-    renderUI(<TaskControls task={task("draft")} feature={() => false} />);
-    expect(screen.getByTestId("control-unavailable")).toBeDisabled();
   });
 });

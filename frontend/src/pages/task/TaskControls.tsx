@@ -1,8 +1,7 @@
-import { Alert, Button, Group, Text, Tooltip } from "@mantine/core";
+import { Alert, Button, Group, Text } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { IconAlertTriangle, IconPlayerPause, IconPlayerPlay, IconPlayerStop } from "@tabler/icons-react";
 import { useState } from "react";
-import { type Feature } from "../../api/capabilities";
 import { type ControlVerb, type Task, useControlTask } from "../../api/hooks";
 import { ApiError, cleanMessage, describeError, locPath } from "../../api/problem";
 import { useConfirm } from "../../components/Confirm";
@@ -54,13 +53,12 @@ function confirmText(verb: ControlVerb, task: Task): { title: string; message: s
   }
 }
 
-/** Start / pause / resume / cancel, each confirmed; shown for the endpoints the server has. */
-export function TaskControls({ task, feature }: { task: Task; feature: (f: Feature) => boolean }) {
+/** Start / pause / resume / cancel, each confirmed. */
+export function TaskControls({ task }: { task: Task }) {
   const confirm = useConfirm();
   const control = useControlTask(task.id);
   const [problem, setProblem] = useState<{ verb: ControlVerb; error: unknown } | null>(null);
   const verbs = CONTROLS_BY_STATUS[task.status] ?? [];
-  const anyControl = (["start", "pause", "resume", "cancel"] as const).some((f) => feature(f));
 
   async function run(verb: ControlVerb) {
     const text = confirmText(verb, task);
@@ -75,38 +73,26 @@ export function TaskControls({ task, feature }: { task: Task; feature: (f: Featu
     }
   }
 
-  if (!anyControl) {
-    return (
-      <Tooltip label="Running tasks arrives with the execution engine; this button works once the service offers it." multiline w={260}>
-        <Button leftSection={<IconPlayerPlay size={16} />} disabled data-testid="control-unavailable">
-          Start
-        </Button>
-      </Tooltip>
-    );
-  }
-
   return (
     <>
       <Group gap="xs" data-testid="task-controls">
-        {verbs
-          .filter((verb) => feature(verb))
-          .map((verb) => {
-            const m = META[verb];
-            const Icon = m.icon;
-            return (
-              <Button
-                key={verb}
-                color={m.color}
-                variant={m.variant}
-                leftSection={<Icon size={16} />}
-                onClick={() => void run(verb)}
-                loading={control.isPending && control.variables === verb}
-                disabled={control.isPending && control.variables !== verb}
-              >
-                {m.label}
-              </Button>
-            );
-          })}
+        {verbs.map((verb) => {
+          const m = META[verb];
+          const Icon = m.icon;
+          return (
+            <Button
+              key={verb}
+              color={m.color}
+              variant={m.variant}
+              leftSection={<Icon size={16} />}
+              onClick={() => void run(verb)}
+              loading={control.isPending && control.variables === verb}
+              disabled={control.isPending && control.variables !== verb}
+            >
+              {m.label}
+            </Button>
+          );
+        })}
       </Group>
       {problem && <ControlProblem verb={problem.verb} error={problem.error} onClose={() => setProblem(null)} />}
     </>

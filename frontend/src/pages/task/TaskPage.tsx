@@ -29,10 +29,8 @@ import {
 } from "@tabler/icons-react";
 import { useEffect, useRef } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
-import { download } from "../../api/client";
-import { useCapabilities } from "../../api/capabilities";
+import { api, download } from "../../api/client";
 import { type Task, useDeleteTask, useDuplicateTask, useTask } from "../../api/hooks";
-import { PENDING_RAW } from "../../api/pending";
 import { describeError } from "../../api/problem";
 import { PriorityBadge, TaskStatusBadge } from "../../components/Badges";
 import { useConfirm } from "../../components/Confirm";
@@ -90,7 +88,6 @@ const COUNTERS: { key: keyof Task["counters"]; label: string; color?: string }[]
 ];
 
 function TaskView({ task }: { task: Task }) {
-  const caps = useCapabilities();
   const [params, setParams] = useSearchParams();
   const tab = params.get("tab") ?? "audience";
   const live = task.status === "running" || task.status === "scheduled";
@@ -126,7 +123,7 @@ function TaskView({ task }: { task: Task }) {
               {task.description && <Text size="sm">{task.description}</Text>}
             </Stack>
             <Group gap="xs" wrap="wrap">
-              <TaskControls task={task} feature={caps.feature} />
+              <TaskControls task={task} />
               <TaskMenu task={task} />
             </Group>
           </Group>
@@ -217,7 +214,6 @@ function TaskMenu({ task }: { task: Task }) {
   const navigate = useNavigate();
   const remove = useDeleteTask();
   const duplicate = useDuplicateTask();
-  const caps = useCapabilities();
   const running = task.status === "running";
 
   async function onDelete() {
@@ -249,7 +245,10 @@ function TaskMenu({ task }: { task: Task }) {
 
   async function onReport(format: "csv" | "xlsx") {
     try {
-      await download(PENDING_RAW.report(task.id, format), `task-${task.id}.${format}`);
+      await download(
+        api.GET("/api/v1/tasks/{task_id}/report", { params: { path: { task_id: task.id }, query: { format } }, parseAs: "blob" }),
+        `task-${task.id}.${format}`,
+      );
     } catch (err) {
       notifications.show({ color: "red", title: "The report could not be downloaded", message: describeError(err) });
     }
@@ -275,18 +274,14 @@ function TaskMenu({ task }: { task: Task }) {
           <Menu.Item leftSection={<IconCopy size={16} />} onClick={() => void onDuplicate(true)}>
             Duplicate with audience
           </Menu.Item>
-          {caps.feature("report") && (
-            <>
-              <Menu.Divider />
-              <Menu.Label>Report</Menu.Label>
-              <Menu.Item leftSection={<IconFileDownload size={16} />} onClick={() => void onReport("csv")}>
-                Download CSV
-              </Menu.Item>
-              <Menu.Item leftSection={<IconFileDownload size={16} />} onClick={() => void onReport("xlsx")}>
-                Download Excel
-              </Menu.Item>
-            </>
-          )}
+          <Menu.Divider />
+          <Menu.Label>Report</Menu.Label>
+          <Menu.Item leftSection={<IconFileDownload size={16} />} onClick={() => void onReport("csv")}>
+            Download CSV
+          </Menu.Item>
+          <Menu.Item leftSection={<IconFileDownload size={16} />} onClick={() => void onReport("xlsx")}>
+            Download Excel
+          </Menu.Item>
           <Menu.Divider />
           <Menu.Item color="red" leftSection={<IconTrash size={16} />} onClick={() => void onDelete()} disabled={running}>
             Delete task

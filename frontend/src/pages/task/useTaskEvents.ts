@@ -1,10 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { API_BASE } from "../../api/client";
-import { useCapabilities } from "../../api/capabilities";
+import { api, unwrap } from "../../api/client";
 import { keys } from "../../api/hooks";
-import { PENDING_RAW } from "../../api/pending";
-import { getSession } from "../../auth/session";
 
 /** Parses a text/event-stream body into events (data lines joined), calling `onEvent` for each. */
 export async function readEventStream(body: ReadableStream<Uint8Array>, onEvent: (event: string, data: string) => void) {
@@ -31,14 +28,13 @@ export async function readEventStream(body: ReadableStream<Uint8Array>, onEvent:
 }
 
 /**
- * Live updates through GET /tasks/{id}/events (SSE) once the server has it; the queries keep polling
- * underneath, so a dropped stream only makes the page a little slower, never stale. EventSource cannot
- * send a bearer token, so the stream is read with fetch.
+ * Live updates through GET /tasks/{id}/events (SSE); the queries keep polling underneath, so a dropped
+ * stream only makes the page a little slower, never stale. EventSource cannot send a bearer token, so
+ * the stream is read through the API client (fetch).
  */
 export function useTaskEvents(taskId: string, status: string | undefined) {
-  const caps = useCapabilities();
   const qc = useQueryClient();
-  const enabled = caps.feature("events") && !!taskId && (status === "running" || status === "scheduled" || status === "paused");
+  const enabled = !!taskId && (status === "running" || status === "scheduled" || status === "paused");
 
   useEffect(() => {
     if (!enabled) return;
@@ -50,13 +46,16 @@ export function useTaskEvents(taskId: string, status: string | undefined) {
     };
     const connect = async (attempt: number) => {
       try {
-        const token = getSession()?.token;
-        const res = await fetch(`${API_BASE}${PENDING_RAW.events(taskId)}`, {
-          headers: { Accept: "text/event-stream", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-          signal: abort.signal,
-        });
-        if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
-        await readEventStream(res.body, (event) => {
+        const body = await unwrap(
+          api.GET("/api/v1/tasks/{task_id}/events", {
+            params: { path: { task_id: taskId } },
+            headers: { Accept: "text/event-stream" },
+            parseAs: "stream",
+            signal: abort.signal,
+          }),
+        );
+        if (!body) throw new Error("events: no body");
+        await readEventStream(body, (event) => {
           if (event !== "heartbeat" && event !== "ping") refresh();
         });
         attempt = 0;

@@ -37,7 +37,6 @@ import {
 } from "@tabler/icons-react";
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
-import { useCapabilities } from "../../api/capabilities";
 import { type BulkOutcome, type BulkTaskAction, type Task, type TaskListQuery, useBulkTasks, useTasks } from "../../api/hooks";
 import { PriorityBadge, ProgressCell, TaskStatusBadge } from "../../components/Badges";
 import { useConfirm } from "../../components/Confirm";
@@ -367,7 +366,6 @@ function summarize(outcome: BulkOutcome, items: Task[]): { ok: number; failures:
 function BulkBar({ selected, items, onDone }: { selected: Set<string>; items: Task[]; onDone: () => void }) {
   const confirm = useConfirm();
   const bulk = useBulkTasks();
-  const caps = useCapabilities();
   const ids = [...selected];
   const n = ids.length;
   const names = items.filter((t) => selected.has(t.id)).map((t) => t.name);
@@ -433,27 +431,21 @@ function BulkBar({ selected, items, onDone }: { selected: Set<string>; items: Ta
               ))}
             </Menu.Dropdown>
           </Menu>
-          {caps.feature("pause") && (
-            <Button size="xs" variant="default" leftSection={<IconPlayerPause size={14} />} onClick={() => void run("PAUSE", "Pause")}>
-              Pause
-            </Button>
-          )}
-          {caps.feature("resume") && (
-            <Button size="xs" variant="default" leftSection={<IconPlayerPlay size={14} />} onClick={() => void run("RESUME", "Resume")}>
-              Resume
-            </Button>
-          )}
-          {caps.feature("cancel") && (
-            <Button
-              size="xs"
-              variant="default"
-              color="orange"
-              leftSection={<IconPlayerStop size={14} />}
-              onClick={() => void run("CANCEL", "Cancel", { color: "orange", warn: "Targets not yet reached are skipped. This cannot be undone." })}
-            >
-              Cancel
-            </Button>
-          )}
+          <Button size="xs" variant="default" leftSection={<IconPlayerPause size={14} />} onClick={() => void run("PAUSE", "Pause")}>
+            Pause
+          </Button>
+          <Button size="xs" variant="default" leftSection={<IconPlayerPlay size={14} />} onClick={() => void run("RESUME", "Resume")}>
+            Resume
+          </Button>
+          <Button
+            size="xs"
+            variant="default"
+            color="orange"
+            leftSection={<IconPlayerStop size={14} />}
+            onClick={() => void run("CANCEL", "Cancel", { color: "orange", warn: "Targets not yet reached are skipped. This cannot be undone." })}
+          >
+            Cancel
+          </Button>
           <Button
             size="xs"
             color="red"
