@@ -627,8 +627,7 @@ export interface components {
             label: string;
             /** Username */
             username: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["AccountStatus"];
             /** Status Detail */
             status_detail: string | null;
             /** Cooldown Until */
@@ -662,6 +661,11 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /**
+         * AccountStatus
+         * @enum {string}
+         */
+        AccountStatus: "active" | "cooling_down" | "restricted" | "unavailable";
         /** AuditOut */
         AuditOut: {
             /** Id */
@@ -1141,8 +1145,7 @@ export interface components {
             account_id: string;
             /** Label */
             label: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["LaneStatus"];
             /** Cooldown Until */
             cooldown_until: string | null;
             /** Restricted At */
@@ -1202,6 +1205,11 @@ export interface components {
             /** Last Error */
             last_error: string | null;
         };
+        /**
+         * LaneStatus
+         * @enum {string}
+         */
+        LaneStatus: "active" | "cooling_down" | "restricted" | "unavailable" | "excluded";
         /** LogOut */
         LogOut: {
             /** Id */
@@ -1318,8 +1326,7 @@ export interface components {
         ReactivationOut: {
             /** Account Id */
             account_id: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["AccountStatus"];
             /** Lanes Reactivated */
             lanes_reactivated: number;
             /** Task Ids */

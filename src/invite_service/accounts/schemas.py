@@ -7,6 +7,9 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from invite_service.adapters.base import AccountStatus
+from invite_service.models.enums import LaneStatus
+
 
 class WindowOut(BaseModel):
     action: str
@@ -22,7 +25,8 @@ class AccountOut(BaseModel):
     platform: str
     label: str
     username: str | None
-    status: str
+    # The platform's state, or the strongest hold our lanes record (a restriction, a cooldown, …).
+    status: AccountStatus
     status_detail: str | None
     # When the account may act again: a platform wait, or a restriction we recorded.
     cooldown_until: datetime | None
@@ -32,7 +36,7 @@ class AccountOut(BaseModel):
 class LaneOut(BaseModel):
     account_id: str
     label: str | None
-    status: str
+    status: LaneStatus
     cooldown_until: datetime | None
     restricted_at: datetime | None
     next_action_at: datetime | None
@@ -46,7 +50,7 @@ class ReactivationOut(BaseModel):
     """What ``POST /accounts/{id}/reactivate`` did: the lanes put back to work, by task."""
 
     account_id: str
-    status: str  # the platform's view of the account now
+    status: AccountStatus  # the platform's view of the account now
     lanes_reactivated: int
     task_ids: list[uuid.UUID]
     # Tasks that stay paused: resuming them is the user's call.

@@ -33,7 +33,7 @@ const task: Task = {
   progress: 0,
 };
 
-function lane(account_id: string, status: string): LaneOut {
+function lane(account_id: string, status: LaneOut["status"]): LaneOut {
   return {
     account_id,
     label: account_id,
