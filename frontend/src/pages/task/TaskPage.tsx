@@ -27,7 +27,7 @@ import {
   IconUsers,
   IconUserCircle,
 } from "@tabler/icons-react";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, download } from "../../api/client";
 import { type Task, useDeleteTask, useDuplicateTask, useTask } from "../../api/hooks";
@@ -89,7 +89,10 @@ const COUNTERS: { key: keyof Task["counters"]; label: string; color?: string }[]
 
 function TaskView({ task }: { task: Task }) {
   const [params, setParams] = useSearchParams();
-  const tab = params.get("tab") ?? "audience";
+  // A draft opens on its audience (what to fill in next); a task that has run opens on its charts and
+  // live log. Chosen once per visit, so the page never switches tabs under the user when the task starts.
+  const [opening] = useState(() => (task.status === "draft" ? "audience" : "activity"));
+  const tab = params.get("tab") ?? opening;
   const live = task.status === "running" || task.status === "scheduled";
   const inFlight = task.counters.reserved + task.counters.sending;
 
@@ -183,7 +186,7 @@ function TaskView({ task }: { task: Task }) {
         </Stack>
       </Paper>
 
-      <Tabs value={tab} onChange={(v) => setParams(v && v !== "audience" ? { tab: v } : {}, { replace: true })} keepMounted={false}>
+      <Tabs value={tab} onChange={(v) => setParams(v && v !== opening ? { tab: v } : {}, { replace: true })} keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="audience" leftSection={<IconUsers size={16} />}>
             Audience
