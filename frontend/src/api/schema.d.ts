@@ -1044,7 +1044,7 @@ export interface components {
         };
         /**
          * HourlyPoint
-         * @description One hour: ``hour`` (its start, UTC) and a count per outcome seen in the range.
+         * @description One hour: its start (UTC) and the calls of each outcome seen in the range (zeros included).
          */
         HourlyPoint: {
             /**
@@ -1052,8 +1052,10 @@ export interface components {
              * Format: date-time
              */
             hour: string;
-        } & {
-            [key: string]: number;
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
         };
         /** ImportAccepted */
         ImportAccepted: {

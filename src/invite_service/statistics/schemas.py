@@ -57,12 +57,10 @@ class TaskStatusOut(BaseModel):
 
 
 class HourlyPoint(BaseModel):
-    """One hour: ``hour`` (its start, UTC) and a count per outcome seen in the range."""
-
-    model_config = ConfigDict(extra="allow")
-    __pydantic_extra__: dict[str, int] = Field(init=False)
+    """One hour: its start (UTC) and the calls of each outcome seen in the range (zeros included)."""
 
     hour: datetime
+    counts: dict[str, int]
 
 
 class AccountStats(BaseModel):

@@ -239,7 +239,7 @@ async def task_stats(
     hour = _floor_hour(start)
     while hour < end:  # every hour of the range, zeros included, so a chart has no gaps
         counts = by_hour.get(hour, {})
-        hourly.append(HourlyPoint(hour=hour, **{o: counts.get(o, 0) for o in outcomes}))
+        hourly.append(HourlyPoint(hour=hour, counts={o: counts.get(o, 0) for o in outcomes}))
         hour += HOUR
     lanes = await execution_repo.lanes(session, task.id)
     counters = counters_dict(await execution_repo.counters(session, task.id))

@@ -22,7 +22,7 @@ export default function Charts({ counters, stats }: { counters: Task["counters"]
     .filter(([k, v]) => k !== "total" && v > 0)
     .map(([name, value]) => ({ name: name.replace("_", " "), key: name, value }));
   const hourly = stats?.hourly ?? [];
-  const series = Array.from(new Set(hourly.flatMap((p) => Object.keys(p).filter((k) => k !== "hour"))));
+  const series = Array.from(new Set(hourly.flatMap((p) => Object.keys(p.counts))));
 
   return (
     <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
@@ -61,7 +61,7 @@ export default function Charts({ counters, stats }: { counters: Task["counters"]
         ) : (
           <div style={{ width: "100%", height: 240 }} data-testid="hourly-chart">
             <ResponsiveContainer>
-              <BarChart data={hourly.map((p) => ({ ...p, hour: new Date(p.hour).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" }) }))}>
+              <BarChart data={hourly.map((p) => ({ ...p.counts, hour: new Date(p.hour).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" }) }))}>
                 <CartesianGrid strokeDasharray="3 3" vertical={false} />
                 <XAxis dataKey="hour" fontSize={11} />
                 <YAxis allowDecimals={false} fontSize={11} width={36} />
