@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,13 +15,6 @@ from invite_service.workers.stepped import simulate
 from tests.execution.harness import Harness, make_harness
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-async def h(db_url: str) -> AsyncIterator[Harness]:
-    harness = await make_harness(db_url)
-    yield harness
-    await harness.rt.db.dispose()
 
 
 async def run_while(h: Harness, predicate, horizon: timedelta) -> None:  # type: ignore[no-untyped-def]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 
 from invite_service.models.enums import TargetStatus
-from tests.execution.harness import START, Harness, make_harness
+from tests.execution.harness import START, Harness
 
 pytestmark = pytest.mark.asyncio
 FINAL = {
@@ -21,13 +20,6 @@ FINAL = {
         TargetStatus.SKIPPED,
     )
 }
-
-
-@pytest.fixture
-async def h(db_url: str) -> AsyncIterator[Harness]:
-    harness = await make_harness(db_url)
-    yield harness
-    await harness.rt.db.dispose()
 
 
 def caps_of(h: Harness):  # type: ignore[no-untyped-def]

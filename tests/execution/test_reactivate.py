@@ -15,16 +15,9 @@ from invite_service.auth.jwt import mint_token
 from invite_service.main import create_app
 from invite_service.models import AuditEvent, InviteTaskAccount
 from invite_service.workers.stepped import simulate
-from tests.execution.harness import Harness, make_harness
+from tests.execution.harness import Harness
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-async def h(db_url: str) -> AsyncIterator[Harness]:
-    harness = await make_harness(db_url)
-    yield harness
-    await harness.rt.db.dispose()
 
 
 @pytest.fixture

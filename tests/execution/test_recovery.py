@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -15,17 +14,10 @@ from invite_service.execution.refs import target_ref
 from invite_service.models import InviteTarget
 from invite_service.models.enums import TargetStatus
 from invite_service.targets import repository as targets
-from tests.execution.harness import Harness, make_harness
+from tests.execution.harness import Harness
 
 pytestmark = pytest.mark.asyncio
 CHAT = "@engine_chat"
-
-
-@pytest.fixture
-async def h(db_url: str) -> AsyncIterator[Harness]:
-    harness = await make_harness(db_url)
-    yield harness
-    await harness.rt.db.dispose()
 
 
 async def rows(h: Harness, task_id: uuid.UUID) -> list[InviteTarget]:

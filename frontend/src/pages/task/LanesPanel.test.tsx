@@ -5,33 +5,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { setFetch } from "../../api/client";
 import type { Task } from "../../api/hooks";
 import type { LaneOut } from "../../api/types";
+import { makeTask, TASK_ID } from "../../test/fixtures";
 import { jsonResponse, renderUI } from "../../test/render";
 import { LanesPanel } from "./LanesPanel";
 
-const TASK_ID = "11111111-1111-1111-1111-111111111111";
-const counters = { total: 10, pending: 10, reserved: 0, sending: 0, invited: 0, messaged: 0, already_member: 0, failed: 0, skipped: 0, unknown: 0 };
-const task: Task = {
-  id: TASK_ID,
-  name: "Webinar",
-  description: null,
-  platform: "sandbox",
-  action: "invite",
-  destination: "@chat",
-  message_template: null,
-  status: "paused",
-  priority: "normal",
-  account_ids: ["acc-1", "acc-2", "acc-3"],
-  settings: {},
-  scheduled_at: null,
-  started_at: null,
-  finished_at: null,
-  pause_reason: null,
-  version: 1,
-  created_at: "2026-01-01T00:00:00Z",
-  updated_at: "2026-01-01T00:00:00Z",
-  counters,
-  progress: 0,
-};
+const task: Task = makeTask({ status: "paused", account_ids: ["acc-1", "acc-2", "acc-3"] });
 
 function lane(account_id: string, status: LaneOut["status"]): LaneOut {
   return {

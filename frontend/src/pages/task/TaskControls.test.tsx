@@ -3,33 +3,12 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { setFetch } from "../../api/client";
 import type { Task } from "../../api/hooks";
+import { makeTask } from "../../test/fixtures";
 import { renderUI, jsonResponse } from "../../test/render";
 import { TaskControls } from "./TaskControls";
 
-const counters = { total: 10, pending: 10, reserved: 0, sending: 0, invited: 0, messaged: 0, already_member: 0, failed: 0, skipped: 0, unknown: 0 };
 function task(status: Task["status"]): Task {
-  return {
-    id: "11111111-1111-1111-1111-111111111111",
-    name: "Webinar",
-    description: null,
-    platform: "sandbox",
-    action: "invite",
-    destination: "@chat",
-    message_template: null,
-    status,
-    priority: "normal",
-    account_ids: ["acc-1"],
-    settings: {},
-    scheduled_at: null,
-    started_at: null,
-    finished_at: null,
-    pause_reason: null,
-    version: 1,
-    created_at: "2026-01-01T00:00:00Z",
-    updated_at: "2026-01-01T00:00:00Z",
-    counters,
-    progress: 0,
-  };
+  return makeTask({ status });
 }
 
 let calls: { method: string; url: string }[] = [];
