@@ -10,7 +10,8 @@ import httpx
 import pytest
 from openpyxl import Workbook
 
-from tests.imports.conftest import all_targets, import_and_wait, new_task, target_stats
+from invite_service.imports import limits
+from tests.imports.conftest import all_targets, import_and_wait, new_task, rejected_rows, target_stats
 
 pytestmark = pytest.mark.asyncio
 
@@ -187,3 +188,23 @@ async def test_headerless_list_and_explicit_mapping(client: httpx.AsyncClient, n
     assert job["status"] == "completed", job
     [target] = await all_targets(client, h, mapped)
     assert (target["key"], target["first_name"], target["fields"]) == ("mapped_user", "Dana", {})
+
+
+@pytest.mark.parametrize("chunk_rows", [3, 4])
+async def test_chunk_edges_lose_no_row(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, new_user, monkeypatch, chunk_rows: int
+) -> None:
+    # A text file's chunk is read as it is normalized: a chunk of blank rows is not the end, and a file
+    # whose rows fill its chunks exactly ends with an empty one (8 rows: 3+3+2 and 4+4+0).
+    monkeypatch.setattr(limits, "CHUNK_ROWS", chunk_rows)
+    h = new_user()
+    task = await new_task(client, h)
+    lines = ["edge_one", " ", " ", " ", "edge_two", "bad!", "edge_one", "edge_three"]
+    job = await import_and_wait(client, h, task, ("username\n" + "\n".join(lines) + "\n").encode(), "e.csv")
+    assert job["status"] == "completed", job
+    counts = tuple(job[f"rows_{k}"] for k in ("seen", "accepted", "duplicate", "invalid"))
+    assert counts == (5, 3, 1, 1)
+    assert {t["key"] for t in await all_targets(client, h, task)} == {"edge_one", "edge_two", "edge_three"}
+    assert [(r["row"], r["reason"]) for r in await rejected_rows(client, h, job["id"])] == [
+        ("7", "invalid_username")
+    ]

@@ -148,7 +148,8 @@ class RowPlan:
         out = Extracted()
         contact = None
         blank = True
-        fields, known = self.fields, self._known
+        # Once a row, a million rows a file: one lookup tells a known field (and its limit) apart.
+        fields, text_limits = self.fields, _LIMITS[self.purpose]
         for column, value in raw.items():
             if value.__class__ is str:
                 value = value.strip()
@@ -162,17 +163,19 @@ class RowPlan:
                 name = self._field_for(column)
             if name is None or name == IGNORE:
                 continue
-            if name in known:
+            limit = text_limits.get(name)
+            if limit is not None:
                 text = value if value.__class__ is str else str(value)
-                if len(text) > _TEXT_LIMITS[name]:
-                    detail = f"{column}: longer than {_TEXT_LIMITS[name]} characters"
+                if len(text) > limit:
+                    detail = f"{column}: longer than {limit} characters"
                     return Rejection(number, "value_too_long", detail, raw)
                 if name == IDENTITY:
                     contact = text
                 else:
                     setattr(out, name, text)
             else:
-                value = _scalar(value)
+                if value.__class__ is not str:
+                    value = _scalar(value)
                 if isinstance(value, str) and len(value) > limits.MAX_FIELD_VALUE_CHARS:
                     detail = f"{column}: longer than {limits.MAX_FIELD_VALUE_CHARS} characters"
                     return Rejection(number, "value_too_long", detail, raw)
@@ -203,6 +206,11 @@ _TEXT_LIMITS = {
     "last_name": limits.MAX_NAME_CHARS,
     "reason": 32,
     "note": 500,
+}
+# The text limit of each field with a meaning (IGNORE never reaches a limit).
+_LIMITS: dict[Purpose, dict[str, int]] = {
+    purpose: {name: _TEXT_LIMITS[name] for name in known if name != IGNORE}
+    for purpose, known in _KNOWN.items()
 }
 
 

@@ -1,9 +1,10 @@
 """One import job from the first chunk to the merge.
 
-Each chunk: normalize (worker thread) → check the suppression list, store rejected rows and commit the
-progress (one short transaction) → stage the valid rows. At the end, in ONE transaction on the staging
-connection: claim the job, list duplicates (``dedupe=false``), ``INSERT … SELECT … ON CONFLICT DO
-NOTHING`` into ``invite_targets`` and bump the task's counters. Until then no target exists.
+Each chunk: read and normalize (worker thread) → check the suppression list, store rejected rows and
+commit the progress (one short transaction) → stage the valid rows. At the end, in ONE transaction on
+the staging connection: claim the job, list duplicates (``dedupe=false``), ``INSERT … SELECT`` the first
+row of each identity the task lacks into ``invite_targets`` (``staging_repository.insert_targets``) and
+bump the task's counters. Until then no target exists.
 """
 
 from __future__ import annotations
@@ -72,12 +73,12 @@ def identities(rows: list[Staged]) -> dict[str, set[str]]:
 
 
 def split_suppressed(
-    valid: list[tuple[Staged, dict[str, Any]]], hits: dict[tuple[str, str], str]
+    valid: list[Staged], raws: list[dict[str, Any]], hits: dict[tuple[str, str], str]
 ) -> tuple[list[Staged], list[Rejection]]:
     """Valid rows that are clear, and a rejection for each row one of whose identities is suppressed."""
     clear: list[Staged] = []
     matched: list[Rejection] = []
-    for row, raw in valid:
+    for row, raw in zip(valid, raws, strict=True):
         for kind, slot in _IDENTITY_SLOTS:
             key = row[slot]
             reason = hits.get((kind, key)) if isinstance(key, str) else None
@@ -94,7 +95,8 @@ def split_suppressed(
 class Chunk:
     """A chunk read and normalized, with the source's progress right after reading it."""
 
-    valid: list[tuple[Staged, dict[str, Any]]]
+    valid: list[Staged]
+    raws: list[dict[str, Any]]  # the row each valid one came from
     rejected: list[Rejection]
     meta: dict[str, Any]
     bytes_read: int | None
@@ -102,9 +104,9 @@ class Chunk:
 
 async def _converted(source: RowSource, spec: JobSpec) -> AsyncIterator[Chunk]:
     async for rows in source.chunks():
-        valid, rejected = await asyncio.to_thread(convert_chunk, source.plan, rows, spec.region)
+        valid, raws, rejected = await asyncio.to_thread(convert_chunk, source.plan, rows, spec.region)
         meta = {"columns": source.columns(), "rows_total": source.rows_total()}
-        yield Chunk(valid, rejected, meta, source.bytes_read())
+        yield Chunk(valid, raws, rejected, meta, source.bytes_read())
 
 
 async def _next(chunks: AsyncIterator[Chunk]) -> Chunk | None:
@@ -135,17 +137,16 @@ async def stream_into(
         valid, rejected = chunk.valid, chunk.rejected
         async with database.session() as session:
             if await suppressions.has_entries(session, spec.user_id, spec.platform):
-                staged_rows = [row for row, _raw in valid]
                 hits = await suppressions.suppressed_among(
-                    session, spec.user_id, spec.platform, identities(staged_rows)
+                    session, spec.user_id, spec.platform, identities(valid)
                 )
-                clear, matched = split_suppressed(valid, hits)
+                clear, matched = split_suppressed(valid, chunk.raws, hits)
             else:  # the common case: no list, nothing to match
-                clear, matched = [row for row, _raw in valid], []
+                clear, matched = valid, []
             if spec.skip_suppressed:
                 staged, reported = clear, sorted(rejected + matched, key=lambda r: r.row)
             else:  # imported anyway (the engine skips them at send time); counted, not rejected
-                staged, reported = [row for row, _raw in valid], rejected
+                staged, reported = valid, rejected
             await repo.add_rejections(session, spec.job_id, reported)
             seen = len(valid) + len(rejected)
             tally.seen += seen

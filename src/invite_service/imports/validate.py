@@ -68,20 +68,19 @@ async def validate_file(
         errors: list[Rejection] = []
         preview: list[dict[str, Any]] = []
         while chunk := await asyncio.to_thread(_take, rows, limits.CHUNK_ROWS):
-            valid, rejected = await asyncio.to_thread(convert_chunk, plan, chunk, config.default_phone_region)
+            valid, raws, rejected = await asyncio.to_thread(
+                convert_chunk, plan, chunk, config.default_phone_region
+            )
             total += len(valid) + len(rejected)
             invalid += len(rejected)
             matched: list[Rejection] = []
             if task is not None:
-                staged = [row for row, _raw in valid]
-                hits = await suppressions.suppressed_among(
-                    session, user_id, task.platform, identities(staged)
-                )
-                clear, matched = split_suppressed(valid, hits)
+                hits = await suppressions.suppressed_among(session, user_id, task.platform, identities(valid))
+                clear, matched = split_suppressed(valid, raws, hits)
                 suppressed += len(matched)
-                candidates = clear if options.skip_suppressed else staged
+                candidates = clear if options.skip_suppressed else valid
             else:
-                candidates = [row for row, _raw in valid]
+                candidates = valid
             firsts: list[Staged] = []
             for row in candidates:
                 digest = hash((row[1], row[2]))

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from invite_service.models.base import Base, BigId, JSONType, TimestampMixin, UTCDateTime
@@ -43,11 +43,25 @@ class InviteTarget(TimestampMixin, Base):
 
     __table_args__ = (
         UniqueConstraint("task_id", "kind", "key", name="uq_invite_targets_identity"),
-        Index("ix_invite_targets_dispatch", "task_id", "status", "next_attempt_at"),
+        # The next retry (``min(next_attempt_at)``) and the expired-lease sweep (``lease_until < now``)
+        # only look at non-NULL values; a new target has neither, so on PostgreSQL (whose planner
+        # proves that from the queries) an import's rows stay out of both. SQLite keeps them whole.
+        Index(
+            "ix_invite_targets_dispatch",
+            "task_id",
+            "status",
+            "next_attempt_at",
+            postgresql_where=text("next_attempt_at IS NOT NULL"),
+        ),
         Index("ix_invite_targets_task_id", "task_id", "id"),
         Index("ix_invite_targets_task_kind", "task_id", "kind", "id"),
         Index("ix_invite_targets_task_status", "task_id", "status", "id"),
-        Index("ix_invite_targets_lease", "status", "lease_until"),
+        Index(
+            "ix_invite_targets_lease",
+            "status",
+            "lease_until",
+            postgresql_where=text("lease_until IS NOT NULL"),
+        ),
     )
 
 
