@@ -93,9 +93,7 @@ async def test_status_and_stats_agree_with_the_targets(  # type: ignore[no-untyp
     # The hourly series covers the range hour by hour and adds up to the same calls.
     hours = [datetime.fromisoformat(p["hour"]) for p in stats["hourly"]]
     assert hours == [hours[0] + timedelta(hours=i) for i in range(len(hours))]
-    assert sum(v for p in stats["hourly"] for v in p["counts"].values()) == sum(
-        stats["by_outcome"].values()
-    )
+    assert sum(v for p in stats["hourly"] for v in p["counts"].values()) == sum(stats["by_outcome"].values())
     codes = stats["by_error_code"]
     assert sum(codes.values()) == sum(n for o, n in stats["by_outcome"].items() if o != "success")
 
