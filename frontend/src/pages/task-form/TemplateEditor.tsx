@@ -61,6 +61,20 @@ export function TemplateEditor({ value, onChange, apiError, required, taskId }: 
     setSample({ ...t.fields, first_name: t.first_name, last_name: t.last_name, username: t.username });
   };
 
+  // One editable value of the sample target, for a standard field or one the template names.
+  const sampleInput = (field: string) => (
+    <TextInput
+      key={field}
+      size="xs"
+      label={field}
+      value={String(sample[field] ?? "")}
+      onChange={(e) => {
+        const v = e.currentTarget.value;
+        setSample((s) => ({ ...s, [field]: v }));
+      }}
+    />
+  );
+
   const clientError = parsed.ok ? null : parsed.error.message;
   const sampleLabel = sampleTarget
     ? targets.data?.items.find((x) => String(x.id) === sampleTarget)?.key
@@ -115,18 +129,7 @@ export function TemplateEditor({ value, onChange, apiError, required, taskId }: 
             />
           )}
           <Group gap="xs" grow>
-            {STANDARD_FIELDS.map((f) => (
-              <TextInput
-                key={f}
-                size="xs"
-                label={f}
-                value={String(sample[f] ?? "")}
-                onChange={(e) => {
-                  const v = e.currentTarget.value;
-                  setSample((s) => ({ ...s, [f]: v }));
-                }}
-              />
-            ))}
+            {STANDARD_FIELDS.map(sampleInput)}
           </Group>
           {custom.length > 0 && (
             <Stack gap={4}>
@@ -141,18 +144,7 @@ export function TemplateEditor({ value, onChange, apiError, required, taskId }: 
                 ))}
               </Group>
               <Group gap="xs" grow>
-                {custom.map((f) => (
-                  <TextInput
-                    key={f}
-                    size="xs"
-                    label={f}
-                    value={String(sample[f] ?? "")}
-                    onChange={(e) => {
-                      const v = e.currentTarget.value;
-                      setSample((s) => ({ ...s, [f]: v }));
-                    }}
-                  />
-                ))}
+                {custom.map(sampleInput)}
               </Group>
             </Stack>
           )}
