@@ -38,6 +38,7 @@ import { EmptyState, ErrorState } from "../../components/States";
 import { num, plural, relative } from "../../lib/format";
 import { TARGET_STATUS_META, TARGET_STATUSES, type TargetStatus } from "../../lib/status";
 import { useDebounced } from "../../lib/useDebounced";
+import { useSelection } from "../../lib/useSelection";
 import { AddTargetsModal } from "./AddTargetsModal";
 import { ImportWizard } from "./ImportWizard";
 
@@ -56,7 +57,6 @@ export function TargetsPanel({ task }: { task: Task }) {
   const [kind, setKind] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
   const [importing, setImporting] = useState(false);
-  const [selected, setSelected] = useState<Set<number>>(new Set());
   const pages = useCursorStack(JSON.stringify([q, statuses, kind]));
   const query: TargetListQuery = {
     limit: PAGE_SIZE,
@@ -81,23 +81,7 @@ export function TargetsPanel({ task }: { task: Task }) {
   const items = targets.data?.items ?? [];
   const filtered = !!(q || statuses.length || kind);
 
-  const toggle = (id: number) =>
-    setSelected((s) => {
-      const n = new Set(s);
-      if (n.has(id)) n.delete(id);
-      else n.add(id);
-      return n;
-    });
-  const allOnPage = items.length > 0 && items.every((t) => selected.has(t.id));
-  const toggleAll = () =>
-    setSelected((s) => {
-      const n = new Set(s);
-      for (const t of items) {
-        if (allOnPage) n.delete(t.id);
-        else n.add(t.id);
-      }
-      return n;
-    });
+  const { selected, clear: clearSelection, toggle, allOnPage, toggleAll } = useSelection(items);
   const clear = () => {
     setSearch("");
     setStatuses([]);
@@ -164,7 +148,7 @@ export function TargetsPanel({ task }: { task: Task }) {
           selected={selected}
           total={targets.data?.total ?? 0}
           filter={!q && filtered ? { status: statuses, kind: (kind as Target["kind"]) ?? null } : null}
-          onDone={() => setSelected(new Set())}
+          onDone={clearSelection}
         />
       )}
 

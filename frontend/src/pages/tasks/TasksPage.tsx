@@ -55,6 +55,7 @@ import {
   type TaskStatus,
 } from "../../lib/status";
 import { useDebounced } from "../../lib/useDebounced";
+import { useSelection } from "../../lib/useSelection";
 
 const PAGE_SIZE = 25;
 const SORTS = [
@@ -96,7 +97,6 @@ export function TasksPage() {
     ...(pages.cursor ? { cursor: pages.cursor } : {}),
   };
   const tasks = useTasks(query);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
   const items = tasks.data?.items ?? [];
   const filtered = !!(q || statuses.length || action || priority);
 
@@ -105,23 +105,7 @@ export function TasksPage() {
     setParams(new URLSearchParams(sort !== "-created_at" ? { sort } : {}), { replace: true });
   };
 
-  const toggle = (id: string) =>
-    setSelected((s) => {
-      const n = new Set(s);
-      if (n.has(id)) n.delete(id);
-      else n.add(id);
-      return n;
-    });
-  const allOnPage = items.length > 0 && items.every((t) => selected.has(t.id));
-  const toggleAll = () =>
-    setSelected((s) => {
-      const n = new Set(s);
-      for (const t of items) {
-        if (allOnPage) n.delete(t.id);
-        else n.add(t.id);
-      }
-      return n;
-    });
+  const { selected, clear, toggle, allOnPage, toggleAll } = useSelection(items);
 
   const sortBy = (field: string) => setParam("sort", sort === field ? `-${field}` : field);
 
@@ -202,7 +186,7 @@ export function TasksPage() {
         </Group>
       </Paper>
 
-      {selected.size > 0 && <BulkBar selected={selected} items={items} onDone={() => setSelected(new Set())} />}
+      {selected.size > 0 && <BulkBar selected={selected} items={items} onDone={clear} />}
 
       {tasks.isPending ? (
         <Stack gap="xs" aria-busy="true" aria-label="Loading tasks">
