@@ -20,6 +20,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PLACEHOLDER_SECRET = "embedded-profile-placeholder-secret-change-me"  # noqa: S105 - a known placeholder, refused outside embedded
 
 
+# The Integration client's longest backoff between attempts (kit.service_http.RetryPolicy.backoff_max).
+INTEGRATION_BACKOFF_MAX_SECONDS = 5.0
+# What a send needs beyond the call itself: the commits around it, a busy event loop.
+SEND_LEASE_MARGIN_SECONDS = 5.0
+
+
 class ConfigError(RuntimeError):
     """Settings that must not start the service; the message says what to fix."""
 
@@ -108,7 +114,17 @@ class Settings(BaseSettings):
     recover_seconds: float = 60.0  # how often expired reservations are recovered
     batch_size: int = 20  # targets a lane reserves at once when it needs no pacing
     reservation_lease_seconds: float = 300.0  # a reserved target returns to the pool after this
-    send_lease_seconds: float = 120.0  # a target "sending" longer than this becomes unknown
+    # A target "sending" longer than this is resolved by recovery (the outcome lookup). It must outlive
+    # the longest call the Integration client can make (``send_call_budget_seconds`` + a margin).
+    send_lease_seconds: float = 120.0
+    integration_timeout_seconds: float = 10.0  # per HTTP attempt to the Integration Service
+    integration_max_attempts: int = 3  # attempts of one call (retries on timeouts, 5xx, 429)
+    integration_max_retry_after_seconds: float = 30.0  # longest 429 Retry-After slept through
+    # Prefix of the Celery queue names (``<prefix>invite-high`` …): deployments or test runs sharing one
+    # broker never consume each other's jobs. A vhost in INVITE_BROKER_URL does the same.
+    queue_prefix: str = ""
+    # Tests only: a folder whose files arm the engine's fault points in worker processes (kit/faults.py).
+    fault_dir: str = ""
     account_lock_wait_seconds: float = 10.0
     # Port for a Celery worker host's /metrics (0 = off); set PROMETHEUS_MULTIPROC_DIR with it.
     worker_metrics_port: int = 0
@@ -147,6 +163,7 @@ class Settings(BaseSettings):
         if not self.uses_hmac:
             # In every profile: a missing or unusable key would otherwise fail every request.
             self._check_public_key()
+        self.check_send_lease()
         if self.profile is Profile.EMBEDDED:
             return self
         if self.uses_hmac and (self.jwt_secret == PLACEHOLDER_SECRET or len(self.jwt_secret) < 32):
@@ -155,6 +172,25 @@ class Settings(BaseSettings):
                 "set a real secret (or INVITE_VAULT_ADDR) for the production profile"
             )
         return self
+
+    @property
+    def send_call_budget_seconds(self) -> float:
+        """The longest one Integration call can take: every attempt timing out, the longest wait between."""
+        waits = max(INTEGRATION_BACKOFF_MAX_SECONDS, self.integration_max_retry_after_seconds)
+        attempts = self.integration_max_attempts
+        return attempts * self.integration_timeout_seconds + (attempts - 1) * waits
+
+    def check_send_lease(self) -> None:
+        """A send lease shorter than a call would let recovery look while the call still runs."""
+        needed = self.send_call_budget_seconds + SEND_LEASE_MARGIN_SECONDS
+        if self.send_lease_seconds < needed:
+            raise ConfigError(
+                f"INVITE_SEND_LEASE_SECONDS={self.send_lease_seconds:g} is shorter than the longest "
+                f"Integration call ({self.send_call_budget_seconds:g} s from "
+                "INVITE_INTEGRATION_TIMEOUT_SECONDS, INVITE_INTEGRATION_MAX_ATTEMPTS and "
+                "INVITE_INTEGRATION_MAX_RETRY_AFTER_SECONDS) plus "
+                f"{SEND_LEASE_MARGIN_SECONDS:g} s; raise the lease to at least {needed:g} s"
+            )
 
     def _check_public_key(self) -> None:
         if not self.jwt_public_key:

@@ -13,6 +13,7 @@ from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.execution.policy import Tuning
 from invite_service.kit.clock import Clock
+from invite_service.kit.faults import FaultPoints
 from invite_service.kit.locks import LocalLockManager, LockManager, RedisLockManager
 from invite_service.kit.progress import LocalProgressBus, ProgressBus, RedisProgressBus
 from invite_service.kit.rate_limit.base import RateLimiter
@@ -32,6 +33,7 @@ class Runtime:
     adapters: AdapterRegistry
     jobs: JobQueue | None = None
     tuning: Tuning = field(default_factory=Tuning)
+    faults: FaultPoints = field(default_factory=FaultPoints)
 
     def use_jobs(self, jobs: JobQueue) -> None:
         """Bind the job queue: sessions of this runtime's database publish deferred jobs to it."""
@@ -74,6 +76,7 @@ def build_runtime(
         locks=locks,
         progress=progress,
         adapters=adapters or AdapterRegistry(settings),
+        faults=FaultPoints(settings.fault_dir or None),
         tuning=Tuning(
             flood_buffer_ratio=settings.flood_buffer_ratio,
             flood_buffer_seconds=settings.flood_buffer_seconds,

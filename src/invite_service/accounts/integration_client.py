@@ -6,8 +6,9 @@ failures, timeouts, dropped connections, 5xx and 429. Other 4xx are answers and 
 
 Every failure says whether the platform may have acted (``Delivery``): a refused connection or a 429
 provably never reached it (the rate-limit ledger row may be refunded); a timeout, a dropped connection
-or a 5xx may have (never re-send blindly). POSTs carry one ``Idempotency-Key`` for all their attempts,
-so a retry after an uncertain attempt cannot make the platform act twice.
+or a 5xx may have (never re-send blindly). POSTs carry the caller's operation key as their
+``Idempotency-Key`` on every attempt — the engine derives it per (task, target, step), so it is the same
+across processes and crashes too — and ``operation(key)`` asks the service what became of a key.
 
 Nothing here logs a URL, a header or a body: paths hold phone numbers and headers hold the token.
 """
@@ -15,7 +16,6 @@ Nothing here logs a URL, a header or a body: paths hold phone numbers and header
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +40,8 @@ from invite_service.accounts.integration_types import (
     parse_invite_response,
     parse_message_response,
 )
-from invite_service.config import ConfigError, Settings
+from invite_service.adapters.base import OperationState
+from invite_service.config import INTEGRATION_BACKOFF_MAX_SECONDS, ConfigError, Settings
 from invite_service.kit import service_http
 from invite_service.kit.service_http import Retryable, RetryPolicy, Sleep, retry_after_header
 from invite_service.observability import metrics
@@ -52,15 +53,16 @@ TOKEN_TTL_SECONDS = 60
 # Re-mint this long before expiry, so a token never expires between minting and the server's check.
 _REMINT_MARGIN_SECONDS = 15
 # The service's own refusals: the request never reached the platform.
-SERVICE_ERROR_CODES = frozenset(
-    {"UNAUTHORIZED", "FORBIDDEN", "VALIDATION_ERROR", "ACCOUNT_NOT_FOUND", "IDEMPOTENCY_KEY_MISMATCH"}
-)
+SERVICE_ERROR_CODES = frozenset({"UNAUTHORIZED", "FORBIDDEN", "VALIDATION_ERROR", "ACCOUNT_NOT_FOUND"})
+# The key is held by another request (another account or body): that request may have acted.
+KEY_MISMATCH = "IDEMPOTENCY_KEY_MISMATCH"
 __all__ = [
     "SERVICE_AUDIENCE",
     "SERVICE_ERROR_CODES",
     "TOKEN_TTL_SECONDS",
     "ClientCounters",
     "IntegrationClient",
+    "OperationRecord",
     "RetryPolicy",
     "mint_service_token",
 ]
@@ -84,6 +86,16 @@ class ClientCounters:
     auth_failures: int = 0
     throttled: int = 0  # 429 answers
     unavailable: int = 0  # calls given up after the retry budget
+
+
+@dataclass(frozen=True)
+class OperationRecord:
+    """``GET /v1/operations/{key}``: the key's state and, once completed, the answer as it was sent."""
+
+    state: OperationState
+    operation: str | None = None
+    status: int | None = None
+    body: Any = None
 
 
 @dataclass
@@ -140,7 +152,15 @@ class IntegrationClient:
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> IntegrationClient:
-        return cls(settings.integration_url, settings.integration_token_secret, **overrides)
+        options: dict[str, Any] = {
+            "timeout": settings.integration_timeout_seconds,
+            "retry": RetryPolicy(
+                max_attempts=settings.integration_max_attempts,
+                backoff_max=INTEGRATION_BACKOFF_MAX_SECONDS,
+                max_retry_after=settings.integration_max_retry_after_seconds,
+            ),
+        }
+        return cls(settings.integration_url, settings.integration_token_secret, **{**options, **overrides})
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -166,15 +186,42 @@ class IntegrationClient:
     async def get_account(self, account_id: str) -> AccountInfo:
         return parse_account(await self._call("get_account", "GET", f"/v1/accounts/{_seg(account_id)}"))
 
-    async def invite(self, account_id: str, chat: str, users: list[Invitee]) -> InviteResponse:
+    async def invite(self, account_id: str, chat: str, users: list[Invitee], *, key: str) -> InviteResponse:
         body = {"chat": chat, "users": [user.to_wire() for user in users]}
         path = f"/v1/accounts/{_seg(account_id)}/invite"
-        return parse_invite_response(await self._call("invite", "POST", path, json=body))
+        return parse_invite_response(await self._call("invite", "POST", path, json=body, key=key))
 
-    async def send_message(self, account_id: str, peer: Invitee, text: str) -> MessageResponse:
+    async def send_message(self, account_id: str, peer: Invitee, text: str, *, key: str) -> MessageResponse:
         body = {"peer": peer.to_wire(), "text": text}
         path = f"/v1/accounts/{_seg(account_id)}/messages"
-        return parse_message_response(await self._call("send_message", "POST", path, json=body))
+        return parse_message_response(await self._call("send_message", "POST", path, json=body, key=key))
+
+    async def operation(self, key: str) -> OperationRecord:
+        """What the service knows of ``key``; ``unknown_key`` proves the platform was never asked."""
+        body = await self._call("operation", "GET", f"/v1/operations/{_seg(key)}")
+        data = body if isinstance(body, Mapping) else {}
+        try:
+            state = OperationState(str(data.get("status")))
+        except ValueError as exc:
+            raise IntegrationProtocolError(200, "BAD_RESPONSE", detail="unknown operation status") from exc
+        if state is not OperationState.COMPLETED:
+            return OperationRecord(state, data.get("operation"))
+        result = data.get("result")
+        if not isinstance(result, Mapping) or not isinstance(result.get("status"), int):
+            raise IntegrationProtocolError(200, "BAD_RESPONSE", detail="a completed operation has no result")
+        return OperationRecord(state, data.get("operation"), int(result["status"]), result.get("body"))
+
+    def answer(self, record: OperationRecord) -> Any:
+        """A completed operation's stored answer, read exactly as the live answer would have been:
+        the body of a 2xx, else the same ``IntegrationError`` (a stored 5xx stays uncertain)."""
+        state = _CallState(record.operation or "operation", post=True)
+        response = httpx.Response(record.status or 500, json=record.body)
+        try:
+            return self._handle(state, response)
+        except Retryable as exc:
+            raise IntegrationUnavailable(
+                exc.status, exc.code, exc.retry_after, delivery=Delivery.UNCERTAIN, operation=state.operation
+            ) from exc
 
     async def is_member(self, account_id: str, chat: str, user: Invitee) -> bool:
         path = f"/v1/chats/{_seg(chat)}/members/{_seg(user.path_value())}"
@@ -194,12 +241,13 @@ class IntegrationClient:
         *,
         params: Mapping[str, str] | None = None,
         json: Mapping[str, Any] | None = None,
+        key: str | None = None,
     ) -> Any:
         self.counters.requests += 1
         state = _CallState(operation, post=method == "POST")
-        if state.post:
-            # One key for every attempt of this call: the service replays instead of acting twice.
-            state.headers["Idempotency-Key"] = uuid.uuid4().hex
+        if key is not None:
+            # The caller's key on every attempt: the service replays instead of acting twice.
+            state.headers["Idempotency-Key"] = key
         retrying = service_http.retrying(self.retry, sleep=self._sleep, before_sleep=self._before_sleep)
         try:
             return await retrying(self._attempt, state, method, path, params, json)
@@ -282,7 +330,10 @@ class IntegrationClient:
         if status >= 500:
             state.uncertain = True
             raise Retryable(status, code)
-        delivery = Delivery.NOT_SENT if code in SERVICE_ERROR_CODES else Delivery.SENT
+        if code == KEY_MISMATCH:
+            delivery = Delivery.UNCERTAIN
+        else:
+            delivery = Delivery.NOT_SENT if code in SERVICE_ERROR_CODES else Delivery.SENT
         raise IntegrationError(
             status,
             code,
@@ -327,7 +378,7 @@ def _error_kind(status: int, code: str) -> str | None:
         return "throttled"
     if status >= 500:
         return "server_error"
-    return "refused" if code in SERVICE_ERROR_CODES else None
+    return "refused" if code in SERVICE_ERROR_CODES or code == KEY_MISMATCH else None
 
 
 def _seg(value: str) -> str:

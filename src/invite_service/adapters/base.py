@@ -99,6 +99,24 @@ class InviteResult:
         return self.outcome not in _NO_ATTEMPT_OUTCOMES
 
 
+class OperationState(StrEnum):
+    """What the Integration Service knows of one operation key (``GET /v1/operations/{key}``)."""
+
+    # The platform answered; ``OperationLookup.result`` holds what it said.
+    COMPLETED = "completed"
+    # The key is recorded and its call is still running: wait, never act again.
+    IN_PROGRESS = "in_progress"
+    # The key was never recorded. Keys are recorded durably before the platform is called, so this
+    # proves the platform was never asked: the same key may be sent again safely.
+    UNKNOWN_KEY = "unknown_key"
+
+
+@dataclass(frozen=True)
+class OperationLookup:
+    state: OperationState
+    result: InviteResult | None = None  # COMPLETED only
+
+
 def not_sent(detail: str | None = None) -> InviteResult:
     """A call that never reached the platform (e.g. connection refused): retry, refund the ledger."""
     return InviteResult(Outcome.TRANSIENT, error_code="NOT_SENT", detail=detail, charged=False)
@@ -189,12 +207,23 @@ class InvitePlatformAdapter(ABC):
         """The accounts ``user_id`` owns on this platform, with their current status."""
 
     @abstractmethod
-    async def send_invite(self, account_id: str, destination: str, target: TargetRef) -> InviteResult:
-        """Add ``target`` to the chat ``destination`` (username, id or link) as ``account_id``."""
+    async def send_invite(
+        self, account_id: str, destination: str, target: TargetRef, *, key: str
+    ) -> InviteResult:
+        """Add ``target`` to the chat ``destination`` (username, id or link) as ``account_id``.
+
+        ``key`` is the step's operation key, sent as the Idempotency-Key: the same on every try of
+        the step, so the platform acts at most once whatever crashes in between."""
 
     @abstractmethod
-    async def send_message(self, account_id: str, target: TargetRef, text: str) -> InviteResult:
-        """Send the already rendered ``text`` to ``target`` as ``account_id``."""
+    async def send_message(self, account_id: str, target: TargetRef, text: str, *, key: str) -> InviteResult:
+        """Send the already rendered ``text`` to ``target`` as ``account_id`` (``key`` as above)."""
+
+    async def lookup_operation(self, key: str, target: TargetRef) -> OperationLookup | None:
+        """What became of the step sent with ``key``; None = this adapter cannot tell right now.
+
+        ``target`` lets an adapter follow the step's own sub-calls (a re-resolve by username)."""
+        return None
 
     @abstractmethod
     async def check_rate_limits(self, account_id: str) -> RateLimitStatus:
@@ -203,12 +232,17 @@ class InvitePlatformAdapter(ABC):
     async def check_membership(self, account_id: str, destination: str, target: TargetRef) -> bool | None:
         """Is ``target`` in ``destination``? None = this adapter cannot tell.
 
-        Used to resolve targets left ``unknown`` by a crash mid-send without sending twice.
+        A secondary signal only: "is a member" confirms an invite; "is not a member" proves nothing
+        (a privacy refusal, a pending join request and a person who left all look the same).
         """
         return None
 
     @property
     def supports_membership_check(self) -> bool:
+        return False
+
+    @property
+    def supports_operation_lookup(self) -> bool:
         return False
 
     async def aclose(self) -> None:

@@ -2,17 +2,26 @@
 
 Its answers go through the very mapping the Telegram adapter uses (``adapters.telegram``), so the
 engine sees identical ``InviteResult``s whether it runs on the sandbox or on the Integration Service.
+It keeps operation keys as the Integration Service contract asks (``sandbox.operations``): a key acts
+at most once and ``lookup_operation`` tells what became of it. ``faults`` put an infrastructure failure
+between the engine and that in-process service, for the crash tests.
 """
 
 from __future__ import annotations
 
+import hashlib
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from invite_service.accounts.integration_types import Invitee
 from invite_service.adapters.base import (
     AccountStatus,
     InvitePlatformAdapter,
     InviteResult,
+    OperationLookup,
     Outcome,
     PlatformAccount,
     RateLimitStatus,
@@ -22,6 +31,7 @@ from invite_service.adapters.base import (
 from invite_service.adapters.telegram import (
     OneCall,
     call_with_reresolve,
+    lookup_with_reresolve,
     primary_identity,
     result_from_invite,
     result_from_rpc_error,
@@ -30,9 +40,47 @@ from invite_service.models.enums import Platform
 from invite_service.sandbox.integration_state import demo_account_id, ensure_demo_accounts
 from invite_service.sandbox.model import AccountPlatform, RpcError, SimAccount
 from invite_service.sandbox.model import AccountStatus as SimAccountStatus
+from invite_service.sandbox.operations import KeyMismatch, OperationStore
 from invite_service.sandbox.simulator import TelegramSimulator, UnknownAccountError
 
 DEMO_ACCOUNTS_PER_USER = 4
+FaultStage = Literal["before", "after", "late"]
+
+
+def _uncertain(code: str, detail: str) -> InviteResult:
+    return InviteResult(Outcome.TRANSIENT, error_code=code, detail=detail, delivery_uncertain=True)
+
+
+# The answer of a call the service died in: the platform may have acted.
+INTERRUPTED = _uncertain("OPERATION_INTERRUPTED", "the Integration Service stopped during this call")
+
+
+@dataclass
+class SandboxFault:
+    """An infrastructure fault for the next ``count`` calls (of ``operation``, if given).
+
+    before: the call fails with no answer before the service recorded it (the platform never acts);
+    after: the platform acts, then the answer is lost; late: the platform acts, ``meanwhile`` runs
+    (a test lets a lease run out and recovery look), then the answer arrives."""
+
+    stage: FaultStage
+    operation: Literal["invite", "message"] | None = None
+    count: int = 1
+    meanwhile: Callable[[], Awaitable[None]] | None = None
+
+
+_stores: weakref.WeakKeyDictionary[TelegramSimulator, OperationStore[InviteResult]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def operations_for(simulator: TelegramSimulator) -> OperationStore[InviteResult]:
+    """One key store per simulated platform: every adapter over it is one Integration Service."""
+    store = _stores.get(simulator)
+    if store is None:
+        store = _stores[simulator] = OperationStore(interrupted=INTERRUPTED)
+    return store
+
 
 _STATES = {
     "active": AccountStatus.ACTIVE,
@@ -66,14 +114,18 @@ class SandboxAdapter(InvitePlatformAdapter):
         self.platform = platform
         self._sim_platform: AccountPlatform = "sandbox" if platform is Platform.SANDBOX else "telegram"
         self.demo_accounts_per_user = demo_accounts_per_user
+        self.operations = operations_for(simulator)
+        self.faults: list[SandboxFault] = []
 
     async def initialize_accounts(self, user_id: str) -> list[PlatformAccount]:
         if self.demo_accounts_per_user and not self._owned(user_id):
             ensure_demo_accounts(self.simulator, user_id, self._sim_platform, self.demo_accounts_per_user)
         return [await self._account(account) for account in self._owned(user_id)]
 
-    async def send_invite(self, account_id: str, destination: str, target: TargetRef) -> InviteResult:
-        async def once(who: Invitee) -> InviteResult:
+    async def send_invite(
+        self, account_id: str, destination: str, target: TargetRef, *, key: str
+    ) -> InviteResult:
+        async def act(who: Invitee) -> InviteResult:
             try:
                 invited = await self.simulator.invite(account_id, destination, who.value)
             except RpcError as err:
@@ -83,17 +135,63 @@ class SandboxAdapter(InvitePlatformAdapter):
             ]
             return result_from_invite(bool(invited.added), flags)
 
-        return await self._on_known_account(account_id, target, once)
+        async def once(who: Invitee, op_key: str) -> InviteResult:
+            fingerprint = f"invite|{account_id}|{destination}|{who.kind}:{who.value}"
+            return await self._operation("invite", op_key, fingerprint, lambda: act(who))
 
-    async def send_message(self, account_id: str, target: TargetRef, text: str) -> InviteResult:
-        async def once(who: Invitee) -> InviteResult:
+        return await self._on_known_account(account_id, target, key, once)
+
+    async def send_message(self, account_id: str, target: TargetRef, text: str, *, key: str) -> InviteResult:
+        async def act(who: Invitee) -> InviteResult:
             try:
                 sent = await self.simulator.send_message(account_id, who.value, text)
             except RpcError as err:
                 return result_from_rpc_error(err.message, err.seconds, status=err.code)
             return InviteResult(Outcome.SUCCESS, detail=f"message {sent.message_id}")
 
-        return await self._on_known_account(account_id, target, once)
+        async def once(who: Invitee, op_key: str) -> InviteResult:
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            fingerprint = f"message|{account_id}|{who.kind}:{who.value}|{digest}"
+            return await self._operation("message", op_key, fingerprint, lambda: act(who))
+
+        return await self._on_known_account(account_id, target, key, once)
+
+    async def lookup_operation(self, key: str, target: TargetRef) -> OperationLookup | None:
+        async def look(op_key: str) -> OperationLookup:
+            state, result = self.operations.lookup(op_key)
+            return OperationLookup(state, result)
+
+        return await lookup_with_reresolve(target, key, look)
+
+    @property
+    def supports_operation_lookup(self) -> bool:
+        return True
+
+    async def _operation(
+        self, operation: str, key: str, fingerprint: str, act: Callable[[], Awaitable[InviteResult]]
+    ) -> InviteResult:
+        """One contract call through the key store, with the fault armed for it (if any) around it."""
+        fault = self._take_fault(operation)
+        if fault is not None and fault.stage == "before":
+            return _uncertain("INTEGRATION_TIMEOUT", "injected: no answer, nothing recorded")
+        try:
+            result = await self.operations.run(key, fingerprint, act)
+        except KeyMismatch:
+            return _uncertain("IDEMPOTENCY_KEY_MISMATCH", "the key is held by another request")
+        if fault is not None and fault.stage == "after":
+            return _uncertain("INTEGRATION_CONNECTION_LOST", "injected: the platform acted, no answer came")
+        if fault is not None and fault.meanwhile is not None:
+            await fault.meanwhile()
+        return result
+
+    def _take_fault(self, operation: str) -> SandboxFault | None:
+        for fault in self.faults:
+            if fault.operation in (None, operation):
+                fault.count -= 1
+                if fault.count <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
 
     async def check_rate_limits(self, account_id: str) -> RateLimitStatus:
         """The platform's wait, and the windows as the simulator's ledger counts them (accepted actions;
@@ -142,12 +240,14 @@ class SandboxAdapter(InvitePlatformAdapter):
                 raise
             return await self.simulator.account_status(account_id)
 
-    async def _on_known_account(self, account_id: str, target: TargetRef, once: OneCall) -> InviteResult:
+    async def _on_known_account(
+        self, account_id: str, target: TargetRef, key: str, once: OneCall
+    ) -> InviteResult:
         try:
             await self._status(account_id)
         except UnknownAccountError:
             return _unknown_account(account_id)
-        return await call_with_reresolve(target, once)
+        return await call_with_reresolve(target, key, once)
 
     def _revive(self, account_id: str) -> bool:
         """The in-memory simulator forgets everything on restart; a demo account's id names its owner,

@@ -21,11 +21,17 @@ from invite_service.accounts.integration_types import (
     IntegrationProtocolError,
     IntegrationUnavailable,
     Invitee,
+    InviteResponse,
+    MessageResponse,
+    parse_invite_response,
+    parse_message_response,
 )
 from invite_service.adapters.base import (
     AccountStatus,
     InvitePlatformAdapter,
     InviteResult,
+    OperationLookup,
+    OperationState,
     Outcome,
     PlatformAccount,
     RateLimitStatus,
@@ -45,7 +51,11 @@ from invite_service.models.enums import Platform, TargetKind
 
 # (premium_would_allow_invite, premium_required_for_pm) of one missingInvitee.
 MissingFlags = tuple[bool, bool]
-OneCall = Callable[[Invitee], Awaitable[InviteResult]]
+# One platform call: as whom, under which operation key.
+OneCall = Callable[[Invitee, str], Awaitable[InviteResult]]
+OneLookup = Callable[[str], Awaitable[OperationLookup | None]]
+# The re-resolve call of a step is an operation of its own: its key is the step's plus this.
+RERESOLVE_SUFFIX = "-r"
 
 _ACCOUNT_STATES = {
     "active": AccountStatus.ACTIVE,
@@ -77,19 +87,42 @@ def username_identity(target: TargetRef) -> Invitee | None:
     return None
 
 
-async def call_with_reresolve(target: TargetRef, call: OneCall) -> InviteResult:
+def _fallback(target: TargetRef) -> Invitee | None:
+    fallback = username_identity(target)
+    return None if fallback is None or fallback == primary_identity(target) else fallback
+
+
+async def call_with_reresolve(target: TargetRef, key: str, call: OneCall) -> InviteResult:
     """Make ``call`` with the primary identity; on a stale id (USER_ID_INVALID/PEER_ID_INVALID) retry
-    once by username when the target has one. The returned result never asks for another re-resolve."""
-    first = primary_identity(target)
-    result = await call(first)
+    once by username when the target has one. The returned result never asks for another re-resolve.
+
+    The first call carries ``key``, the re-resolve ``key + RERESOLVE_SUFFIX``: every try of the step
+    repeats both keys, so neither call can act twice."""
+    result = await call(primary_identity(target), key)
     if not result.retry_by_username:
         return result
-    fallback = username_identity(target)
-    if fallback is None or fallback == first:
+    fallback = _fallback(target)
+    if fallback is None:
         detail = f"{result.detail}; no username to re-resolve by"
         return replace(result, retry_by_username=False, detail=detail)
-    second = await call(fallback)
+    second = await call(fallback, key + RERESOLVE_SUFFIX)
     return replace(second, retry_by_username=False)
+
+
+async def lookup_with_reresolve(target: TargetRef, key: str, look: OneLookup) -> OperationLookup | None:
+    """What became of a step made by ``call_with_reresolve``: its first call, then its re-resolve."""
+    first = await look(key)
+    if first is None or first.result is None or not first.result.retry_by_username:
+        return first
+    fallback = _fallback(target)
+    if fallback is None:
+        detail = f"{first.result.detail}; no username to re-resolve by"
+        return replace(first, result=replace(first.result, retry_by_username=False, detail=detail))
+    second = await look(key + RERESOLVE_SUFFIX)
+    if second is None or second.result is None:
+        # Never re-resolved (UNKNOWN_KEY): the step as a whole did not act and may be repeated.
+        return second
+    return replace(second, result=replace(second.result, retry_by_username=False))
 
 
 def result_from_rpc_error(
@@ -192,6 +225,15 @@ def account_from_info(info: AccountInfo, platform: Platform) -> PlatformAccount:
     )
 
 
+def _invite_result(response: InviteResponse) -> InviteResult:
+    flags = [(m.premium_would_allow_invite, m.premium_required_for_pm) for m in response.missing_invitees]
+    return result_from_invite(bool(response.invited), flags)
+
+
+def _message_result(sent: MessageResponse) -> InviteResult:
+    return InviteResult(Outcome.SUCCESS, detail=f"message {sent.message_id}")
+
+
 # -- the adapter --
 
 
@@ -210,28 +252,49 @@ class TelegramAdapter(InvitePlatformAdapter):
         infos = await self.client.list_accounts(user_id, self.platform.value)
         return [account_from_info(info, self.platform) for info in infos]
 
-    async def send_invite(self, account_id: str, destination: str, target: TargetRef) -> InviteResult:
-        async def once(who: Invitee) -> InviteResult:
+    async def send_invite(
+        self, account_id: str, destination: str, target: TargetRef, *, key: str
+    ) -> InviteResult:
+        async def once(who: Invitee, op_key: str) -> InviteResult:
             try:
-                response = await self.client.invite(account_id, destination, [who])
+                return _invite_result(await self.client.invite(account_id, destination, [who], key=op_key))
             except IntegrationError as exc:
                 return result_from_failure(exc)
-            flags = [
-                (m.premium_would_allow_invite, m.premium_required_for_pm) for m in response.missing_invitees
-            ]
-            return result_from_invite(bool(response.invited), flags)
 
-        return await call_with_reresolve(target, once)
+        return await call_with_reresolve(target, key, once)
 
-    async def send_message(self, account_id: str, target: TargetRef, text: str) -> InviteResult:
-        async def once(who: Invitee) -> InviteResult:
+    async def send_message(self, account_id: str, target: TargetRef, text: str, *, key: str) -> InviteResult:
+        async def once(who: Invitee, op_key: str) -> InviteResult:
             try:
-                sent = await self.client.send_message(account_id, who, text)
+                return _message_result(await self.client.send_message(account_id, who, text, key=op_key))
             except IntegrationError as exc:
                 return result_from_failure(exc)
-            return InviteResult(Outcome.SUCCESS, detail=f"message {sent.message_id}")
 
-        return await call_with_reresolve(target, once)
+        return await call_with_reresolve(target, key, once)
+
+    async def lookup_operation(self, key: str, target: TargetRef) -> OperationLookup | None:
+        async def look(op_key: str) -> OperationLookup | None:
+            try:
+                record = await self.client.operation(op_key)
+            except IntegrationError:
+                return None  # cannot tell now
+            if record.state is not OperationState.COMPLETED:
+                return OperationLookup(record.state)
+            try:
+                answer = self.client.answer(record)
+                if record.operation == "invite":
+                    result = _invite_result(parse_invite_response(answer))
+                else:
+                    result = _message_result(parse_message_response(answer))
+            except IntegrationError as exc:
+                result = result_from_failure(exc)
+            return OperationLookup(OperationState.COMPLETED, result)
+
+        return await lookup_with_reresolve(target, key, look)
+
+    @property
+    def supports_operation_lookup(self) -> bool:
+        return True
 
     async def check_rate_limits(self, account_id: str) -> RateLimitStatus:
         info = await self.client.get_account(account_id)

@@ -16,18 +16,22 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from invite_service.adapters.base import InvitePlatformAdapter, InviteResult, Outcome
 from invite_service.execution import repository as repo
 from invite_service.execution.control import publish_status
 from invite_service.execution.jobspec import dispatch_job
+from invite_service.execution.keys import operation_key
 from invite_service.execution.limits import min_delay, windows_for
 from invite_service.execution.outcomes import record
 from invite_service.execution.policy import step_for
-from invite_service.execution.recovery import resolve_uncertain
+from invite_service.execution.recovery import Resolution, Verdict, apply, resolve
 from invite_service.execution.refs import target_ref, template_fields
 from invite_service.invite_tasks.template import render
+from invite_service.kit.faults import Boundary
 from invite_service.kit.locks import LockNotAcquired
 from invite_service.kit.rate_limit.base import Decision
 from invite_service.models import InviteTarget, InviteTask
@@ -41,6 +45,7 @@ RESERVED, SENDING = TargetStatus.RESERVED.value, TargetStatus.SENDING.value
 SENT_STATUSES = {TargetStatus.INVITED, TargetStatus.MESSAGED, TargetStatus.ALREADY_MEMBER}
 MAX_INLINE_WAIT = 60.0  # a re-dispatch sooner than this rides a short broker countdown
 YIELD_SECONDS = 1.0  # a batch that gave way to a higher-priority task looks again after this
+DB_RETRY_SECONDS = 30.0  # how long a batch keeps trying to give its reservations back
 
 
 class Next(Enum):
@@ -61,7 +66,45 @@ async def process_batch(
         log.info("account_busy", account_id=account_id, released=len(target_ids))
         async with rt.db.session() as s:  # the account is busy elsewhere: give the targets back
             await repo.release(s, tid, target_ids)
+    except DBAPIError as exc:
+        # The database failed mid-batch (a restart, a dropped connection). What was only reserved goes
+        # back at once instead of waiting out its lease; a target caught in "sending" keeps its key and
+        # is resolved by recovery through the outcome lookup. Then the job fails, visibly.
+        log.warning("batch_database_error", account_id=account_id, error=type(exc.orig).__name__)
+        await _release_after_db_error(rt, tid, account_id, list(target_ids), exc)
+        raise
     await _redispatch(rt, tid, account_id)
+
+
+async def _release_after_db_error(
+    rt: Runtime, task_id: uuid.UUID, account_id: str, ids: list[int], exc: DBAPIError
+) -> None:
+    retrying = AsyncRetrying(
+        stop=stop_after_delay(DB_RETRY_SECONDS),
+        wait=wait_exponential(max=5),
+        retry=retry_if_exception_type((DBAPIError, OSError)),
+        reraise=False,
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                async with rt.db.session() as s:
+                    released = await repo.release(s, task_id, ids)
+                    await repo.log(
+                        s,
+                        task_id=task_id,
+                        user_id=await repo.task_owner(s, task_id),
+                        account_id=account_id,
+                        action="batch",
+                        outcome="released",
+                        error_code="DATABASE_ERROR",
+                        detail=f"the database failed mid-batch ({type(exc.orig).__name__}); "
+                        f"{len(released)} reserved targets went back to the queue",
+                        at=rt.clock.now(),
+                    )
+                    await repo.set_next_run(s, task_id, rt.clock.now())
+    except RetryError:
+        log.error("batch_release_failed", account_id=account_id, reserved=len(ids))
 
 
 async def _run_batch(rt: Runtime, task_id: uuid.UUID, account_id: str, ids: list[int]) -> None:
@@ -174,14 +217,17 @@ async def _send_one(
         return gated
 
     windows = windows_for(rt.settings.caps_for(task.platform), task.settings, step)
+    key = operation_key(task.id, target.id, step, target.lineage)
     lease_until = repo.lease(now, rt.settings.send_lease_seconds)
     async with (
         rt.db.sessionmaker() as s,
         rt.limiter.acquire(s, account_id, step, windows, now, task_id=task.id, target_id=target.id) as grant,
     ):
-        marked = grant.granted and await repo.mark_sending(s, task.id, target.id, lease_until)
+        marked = grant.granted and await repo.mark_sending(
+            s, task.id, target.id, account_id, key, lease_until
+        )
         if marked:
-            await s.commit()  # the ledger row and "sending" become visible together
+            await s.commit()  # the ledger row, "sending" and the key become visible together
         else:
             await s.rollback()  # a denied slot, or the task stopped meanwhile: nothing taken
     if not grant.granted:
@@ -189,27 +235,68 @@ async def _send_one(
         return Next.STOP
     if not marked:
         return Next.STOP
+    await rt.faults.hit(Boundary.AFTER_MARK_SENDING, task_id=task.id, target_id=target.id)
 
     started = time.perf_counter()
-    result = await _call(adapter, task, target, account_id, step)
+    result = await _call(adapter, task, target, account_id, step, key)
     duration_ms = int((time.perf_counter() - started) * 1000)
-    uncertain = False
-    if result.outcome is Outcome.TRANSIENT and result.delivery_uncertain:
-        result, uncertain = await resolve_uncertain(adapter, task, target, account_id, step, result)
-    effect = await record(rt, task, target, account_id, step, result, grant, uncertain, duration_ms)
+    await rt.faults.hit(Boundary.AFTER_CALL, task_id=task.id, target_id=target.id)
+    if result.delivery_uncertain:
+        # No usable answer: the platform may have acted. Decide only from proof (recovery.py).
+        resolution = await resolve(adapter, task, target, account_id, step, key, last_word=False)
+        if resolution.verdict is Verdict.WAIT:
+            await _in_doubt(rt, task, target, account_id, step, result, resolution)
+            return Next.STOP
+        await apply(rt, task, target, account_id, step, key, resolution, answer=result)
+        return Next.STOP  # the service just failed us: let the lane pause before its next send
+    effect = await record(
+        rt, task, target, account_id, step, key, result, grant=grant, duration_ms=duration_ms
+    )
+    if effect is None:  # a recovery took this target over while the call ran
+        return Next.STOP
     if effect.fallback_to_message:
         return Next.AGAIN
     return Next.STOP if effect.stop_batch else Next.CONTINUE
 
 
+async def _in_doubt(
+    rt: Runtime,
+    task: InviteTask,
+    target: InviteTarget,
+    account_id: str,
+    step: str,
+    result: InviteResult,
+    resolution: Resolution,
+) -> None:
+    """Nothing can tell yet: the target stays ``sending`` for recovery, and the log says why."""
+    async with rt.db.session() as s:
+        await repo.log(
+            s,
+            task_id=task.id,
+            user_id=task.user_id,
+            target_id=target.id,
+            account_id=account_id,
+            action=step,
+            outcome="in_doubt",
+            error_code=result.error_code,
+            detail=f"{resolution.via}; recovery decides after the send lease",
+            at=rt.clock.now(),
+        )
+
+
 async def _call(
-    adapter: InvitePlatformAdapter, task: InviteTask, target: InviteTarget, account_id: str, step: str
+    adapter: InvitePlatformAdapter,
+    task: InviteTask,
+    target: InviteTarget,
+    account_id: str,
+    step: str,
+    key: str,
 ) -> InviteResult:
     try:
         if step == "invite":
-            return await adapter.send_invite(account_id, task.destination or "", target_ref(target))
+            return await adapter.send_invite(account_id, task.destination or "", target_ref(target), key=key)
         text = render(task.message_template or "", template_fields(target))
-        return await adapter.send_message(account_id, target_ref(target), text)
+        return await adapter.send_message(account_id, target_ref(target), text, key=key)
     except Exception as exc:
         log.exception("adapter_call_failed", task_id=str(task.id), step=step)
         return InviteResult(

@@ -13,6 +13,7 @@ from invite_service.execution import repository as repo
 from invite_service.execution.control import pause_task, publish_status
 from invite_service.execution.limits import min_delay
 from invite_service.execution.policy import Effect, breaker_tripped, effect_of
+from invite_service.kit.faults import Boundary
 from invite_service.kit.rate_limit.base import Decision
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import LaneStatus, TargetKind, TargetStatus, TaskAction, TaskStatus
@@ -20,7 +21,6 @@ from invite_service.observability import metrics
 from invite_service.runtime import Runtime
 from invite_service.suppressions import repository as suppressions
 
-RESERVED, SENDING = TargetStatus.RESERVED.value, TargetStatus.SENDING.value
 SENT_STATUSES = {TargetStatus.INVITED, TargetStatus.MESSAGED, TargetStatus.ALREADY_MEMBER}
 
 
@@ -30,31 +30,41 @@ async def record(
     target: InviteTarget,
     account_id: str,
     step: str,
+    key: str | None,
     result: InviteResult,
-    grant: Decision,
-    uncertain: bool,
-    duration_ms: int,
-) -> Effect:
-    """Record the outcome in one transaction and return its effect (the batch reads ``stop_batch``
-    and ``fallback_to_message`` from it)."""
+    *,
+    grant: Decision | None = None,
+    unknown: bool = False,
+    duration_ms: int | None = None,
+    expired_at: datetime | None = None,
+    via: str | None = None,
+) -> Effect | None:
+    """Record the outcome of the step sent under ``key`` in one transaction and return its effect
+    (the batch reads ``stop_batch`` and ``fallback_to_message`` from it).
+
+    Fenced: the target moves only while it is still ``sending`` under ``key`` (and, for recovery,
+    while its lease has run out at ``expired_at``); otherwise nothing is written and None is returned —
+    a newer attempt or another recovery owns the row. ``unknown``: nobody can tell what the platform
+    did; the target waits for the user. ``via`` says how a recovered outcome was learnt (the log).
+    """
     now = rt.clock.now()
     async with rt.db.session() as s:
         await repo.task(s, task.id, for_update=True)  # lock order: the task row before its targets
-        if not result.charged:
+        effect = _effect(rt, task, target, step, result, unknown, now)
+        moved = await repo.finish_sending(
+            s,
+            task.id,
+            target.id,
+            key,
+            effect_status(effect).value,
+            expired_at=expired_at,
+            **_target_values(target, result, effect, now),
+        )
+        if not moved:
+            return None
+        if grant is not None and not result.charged:
             await rt.limiter.refund(s, grant)
-        if uncertain:
-            effect = Effect(TargetStatus.UNKNOWN, count_as_failure=True)
-        else:
-            effect = effect_of(
-                result,
-                action=TaskAction(task.action),
-                step=step,
-                attempts=target.attempts,
-                max_attempts=int(task.settings.get("max_attempts", 3)),
-                previous_error=target.error_code,
-                now=now,
-                tuning=rt.tuning,
-            )
+        detail = (result.detail or "")[:500] or None
         await repo.log(
             s,
             task_id=task.id,
@@ -62,46 +72,76 @@ async def record(
             target_id=target.id,
             account_id=account_id,
             action=step,
-            outcome=result.outcome.value if not uncertain else "unknown",
+            outcome="unknown" if unknown else result.outcome.value,
             error_code=result.error_code,
-            detail=(result.detail or "")[:500] or None,
+            detail=f"{via}: {detail}" if via and detail else via or detail,
             duration_ms=duration_ms,
             at=now,
         )
-        metrics.record_outcome(s, task.platform, step, result, uncertain, duration_ms)  # counted on commit
+        metrics.record_outcome(s, task.platform, step, result, unknown, duration_ms or 0)  # on commit
         await _update_lane(rt, s, task, account_id, result, effect, now)
         if effect.fallback_to_message:
-            await repo.finish_target(
-                s,
-                task.id,
-                target.id,
-                SENDING,
-                RESERVED,
-                error_code=result.error_code,
-                error_detail=result.detail,
-            )
             target.error_code = result.error_code
-            return effect
-        final = effect.target_status not in (TargetStatus.PENDING, TargetStatus.SENDING)
-        values: dict[str, Any] = {
-            "attempts": target.attempts + (1 if effect.charge_attempt else 0),
-            # A message sent in place of a refused invite keeps the refusal as its reason.
-            "error_code": result.error_code
-            or (target.error_code if effect.target_status is TargetStatus.MESSAGED else None),
-            "error_detail": (result.detail or "")[:500] or None,
-            "lease_until": None,
-            "next_attempt_at": effect.next_attempt_at,
-            "processed_at": now if final else None,
-        }
-        if not final:
-            values["account_id"] = None
-        await repo.finish_target(s, task.id, target.id, SENDING, effect.target_status.value, **values)
         if result.suggest_suppression is not None:
             await _suppress(s, task, target, result)
         if effect.pause_reason:
             await pause_task(s, rt, task, effect.pause_reason, now)
         await publish_status(s, rt, task)
+        await rt.faults.hit(Boundary.BEFORE_RECORD_COMMIT, task_id=task.id, target_id=target.id)
     return effect
+
+
+def _effect(
+    rt: Runtime,
+    task: InviteTask,
+    target: InviteTarget,
+    step: str,
+    result: InviteResult,
+    unknown: bool,
+    now: datetime,
+) -> Effect:
+    if unknown:
+        return Effect(TargetStatus.UNKNOWN, count_as_failure=True)
+    return effect_of(
+        result,
+        action=TaskAction(task.action),
+        step=step,
+        attempts=target.attempts,
+        max_attempts=int(task.settings.get("max_attempts", 3)),
+        previous_error=target.error_code,
+        now=now,
+        tuning=rt.tuning,
+    )
+
+
+def effect_status(effect: Effect) -> TargetStatus:
+    """Where the target goes: the fallback message is sent by the same batch, from ``reserved``."""
+    return TargetStatus.RESERVED if effect.fallback_to_message else effect.target_status
+
+
+def _target_values(
+    target: InviteTarget, result: InviteResult, effect: Effect, now: datetime
+) -> dict[str, Any]:
+    if effect.fallback_to_message:
+        return {"error_code": result.error_code, "error_detail": result.detail}
+    final = effect.target_status not in (TargetStatus.PENDING, TargetStatus.SENDING)
+    values: dict[str, Any] = {
+        "attempts": target.attempts + (1 if effect.charge_attempt else 0),
+        # A message sent in place of a refused invite keeps the refusal as its reason.
+        "error_code": result.error_code
+        or (target.error_code if effect.target_status is TargetStatus.MESSAGED else None),
+        "error_detail": (result.detail or "")[:500] or None,
+        "lease_until": None,
+        "next_attempt_at": effect.next_attempt_at,
+        "processed_at": now if final else None,
+    }
+    if not final:
+        values["account_id"] = None
+        if result.charged and not result.delivery_uncertain:
+            # The platform answered without acting (a wait, a refusal): the next try is a new
+            # operation. After an unanswered call the lineage stays, so the retry reuses the key.
+            values["lineage"] = target.lineage + 1
+    return values
 
 
 async def _suppress(s: AsyncSession, task: InviteTask, target: InviteTarget, result: InviteResult) -> None:

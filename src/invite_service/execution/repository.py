@@ -26,6 +26,10 @@ async def task(session: AsyncSession, task_id: uuid.UUID, *, for_update: bool = 
     return (await session.scalars(stmt)).one_or_none()
 
 
+async def task_owner(session: AsyncSession, task_id: uuid.UUID) -> str | None:
+    return await session.scalar(select(InviteTask.user_id).where(InviteTask.id == task_id))
+
+
 async def task_status(session: AsyncSession, task_id: uuid.UUID) -> str | None:
     return await session.scalar(select(InviteTask.status).where(InviteTask.id == task_id))
 
@@ -173,10 +177,16 @@ def ids_in(ids: Sequence[int]) -> ColumnElement[bool]:
 
 
 async def mark_sending(
-    session: AsyncSession, task_id: uuid.UUID, target_id: int, lease_until: datetime
+    session: AsyncSession,
+    task_id: uuid.UUID,
+    target_id: int,
+    account_id: str,
+    key: str,
+    lease_until: datetime,
 ) -> bool:
-    """reserved → sending, only while the task is still running: one statement, so a pause
-    that committed before it is always seen (the send that passes is the one "in flight")."""
+    """reserved → sending under ``key``, only by the account holding the reservation and only while
+    the task is still running: one statement, so a pause that committed before it is always seen
+    (the send that passes is the one "in flight") and a redelivered batch job changes nothing."""
     still_running = (
         select(InviteTask.id)
         .where(InviteTask.id == task_id, InviteTask.status == TaskStatus.RUNNING.value)
@@ -185,12 +195,53 @@ async def mark_sending(
     moved = await targets.transition(
         session,
         task_id,
-        and_(InviteTarget.id == target_id, still_running),
+        and_(InviteTarget.id == target_id, InviteTarget.account_id == account_id, still_running),
         [RESERVED],
         SENDING,
+        operation_key=key,
         lease_until=lease_until,
     )
     return bool(moved)
+
+
+async def finish_sending(
+    session: AsyncSession,
+    task_id: uuid.UUID,
+    target_id: int,
+    key: str | None,
+    to_status: str,
+    *,
+    expired_at: datetime | None = None,
+    **values: Any,
+) -> bool:
+    """sending → ``to_status``, fenced by the operation key: a stale worker or a stale recover whose
+    key is no longer the row's changes nothing. ``expired_at``: only while the lease has run out then
+    (recovery re-checks what it read). No key: a row sent before operation keys existed."""
+    fence = InviteTarget.operation_key.is_(None) if key is None else InviteTarget.operation_key == key
+    where = and_(InviteTarget.id == target_id, fence)
+    if expired_at is not None:
+        where = and_(where, InviteTarget.lease_until < expired_at)
+    moved = await targets.transition(session, task_id, where, [SENDING], to_status, **values)
+    return bool(moved)
+
+
+async def extend_lease(
+    session: AsyncSession, target_id: int, key: str | None, lease_until: datetime, *, expired_at: datetime
+) -> bool:
+    """The platform is still working on ``key``: look again after ``lease_until``."""
+    fence = InviteTarget.operation_key.is_(None) if key is None else InviteTarget.operation_key == key
+    result = await session.execute(
+        update(InviteTarget)
+        .where(
+            InviteTarget.id == target_id,
+            InviteTarget.status == SENDING,
+            fence,
+            InviteTarget.lease_until < expired_at,
+        )
+        .values(lease_until=lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def release(

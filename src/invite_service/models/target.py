@@ -40,6 +40,11 @@ class InviteTarget(TimestampMixin, Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_detail: Mapped[str | None] = mapped_column(String(500))
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Exactly once (DESIGN §5): the Idempotency-Key of the step in flight, set with ``sending``; every
+    # write to a sending row is conditional on it (a fencing token). ``lineage`` advances only when
+    # the platform provably did not act, so a retry after a crash or an unanswered call reuses the key.
+    operation_key: Mapped[str | None] = mapped_column(String(64))
+    lineage: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("task_id", "kind", "key", name="uq_invite_targets_identity"),

@@ -274,6 +274,9 @@ async def bulk_action(session: AsyncSession, task: InviteTask, body: BulkActionI
             account_id=None,
             processed_at=None,
             lease_until=None,
+            # The user's explicit decision to send again: a new operation, never a replay of the old.
+            lineage=InviteTarget.lineage + 1,
+            operation_key=None,
         )
         affected = len(moved)
     else:

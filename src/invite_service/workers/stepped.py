@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from invite_service.kit.clock import SimulatedClock
+from invite_service.kit.faults import Crash
 from invite_service.models import InviteTask
 from invite_service.models.enums import TaskStatus
 from invite_service.workers.enqueue import Job, JobQueue
@@ -30,6 +31,7 @@ class SteppedJobQueue(JobQueue):
         self._heap: list[tuple[datetime, int, Job]] = []
         self._seq = itertools.count()
         self.ran = 0
+        self.crashes = 0
 
     def send(self, job: Job) -> None:
         due = self._clock.now() + timedelta(seconds=job.countdown)
@@ -44,7 +46,13 @@ class SteppedJobQueue(JobQueue):
         count = 0
         while self._heap and self._heap[0][0] <= self._clock.now():
             _, _, job = heapq.heappop(self._heap)
-            await run_job(rt, job.name, job.kwargs)
+            try:
+                await run_job(rt, job.name, job.kwargs)
+            except Crash:
+                # The "process" died in the job: like Celery's acks_late + reject_on_worker_lost,
+                # the broker hands the job out again.
+                self.crashes += 1
+                self.send(job)
             count += 1
         self.ran += count
         return count
