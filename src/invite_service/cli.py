@@ -123,8 +123,14 @@ def cmd_sandbox_integration(args: argparse.Namespace, settings: Settings) -> int
         return 2
     limits = None if args.caps == "none" else simulator_limits(settings.caps_for(args.caps))
     simulator = TelegramSimulator(demo_config(args.seed, limits))
+    state_file: Path | None = args.state_file
+    if state_file is not None:
+        state_file.parent.mkdir(parents=True, exist_ok=True)
     app = create_integration_app(
-        simulator, settings.integration_token_secret, demo_accounts_per_user=args.accounts_per_user
+        simulator,
+        settings.integration_token_secret,
+        demo_accounts_per_user=args.accounts_per_user,
+        state_file=state_file,
     )
     # Injected latency keeps requests open; do not let them hold a shutdown for long.
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=2)
@@ -190,6 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox_integration.add_argument(
         "--accounts-per-user", type=int, default=4, help="demo accounts created on a user's first listing"
+    )
+    sandbox_integration.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        help="keep operation keys in this file, so a restarted server still answers lookups and replays"
+        " (the simulated platform itself restarts empty)",
     )
     sandbox_integration.add_argument("--log-level", default="warning")
     sandbox_integration.set_defaults(func=cmd_sandbox_integration)

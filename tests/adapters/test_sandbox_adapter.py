@@ -97,13 +97,14 @@ SCENARIOS = [
 
 async def run(adapter: InvitePlatformAdapter, simulator: TelegramSimulator) -> list[dict[str, object]]:
     results = []
-    for step, target, fault in SCENARIOS:
+    for n, (step, target, fault) in enumerate(SCENARIOS):
         if fault:
             simulator.inject(fault)
+        key = f"scenario-{n:02d}"  # one logical call each: a shared key would replay the first answer
         if step == "invite":
-            result = await adapter.send_invite("acc", CHAT, target)
+            result = await adapter.send_invite("acc", CHAT, target, key=key)
         else:
-            result = await adapter.send_message("acc", target, "hello")
+            result = await adapter.send_message("acc", target, "hello", key=key)
         results.append(asdict(result))
     return results
 
@@ -129,7 +130,9 @@ async def test_a_transient_platform_error_is_uncertain() -> None:
     adapter, _ = sandbox()
     [account, *_] = await adapter.initialize_accounts(USER)
     adapter.simulator.inject("RPC_CALL_FAIL")
-    result = await adapter.send_invite(account.id, CHAT, by_username(key_with(TargetFate.OK)))
+    result = await adapter.send_invite(
+        account.id, CHAT, by_username(key_with(TargetFate.OK)), key="sb-key-03"
+    )
     assert (result.outcome, result.error_code, result.delivery_uncertain) == (
         Outcome.TRANSIENT,
         "RPC_CALL_FAIL",
@@ -141,17 +144,17 @@ async def test_pushback_above_the_caps_and_what_check_rate_limits_reports() -> N
     adapter, clock = sandbox(AccountLimits(min_spacing_seconds=30, invites_per_hour=2))
     [account, *_] = await adapter.initialize_accounts(USER)
     targets = [by_username(key_with(TargetFate.OK, skip=n)) for n in range(3)]
-    assert (await adapter.send_invite(account.id, CHAT, targets[0])).ok
-    early = await adapter.send_invite(account.id, CHAT, targets[1])
+    assert (await adapter.send_invite(account.id, CHAT, targets[0], key="sb-key-04")).ok
+    early = await adapter.send_invite(account.id, CHAT, targets[1], key="sb-key-05")
     assert (early.outcome, early.retry_after) == (Outcome.RETRY_AFTER, 30.0)
     status = await adapter.check_rate_limits(account.id)
     assert status.cooldown_until == clock.now() + timedelta(seconds=30)
     [hourly] = [w for w in status.windows if w.action == "invite" and w.window_seconds == 3600]
     assert (hourly.used, hourly.limit, hourly.remaining) == (1, 2, 1)
     clock.advance(31)
-    assert (await adapter.send_invite(account.id, CHAT, targets[1])).ok
+    assert (await adapter.send_invite(account.id, CHAT, targets[1], key="sb-key-06")).ok
     clock.advance(31)
-    over = await adapter.send_invite(account.id, CHAT, targets[2])
+    over = await adapter.send_invite(account.id, CHAT, targets[2], key="sb-key-07")
     assert (over.outcome, over.error_code) == (Outcome.ACCOUNT_RESTRICTED, "PEER_FLOOD")
     [again, *_] = await adapter.initialize_accounts(USER)
     assert again.status is AccountStatus.RESTRICTED and again.cooldown_until is not None
@@ -162,7 +165,7 @@ async def test_membership_is_checked_by_the_identity_the_invite_used() -> None:
     [account, *_] = await adapter.initialize_accounts(USER)
     target = by_username(key_with(TargetFate.OK), platform_user_id="777001")
     assert await adapter.check_membership(account.id, CHAT, target) is False
-    assert (await adapter.send_invite(account.id, CHAT, target)).ok
+    assert (await adapter.send_invite(account.id, CHAT, target, key="sb-key-08")).ok
     assert await adapter.check_membership(account.id, CHAT, target) is True
     assert await adapter.check_membership(account.id, "@elsewhere", target) is False
     assert [e.target for e in adapter.simulator.ledger()] == ["777001"]
@@ -170,11 +173,15 @@ async def test_membership_is_checked_by_the_identity_the_invite_used() -> None:
 
 async def test_demo_accounts_come_back_after_a_restart_and_unknown_ones_are_unavailable() -> None:
     adapter, _ = sandbox()  # a fresh simulator: what a restarted process has
-    result = await adapter.send_invite(f"sb-{USER}-2", CHAT, by_username(key_with(TargetFate.OK)))
+    result = await adapter.send_invite(
+        f"sb-{USER}-2", CHAT, by_username(key_with(TargetFate.OK)), key="sb-key-09"
+    )
     assert result.outcome is Outcome.SUCCESS
     assert len(adapter.simulator.accounts_for(USER)) == 4
     for foreign in ("acc-9", f"sb-{USER}-9", f"tg-{USER}-1"):
-        unknown = await adapter.send_invite(foreign, CHAT, by_username(key_with(TargetFate.OK)))
+        unknown = await adapter.send_invite(
+            foreign, CHAT, by_username(key_with(TargetFate.OK)), key=f"sb-key-{foreign}"
+        )
         assert (unknown.outcome, unknown.error_code, unknown.charged) == (
             Outcome.ACCOUNT_UNAVAILABLE,
             "ACCOUNT_NOT_FOUND",
@@ -192,8 +199,12 @@ async def test_the_telegram_adapter_reports_a_platform_wait_from_account_status(
     transport = httpx.ASGITransport(app=create_integration_app(simulator, SECRET))
     client = IntegrationClient("http://sandbox", SECRET, transport=transport)
     async with TelegramAdapter(client) as adapter:
-        assert (await adapter.send_invite("acc", CHAT, by_username(key_with(TargetFate.OK)))).ok
-        waited = await adapter.send_invite("acc", CHAT, by_username(key_with(TargetFate.OK, skip=1)))
+        assert (
+            await adapter.send_invite("acc", CHAT, by_username(key_with(TargetFate.OK)), key="sb-key-11")
+        ).ok
+        waited = await adapter.send_invite(
+            "acc", CHAT, by_username(key_with(TargetFate.OK, skip=1)), key="sb-key-12"
+        )
         assert (waited.outcome, waited.retry_after) == (Outcome.RETRY_AFTER, 10.0)
         status = await adapter.check_rate_limits("acc")
         assert status.cooldown_until is not None

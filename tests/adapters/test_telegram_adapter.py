@@ -7,12 +7,7 @@ counts and ledger show what actually reached the simulated platform.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,6 +25,7 @@ from invite_service.models.enums import SuppressionReason, TargetKind
 from invite_service.sandbox import TargetFate, target_fate
 from invite_service.sandbox.integration_app import demo_config
 from tests.conftest import free_port
+from tests.sandbox.integration_server import SandboxServer
 
 SECRET = "telegram-adapter-test-secret-" + "q" * 32
 SEED = 11
@@ -62,38 +58,10 @@ class Sleeps:
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    cli = Path(sys.executable).with_name("invite-service")
-    env = {**os.environ, "INVITE_INTEGRATION_TOKEN_SECRET": SECRET, "INVITE_PROFILE": "embedded"}
-    args = [str(cli), "sandbox-integration", "--port", str(port), "--seed", str(SEED), "--caps", "none"]
-    tmp = tmp_path_factory.mktemp("sandbox")
-    log = (tmp / "server.log").open("w+")
-    # cwd elsewhere: a developer's .env must not reach the server.
-    process = subprocess.Popen([*args, "--accounts-per-user", "0"], env=env, stdout=log, stderr=log, cwd=tmp)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"sandbox-integration exited: {log.read()}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("sandbox-integration did not come up")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    server = SandboxServer(SECRET, tmp_path_factory.mktemp("sandbox"), seed=SEED)
+    server.start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
@@ -139,9 +107,9 @@ async def test_invite_message_and_membership_succeed(
     adapter: TelegramAdapter, admin: httpx.AsyncClient
 ) -> None:
     alice, bob = by_username(key_with(TargetFate.OK)), by_username(key_with(TargetFate.OK, skip=1))
-    result = await adapter.send_invite(ACCOUNT, CHAT, alice)
+    result = await adapter.send_invite(ACCOUNT, CHAT, alice, key="tg-key-01")
     assert result.outcome is Outcome.SUCCESS and result.charged and not result.delivery_uncertain
-    assert (await adapter.send_message(OTHER, bob, "hello")).outcome is Outcome.SUCCESS
+    assert (await adapter.send_message(OTHER, bob, "hello", key="tg-key-02")).outcome is Outcome.SUCCESS
     assert await adapter.check_membership(ACCOUNT, CHAT, alice) is True
     assert await adapter.check_membership(ACCOUNT, CHAT, bob) is False
     entries = await ledger(admin)
@@ -197,7 +165,7 @@ async def test_platform_errors_map_to_their_class_without_retries(
     # RPC_CALL_FAIL arrives as a 502, so it is retried: inject it for every attempt.
     count = ATTEMPTS if outcome is Outcome.TRANSIENT else 1
     await inject(admin, "rpc", count=count, account_id=ACCOUNT, **fault)
-    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(TargetFate.OK)))
+    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(TargetFate.OK)), key="tg-key-03")
     assert (result.outcome, result.error_code) == (outcome, code)
     for name, value in checks.items():
         assert getattr(result, name) == value
@@ -206,18 +174,26 @@ async def test_platform_errors_map_to_their_class_without_retries(
 
 
 async def test_target_fates_map_to_rejections_and_already_member(adapter: TelegramAdapter) -> None:
-    privacy = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(TargetFate.PRIVACY)))
+    privacy = await adapter.send_invite(
+        ACCOUNT, CHAT, by_username(key_with(TargetFate.PRIVACY)), key="tg-key-04"
+    )
     assert (privacy.outcome, privacy.error_code, privacy.message_allowed) == (
         Outcome.TARGET_REJECTED,
         "USER_PRIVACY_RESTRICTED",
         True,
     )
-    gone = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(TargetFate.DELETED)))
+    gone = await adapter.send_invite(
+        ACCOUNT, CHAT, by_username(key_with(TargetFate.DELETED)), key="tg-key-05"
+    )
     assert (gone.outcome, gone.error_code) == (Outcome.TARGET_REJECTED, "INPUT_USER_DEACTIVATED")
-    blocked = await adapter.send_message(ACCOUNT, by_username(key_with(TargetFate.BLOCKED)), "hi")
+    blocked = await adapter.send_message(
+        ACCOUNT, by_username(key_with(TargetFate.BLOCKED)), "hi", key="tg-key-06"
+    )
     assert blocked.error_code == "USER_IS_BLOCKED"
     assert blocked.suggest_suppression is SuppressionReason.BLOCKED_US
-    member = await adapter.send_invite(OTHER, CHAT, by_username(key_with(TargetFate.ALREADY_MEMBER)))
+    member = await adapter.send_invite(
+        OTHER, CHAT, by_username(key_with(TargetFate.ALREADY_MEMBER)), key="tg-key-07"
+    )
     assert member.outcome is Outcome.ALREADY_MEMBER and member.ok
 
 
@@ -247,7 +223,7 @@ async def test_missing_invitees_three_ways(
     code: str,
     message_allowed: bool,
 ) -> None:
-    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(fate)))
+    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(fate)), key="tg-key-08")
     assert (result.outcome, result.error_code) == (Outcome.TARGET_REJECTED, code)
     assert result.missing_invitee is reason and result.message_allowed is message_allowed
     # The call "succeeded" on the platform: it is in the ledger and charged.
@@ -259,7 +235,9 @@ async def test_a_stale_id_is_re_resolved_once_by_username(
 ) -> None:
     key = key_with(TargetFate.OK)
     await inject(admin, "rpc", name="USER_ID_INVALID", count=1)
-    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key, platform_user_id="5550001"))
+    result = await adapter.send_invite(
+        ACCOUNT, CHAT, by_username(key, platform_user_id="5550001"), key="tg-key-09"
+    )
     assert result.outcome is Outcome.SUCCESS and not result.retry_by_username
     assert await calls(admin, "invite") == 2
     assert [e["target"] for e in await ledger(admin)] == [key]
@@ -270,7 +248,10 @@ async def test_a_stale_id_without_a_username_fails_after_one_call(
 ) -> None:
     await inject(admin, "rpc", name="PEER_ID_INVALID", count=2)
     result = await adapter.send_invite(
-        ACCOUNT, CHAT, TargetRef(TargetKind.USER_ID, "5550002", platform_user_id="5550002")
+        ACCOUNT,
+        CHAT,
+        TargetRef(TargetKind.USER_ID, "5550002", platform_user_id="5550002"),
+        key="tg-key-stale",
     )
     assert (result.outcome, result.error_code) == (Outcome.TARGET_REJECTED, "PEER_ID_INVALID")
     assert not result.retry_by_username
@@ -281,7 +262,7 @@ async def test_5xx_is_retried_then_transient_and_uncertain(
     adapter: TelegramAdapter, admin: httpx.AsyncClient, sleeps: Sleeps
 ) -> None:
     await inject(admin, "http", kind="http", status=503, count=ATTEMPTS)
-    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(TargetFate.OK)))
+    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(TargetFate.OK)), key="tg-key-10")
     assert (result.outcome, result.error_code) == (Outcome.TRANSIENT, "UNAVAILABLE")
     assert result.delivery_uncertain and result.charged
     assert await calls(admin, "invite") == ATTEMPTS and len(sleeps.calls) == ATTEMPTS - 1
@@ -292,7 +273,7 @@ async def test_5xx_below_the_retry_budget_succeeds(
     adapter: TelegramAdapter, admin: httpx.AsyncClient
 ) -> None:
     await inject(admin, "http", kind="http", status=500, count=ATTEMPTS - 1)
-    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(TargetFate.OK)))
+    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(TargetFate.OK)), key="tg-key-11")
     assert result.outcome is Outcome.SUCCESS
     assert await calls(admin, "invite") == ATTEMPTS and adapter.client.counters.retries == ATTEMPTS - 1
     assert len(await ledger(admin)) == 1
@@ -304,7 +285,7 @@ async def test_an_answer_lost_after_the_platform_acted_is_replayed_not_repeated(
 ) -> None:
     key = key_with(TargetFate.OK)
     await inject(admin, "http", kind=kind, status=502, stage="after", count=1)
-    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key))
+    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key), key="tg-key-12")
     assert result.outcome is Outcome.SUCCESS
     assert await calls(admin, "invite") == 2
     # The Idempotency-Key made the retry a replay: the platform acted exactly once.
@@ -315,7 +296,9 @@ async def test_429_honours_retry_after_then_succeeds(
     adapter: TelegramAdapter, admin: httpx.AsyncClient, sleeps: Sleeps
 ) -> None:
     await inject(admin, "http", kind="throttle", retry_after=1.5, count=ATTEMPTS - 1)
-    result = await adapter.send_message(ACCOUNT, by_username(key_with(TargetFate.OK)), "hello")
+    result = await adapter.send_message(
+        ACCOUNT, by_username(key_with(TargetFate.OK)), "hello", key="tg-key-13"
+    )
     assert result.outcome is Outcome.SUCCESS
     assert sleeps.calls == [1.5] * (ATTEMPTS - 1)
     assert await calls(admin, "send_message") == ATTEMPTS
@@ -325,7 +308,9 @@ async def test_429_exhausted_is_a_wait_that_is_not_charged(
     adapter: TelegramAdapter, admin: httpx.AsyncClient, sleeps: Sleeps
 ) -> None:
     await inject(admin, "http", kind="throttle", retry_after=2, count=ATTEMPTS)
-    result = await adapter.send_message(ACCOUNT, by_username(key_with(TargetFate.OK)), "hello")
+    result = await adapter.send_message(
+        ACCOUNT, by_username(key_with(TargetFate.OK)), "hello", key="tg-key-14"
+    )
     assert (result.outcome, result.error_code, result.retry_after) == (
         Outcome.RETRY_AFTER,
         "INTEGRATION_THROTTLED",
@@ -341,7 +326,7 @@ async def test_a_timeout_is_transient_and_uncertain_and_membership_resolves_it(
 ) -> None:
     target = by_username(key_with(TargetFate.OK))
     (await admin.post("/admin/faults/latency", params={"seconds": 5})).raise_for_status()
-    result = await adapter.send_invite(ACCOUNT, CHAT, target)
+    result = await adapter.send_invite(ACCOUNT, CHAT, target, key="tg-key-15")
     assert (result.outcome, result.error_code) == (Outcome.TRANSIENT, "INTEGRATION_TIMEOUT")
     assert result.delivery_uncertain and result.charged
     # The platform acted before the (late) answer: the engine's membership check finds the member.
@@ -353,7 +338,7 @@ async def test_dropped_connections_are_retried_then_uncertain(
     adapter: TelegramAdapter, admin: httpx.AsyncClient
 ) -> None:
     await inject(admin, "http", kind="drop", count=ATTEMPTS)
-    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(TargetFate.OK)))
+    result = await adapter.send_invite(ACCOUNT, CHAT, by_username(key_with(TargetFate.OK)), key="tg-key-16")
     assert (result.outcome, result.error_code) == (Outcome.TRANSIENT, "INTEGRATION_CONNECTION_LOST")
     assert result.delivery_uncertain
     assert await calls(admin, "invite") == ATTEMPTS and await ledger(admin) == []
@@ -364,7 +349,7 @@ async def test_an_unreachable_service_is_not_sent_and_not_charged(sleeps: Sleeps
         f"http://127.0.0.1:{free_port()}", SECRET, retry=RetryPolicy(max_attempts=2), sleep=sleeps
     )
     async with TelegramAdapter(client) as adapter:
-        result = await adapter.send_invite(ACCOUNT, CHAT, by_username("alice_a"))
+        result = await adapter.send_invite(ACCOUNT, CHAT, by_username("alice_a"), key="tg-key-17")
         assert (result.outcome, result.error_code, result.charged) == (Outcome.TRANSIENT, "NOT_SENT", False)
         assert await adapter.check_membership(ACCOUNT, CHAT, by_username("alice_a")) is None
     assert client.counters.attempts == 4
@@ -379,7 +364,7 @@ async def test_a_wrong_token_is_an_auth_error_never_retried(
     async with TelegramAdapter(client) as adapter:
         with pytest.raises(IntegrationAuthError):
             await client.get_account(ACCOUNT)
-        result = await adapter.send_invite(ACCOUNT, CHAT, by_username("alice_a"))
+        result = await adapter.send_invite(ACCOUNT, CHAT, by_username("alice_a"), key="tg-key-18")
     assert (result.outcome, result.error_code) == (Outcome.TASK_MISCONFIGURED, "INTEGRATION_AUTH_FAILED")
     assert not result.charged
     assert (
@@ -389,14 +374,16 @@ async def test_a_wrong_token_is_an_auth_error_never_retried(
 
 
 async def test_other_4xx_are_not_retried(adapter: TelegramAdapter, admin: httpx.AsyncClient) -> None:
-    unknown = await adapter.send_invite("no-such-account", CHAT, by_username("alice_a"))
+    unknown = await adapter.send_invite("no-such-account", CHAT, by_username("alice_a"), key="tg-key-19")
     assert (unknown.outcome, unknown.error_code, unknown.charged) == (
         Outcome.ACCOUNT_UNAVAILABLE,
         "ACCOUNT_NOT_FOUND",
         False,
     )
     # A phone the contract rejects: the service's own 400, nothing reached the platform.
-    invalid = await adapter.send_invite(ACCOUNT, CHAT, TargetRef(TargetKind.PHONE, "12", phone="12"))
+    invalid = await adapter.send_invite(
+        ACCOUNT, CHAT, TargetRef(TargetKind.PHONE, "12", phone="12"), key="tg-key-20"
+    )
     assert (invalid.outcome, invalid.error_code, invalid.charged) == (
         Outcome.TRANSIENT,
         "VALIDATION_ERROR",

@@ -332,3 +332,41 @@ async def test_snapshot_accounts_and_reset() -> None:
     assert (await sim.account_status("acc0")).state == "active"
     assert not await sim.is_member("chat", "a")
     assert await invite_outcome(sim, "acc0", "chat", "a") == "added"
+
+
+async def test_platform_calls_hold_every_call_that_reached_the_platform_and_find_repeats() -> None:
+    config = SimulatorConfig(seed=3, privacy_share=0.5, not_admin={"locked": frozenset({"acc0"})})
+    private = next(f"p{n}" for n in range(100) if target_fate(config, f"p{n}") is TargetFate.PRIVACY)
+    reachable = next(f"r{n}" for n in range(100) if target_fate(config, f"r{n}") is TargetFate.OK)
+    sim, clock = make(config, accounts=2)
+    sim.inject("RPC_CALL_FAIL")  # fails before the platform: not a platform call
+    sim.revoke_session("acc1")
+    assert await invite_outcome(sim, "acc0", "chat", private) == "RPC_CALL_FAIL"
+    assert await invite_outcome(sim, "acc1", "chat", private) == "AUTH_KEY_UNREGISTERED"
+    assert sim.platform_calls() == []
+    sim.restore_session("acc1")
+    assert await invite_outcome(sim, "acc0", "locked", reachable) == "CHAT_ADMIN_REQUIRED"
+    assert await invite_outcome(sim, "acc1", "locked", reachable) == "added"
+    assert await invite_outcome(sim, "acc0", "chat", private) == "USER_PRIVACY_RESTRICTED"
+    clock.advance(60)
+    assert await invite_outcome(sim, "acc1", "chat", f"@{private.upper()}") == "USER_PRIVACY_RESTRICTED"
+    assert [(c.seq, c.account_id, c.chat, c.target, c.result) for c in sim.platform_calls()] == [
+        (1, "acc0", "locked", reachable, "CHAT_ADMIN_REQUIRED"),
+        (2, "acc1", "locked", reachable, "added"),
+        (3, "acc0", "chat", private, "USER_PRIVACY_RESTRICTED"),
+        (4, "acc1", "chat", private, "USER_PRIVACY_RESTRICTED"),
+    ]
+    assert [c.seq for c in sim.platform_calls(account_id="acc1", action="invite")] == [2, 4]
+    # The ledger holds accepted actions only, so only the platform calls show the privacy refusal asked twice;
+    # the refusal for the account (not admin) left the target untouched and is no repeat.
+    assert sim.double_sends() == []
+    (repeat,) = sim.repeated_calls()
+    assert (repeat.action, repeat.chat, repeat.target, [c.seq for c in repeat.calls]) == (
+        "invite",
+        "chat",
+        private,
+        [3, 4],
+    )
+    assert json.loads(json.dumps(sim.platform_calls()[0].to_dict()))["result"] == "CHAT_ADMIN_REQUIRED"
+    sim.reset()
+    assert sim.platform_calls() == [] and sim.snapshot()["platform_calls"] == 0

@@ -7,6 +7,8 @@ from invite_service.sandbox.model import (
     InvitedUsers,
     LedgerEntry,
     MissingInvitee,
+    PlatformCall,
+    RepeatedCall,
     RpcError,
     SentMessage,
     SimAccount,
@@ -15,6 +17,7 @@ from invite_service.sandbox.model import (
     WindowBreach,
     canonical_key,
     find_double_sends,
+    find_repeated_calls,
     find_window_breaches,
     target_fate,
 )
@@ -28,6 +31,8 @@ __all__ = [
     "LedgerEntry",
     "MissingInvitee",
     "NowSource",
+    "PlatformCall",
+    "RepeatedCall",
     "RpcError",
     "SentMessage",
     "SimAccount",
@@ -38,6 +43,7 @@ __all__ = [
     "WindowBreach",
     "canonical_key",
     "find_double_sends",
+    "find_repeated_calls",
     "find_window_breaches",
     "target_fate",
 ]

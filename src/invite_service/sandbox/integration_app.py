@@ -2,19 +2,9 @@
 
 ``create_integration_app(simulator, token_secret)`` answers every ``/v1`` call as the real service
 would — service JWT checked (401 otherwise), Telegram errors as ``{code, retry_after}`` with the
-contract's statuses, ``Idempotency-Key`` replays — and adds ``/admin`` endpoints (same token) for
-tests and demos. ``invite-service sandbox-integration`` serves it with uvicorn.
-
-Admin: ``GET /admin/state`` (snapshot, injected HTTP faults, per-operation call counts),
-``GET /admin/ledger?account_id=&action=``, ``POST /admin/accounts`` {account_id, user_id, label,
-platform}, ``POST /admin/accounts/{id}/revoke`` and ``…/restore`` (logged out, logged in again),
-``POST /admin/reset?keep_accounts=``,
-``POST /admin/faults/rpc`` {name, count, seconds, account_id} (the simulator answers with that RPC
-error), ``POST /admin/faults/latency?seconds=`` (the platform acts, then the answer is late),
-``POST /admin/faults/http`` {kind: http|throttle|drop, count, status, code, retry_after, stage:
-before|after, operation} (5xx, 429 with Retry-After, or a connection closed without an answer —
-httpx sees ``RemoteProtocolError``; "after" = the platform acted and the answer was lost),
-``DELETE /admin/faults``.
+contract's statuses, operation keys (``Idempotency-Key`` replays, ``GET /v1/operations/{key}``; kept in
+``state_file`` across restarts when given) — and adds ``/admin`` endpoints (same token, in
+``integration_admin``) for tests and demos. ``invite-service sandbox-integration`` serves it with uvicorn.
 """
 
 from __future__ import annotations
@@ -22,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
 import jwt
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -33,11 +24,11 @@ from starlette.types import Receive, Scope, Send
 
 from invite_service.accounts.integration_client import SERVICE_AUDIENCE
 from invite_service.kit.service_http import SERVICE_NAME
+from invite_service.sandbox.integration_admin import admin_router
 from invite_service.sandbox.integration_state import (
     DROP_KEY,
     ApiError,
     DropFlag,
-    HttpFault,
     Payload,
     SandboxState,
     close_connection,
@@ -80,20 +71,6 @@ class MessageBody(BaseModel):
     text: str = Field(min_length=1, max_length=4096)
 
 
-class RpcFault(BaseModel):
-    name: str
-    count: int = Field(default=1, ge=1)
-    seconds: int | None = None
-    account_id: str | None = None
-
-
-class NewAccount(BaseModel):
-    account_id: str = Field(min_length=1)
-    user_id: str = Field(min_length=1)
-    label: str | None = None
-    platform: AccountPlatform = "telegram"
-
-
 class IntegrationSandboxApp(FastAPI):
     """FastAPI plus one outer hook: a request flagged "drop" gets no answer and a closed connection."""
 
@@ -115,11 +92,17 @@ class IntegrationSandboxApp(FastAPI):
 
 
 def create_integration_app(
-    simulator: TelegramSimulator, token_secret: str, *, demo_accounts_per_user: int = 0
+    simulator: TelegramSimulator,
+    token_secret: str,
+    *,
+    demo_accounts_per_user: int = 0,
+    state_file: Path | None = None,
 ) -> IntegrationSandboxApp:
+    """``state_file``: a JSON-lines file the operation keys are kept in, so a restarted server still
+    answers lookups and replays (the simulator itself starts afresh)."""
     if not token_secret:
         raise ValueError("the sandbox Integration Service needs the shared token secret")
-    state = SandboxState(simulator, token_secret, demo_accounts_per_user)
+    state = SandboxState(simulator, token_secret, demo_accounts_per_user, state_file)
     app = IntegrationSandboxApp(title="Integration Service (sandbox)", docs_url=None, redoc_url=None)
     app.state.sandbox = state
 
@@ -139,7 +122,7 @@ def create_integration_app(
         return {"status": "ok"}
 
     app.include_router(_contract_router(state))
-    app.include_router(_admin_router(state))
+    app.include_router(admin_router(state, _authenticate(state)))
     return app
 
 
@@ -197,14 +180,14 @@ def _contract_router(state: SandboxState) -> APIRouter:
             owned = [a for a in sim.accounts_for(user_id) if platform in (None, a.platform)]
             return 200, {"accounts": [await _account_wire(sim, a.account_id) for a in owned]}
 
-        return await state.run(request, "list_accounts", user_id, _guarded(work))
+        return await state.run(request, "list_accounts", _guarded(work))
 
     @router.get("/accounts/{account_id}")
     async def get_account(request: Request, account_id: str) -> Response:
         async def work() -> Payload:
             return 200, await _account_wire(sim, account_id)
 
-        return await state.run(request, "get_account", account_id, _guarded(work))
+        return await state.run(request, "get_account", _guarded(work))
 
     @router.post("/accounts/{account_id}/invite")
     async def invite(request: Request, account_id: str, body: InviteBody) -> Response:
@@ -222,7 +205,8 @@ def _contract_router(state: SandboxState) -> APIRouter:
                 )
             return 200, {"chat": body.chat, "invited": invited, "missing_invitees": missing}
 
-        return await state.run(request, "invite", account_id, _guarded(work))
+        targets = [ref.key() for ref in body.users]
+        return await state.run(request, "invite", _guarded(work), account_id=account_id, targets=targets)
 
     @router.post("/accounts/{account_id}/messages")
     async def send_message(request: Request, account_id: str, body: MessageBody) -> Response:
@@ -230,7 +214,10 @@ def _contract_router(state: SandboxState) -> APIRouter:
             sent = await sim.send_message(account_id, body.peer.key(), body.text)
             return 200, {"message_id": sent.message_id, "date": sent.date.isoformat()}
 
-        return await state.run(request, "send_message", account_id, _guarded(work))
+        targets = [body.peer.key()]
+        return await state.run(
+            request, "send_message", _guarded(work), account_id=account_id, targets=targets
+        )
 
     @router.get("/chats/{chat:path}/members/{user}")
     async def is_member(
@@ -240,7 +227,14 @@ def _contract_router(state: SandboxState) -> APIRouter:
             await sim.account_status(account_id)  # an unknown account is a 404, as for every call
             return 200, {"member": await sim.is_member(chat, user.lstrip("@"))}
 
-        return await state.run(request, "is_member", account_id, _guarded(work))
+        return await state.run(request, "is_member", _guarded(work), targets=[user.lstrip("@")])
+
+    @router.get("/operations/{key}")
+    async def operation(request: Request, key: str) -> Response:
+        async def work() -> Payload:
+            return 200, state.lookup(key)
+
+        return await state.run(request, "operation", work)
 
     return router
 
@@ -259,77 +253,6 @@ def _guarded(work: Callable[[], Awaitable[Payload]]) -> Callable[[], Awaitable[P
             return err.payload()
 
     return run
-
-
-def _admin_router(state: SandboxState) -> APIRouter:
-    router = APIRouter(prefix="/admin", dependencies=[Depends(_authenticate(state))])
-    sim = state.simulator
-
-    @router.get("/state")
-    async def snapshot() -> dict[str, Any]:
-        return {
-            **sim.snapshot(),
-            "http_faults": [f.model_dump() for f in state.faults],
-            "calls": dict(state.calls),
-        }
-
-    @router.get("/ledger")
-    async def ledger(
-        account_id: str | None = None, action: Literal["invite", "message"] | None = None
-    ) -> dict[str, Any]:
-        entries = sim.ledger(account_id=account_id, action=action)
-        return {"entries": [e.to_dict() for e in entries], "double_sends": len(sim.double_sends())}
-
-    @router.post("/accounts", status_code=201)
-    async def add_account(account: NewAccount) -> dict[str, str]:
-        try:
-            sim.add_account(
-                account.account_id, account.user_id, account.label or account.account_id, account.platform
-            )
-        except ValueError as exc:
-            raise ApiError(409, "ACCOUNT_EXISTS", str(exc)) from exc
-        return {"id": account.account_id}
-
-    @router.post("/accounts/{account_id}/revoke", status_code=204)
-    async def revoke(account_id: str) -> None:
-        try:
-            sim.revoke_session(account_id)
-        except UnknownAccountError as exc:
-            raise ApiError(404, "ACCOUNT_NOT_FOUND") from exc
-
-    @router.post("/accounts/{account_id}/restore", status_code=204)
-    async def restore(account_id: str) -> None:
-        try:
-            sim.restore_session(account_id)
-        except UnknownAccountError as exc:
-            raise ApiError(404, "ACCOUNT_NOT_FOUND") from exc
-
-    @router.post("/reset", status_code=204)
-    async def reset(keep_accounts: bool = True) -> None:
-        state.reset(keep_accounts)
-
-    @router.post("/faults/rpc", status_code=204)
-    async def rpc_fault(fault: RpcFault) -> None:
-        try:
-            sim.inject(fault.name, fault.count, fault.seconds, fault.account_id)
-        except ValueError as exc:
-            raise ApiError(400, "VALIDATION_ERROR", str(exc)) from exc
-
-    @router.post("/faults/latency", status_code=204)
-    async def latency(seconds: float = Query(ge=0)) -> None:
-        sim.set_latency(seconds)
-
-    @router.post("/faults/http", status_code=204)
-    async def http_fault(fault: HttpFault) -> None:
-        state.faults.append(fault)
-
-    @router.delete("/faults", status_code=204)
-    async def clear_faults() -> None:
-        state.faults.clear()
-        sim.clear_faults()
-        sim.set_latency(sim.config.latency_seconds)
-
-    return router
 
 
 __all__ = [

@@ -1,14 +1,21 @@
 """What the sandbox Integration Service keeps around its simulator: demo accounts, injected HTTP faults,
-``Idempotency-Key`` replays and call counts (``integration_app`` serves it over HTTP).
+operation keys and call counts (``integration_app`` serves it over HTTP).
+
+Operation keys (the contract's "Idempotency" and ``GET /v1/operations/{key}``): one ``OperationStore`` per
+app, keyed by the bare ``Idempotency-Key`` — global, not per account, because recovery may hand a target
+to another account under the same key, and that must be refused (409), not acted on. A key is recorded
+before the simulator is called and its answer after; given a state file, the keys survive a restart of
+the server (the simulator's memberships and ledger do not: they stay in memory).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import Request
@@ -16,12 +23,24 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.types import Send
 
-from invite_service.sandbox.model import AccountLimits, AccountPlatform, RpcError, SimulatorConfig
+from invite_service.adapters.base import OperationState
+from invite_service.sandbox.model import (
+    AccountLimits,
+    AccountPlatform,
+    RpcError,
+    SimulatorConfig,
+    canonical_key,
+)
+from invite_service.sandbox.operations import KeyMismatch, OperationStore
 from invite_service.sandbox.simulator import TelegramSimulator
 
 Payload = tuple[int, dict[str, Any]]
 DROP_KEY = "invite.sandbox.drop"
-_IDEMPOTENCY_CACHE = 10_000
+# The answer kept for a key whose call the server died in: the platform may have acted (a 5xx: uncertain).
+INTERRUPTED: Payload = (
+    502,
+    {"code": "OPERATION_INTERRUPTED", "retry_after": None, "detail": "the service stopped during this call"},
+)
 
 
 def demo_config(seed: int = 0, limits: AccountLimits | None = None) -> SimulatorConfig:
@@ -75,16 +94,24 @@ def rpc_payload(err: RpcError) -> Payload:
 
 
 class HttpFault(BaseModel):
-    """An infrastructure fault for the next ``count`` contract calls (of ``operation``, if given)."""
+    """An infrastructure fault for the next ``count`` contract calls (of ``operation`` and naming the user
+    ``target``, if given)."""
 
     kind: Literal["http", "throttle", "drop"] = "http"
     count: int = Field(default=1, ge=1)
     status: int = Field(default=503, ge=500, le=599)
     code: str = "UNAVAILABLE"
     retry_after: float = Field(default=1.0, ge=0)
-    # before: the call never reaches the platform; after: it took effect, then the answer is lost.
+    # before: the call never reaches the platform and its key is not recorded (a lookup: unknown_key);
+    # after: the platform acted and the key is completed, then the answer is lost.
     stage: Literal["before", "after"] = "before"
     operation: str | None = None
+    target: str | None = None
+
+    def matches(self, operation: str, targets: Iterable[str]) -> bool:
+        if self.operation not in (None, operation):
+            return False
+        return self.target is None or canonical_key(self.target) in {canonical_key(t) for t in targets}
 
 
 @dataclass
@@ -92,27 +119,59 @@ class DropFlag:
     requested: bool = False
 
 
-class SandboxState:
-    """Everything the app adds around the simulator: faults, idempotency replays, call counts."""
+class KeyStore(OperationStore[Payload]):
+    """The app's operation keys. A key's fingerprint is ``operation|account_id|sha256(body)``, so the
+    lookup can name the operation and account of a key even when its call died with the server."""
 
-    def __init__(self, simulator: TelegramSimulator, token_secret: str, demo_accounts_per_user: int) -> None:
+    def __init__(self, path: Path | None) -> None:
+        super().__init__(interrupted=INTERRUPTED, path=path, encode=list, decode=_payload)
+
+    @staticmethod
+    def fingerprint_of(operation: str, account_id: str, body: bytes) -> str:
+        return f"{operation}|{account_id}|{hashlib.sha256(body).hexdigest()}"
+
+    def owner(self, key: str) -> tuple[str, str] | None:
+        """(operation, account_id) of a recorded key."""
+        record = self._records.get(key)
+        if record is None:
+            return None
+        operation, rest = record.fingerprint.split("|", 1)
+        account_id, _digest = rest.rsplit("|", 1)
+        return operation, account_id
+
+
+def _payload(raw: Any) -> Payload:
+    status, body = raw
+    return int(status), body
+
+
+class SandboxState:
+    """Everything the app adds around the simulator: faults, operation keys, call counts."""
+
+    def __init__(
+        self,
+        simulator: TelegramSimulator,
+        token_secret: str,
+        demo_accounts_per_user: int,
+        state_file: Path | None = None,
+    ) -> None:
         self.simulator = simulator
         self.token_secret = token_secret
         self.demo_accounts_per_user = demo_accounts_per_user
         self.faults: list[HttpFault] = []
-        self.replays: OrderedDict[str, tuple[str, asyncio.Future[Payload]]] = OrderedDict()
+        self.operations = KeyStore(state_file)
         self.calls: Counter[str] = Counter()
 
     def reset(self, keep_accounts: bool) -> None:
         self.simulator.reset(keep_accounts=keep_accounts)
         self.simulator.set_latency(self.simulator.config.latency_seconds)
         self.faults.clear()
-        self.replays.clear()
+        self.operations.clear()
         self.calls.clear()
 
-    def take_fault(self, operation: str) -> HttpFault | None:
+    def take_fault(self, operation: str, targets: Iterable[str]) -> HttpFault | None:
         for fault in self.faults:
-            if fault.operation in (None, operation):
+            if fault.matches(operation, targets):
                 fault.count -= 1
                 if fault.count == 0:
                     self.faults.remove(fault)
@@ -120,43 +179,52 @@ class SandboxState:
         return None
 
     async def run(
-        self, request: Request, operation: str, scope_key: str, work: Callable[[], Awaitable[Payload]]
+        self,
+        request: Request,
+        operation: str,
+        work: Callable[[], Awaitable[Payload]],
+        *,
+        account_id: str | None = None,
+        targets: Iterable[str] = (),
     ) -> Response:
-        """One contract call: count it, apply a fault before/after it, replay by Idempotency-Key."""
+        """One contract call: count it, apply a fault before/after it; with ``account_id`` (a call that
+        acts on the platform) and an Idempotency-Key, act at most once per key."""
         self.calls[operation] += 1
-        fault = self.take_fault(operation)
+        targets = list(targets)
+        fault = self.take_fault(operation, targets)
         if fault is not None and (fault.stage == "before" or fault.kind == "throttle"):
             return fault_response(request, fault)
         key = request.headers.get("idempotency-key")
-        status, body = await (
-            self._replayed(f"{operation}:{scope_key}:{key}", request, work) if key else work()
-        )
+        if key and account_id is not None:
+            fingerprint = KeyStore.fingerprint_of(operation, account_id, await request.body())
+            try:
+                status, body = await self.operations.run(key, fingerprint, work)
+            except KeyMismatch:
+                # Another request holds the key (another account, operation or body): nothing acts.
+                status, body = ApiError(
+                    409, "IDEMPOTENCY_KEY_MISMATCH", "the key was used with another request"
+                ).payload()
+        else:
+            status, body = await work()
         if fault is not None:
             return fault_response(request, fault)
         return JSONResponse(body, status_code=status)
 
-    async def _replayed(self, key: str, request: Request, work: Callable[[], Awaitable[Payload]]) -> Payload:
-        fingerprint = hashlib.sha256(await request.body()).hexdigest()
-        if key in self.replays:
-            known, pending = self.replays[key]
-            if known != fingerprint:
-                return ApiError(
-                    409, "IDEMPOTENCY_KEY_MISMATCH", "the key was used with another body"
-                ).payload()
-            # A repeat while the first is still running waits for its answer instead of acting again.
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Payload] = asyncio.get_running_loop().create_future()
-        self.replays[key] = (fingerprint, future)
-        while len(self.replays) > _IDEMPOTENCY_CACHE:
-            self.replays.popitem(last=False)
-        try:
-            result = await work()
-        except BaseException:
-            self.replays.pop(key, None)
-            future.cancel()
-            raise
-        future.set_result(result)
-        return result
+    def lookup(self, key: str) -> dict[str, Any]:
+        """``GET /v1/operations/{key}``, as the contract shapes it."""
+        state, payload = self.operations.lookup(key)
+        owner = self.operations.owner(key)
+        if state is OperationState.UNKNOWN_KEY or owner is None:
+            return {"key": key, "status": OperationState.UNKNOWN_KEY.value}
+        answer: dict[str, Any] = {
+            "key": key,
+            "status": state.value,
+            "operation": owner[0],
+            "account_id": owner[1],
+        }
+        if payload is not None:
+            answer["result"] = {"status": payload[0], "body": payload[1]}
+        return answer
 
 
 def fault_response(request: Request, fault: HttpFault) -> Response:

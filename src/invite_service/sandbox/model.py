@@ -268,6 +268,42 @@ class DoubleSend:
     entries: list[LedgerEntry]
 
 
+# Refusals about the account or the request, not the target: the platform did not act on the target,
+# so a later call for it (a new attempt lineage) is no repeat.
+UNTOUCHED_TARGET_ERRORS = frozenset(
+    {"PEER_FLOOD", "CHAT_ADMIN_REQUIRED", "USERS_TOO_MUCH", "MESSAGE_EMPTY", "MESSAGE_TOO_LONG"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformCall:
+    """One call that reached the platform (past faults, revoked sessions and waits), refused or not.
+    ``result``: added | missing_invitee | delivered, or the RPC error's name."""
+
+    seq: int
+    account_id: str
+    action: Action
+    chat: str | None
+    target: str
+    at: datetime
+    result: str
+
+    @property
+    def touched_target(self) -> bool:
+        return self.result not in UNTOUCHED_TARGET_ERRORS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "at": self.at.isoformat()}
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatedCall:
+    action: Action
+    chat: str | None
+    target: str
+    calls: list[PlatformCall]
+
+
 @dataclass(frozen=True, slots=True)
 class WindowBreach:
     """The fullest window of ``window_seconds`` for one account/action that held more than ``cap``."""
@@ -290,6 +326,17 @@ def find_double_sends(entries: Iterable[LedgerEntry]) -> list[DoubleSend]:
     for entry in entries:
         groups[(entry.action, entry.chat, entry.target)].append(entry)
     return [DoubleSend(a, c, t, found) for (a, c, t), found in groups.items() if len(found) > 1]
+
+
+def find_repeated_calls(calls: Iterable[PlatformCall]) -> list[RepeatedCall]:
+    """(action, chat, target) the platform acted on more than once, by any accounts: stricter than
+    ``find_double_sends``, as a refusal (privacy, a missing invitee, blocked) counts too. Calls refused
+    for the account's or request's sake (``UNTOUCHED_TARGET_ERRORS``) are left out."""
+    groups: dict[tuple[Action, str | None, str], list[PlatformCall]] = defaultdict(list)
+    for call in calls:
+        if call.touched_target:
+            groups[(call.action, call.chat, call.target)].append(call)
+    return [RepeatedCall(a, c, t, found) for (a, c, t), found in groups.items() if len(found) > 1]
 
 
 def count_in_window(times: list[datetime], end: datetime, window_seconds: int) -> int:

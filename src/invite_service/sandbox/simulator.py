@@ -10,7 +10,8 @@ Call order inside one operation mirrors what the platform checks, and decides wh
    (not an admin, empty text) — toward the per-window caps, refused or not, like our own limiter counts it;
    going over a cap gives PEER_FLOOD and restricts the account for ``restriction_seconds``;
 5. the target's fate (a pure function of seed and target) and the chat's state decide the answer.
-Only accepted actions land in the ledger. Operations return the result or raise ``RpcError``.
+Only accepted actions land in the ledger; every call past step 3 lands in ``platform_calls`` with its
+answer, so tests can prove a target was never asked twice. Operations return the result or raise ``RpcError``.
 
 Latency is applied after the call took effect, so a caller that times out during it leaves an action
 the platform did perform: the ambiguous case our engine resolves with ``is_member``.
@@ -21,9 +22,10 @@ from __future__ import annotations
 import asyncio
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from invite_service.kit.clock import Clock
 from invite_service.sandbox.model import (
@@ -37,6 +39,8 @@ from invite_service.sandbox.model import (
     InvitedUsers,
     LedgerEntry,
     MissingInvitee,
+    PlatformCall,
+    RepeatedCall,
     RpcError,
     SentMessage,
     SimAccount,
@@ -47,6 +51,7 @@ from invite_service.sandbox.model import (
     ceil_seconds,
     count_in_window,
     find_double_sends,
+    find_repeated_calls,
     find_window_breaches,
     normalize_error_name,
     target_fate,
@@ -58,6 +63,8 @@ _MISSING_FLAGS = {
     TargetFate.MISSING_PREMIUM_ALLOW: (True, False),
     TargetFate.MISSING_PREMIUM_PM: (False, True),
 }
+
+Answer = TypeVar("Answer")
 
 
 class NowSource(Protocol):
@@ -99,6 +106,8 @@ class TelegramSimulator:
         self._accounts: dict[str, _AccountState] = {}
         self._members: dict[str, set[str]] = defaultdict(set)
         self._ledger: list[LedgerEntry] = []
+        self._calls: list[PlatformCall] = []
+        self._admitted: tuple[str, datetime] | None = None  # set by _admit for the call being made
         self._faults: list[_Fault] = []
         self._message_ids = 0
 
@@ -110,6 +119,7 @@ class TelegramSimulator:
         self._accounts = {}
         self._members = defaultdict(set)
         self._ledger = []
+        self._calls = []
         self._faults = []
         self._message_ids = 0
         for account in kept:
@@ -169,6 +179,19 @@ class TelegramSimulator:
     def double_sends(self) -> list[DoubleSend]:
         return find_double_sends(self._ledger)
 
+    def platform_calls(
+        self, account_id: str | None = None, action: Action | None = None
+    ) -> list[PlatformCall]:
+        """Every invite/message call that reached the platform, accepted or refused, in order."""
+        return [
+            c
+            for c in self._calls
+            if (account_id is None or c.account_id == account_id) and (action is None or c.action == action)
+        ]
+
+    def repeated_calls(self) -> list[RepeatedCall]:
+        return find_repeated_calls(self._calls)
+
     def window_breaches(self, caps: AccountLimits | dict[str, AccountLimits]) -> list[WindowBreach]:
         return find_window_breaches(self._ledger, caps)
 
@@ -195,6 +218,7 @@ class TelegramSimulator:
             },
             "faults": [asdict(f) for f in self._faults],
             "ledger_size": len(self._ledger),
+            "platform_calls": len(self._calls),
         }
         if include_ledger:
             data["ledger"] = [e.to_dict() for e in self._ledger]
@@ -204,17 +228,19 @@ class TelegramSimulator:
 
     async def invite(self, account_id: str, chat: str, target_key: str) -> InvitedUsers:
         """``channels.inviteToChannel`` for one user: InvitedUsers (maybe missing_invitees) or RpcError."""
+        key = canonical_key(target_key)
         try:
             async with self._lock:
-                return self._invite(account_id, chat, canonical_key(target_key))
+                return self._noted("invite", chat, key, lambda: self._invite(account_id, chat, key))
         finally:
             await self._delay()
 
     async def send_message(self, account_id: str, target_key: str, text: str) -> SentMessage:
         """``messages.sendMessage`` to a user: SentMessage or RpcError."""
+        key = canonical_key(target_key)
         try:
             async with self._lock:
-                return self._send_message(account_id, canonical_key(target_key), text)
+                return self._noted("message", None, key, lambda: self._send_message(account_id, key, text))
         finally:
             await self._delay()
 
@@ -228,6 +254,23 @@ class TelegramSimulator:
             return self._status(self._state(account_id), self.clock.now())
 
     # -- the platform's decisions (called under the lock, no awaits) --
+
+    def _noted(self, action: Action, chat: str | None, key: str, call: Callable[[], Answer]) -> Answer:
+        """Make one call; if it got past ``_admit``, add it and its answer to ``platform_calls``."""
+        self._admitted = None
+        try:
+            answer = call()
+        except RpcError as err:
+            self._note(action, chat, key, err.name)
+            raise
+        self._note(action, chat, key, self._ledger[-1].result)  # an accepted call was just recorded there
+        return answer
+
+    def _note(self, action: Action, chat: str | None, key: str, result: str) -> None:
+        if self._admitted is not None:
+            account_id, at = self._admitted
+            self._calls.append(PlatformCall(len(self._calls) + 1, account_id, action, chat, key, at, result))
+            self._admitted = None
 
     def _invite(self, account_id: str, chat: str, key: str) -> InvitedUsers:
         state, now = self._admit(account_id)
@@ -301,6 +344,7 @@ class TelegramSimulator:
         state.flood_wait_until = None
         state.flood_violations = 0
         state.last_call_at = now
+        self._admitted = (account_id, now)
         return state, now
 
     def _count_call(self, state: _AccountState, action: Action, now: datetime) -> None:
