@@ -21,13 +21,20 @@ from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import Platform, TaskStatus
 from invite_service.runtime import Runtime, build_runtime
 from invite_service.sandbox.integration_state import demo_config
-from invite_service.sandbox.model import AccountLimits, SimulatorConfig
+from invite_service.sandbox.model import AccountLimits, SimulatorConfig, TargetFate, target_fate
 from invite_service.sandbox.simulator import TelegramSimulator
 from invite_service.targets.schemas import BulkTargetsIn
 from invite_service.targets.service import bulk_create
 from invite_service.workers.stepped import SteppedJobQueue, simulate
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday morning
+SEED = 7  # the simulator's seed: a target's fate is a pure function of (seed, name)
+
+
+def name_with(fate: TargetFate, prefix: str) -> str:
+    """A username whose simulated fate is ``fate``, so a test chooses outcomes instead of hoping."""
+    config = demo_config(SEED)
+    return next(f"{prefix}{n}" for n in range(100_000) if target_fate(config, f"{prefix}{n}") is fate)
 
 
 @dataclass
@@ -47,7 +54,9 @@ class Harness:
         accounts = await self.adapter.initialize_accounts(self.user)
         return [a.id for a in accounts][:n]
 
-    async def task(self, n_targets: int, accounts: list[str], **fields: Any) -> uuid.UUID:
+    async def task(
+        self, n_targets: int, accounts: list[str], *, usernames: list[str] | None = None, **fields: Any
+    ) -> uuid.UUID:
         body: dict[str, Any] = {
             "name": "engine test",
             "platform": "sandbox",
@@ -60,7 +69,8 @@ class Harness:
             task = await create_task(s, self.settings, self.user, TaskCreate.model_validate(body))
             row = await s.get(InviteTask, task.id)
             assert row is not None
-            rows = [{"username": f"target_{i:05d}", "first_name": f"T{i}"} for i in range(n_targets)]
+            names = usernames or [f"target_{i:05d}" for i in range(n_targets)]
+            rows = [{"username": name, "first_name": f"T{i}"} for i, name in enumerate(names)]
             for start in range(0, len(rows), 10_000):
                 await bulk_create(s, self.settings, row, BulkTargetsIn(targets=rows[start : start + 10_000]))
         return task.id
@@ -118,7 +128,7 @@ async def make_harness(
     settings = settings or Settings(database_url=db_url, log_level="WARNING")
     clock = SimulatedClock(start)
     caps = settings.caps_for(Platform.SANDBOX.value)
-    simulator = TelegramSimulator(config or demo_config(7, limits or simulator_limits(caps)), clock=clock)
+    simulator = TelegramSimulator(config or demo_config(SEED, limits or simulator_limits(caps)), clock=clock)
     adapter = SandboxAdapter(simulator, platform=Platform.SANDBOX)
     registry = AdapterRegistry(settings)
     registry.provide(Platform.SANDBOX.value, adapter)

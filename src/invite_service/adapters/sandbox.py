@@ -44,7 +44,7 @@ from invite_service.sandbox.operations import KeyMismatch, OperationStore
 from invite_service.sandbox.simulator import TelegramSimulator, UnknownAccountError
 
 DEMO_ACCOUNTS_PER_USER = 4
-FaultStage = Literal["before", "after", "late"]
+FaultStage = Literal["before", "after", "slow", "late"]
 
 
 def _uncertain(code: str, detail: str) -> InviteResult:
@@ -60,8 +60,10 @@ class SandboxFault:
     """An infrastructure fault for the next ``count`` calls (of ``operation``, if given).
 
     before: the call fails with no answer before the service recorded it (the platform never acts);
-    after: the platform acts, then the answer is lost; late: the platform acts, ``meanwhile`` runs
-    (a test lets a lease run out and recovery look), then the answer arrives."""
+    after: the platform acts, then the answer is lost; slow: the platform acts and ``meanwhile`` runs
+    before the service records the answer (a lookup then says in_progress); late: the platform acts,
+    the service records it, ``meanwhile`` runs, then the answer arrives. ``meanwhile`` is where a test
+    lets the send lease run out and recovery look."""
 
     stage: FaultStage
     operation: Literal["invite", "message"] | None = None
@@ -174,13 +176,20 @@ class SandboxAdapter(InvitePlatformAdapter):
         fault = self._take_fault(operation)
         if fault is not None and fault.stage == "before":
             return _uncertain("INTEGRATION_TIMEOUT", "injected: no answer, nothing recorded")
+
+        async def acting() -> InviteResult:
+            result = await act()
+            if fault is not None and fault.stage == "slow" and fault.meanwhile is not None:
+                await fault.meanwhile()
+            return result
+
         try:
-            result = await self.operations.run(key, fingerprint, act)
+            result = await self.operations.run(key, fingerprint, acting)
         except KeyMismatch:
             return _uncertain("IDEMPOTENCY_KEY_MISMATCH", "the key is held by another request")
         if fault is not None and fault.stage == "after":
             return _uncertain("INTEGRATION_CONNECTION_LOST", "injected: the platform acted, no answer came")
-        if fault is not None and fault.meanwhile is not None:
+        if fault is not None and fault.stage == "late" and fault.meanwhile is not None:
             await fault.meanwhile()
         return result
 

@@ -12,7 +12,7 @@ from invite_service.adapters.base import InviteResult
 from invite_service.execution import repository as repo
 from invite_service.execution.control import pause_task, publish_status
 from invite_service.execution.limits import min_delay
-from invite_service.execution.policy import Effect, breaker_tripped, effect_of
+from invite_service.execution.policy import MESSAGE_FALLBACK_CODES, Effect, breaker_tripped, effect_of
 from invite_service.kit.faults import Boundary
 from invite_service.kit.rate_limit.base import Decision
 from invite_service.models import InviteTarget, InviteTask
@@ -127,9 +127,14 @@ def _target_values(
     final = effect.target_status not in (TargetStatus.PENDING, TargetStatus.SENDING)
     values: dict[str, Any] = {
         "attempts": target.attempts + (1 if effect.charge_attempt else 0),
-        # A message sent in place of a refused invite keeps the refusal as its reason.
+        # A message sent in place of a refused invite keeps the refusal as its reason (and only that:
+        # a message that got through on a retry is not marked with the retry's cause).
         "error_code": result.error_code
-        or (target.error_code if effect.target_status is TargetStatus.MESSAGED else None),
+        or (
+            target.error_code
+            if effect.target_status is TargetStatus.MESSAGED and target.error_code in MESSAGE_FALLBACK_CODES
+            else None
+        ),
         "error_detail": (result.detail or "")[:500] or None,
         "lease_until": None,
         "next_attempt_at": effect.next_attempt_at,
