@@ -1,4 +1,4 @@
-"""Never twice, provably: every (boundary × outcome × step) in simulated time, over a real database.
+"""Never twice, provably: every (boundary x outcome x step) in simulated time, over a real database.
 
 Each case runs one target through the real engine and the in-process Integration Service (the sandbox
 adapter with its operation-key store), with one fault at one boundary of the send:
