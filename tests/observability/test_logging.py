@@ -143,15 +143,17 @@ async def test_a_run_with_phone_targets_and_a_message_leaks_nothing(  # type: ig
     real_send = SandboxAdapter.send_message
     log = structlog.get_logger("adapter.careless")
 
-    async def careless_send(self, account_id, target, text):  # type: ignore[no-untyped-def]
+    async def careless_send(self, account_id, target, text, *, key):  # type: ignore[no-untyped-def]
         # An adapter that logs everything it handles, as a third-party driver might.
         log.info("sending", phone=target.phone, text=text, headers={"Authorization": f"Bearer {token}"})
         logging.getLogger("httpx").warning(
             "POST /v1/accounts/%s/messages peer=%s text=%r", account_id, target.phone, text
         )
+        result = await real_send(self, account_id, target, text, key=key)
         if target.phone == phones[0]:
+            # Sent, then the answer is lost: the engine learns the outcome from the key's lookup.
             raise ConnectionError(f"peer {target.phone} dropped {text!r} token={token}")
-        return await real_send(self, account_id, target, text)
+        return result
 
     # On the class: whichever app's runtime runs the jobs on this database uses it.
     monkeypatch.setattr(SandboxAdapter, "send_message", careless_send)

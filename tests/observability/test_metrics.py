@@ -196,7 +196,7 @@ async def test_integration_client_counts_errors_and_retries() -> None:
     try:
         assert await client.list_accounts("u") == []  # two 503s, retried, then fine
         with pytest.raises(IntegrationError):
-            await client.invite("acct-1", "@chat", [])  # the platform's refusal: an answer, not an error
+            await client.invite("acct-1", "@chat", [], key="k-1")  # a refusal: an answer, not an error
         with pytest.raises(IntegrationError):
             await client.get_account("acct-x")
     finally:
