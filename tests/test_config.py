@@ -159,3 +159,19 @@ def test_get_settings_refuses_production_without_a_secret(monkeypatch: pytest.Mo
     get_settings.cache_clear()
     monkeypatch.setenv("INVITE_JWT_SECRET", "s" * 32)
     assert get_settings().jwt_secret == "s" * 32
+
+
+def test_a_send_lease_shorter_than_the_longest_integration_call_refuses_to_start() -> None:
+    # 3 attempts x 10 s + 2 waits of max(5, 30) s = 90 s; the lease must cover it plus 5 s.
+    assert Settings().send_call_budget_seconds == 90
+    Settings(send_lease_seconds=95).ensure_startable()
+    with pytest.raises(ConfigError, match="INVITE_SEND_LEASE_SECONDS=94"):
+        Settings(send_lease_seconds=94).ensure_startable()
+    quick = Settings(
+        send_lease_seconds=15,
+        integration_timeout_seconds=2,
+        integration_max_attempts=2,
+        integration_max_retry_after_seconds=1,
+    )
+    assert quick.send_call_budget_seconds == 9
+    quick.ensure_startable()
