@@ -107,13 +107,19 @@ class Harness:
             c = await s.get(control.TaskCounters, task_id)
             return {k: v for k, v in control.counters_dict(c).items() if v and k != "total"}
 
-    async def run_until(self, task_ids: list[uuid.UUID], statuses: set[str], horizon: timedelta) -> bool:
+    async def run_until(
+        self,
+        task_ids: list[uuid.UUID],
+        statuses: set[str],
+        horizon: timedelta,
+        recover_every: timedelta = timedelta(hours=6),
+    ) -> bool:
         async def done() -> bool:
             return all([await self.status(t) in statuses for t in task_ids])
 
-        # No crashes happen here, so recovery can run rarely (it forces a step each time).
+        # Without crashes recovery can run rarely (it forces a step each time).
         return await simulate(
-            self.rt, self.clock, self.queue, until=done, horizon=horizon, recover_every=timedelta(hours=6)
+            self.rt, self.clock, self.queue, until=done, horizon=horizon, recover_every=recover_every
         )
 
 

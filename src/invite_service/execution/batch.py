@@ -89,7 +89,7 @@ async def _release_after_db_error(
         async for attempt in retrying:
             with attempt:
                 async with rt.db.session() as s:
-                    released = await repo.release(s, task_id, ids)
+                    await repo.release(s, task_id, ids)  # what the batch's own release could not do
                     await repo.log(
                         s,
                         task_id=task_id,
@@ -98,8 +98,8 @@ async def _release_after_db_error(
                         action="batch",
                         outcome="released",
                         error_code="DATABASE_ERROR",
-                        detail=f"the database failed mid-batch ({type(exc.orig).__name__}); "
-                        f"{len(released)} reserved targets went back to the queue",
+                        detail=f"the database failed mid-batch ({type(exc.orig).__name__}); the batch's "
+                        "reserved targets went back to the queue, a send in doubt is left to recovery",
                         at=rt.clock.now(),
                     )
                     await repo.set_next_run(s, task_id, rt.clock.now())

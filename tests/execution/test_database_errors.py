@@ -1,0 +1,65 @@
+"""A database error mid-batch: reservations go back at once, the task log says so, and the send that was
+in flight is resolved by recovery from the outcome lookup (never sent again)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from invite_service.execution import repository as repo
+from invite_service.execution.batch import process_batch
+from invite_service.kit.faults import Boundary, once
+from invite_service.models import ExecutionLog, InviteTarget
+from invite_service.models.enums import TargetStatus
+from invite_service.sandbox.model import TargetFate
+from tests.execution.harness import Harness, name_with
+
+pytestmark = pytest.mark.asyncio
+
+
+async def database_gone(_context: dict[str, Any]) -> None:
+    raise OperationalError(
+        "UPDATE invite_targets …", {}, ConnectionResetError("server closed the connection")
+    )
+
+
+async def test_a_database_error_mid_batch_gives_reservations_back_and_recovery_finishes_the_send(
+    h: Harness,
+) -> None:
+    [account] = await h.accounts(1)
+    names = [name_with(TargetFate.OK, f"dberr{i}_") for i in range(3)]
+    task_id = await h.task(3, [account], usernames=names)
+    await h.control(task_id, "start")
+    async with h.rt.db.session() as s:
+        ids = await repo.reserve(s, task_id, account, 3, h.clock.now(), h.clock.now() + timedelta(minutes=5))
+    assert len(ids) == 3
+    # The platform acts on the first target; the outcome's commit then fails on the database.
+    h.rt.faults.arm(Boundary.BEFORE_RECORD_COMMIT, once(database_gone))
+
+    with pytest.raises(OperationalError):
+        await process_batch(h.rt, task_id, account, ids)
+
+    async with h.rt.db.session() as s:
+        rows = {t.id: t for t in await s.scalars(select(InviteTarget).where(InviteTarget.task_id == task_id))}
+        logs = list(
+            await s.scalars(
+                select(ExecutionLog).where(
+                    ExecutionLog.task_id == task_id, ExecutionLog.outcome == "released"
+                )
+            )
+        )
+    first, *rest = ids
+    assert rows[first].status == TargetStatus.SENDING.value and rows[first].operation_key
+    assert [rows[i].status for i in rest] == [TargetStatus.PENDING.value] * 2, "not left for the lease"
+    assert [(log.error_code, log.action) for log in logs] == [("DATABASE_ERROR", "batch")]
+    assert len(h.simulator.platform_calls()) == 1
+
+    assert await h.run_until([task_id], {"completed"}, timedelta(hours=1), recover_every=timedelta(minutes=1))
+    assert await h.target_states(task_id) == {TargetStatus.INVITED.value: 3}
+    assert h.simulator.repeated_calls() == []
+    assert len(h.simulator.platform_calls()) == 3
+    assert await h.counters(task_id) == await h.target_states(task_id)
