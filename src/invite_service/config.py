@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     # Tests only: a folder whose files arm the engine's fault points in worker processes (kit/faults.py).
     fault_dir: str = ""
     account_lock_wait_seconds: float = 10.0
+    # One sender per account: a worker that dies mid-batch holds its account this long at most.
+    account_lock_ttl_seconds: float = 60.0
+    transient_backoff_seconds: float = 30.0  # first wait after a transient failure (doubling per attempt)
     # Port for a Celery worker host's /metrics (0 = off); set PROMETHEUS_MULTIPROC_DIR with it.
     worker_metrics_port: int = 0
     health_timeout_seconds: float = 2.0

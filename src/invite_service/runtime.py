@@ -81,5 +81,6 @@ def build_runtime(
             flood_buffer_ratio=settings.flood_buffer_ratio,
             flood_buffer_seconds=settings.flood_buffer_seconds,
             restriction_hours=settings.restriction_hours,
+            transient_backoff_seconds=settings.transient_backoff_seconds,
         ),
     )

@@ -60,7 +60,9 @@ async def process_batch(
     tid = uuid.UUID(str(task_id))
     structlog.contextvars.bind_contextvars(task_id=str(tid))  # every log line of this job names its task
     try:
-        async with rt.locks.lock(f"account:{account_id}", ttl=60, wait=rt.settings.account_lock_wait_seconds):
+        lock = f"account:{account_id}"
+        ttl, wait = rt.settings.account_lock_ttl_seconds, rt.settings.account_lock_wait_seconds
+        async with rt.locks.lock(lock, ttl=ttl, wait=wait):
             await _run_batch(rt, tid, account_id, list(target_ids))
     except LockNotAcquired:
         log.info("account_busy", account_id=account_id, released=len(target_ids))
