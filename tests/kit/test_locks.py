@@ -106,8 +106,9 @@ async def test_renewal_keeps_the_lock_past_its_ttl(redis_clients: list[Redis], p
     client = redis_clients[0]
     renewing = RedisLockManager(redis_clients[1], prefix=prefix)
     contender = RedisLockManager(redis_clients[2], prefix=prefix)
-    async with renewing.lock("long-job", ttl=0.6) as handle:
-        await asyncio.sleep(2.0)  # more than three TTLs
+    # A TTL that a busy machine's scheduling delays cannot eat (renewal comes every third of it).
+    async with renewing.lock("long-job", ttl=1.5) as handle:
+        await asyncio.sleep(5.0)  # more than three TTLs
         assert handle.held
         assert await client.get(renewing.key("long-job")) == handle.token.encode()
         async with contender.try_lock("long-job", ttl=1) as other:

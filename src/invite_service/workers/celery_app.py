@@ -1,7 +1,8 @@
 """Celery on RabbitMQ (DESIGN §5): three priority queues, at-least-once delivery, thin jobs.
 
-``invite-service worker`` consumes all three queues; ``invite-service beat`` runs the ticker
-and ``recover``. Jobs are idempotent, so redelivery after a crash is harmless.
+``invite-service worker`` consumes all three queues (named ``<INVITE_QUEUE_PREFIX>invite-high`` …);
+``invite-service beat`` runs the ticker and ``recover``. Jobs are idempotent, so redelivery after a
+crash is harmless.
 """
 
 from __future__ import annotations
@@ -16,43 +17,66 @@ from invite_service.config import Settings, get_settings
 from invite_service.execution.jobspec import RECOVER, TICK
 from invite_service.models.enums import Priority
 from invite_service.workers import loop
-from invite_service.workers.enqueue import MESSAGE_PRIORITY, QUEUES, Job, JobQueue
+from invite_service.workers.enqueue import MESSAGE_PRIORITY, Job, JobQueue, queue_names
 
 MAX_PRIORITY = 10
+# A custom conf key: the prefix the app's queues were declared with (CeleryJobQueue routes by it).
+PREFIX_KEY = "invite_queue_prefix"
 
 
-def _queues() -> list[Queue]:
-    exchange = Exchange("invite", type="direct")
+def _queues(prefix: str) -> list[Queue]:
+    # Durable exchange and queues (kombu's default, stated here because it matters): with persistent
+    # messages, a queued batch survives a broker restart.
+    exchange = Exchange("invite", type="direct", durable=True)
     return [
-        Queue(name, exchange, routing_key=name, queue_arguments={"x-max-priority": MAX_PRIORITY})
-        for name in QUEUES.values()
+        Queue(
+            name,
+            exchange,
+            routing_key=name,
+            durable=True,
+            queue_arguments={"x-max-priority": MAX_PRIORITY},
+        )
+        for name in queue_names(prefix).values()
     ]
 
 
-_apps: dict[str, Celery] = {}
+def worker_queues(settings: Settings) -> str:
+    """The ``-Q`` argument a worker of this deployment consumes: all three prefixed queues."""
+    return ",".join(queue_names(settings.queue_prefix).values())
+
+
+_apps: dict[tuple[str, str], Celery] = {}
 
 
 def celery_for(settings: Settings) -> Celery:
-    """The Celery app for this broker (one per process and broker URL)."""
-    app = _apps.get(settings.broker_url)
+    """The Celery app for this broker and queue prefix (one per process and pair)."""
+    key = (settings.broker_url, settings.queue_prefix)
+    app = _apps.get(key)
     if app is None:
-        app = _apps[settings.broker_url] = _make_app(settings)
+        app = _apps[key] = _make_app(settings)
     return app
 
 
 def _make_app(settings: Settings) -> Celery:
     app = Celery("invite_service", broker=settings.broker_url)
+    queues = queue_names(settings.queue_prefix)
+    high = {"queue": queues[Priority.HIGH], "routing_key": queues[Priority.HIGH]}
     app.conf.update(
-        task_queues=_queues(),
-        task_default_queue=QUEUES[Priority.NORMAL],
+        task_queues=_queues(settings.queue_prefix),
+        task_default_queue=queues[Priority.NORMAL],
         task_default_exchange="invite",
-        task_default_routing_key=QUEUES[Priority.NORMAL],
+        task_default_routing_key=queues[Priority.NORMAL],
         task_queue_max_priority=MAX_PRIORITY,
         task_default_priority=MESSAGE_PRIORITY[Priority.NORMAL],
+        task_default_delivery_mode="persistent",  # delivery_mode 2: written to disk on durable queues
         task_acks_late=True,  # a job is acknowledged when done: a crash redelivers it
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # A broker blip must not kill an in-flight send (which would leave it to recovery and the
+        # outcome lookup). Its message is redelivered after the reconnect, and running the batch again
+        # is harmless: every engine write is conditional (a target is sent only from `reserved` by its
+        # own account; outcomes are fenced by the target's operation key).
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         broker_transport_options={"confirm_publish": True},
         broker_connection_retry_on_startup=True,
         task_ignore_result=True,
@@ -61,13 +85,10 @@ def _make_app(settings: Settings) -> Celery:
         accept_content=["json"],
         worker_hijack_root_logger=False,
         beat_schedule={
-            "tick": {"task": TICK, "schedule": settings.tick_seconds, "options": {"queue": "invite-high"}},
-            "recover": {
-                "task": RECOVER,
-                "schedule": settings.recover_seconds,
-                "options": {"queue": "invite-high"},
-            },
+            "tick": {"task": TICK, "schedule": settings.tick_seconds, "options": high},
+            "recover": {"task": RECOVER, "schedule": settings.recover_seconds, "options": high},
         },
+        **{PREFIX_KEY: settings.queue_prefix},
     )
     _register_jobs(app)
     return app
@@ -93,13 +114,15 @@ def _register_jobs(app: Celery) -> None:
 class CeleryJobQueue(JobQueue):
     def __init__(self, app: Celery) -> None:
         self._app = app
+        self._prefix: str = app.conf[PREFIX_KEY]
 
     def send(self, job: Job) -> None:
+        queue = job.queue(self._prefix)
         self._app.send_task(
             job.name,
             kwargs=job.kwargs,
-            queue=job.queue,
-            routing_key=job.queue,
+            queue=queue,
+            routing_key=queue,
             priority=MESSAGE_PRIORITY[job.priority],
             countdown=job.countdown or None,
         )

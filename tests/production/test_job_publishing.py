@@ -1,0 +1,58 @@
+"""Job publishing without a broker: queue names carry the deployment's prefix; a failed publish
+after a commit is kept and logged, never raised (the commit cannot be undone)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+
+from invite_service.config import Settings
+from invite_service.db import Database
+from invite_service.models.enums import Priority
+from invite_service.workers.celery_app import CeleryJobQueue, celery_for, worker_queues
+from invite_service.workers.enqueue import Job, JobQueue, bind, defer, unpublished
+from tests.conftest import AMQP_URL
+
+
+def test_every_queue_name_carries_the_prefix() -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    settings = Settings(broker_url=AMQP_URL, queue_prefix=prefix)
+    app = celery_for(settings)
+    names = [f"{prefix}invite-{p}" for p in ("high", "normal", "low")]
+    assert [q.name for q in app.conf.task_queues] == names
+    assert all(q.durable for q in app.conf.task_queues)
+    assert worker_queues(settings) == ",".join(names)
+    assert {entry["options"]["queue"] for entry in app.conf.beat_schedule.values()} == {names[0]}
+    assert app.conf.task_default_queue == names[1]
+    assert app.conf.task_default_delivery_mode == "persistent"
+    assert app.conf.worker_cancel_long_running_tasks_on_connection_loss is False
+    sent: list[dict[str, object]] = []
+    app.send_task = lambda name, **kw: sent.append(kw)
+    queue = CeleryJobQueue(app)
+    for priority in Priority:
+        queue.send(Job("system.ping", {"key": "x"}, priority=priority))
+    assert [(kw["queue"], kw["routing_key"]) for kw in sent] == [
+        (f"{prefix}invite-{p.value}",) * 2 for p in Priority
+    ]
+    # Another prefix on the same broker is another app (celery_for caches per broker and prefix).
+    assert celery_for(Settings(broker_url=AMQP_URL, queue_prefix="other-")) is not app
+
+
+class _BrokerDown(JobQueue):
+    def send(self, job: Job) -> None:
+        raise ConnectionRefusedError("broker down")
+
+
+async def test_a_job_that_cannot_be_published_is_kept_not_raised(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    try:
+        bind(db.sessionmaker.kw.setdefault("info", {}), _BrokerDown())
+        job = Job("execution.dispatch", {"task_id": "t"}, priority=Priority.HIGH)
+        async with db.sessionmaker() as session:
+            await session.execute(text("SELECT 1"))
+            defer(session, job)
+            await session.commit()  # committed: the failed publish must not turn into an error here
+            assert unpublished(session) == [job]
+    finally:
+        await db.dispose()
