@@ -48,6 +48,9 @@ TUNING: dict[str, float] = {
     "reservation_lease_seconds": 15,
     "recover_seconds": 2,
     "tick_seconds": 1,
+    # A killed worker holds its account until the lock's TTL (renewed every third of it while alive).
+    "account_lock_ttl_seconds": 15,
+    "transient_backoff_seconds": 5,  # a send the platform never saw is retried this soon
 }
 
 
