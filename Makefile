@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint format bench clean ui ui-test
+.PHONY: install run test lint format bench chaos clean ui ui-test
 
 install: $(STAMP)
 
@@ -61,6 +61,10 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The whole never-twice matrix on the production shape (Celery, RabbitMQ, Redis, PostgreSQL): ~10 minutes.
+chaos: install
+	INVITE_CHAOS_FULL=1 $(BIN)/pytest tests/production/test_never_twice_celery.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

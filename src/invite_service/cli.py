@@ -66,10 +66,12 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     app = _celery(settings)
     if app is None:
         return 2
+    from invite_service.workers.celery_app import worker_queues
+
     argv = [
         "worker",
         "-Q",
-        args.queues,
+        args.queues or worker_queues(settings),
         "--loglevel",
         args.loglevel,
         "--concurrency",
@@ -165,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate)
 
     worker = sub.add_parser("worker", help="run a Celery worker on the three invite queues")
-    worker.add_argument("--queues", default="invite-high,invite-normal,invite-low")
+    worker.add_argument("--queues", default=None, help="default: the three queues with INVITE_QUEUE_PREFIX")
     worker.add_argument("--concurrency", type=int, default=2)
     worker.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
     worker.add_argument("--name", default="invite@%h")
