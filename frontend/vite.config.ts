@@ -23,5 +23,8 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     css: false,
     include: ["src/**/*.test.{ts,tsx}"],
+    // Typing-driven tests take seconds of jsdom work; on a busy CI box the 5 s default is a coin toss.
+    // Each test still waits on what it checks (findBy…/waitFor), so a longer ceiling costs nothing.
+    testTimeout: 30_000,
   },
 });
