@@ -19,7 +19,6 @@ from invite_service.sandbox.model import TargetFate
 from invite_service.targets import repository as targets
 from tests.execution.harness import Harness, name_with
 
-pytestmark = pytest.mark.asyncio
 CHAT = "@engine_chat"
 ANSWERED = OperationLookup(OperationState.COMPLETED, InviteResult(Outcome.SUCCESS))
 INTERRUPTED = OperationLookup(
