@@ -41,7 +41,8 @@ from invite_service.sandbox.integration_state import demo_account_id, ensure_dem
 from invite_service.sandbox.model import AccountPlatform, RpcError, SimAccount
 from invite_service.sandbox.model import AccountStatus as SimAccountStatus
 from invite_service.sandbox.operations import KeyMismatch, OperationStore
-from invite_service.sandbox.simulator import TelegramSimulator, UnknownAccountError
+from invite_service.sandbox.sim_state import UnknownAccountError
+from invite_service.sandbox.simulator import TelegramSimulator
 
 DEMO_ACCOUNTS_PER_USER = 4
 FaultStage = Literal["before", "after", "slow", "late"]

@@ -21,7 +21,8 @@ from invite_service.sandbox.model import (
     find_window_breaches,
     target_fate,
 )
-from invite_service.sandbox.simulator import NowSource, TelegramSimulator, UnknownAccountError
+from invite_service.sandbox.sim_state import NowSource, UnknownAccountError
+from invite_service.sandbox.simulator import TelegramSimulator
 
 __all__ = [
     "AccountLimits",

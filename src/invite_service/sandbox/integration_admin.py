@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from invite_service.sandbox.integration_state import ApiError, HttpFault, SandboxState
 from invite_service.sandbox.model import AccountPlatform
-from invite_service.sandbox.simulator import UnknownAccountError
+from invite_service.sandbox.sim_state import UnknownAccountError
 
 
 class RpcFault(BaseModel):

@@ -38,7 +38,8 @@ from invite_service.sandbox.integration_state import (
     rpc_payload,
 )
 from invite_service.sandbox.model import AccountPlatform, RpcError
-from invite_service.sandbox.simulator import TelegramSimulator, UnknownAccountError
+from invite_service.sandbox.sim_state import UnknownAccountError
+from invite_service.sandbox.simulator import TelegramSimulator
 
 _ACCOUNT_STATES = {"session_revoked": "unavailable"}  # the rest keep the simulator's names
 

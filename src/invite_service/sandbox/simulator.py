@@ -23,9 +23,9 @@ import asyncio
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, TypeVar
 
 from invite_service.kit.clock import Clock
 from invite_service.sandbox.model import (
@@ -57,6 +57,7 @@ from invite_service.sandbox.model import (
     target_fate,
     target_user_id,
 )
+from invite_service.sandbox.sim_state import AccountState, InjectedFault, NowSource, UnknownAccountError
 
 _MISSING_FLAGS = {
     TargetFate.MISSING: (False, False),
@@ -67,34 +68,6 @@ _MISSING_FLAGS = {
 Answer = TypeVar("Answer")
 
 
-class NowSource(Protocol):
-    def now(self) -> datetime: ...
-
-
-class UnknownAccountError(LookupError):
-    """The account was never added: a wiring bug in the caller, not a platform answer."""
-
-
-@dataclass
-class _Fault:
-    name: str
-    seconds: int | None
-    remaining: int
-    account_id: str | None
-
-
-@dataclass
-class _AccountState:
-    account: SimAccount
-    session_revoked: bool = False
-    restricted_until: datetime | None = None
-    flood_wait_until: datetime | None = None
-    flood_violations: int = 0
-    last_call_at: datetime | None = None
-    # Every call that reached the platform, per action, for the sliding-window caps.
-    calls: dict[Action, list[datetime]] = field(default_factory=lambda: {"invite": [], "message": []})
-
-
 class TelegramSimulator:
     """A deterministic (per seed) simulated Telegram; safe to call from concurrent asyncio tasks."""
 
@@ -103,12 +76,12 @@ class TelegramSimulator:
         self.clock: NowSource = clock or Clock()
         self._lock = asyncio.Lock()
         self._latency = self.config.latency_seconds
-        self._accounts: dict[str, _AccountState] = {}
+        self._accounts: dict[str, AccountState] = {}
         self._members: dict[str, set[str]] = defaultdict(set)
         self._ledger: list[LedgerEntry] = []
         self._calls: list[PlatformCall] = []
         self._admitted: tuple[str, datetime] | None = None  # set by _admit for the call being made
-        self._faults: list[_Fault] = []
+        self._faults: list[InjectedFault] = []
         self._message_ids = 0
 
     # -- setup and inspection (synchronous: no awaits, so atomic within the event loop) --
@@ -134,7 +107,7 @@ class TelegramSimulator:
 
     def _register(self, account: SimAccount) -> SimAccount:
         revoked = account.account_id in self.config.revoked_sessions
-        self._accounts[account.account_id] = _AccountState(account, session_revoked=revoked)
+        self._accounts[account.account_id] = AccountState(account, session_revoked=revoked)
         return account
 
     def accounts_for(self, user_id: str) -> list[SimAccount]:
@@ -155,7 +128,7 @@ class TelegramSimulator:
         if count < 1:
             raise ValueError("count must be at least 1")
         name, seconds = normalize_error_name(error_name, seconds)
-        self._faults.append(_Fault(name, seconds, count, account_id))
+        self._faults.append(InjectedFault(name, seconds, count, account_id))
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -312,7 +285,7 @@ class TelegramSimulator:
         self._record(account_id, "message", None, key, now, "delivered", text)
         return SentMessage(self._message_ids, key, now)
 
-    def _admit(self, account_id: str) -> tuple[_AccountState, datetime]:
+    def _admit(self, account_id: str) -> tuple[AccountState, datetime]:
         """Steps 1-3 of the module docstring; on return the call reached the platform."""
         state = self._state(account_id)
         self._raise_injected(account_id)
@@ -347,7 +320,7 @@ class TelegramSimulator:
         self._admitted = (account_id, now)
         return state, now
 
-    def _count_call(self, state: _AccountState, action: Action, now: datetime) -> None:
+    def _count_call(self, state: AccountState, action: Action, now: datetime) -> None:
         """Count a call toward the caps, refused by the target or not; over a cap -> PEER_FLOOD."""
         calls = state.calls[action]
         calls.append(now)
@@ -372,7 +345,7 @@ class TelegramSimulator:
                     self._faults.remove(fault)
                 raise RpcError(fault.name, fault.seconds)
 
-    def _restrict(self, state: _AccountState, now: datetime) -> None:
+    def _restrict(self, state: AccountState, now: datetime) -> None:
         state.restricted_until = now + timedelta(seconds=self.config.restriction_seconds)
         state.flood_wait_until = None
         state.flood_violations = 0
@@ -390,7 +363,7 @@ class TelegramSimulator:
         seq = len(self._ledger) + 1
         self._ledger.append(LedgerEntry(seq, account_id, action, chat, key, now, result, text))
 
-    def _status(self, state: _AccountState, now: datetime) -> AccountStatus:
+    def _status(self, state: AccountState, now: datetime) -> AccountStatus:
         restricted = (
             state.restricted_until if state.restricted_until and now < state.restricted_until else None
         )
@@ -404,7 +377,7 @@ class TelegramSimulator:
             label = "flood_wait" if waiting else "active"
         return AccountStatus(state.account.account_id, label, restricted, waiting)
 
-    def _state(self, account_id: str) -> _AccountState:
+    def _state(self, account_id: str) -> AccountState:
         try:
             return self._accounts[account_id]
         except KeyError:
