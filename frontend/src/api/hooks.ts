@@ -1,6 +1,6 @@
 /** Data hooks over the generated client (TanStack Query), with polling while something runs. */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, type ApiPaths, type Schemas, unwrap } from "./client";
+import { api, type ApiPaths, download, type Schemas, unwrap } from "./client";
 
 export type Task = Schemas["TaskOut"];
 export type TaskCreate = Schemas["TaskCreate"];
@@ -33,6 +33,10 @@ export const keys = {
   lanes: (id: string) => ["lanes", id] as const,
   stats: (id: string) => ["stats", id] as const,
   logs: (id: string) => ["logs", id] as const,
+  suppressions: ["suppressions"] as const,
+  suppressionList: (platform: string, q: string, reason: string | null, cursor: string | undefined) =>
+    ["suppressions", platform, q, reason, cursor] as const,
+  importJob: (jobId: string | null) => ["import-job", jobId] as const,
 };
 
 export function useTasks(query: TaskListQuery) {
@@ -160,6 +164,17 @@ export function useTargets(taskId: string, query: TargetListQuery, live: boolean
   });
 }
 
+/** The first targets of a task, as sample values for the template preview (the edit page). */
+export function useTargetSample(taskId: string | undefined) {
+  return useQuery({
+    // Under keys.targets(id), so whatever refreshes the audience refreshes the sample too.
+    queryKey: [...keys.targets(taskId ?? ""), "sample"],
+    enabled: !!taskId,
+    queryFn: () =>
+      unwrap(api.GET("/api/v1/tasks/{task_id}/targets", { params: { path: { task_id: taskId! }, query: { limit: 20 } } })),
+  });
+}
+
 export function useTargetStats(taskId: string, live: boolean) {
   return useQuery({
     queryKey: keys.targetStats(taskId),
@@ -244,6 +259,13 @@ export function useTaskStats(taskId: string, live: boolean) {
     queryFn: () => unwrap(api.GET("/api/v1/tasks/{task_id}/stats", { params: { path: { task_id: taskId } } })),
     refetchInterval: live ? POLL_RUNNING_MS * 2 : false,
   });
+}
+
+export function downloadTaskReport(taskId: string, format: "csv" | "xlsx"): Promise<void> {
+  return download(
+    api.GET("/api/v1/tasks/{task_id}/report", { params: { path: { task_id: taskId }, query: { format } }, parseAs: "blob" }),
+    `task-${taskId}.${format}`,
+  );
 }
 
 export function useTaskLogs(taskId: string, live: boolean) {
