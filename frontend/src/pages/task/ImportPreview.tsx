@@ -1,4 +1,5 @@
 import { Badge, Group, Paper, ScrollArea, Select, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import type { ColumnMapping } from "../../api/imports";
 import type { ImportValidateOut } from "../../api/types";
 import { num } from "../../lib/format";
 
@@ -18,7 +19,7 @@ function delimiterName(d: string | null): string {
   return { ",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe" }[d] ?? JSON.stringify(d);
 }
 
-export type Mapping = Record<string, string | null>;
+export type Mapping = ColumnMapping;
 
 /**
  * What the service read from a file before anything is written: format, encoding, delimiter, the

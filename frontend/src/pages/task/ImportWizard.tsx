@@ -1,89 +1,41 @@
 import { Alert, Button, Checkbox, Divider, FileInput, Group, Loader, Modal, Progress, Select, Stack, Stepper, Text, TextInput } from "@mantine/core";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { IconAlertTriangle, IconFileDownload, IconUpload } from "@tabler/icons-react";
-import { type FormEvent, useEffect, useState } from "react";
-import { api, download, formData, unwrap } from "../../api/client";
-import { keys } from "../../api/hooks";
+import { type FormEvent, useReducer } from "react";
+import { downloadRejectedRows, useImportFile, useImportFromParsing, useImportJob, useValidateImport } from "../../api/imports";
 import { describeError, fieldErrors } from "../../api/problem";
-import type { ImportJobOut, ImportValidateOut } from "../../api/types";
 import { num, pct } from "../../lib/format";
 import { hasIdentityColumn, ImportPreview, type Mapping } from "./ImportPreview";
+import { initialWizardState, mappingEdited, wizardReducer, wizardStep } from "./importWizardState";
 
 const ACCEPT = ".csv,.tsv,.txt,.xlsx,.json,.ndjson,.jsonl";
 
 /** Upload → validate preview (mapping changeable) → import job with progress → rejected rows. */
 export function ImportWizard({ taskId, opened, onClose }: { taskId: string; opened: boolean; onClose: () => void }) {
-  const qc = useQueryClient();
-  const [file, setFile] = useState<File | null>(null);
-  const [preview, setPreview] = useState<ImportValidateOut | null>(null);
-  const [mapping, setMapping] = useState<Mapping>({});
-  const [dedupe, setDedupe] = useState(true);
-  const [skipSuppressed, setSkipSuppressed] = useState(true);
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const step = jobId ? 2 : preview ? 1 : 0;
-  const [parsingId, setParsingId] = useState("");
-  const [parsingError, setParsingError] = useState<string | null>(null);
+  const [state, dispatch] = useReducer(wizardReducer, initialWizardState);
+  const { file, preview, mapping, dedupe, skipSuppressed, jobId, error, sheet, parsingId, parsingError } = state;
+  const step = wizardStep(state);
+  const check = useValidateImport(taskId);
+  const importFile = useImportFile(taskId);
+  const importParsing = useImportFromParsing(taskId);
+  const busy = check.isPending || importFile.isPending || importParsing.isPending;
 
-  const job = useQuery({
-    queryKey: ["import-job", jobId],
-    enabled: !!jobId,
-    queryFn: (): Promise<ImportJobOut> => unwrap(api.GET("/api/v1/import/jobs/{job_id}", { params: { path: { job_id: jobId! } } })),
-    refetchInterval: (q) => (q.state.data && q.state.data.status !== "running" ? false : 1000),
-  });
+  const job = useImportJob(taskId, jobId);
   const finished = job.data && job.data.status !== "running";
-  const jobStatus = job.data?.status;
-  useEffect(() => {
-    if (jobStatus !== "completed") return;
-    void qc.invalidateQueries({ queryKey: keys.targets(taskId) });
-    void qc.invalidateQueries({ queryKey: keys.task(taskId) });
-  }, [jobStatus, qc, taskId]);
 
-  const reset = () => {
-    setFile(null);
-    setPreview(null);
-    setMapping({});
-    setJobId(null);
-    setError(null);
-  };
+  const reset = () => dispatch({ type: "reset" });
   const close = () => {
     reset();
     onClose();
   };
 
-  const [checkedMapping, setCheckedMapping] = useState<string>("{}");
-  const [sheet, setSheet] = useState<string | null>(null);
-
-  async function validate(f: File | null, opts: { mapping?: Mapping; sheet?: string | null } = {}) {
-    setFile(f);
-    setError(null);
-    if (!f) {
-      setPreview(null);
-      return;
-    }
-    setBusy(true);
+  async function validate(f: File | null, opts: { mapping?: Mapping; sheet?: string | null; newFile?: boolean } = {}) {
+    dispatch({ type: "checking", file: f, newFile: opts.newFile ?? false });
+    if (!f) return;
     try {
-      const out = await unwrap(
-        api.POST("/api/v1/import/validate", {
-          body: formData<"/api/v1/import/validate">({
-            file: f,
-            task_id: taskId,
-            mapping: opts.mapping ? JSON.stringify(opts.mapping) : null,
-            sheet: opts.sheet ?? null,
-            dedupe,
-            skip_suppressed: skipSuppressed,
-          }),
-        }),
-      );
-      setPreview(out);
-      setSheet(out.sheet);
-      setMapping(out.mapping ?? {});
-      setCheckedMapping(JSON.stringify(out.mapping ?? {}));
+      const out = await check.mutateAsync({ file: f, mapping: opts.mapping ?? null, sheet: opts.sheet ?? null, dedupe, skipSuppressed });
+      dispatch({ type: "checked", preview: out });
     } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
+      dispatch({ type: "failed", error: err });
     }
   }
 
@@ -91,57 +43,35 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
     e.preventDefault();
     const id = parsingId.trim();
     if (!id) {
-      setParsingError("Enter the id of a finished parsing job");
+      dispatch({ type: "parsingRefused", message: "Enter the id of a finished parsing job" });
       return;
     }
-    setBusy(true);
-    setError(null);
-    setParsingError(null);
+    dispatch({ type: "starting", fromParsing: true });
     try {
-      const out = await unwrap(
-        api.POST("/api/v1/import/parsing", {
-          body: { task_id: taskId, parsing_task_id: id, dedupe: true, skip_suppressed: true },
-        }),
-      );
-      setJobId(out.job_id);
+      const out = await importParsing.mutateAsync(id);
+      dispatch({ type: "started", jobId: out.job_id });
     } catch (err) {
       const { fields, unplaced } = fieldErrors(err, (p) => p === "parsing_task_id");
-      if (fields.parsing_task_id) setParsingError(fields.parsing_task_id);
-      else setError(unplaced.length ? new Error(unplaced.join("; ")) : err);
-    } finally {
-      setBusy(false);
+      if (fields.parsing_task_id) dispatch({ type: "parsingRefused", message: fields.parsing_task_id });
+      else dispatch({ type: "failed", error: unplaced.length ? new Error(unplaced.join("; ")) : err });
     }
   }
 
   async function start() {
     if (!file) return;
-    setBusy(true);
-    setError(null);
+    dispatch({ type: "starting", fromParsing: false });
     try {
-      const out = await unwrap(
-        api.POST("/api/v1/import/file", {
-          body: formData<"/api/v1/import/file">({
-            file,
-            task_id: taskId,
-            mapping: JSON.stringify(mapping),
-            dedupe,
-            skip_suppressed: skipSuppressed,
-            sheet,
-          }),
-        }),
-      );
-      setJobId(out.job_id);
+      const out = await importFile.mutateAsync({ file, mapping, dedupe, skipSuppressed, sheet });
+      dispatch({ type: "started", jobId: out.job_id });
     } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
+      dispatch({ type: "failed", error: err });
     }
   }
 
   const j = job.data;
   const total = preview?.rows ?? j?.rows_seen ?? 0;
   const progress = j ? (j.progress ?? (total ? Math.min(100, (100 * j.rows_seen) / total) : 0)) : 0;
-  const mappingChanged = JSON.stringify(mapping) !== checkedMapping;
+  const mappingChanged = mappingEdited(state);
 
   return (
     <Modal opened={opened} onClose={close} title="Import an audience file" size="xl">
@@ -158,10 +88,7 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
             placeholder="Choose a file"
             accept={ACCEPT}
             value={file}
-            onChange={(f) => {
-              setSheet(null);
-              void validate(f);
-            }}
+            onChange={(f) => void validate(f, { newFile: true })}
             leftSection={<IconUpload size={16} />}
             clearable
             disabled={busy}
@@ -175,7 +102,7 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
                 label="Parsing job id"
                 placeholder="e.g. job-1234"
                 value={parsingId}
-                onChange={(e) => setParsingId(e.currentTarget.value)}
+                onChange={(e) => dispatch({ type: "parsingId", value: e.currentTarget.value })}
                 error={parsingError}
                 style={{ flex: "1 1 220px" }}
                 disabled={busy}
@@ -212,10 +139,10 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
                 maw={300}
               />
             )}
-            <ImportPreview preview={preview} mapping={mapping} onMappingChange={setMapping} />
+            <ImportPreview preview={preview} mapping={mapping} onMappingChange={(m) => dispatch({ type: "mapping", mapping: m })} />
             <Group gap="lg">
-              <Checkbox label="Skip rows already in this task" checked={dedupe} onChange={(e) => setDedupe(e.currentTarget.checked)} />
-              <Checkbox label="Leave out people on the opt-out list" checked={skipSuppressed} onChange={(e) => setSkipSuppressed(e.currentTarget.checked)} />
+              <Checkbox label="Skip rows already in this task" checked={dedupe} onChange={(e) => dispatch({ type: "dedupe", value: e.currentTarget.checked })} />
+              <Checkbox label="Leave out people on the opt-out list" checked={skipSuppressed} onChange={(e) => dispatch({ type: "skipSuppressed", value: e.currentTarget.checked })} />
             </Group>
             <Group justify="flex-end">
               <Button variant="default" onClick={reset}>
@@ -276,10 +203,7 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
                         variant="default"
                         leftSection={<IconFileDownload size={16} />}
                         onClick={() =>
-                          void download(
-                            api.GET("/api/v1/import/jobs/{job_id}/rejected.csv", { params: { path: { job_id: j.id } }, parseAs: "blob" }),
-                            `rejected-${j.id}.csv`,
-                          ).catch((err) => setError(err))
+                          void downloadRejectedRows(j.id).catch((err: unknown) => dispatch({ type: "failed", error: err }))
                         }
                       >
                         Rejected rows (CSV)
