@@ -14,10 +14,9 @@ import {
   Title,
 } from "@mantine/core";
 import { IconInfoCircle, IconSend } from "@tabler/icons-react";
-import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Navigate, useNavigate, useSearchParams } from "react-router";
-import { API_BASE, type ApiPaths, api, unwrap } from "../api/client";
+import { useDevLogin, useDevLoginOffered, useProbeAccess } from "../api/auth";
 import { describeError, fieldErrors } from "../api/problem";
 import { useSession } from "./RequireAuth";
 import { decodeToken, signIn, takeEndedReason } from "./session";
@@ -28,29 +27,9 @@ function safeNext(raw: string | null): string {
   return raw && raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/sign-in") ? raw : "/tasks";
 }
 
-const DEV_LOGIN = "/api/v1/auth/dev-login" satisfies keyof ApiPaths;
-
-/**
- * Whether this server offers the sign-in by name. Only the embedded profile mounts the dev login
- * (main.py): that is a fact of the deployment, not of the schema this UI was built from, so it is read
- * from the server's own document. If that cannot be read, the name form shows (with "I have a token").
- */
-function useDevLogin(): { loading: boolean; offered: boolean } {
-  const doc = useQuery({
-    queryKey: ["openapi", "dev-login"],
-    queryFn: async () => {
-      const res = await fetch(`${API_BASE}/openapi.json`);
-      return res.ok ? ((await res.json()) as { paths?: Record<string, unknown> }) : null;
-    },
-    staleTime: Infinity,
-    retry: false,
-  });
-  return { loading: doc.isPending, offered: !doc.data?.paths || DEV_LOGIN in doc.data.paths };
-}
-
 export function SignInPage() {
   const session = useSession();
-  const devLogin = useDevLogin();
+  const devLogin = useDevLoginOffered();
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const next = safeNext(params.get("next"));
@@ -102,7 +81,7 @@ export function SignInPage() {
 function DevLoginForm({ onDone, onUseToken }: { onDone: () => void; onUseToken: () => void }) {
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const login = useDevLogin();
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -111,18 +90,15 @@ function DevLoginForm({ onDone, onUseToken }: { onDone: () => void; onUseToken: 
       setError("Use letters, digits and . _ @ - only (up to 128)");
       return;
     }
-    setBusy(true);
     setError(null);
     try {
-      const out = await unwrap(api.POST(DEV_LOGIN, { body: { user } }));
+      const out = await login.mutateAsync(user);
       const { exp } = decodeToken(out.access_token);
       signIn({ mode: "dev", token: out.access_token, user: out.user, expiresAt: exp });
       onDone();
     } catch (err) {
       const { fields, unplaced } = fieldErrors(err, (p) => p === "user");
       setError(fields.user ?? (unplaced.join("; ") || describeError(err)));
-    } finally {
-      setBusy(false);
     }
   }
 
@@ -143,7 +119,7 @@ function DevLoginForm({ onDone, onUseToken }: { onDone: () => void; onUseToken: 
           data-autofocus
           autoFocus
         />
-        <Button type="submit" loading={busy} fullWidth>
+        <Button type="submit" loading={login.isPending} fullWidth>
           Sign in
         </Button>
         <Anchor component="button" type="button" size="sm" onClick={onUseToken}>
@@ -158,16 +134,10 @@ function TokenForm({ onDone, embedded, onUseName }: { onDone: () => void; embedd
   const [token, setToken] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [gatewayError, setGatewayError] = useState<string | null>(null);
-  const [busy, setBusy] = useState<"token" | "gateway" | null>(null);
-
-  async function probe(authorization: string | null) {
-    await unwrap(
-      api.GET("/api/v1/tasks", {
-        params: { query: { limit: 1 } },
-        headers: authorization ? { Authorization: authorization } : {},
-      }),
-    );
-  }
+  // One probe each, so each button shows its own spinner and both wait while either runs.
+  const tokenProbe = useProbeAccess();
+  const gatewayProbe = useProbeAccess();
+  const busy = tokenProbe.isPending || gatewayProbe.isPending;
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -176,26 +146,22 @@ function TokenForm({ onDone, embedded, onUseName }: { onDone: () => void; embedd
       setError("Paste the bearer token you were given");
       return;
     }
-    setBusy("token");
     setError(null);
     try {
-      await probe(`Bearer ${raw}`);
+      await tokenProbe.mutateAsync(`Bearer ${raw}`);
       const { sub, exp } = decodeToken(raw);
       signIn({ mode: "token", token: raw, user: sub ?? "token user", expiresAt: exp });
       onDone();
     } catch (err) {
       const status = (err as { status?: number }).status;
       setError(status === 401 ? "The service refused this token (expired, or not for this service)." : describeError(err));
-    } finally {
-      setBusy(null);
     }
   }
 
   async function gateway() {
-    setBusy("gateway");
     setGatewayError(null);
     try {
-      await probe(null);
+      await gatewayProbe.mutateAsync(null);
       signIn({ mode: "gateway", token: null, user: "gateway session", expiresAt: null });
       onDone();
     } catch (err) {
@@ -203,8 +169,6 @@ function TokenForm({ onDone, embedded, onUseName }: { onDone: () => void; embedd
       setGatewayError(
         status === 401 ? "No session from the gateway: sign in through your platform first, or paste a token." : describeError(err),
       );
-    } finally {
-      setBusy(null);
     }
   }
 
@@ -222,7 +186,7 @@ function TokenForm({ onDone, embedded, onUseName }: { onDone: () => void; embedd
             error={error}
             autoFocus
           />
-          <Button type="submit" loading={busy === "token"} disabled={busy !== null} fullWidth>
+          <Button type="submit" loading={tokenProbe.isPending} disabled={busy} fullWidth>
             Sign in with token
           </Button>
         </Stack>
@@ -234,7 +198,7 @@ function TokenForm({ onDone, embedded, onUseName }: { onDone: () => void; embedd
       ) : (
         <>
           <Divider label="or" labelPosition="center" />
-          <Button variant="light" onClick={gateway} loading={busy === "gateway"} disabled={busy !== null}>
+          <Button variant="light" onClick={gateway} loading={gatewayProbe.isPending} disabled={busy}>
             Continue with my platform session
           </Button>
           {gatewayError && (
