@@ -1,7 +1,6 @@
 import { Badge, Button, Grid, Group, Select, Stack, Text, Textarea, TextInput } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
 import { useMemo, useRef, useState } from "react";
-import { api, unwrap } from "../../api/client";
+import { useTargetSample } from "../../api/hooks";
 import { parseTemplate, type SampleValues, STANDARD_FIELDS } from "../../lib/template";
 import { TemplatePreview } from "./TemplatePreview";
 
@@ -23,12 +22,7 @@ export function TemplateEditor({ value, onChange, apiError, required, taskId }: 
   const [sample, setSample] = useState<SampleValues>(DEFAULT_SAMPLE);
   const [sampleTarget, setSampleTarget] = useState<string | null>(null);
 
-  const targets = useQuery({
-    queryKey: ["targets", taskId ?? "", "sample"],
-    enabled: !!taskId,
-    queryFn: () =>
-      unwrap(api.GET("/api/v1/tasks/{task_id}/targets", { params: { path: { task_id: taskId! }, query: { limit: 20 } } })),
-  });
+  const targets = useTargetSample(taskId);
 
   const custom = useMemo(
     () => (parsed.ok ? parsed.names.filter((n) => !(STANDARD_FIELDS as readonly string[]).includes(n)) : []),

@@ -29,8 +29,8 @@ import {
 } from "@tabler/icons-react";
 import { useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
-import { api, download } from "../../api/client";
-import { type Task, useDeleteTask, useDuplicateTask, useTask } from "../../api/hooks";
+import { useTaskEvents } from "../../api/events";
+import { downloadTaskReport, type Task, useDeleteTask, useDuplicateTask, useTask } from "../../api/hooks";
 import { describeError } from "../../api/problem";
 import { PriorityBadge, TaskStatusBadge } from "../../components/Badges";
 import { useConfirm } from "../../components/Confirm";
@@ -41,7 +41,6 @@ import { ActivityPanel } from "./ActivityPanel";
 import { LanesPanel } from "./LanesPanel";
 import { TargetsPanel } from "./TargetsPanel";
 import { TaskControls } from "./TaskControls";
-import { useTaskEvents } from "./useTaskEvents";
 
 export function TaskPage() {
   const { taskId = "" } = useParams();
@@ -248,10 +247,7 @@ function TaskMenu({ task }: { task: Task }) {
 
   async function onReport(format: "csv" | "xlsx") {
     try {
-      await download(
-        api.GET("/api/v1/tasks/{task_id}/report", { params: { path: { task_id: task.id }, query: { format } }, parseAs: "blob" }),
-        `task-${task.id}.${format}`,
-      );
+      await downloadTaskReport(task.id, format);
     } catch (err) {
       notifications.show({ color: "red", title: "The report could not be downloaded", message: describeError(err) });
     }

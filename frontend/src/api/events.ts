@@ -1,7 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
-import { api, unwrap } from "../../api/client";
-import { keys } from "../../api/hooks";
+import { api, unwrap } from "./client";
+import { keys } from "./hooks";
 
 /** Parses a text/event-stream body into events (data lines joined), calling `onEvent` for each. */
 export async function readEventStream(body: ReadableStream<Uint8Array>, onEvent: (event: string, data: string) => void) {
