@@ -16,7 +16,7 @@ const SuppressionsPage = lazy(() =>
 );
 const page = (el: React.ReactNode) => <Suspense fallback={<LoadingState />}>{el}</Suspense>;
 
-// Hash routes: the service serves the build as static files, so a reload of any page must ask for "/".
+// Hash routes: the page stays at the mount's root, where the build's relative asset URLs (vite.config.ts) resolve.
 export const routes = [
   { path: "/sign-in", element: <SignInPage /> },
   {
