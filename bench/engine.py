@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 
 from bench.common import summary, temp_postgres
-from invite_service.adapters.factory import simulator_limits
 from invite_service.config import DEFAULT_PLATFORM_CAPS, Settings
+from invite_service.sandbox.adapter import simulator_limits
 from invite_service.workers.stepped import simulate
 
 
@@ -75,15 +75,15 @@ async def _celery_figures(db_url: str, workdir: Path) -> None:
     from tests.conftest import REDIS_URL
     from tests.production.stack import running_stack, user_headers
 
+    from invite_service.context.jobs import Job
     from invite_service.main import create_app
-    from invite_service.workers.celery_app import celery_for
-    from invite_service.workers.enqueue import Job
+    from invite_service.workers.celery_app import make_celery_app
 
     with running_stack(db_url, workdir) as stack:
         stack.start_worker(concurrency=2)
         settings = stack.settings()
         # Baseline: the queue's own round trip — publish no-op jobs, count them executed.
-        app = celery_for(settings)
+        app = make_celery_app(settings)
         r = aioredis.from_url(REDIS_URL)
         key = f"bench:ping:{uuid.uuid4().hex}"
         from invite_service.workers.celery_app import CeleryJobQueue

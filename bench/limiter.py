@@ -14,9 +14,9 @@ from sqlalchemy import text
 from bench.common import summary, temp_postgres
 from invite_service.db import Database
 from invite_service.kit.clock import utcnow
-from invite_service.kit.rate_limit.base import RateLimiter, Window
-from invite_service.kit.rate_limit.redis import RedisRateLimiter
-from invite_service.kit.rate_limit.sql import SqlRateLimiter
+from invite_service.limits.base import RateLimiter, Window
+from invite_service.limits.redis import RedisRateLimiter
+from invite_service.limits.sql import SqlRateLimiter
 from invite_service.migrations import runner
 
 N = 2000

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from invite_service.config import ConfigError, Settings, get_settings
 
+# Each command imports what it runs inside its function: `invite-service migrate` should not pay for
+# uvicorn, FastAPI and Celery, nor a worker for the web app (start-up cost only, not to dodge a cycle).
+
 
 def _ensure_sqlite_dir(settings: Settings) -> None:
     prefix = "sqlite+aiosqlite:///"
@@ -57,9 +60,9 @@ def _celery(settings: Settings):  # type: ignore[no-untyped-def]
             file=sys.stderr,
         )
         return None
-    from invite_service.workers.celery_app import celery_for
+    from invite_service.runtime import worker_app
 
-    return celery_for(settings)
+    return worker_app(settings)
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -113,8 +116,8 @@ def cmd_sandbox_integration(args: argparse.Namespace, settings: Settings) -> int
     """Serve the Integration Service contract over a simulated Telegram (tests, demos, local dev)."""
     import uvicorn
 
-    from invite_service.adapters.factory import simulator_limits
     from invite_service.sandbox import TelegramSimulator
+    from invite_service.sandbox.adapter import simulator_limits
     from invite_service.sandbox.integration_app import create_integration_app, demo_config
 
     if not settings.integration_token_secret:
@@ -143,7 +146,7 @@ def cmd_sandbox_parsing(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the Parsing Service contract with deterministic results of any size (``demo-1000``)."""
     import uvicorn
 
-    from invite_service.imports.limits import parsing_token_secret
+    from invite_service.imports.file_limits import parsing_token_secret
     from invite_service.sandbox.parsing_app import create_parsing_app
 
     app = create_parsing_app(args.seed, token_secret=parsing_token_secret(settings))

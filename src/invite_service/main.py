@@ -20,23 +20,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response as StarletteResponse
 from starlette.types import Scope
 
-from invite_service.accounts import endpoints as account_endpoints
-from invite_service.auth import endpoints as auth_endpoints
+from invite_service.api import accounts as account_endpoints
+from invite_service.api import auth as auth_endpoints
+from invite_service.api import execution as execution_endpoints
+from invite_service.api import health
+from invite_service.api import imports as import_endpoints
+from invite_service.api import statistics as statistics_endpoints
+from invite_service.api import suppressions as suppression_endpoints
+from invite_service.api import targets as target_endpoints
+from invite_service.api import tasks as task_endpoints
+from invite_service.api.audit import router as audit_router
 from invite_service.config import Settings, get_settings
+from invite_service.context.runtime import Runtime
 from invite_service.db import Database
 from invite_service.errors import NotFound, install_error_handlers, problem_responses
-from invite_service.execution import endpoints as execution_endpoints
-from invite_service.imports import endpoints as import_endpoints
-from invite_service.invite_tasks import endpoints as task_endpoints
-from invite_service.observability import health
-from invite_service.observability.audit_endpoints import router as audit_router
 from invite_service.observability.logging import configure_logging
-from invite_service.runtime import Runtime, build_runtime
-from invite_service.statistics import endpoints as statistics_endpoints
-from invite_service.suppressions import endpoints as suppression_endpoints
-from invite_service.targets import endpoints as target_endpoints
+from invite_service.runtime import build_job_queue, build_runtime
 from invite_service.workers.local import BackgroundRunner, LocalTicker
-from invite_service.workers.queues import make_job_queue
 
 REQUEST_ID_HEADER = "X-Request-ID"
 UI_DIST = Path(__file__).resolve().parent / "ui"
@@ -75,7 +75,7 @@ def create_app(
     runner = BackgroundRunner()
     rt = runtime or build_runtime(settings, db)
     if rt.jobs is None:
-        rt.use_jobs(make_job_queue(settings, runner, rt))
+        rt.use_jobs(build_job_queue(settings, runner, rt))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

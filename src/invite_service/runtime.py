@@ -1,62 +1,56 @@
 """The composition root: which implementation serves each interface, chosen by the settings' URLs.
 
-Feature code asks for a ``Runtime`` field (limiter, locks, progress bus, adapters, job queue);
-only this module looks at ``INVITE_REDIS_URL``, ``INVITE_BROKER_URL`` and friends.
+Only this module looks at ``INVITE_REDIS_URL``, ``INVITE_BROKER_URL``, ``INVITE_INTEGRATION_URL`` and
+friends. It builds the ``Runtime`` (``context/runtime.py``) every process works with: the API
+(``main.py``), each Celery worker process (``worker_app``) and tests/benchmarks on a simulated clock.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import redis.asyncio as aioredis
+from celery import Celery
 
-from invite_service.adapters.factory import AdapterRegistry
-from invite_service.config import Settings
+from invite_service.adapters.registry import AdapterRegistry
+from invite_service.adapters.telegram.adapter import TelegramAdapter
+from invite_service.config import Settings, get_settings
+from invite_service.context.jobs import JobQueue
+from invite_service.context.runtime import Runtime
 from invite_service.db import Database
-from invite_service.execution.policy import Tuning
 from invite_service.kit.clock import Clock
 from invite_service.kit.faults import FaultPoints
 from invite_service.kit.locks import LocalLockManager, LockManager, RedisLockManager
 from invite_service.kit.progress import LocalProgressBus, ProgressBus, RedisProgressBus
-from invite_service.kit.rate_limit.base import RateLimiter
-from invite_service.kit.rate_limit.redis import RedisRateLimiter
-from invite_service.kit.rate_limit.sql import SqlRateLimiter
-from invite_service.workers.enqueue import JobQueue, bind
+from invite_service.limits.base import RateLimiter
+from invite_service.limits.redis import RedisRateLimiter
+from invite_service.limits.sql import SqlRateLimiter
+from invite_service.models.enums import Platform
+from invite_service.sandbox.adapter import SandboxAdapter, embedded_simulator
+from invite_service.workers.celery_app import CeleryJobQueue, make_celery_app
+from invite_service.workers.local import BackgroundRunner, LocalJobQueue
 
 
-@dataclass
-class Runtime:
-    settings: Settings
-    db: Database
-    clock: Clock
-    limiter: RateLimiter
-    locks: LockManager
-    progress: ProgressBus
-    adapters: AdapterRegistry
-    jobs: JobQueue | None = None
-    tuning: Tuning = field(default_factory=Tuning)
-    faults: FaultPoints = field(default_factory=FaultPoints)
+def build_adapters(settings: Settings) -> AdapterRegistry:
+    """``telegram``: the Integration Service when ``INVITE_INTEGRATION_URL`` is set, else an in-process
+    simulator (so the embedded profile runs Telegram tasks end to end); ``sandbox``: always an in-process
+    simulator, pushing back above ``platform_caps["sandbox"]``."""
 
-    def use_jobs(self, jobs: JobQueue) -> None:
-        """Bind the job queue: sessions of this runtime's database publish deferred jobs to it."""
-        self.jobs = jobs
-        bind(self.db.sessionmaker.kw.setdefault("info", {}), jobs)
+    def telegram() -> TelegramAdapter | SandboxAdapter:
+        if settings.integration_url:
+            return TelegramAdapter.from_settings(settings)
+        simulator = embedded_simulator(settings.caps_for(Platform.TELEGRAM))
+        return SandboxAdapter(simulator, platform=Platform.TELEGRAM)
 
-    async def start(self) -> None:
-        """Start-up work: Redis limit state is rebuilt from the ledger (the source of truth)."""
-        if isinstance(self.limiter, RedisRateLimiter):
-            async with self.db.session() as s:
-                await self.limiter.rebuild_from_ledger(s, self.clock.now())
+    def sandbox() -> SandboxAdapter:
+        simulator = embedded_simulator(settings.caps_for(Platform.SANDBOX))
+        return SandboxAdapter(simulator, platform=Platform.SANDBOX)
 
-    async def aclose(self) -> None:
-        await self.progress.aclose()
-        await self.adapters.aclose()
+    return AdapterRegistry({Platform.TELEGRAM: telegram, Platform.SANDBOX: sandbox})
 
 
 def build_runtime(
     settings: Settings, db: Database, *, clock: Clock | None = None, adapters: AdapterRegistry | None = None
 ) -> Runtime:
     if settings.redis_url:
-        import redis.asyncio as aioredis
-
         # A blocking pool: when every connection is busy a caller waits instead of failing, which the
         # limiter would have to read as "Redis down" and deny.
         pool = aioredis.BlockingConnectionPool.from_url(
@@ -75,12 +69,27 @@ def build_runtime(
         limiter=limiter,
         locks=locks,
         progress=progress,
-        adapters=adapters or AdapterRegistry(settings),
+        adapters=adapters or build_adapters(settings),
         faults=FaultPoints(settings.fault_dir or None),
-        tuning=Tuning(
-            flood_buffer_ratio=settings.flood_buffer_ratio,
-            flood_buffer_seconds=settings.flood_buffer_seconds,
-            restriction_hours=settings.restriction_hours,
-            transient_backoff_seconds=settings.transient_backoff_seconds,
-        ),
     )
+
+
+def build_job_queue(settings: Settings, runner: BackgroundRunner, runtime: Runtime) -> JobQueue:
+    """Celery on the broker when ``INVITE_BROKER_URL`` is set, else the in-process runner."""
+    if settings.broker_url:
+        return CeleryJobQueue(make_celery_app(settings))
+    return LocalJobQueue(runner, runtime)
+
+
+async def _worker_runtime() -> Runtime:
+    """One Celery worker process's runtime, built inside its event loop (so clients bind to it)."""
+    settings = get_settings()
+    rt = build_runtime(settings, Database(settings.database_url, pool_size=settings.database_pool_size))
+    rt.use_jobs(CeleryJobQueue(make_celery_app(settings)))
+    await rt.start()
+    return rt
+
+
+def worker_app(settings: Settings) -> Celery:
+    """The Celery app a worker or beat process runs: its jobs build this process's runtime on first use."""
+    return make_celery_app(settings, build_runtime=_worker_runtime)

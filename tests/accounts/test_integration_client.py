@@ -26,8 +26,8 @@ from invite_service.accounts import (
     Invitee,
     RetryPolicy,
 )
-from invite_service.accounts.integration_client import OperationRecord
 from invite_service.adapters.base import OperationState
+from invite_service.adapters.telegram.client import OperationRecord
 from invite_service.config import ConfigError
 from invite_service.kit.service_http import SERVICE_NAME
 from invite_service.models.enums import TargetKind

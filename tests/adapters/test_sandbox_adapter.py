@@ -3,7 +3,6 @@ running both on twin simulators), pushback above the caps, and the factory's wir
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -12,20 +11,12 @@ import pytest
 
 from invite_service.accounts import IntegrationClient
 from invite_service.adapters.base import AccountStatus, InvitePlatformAdapter, Outcome, TargetRef
-from invite_service.adapters.factory import (
-    AdapterRegistry,
-    UnknownPlatformError,
-    build_registry,
-    create_adapter,
-    embedded_simulator,
-    reset_embedded_simulators,
-    simulator_limits,
-)
-from invite_service.adapters.sandbox import SandboxAdapter
-from invite_service.adapters.telegram import TelegramAdapter
+from invite_service.adapters.registry import AdapterRegistry, UnknownPlatformError
+from invite_service.adapters.telegram.adapter import TelegramAdapter
 from invite_service.config import Settings
 from invite_service.kit.clock import SimulatedClock
 from invite_service.models.enums import Platform, TargetKind
+from invite_service.runtime import build_adapters
 from invite_service.sandbox import (
     AccountLimits,
     TargetFate,
@@ -33,6 +24,7 @@ from invite_service.sandbox import (
     UnknownAccountError,
     target_fate,
 )
+from invite_service.sandbox.adapter import SandboxAdapter, simulator_limits
 from invite_service.sandbox.integration_app import create_integration_app, demo_config
 
 SEED = 5
@@ -215,44 +207,39 @@ async def test_the_telegram_adapter_reports_a_platform_wait_from_account_status(
         )
 
 
-# -- the factory --
-
-
-@pytest.fixture(autouse=True)
-def fresh_simulators() -> Iterator[None]:
-    reset_embedded_simulators()
-    yield
-    reset_embedded_simulators()
+# -- the composition root's adapters --
 
 
 async def test_telegram_goes_to_the_integration_service_only_when_its_url_is_set() -> None:
     embedded = Settings(integration_url="")
-    adapter = create_adapter("telegram", embedded)
+    registry = build_adapters(embedded)
+    adapter = registry.get("telegram")
     assert isinstance(adapter, SandboxAdapter) and adapter.platform is Platform.TELEGRAM
-    assert adapter.simulator is embedded_simulator("telegram", embedded)
     telegram_caps = embedded.caps_for("telegram")
     assert adapter.simulator.config.limits == simulator_limits(telegram_caps)
     wired = Settings(integration_url="http://integration.internal:8100", integration_token_secret=SECRET)
-    remote = create_adapter(Platform.TELEGRAM, wired)
+    remote = build_adapters(wired).get(Platform.TELEGRAM)
     assert isinstance(remote, TelegramAdapter)
     await remote.aclose()
+    await registry.aclose()
 
 
 async def test_sandbox_always_uses_the_simulator_with_the_sandbox_caps() -> None:
     settings = Settings(integration_url="http://integration.internal:8100", integration_token_secret=SECRET)
-    adapter = create_adapter("sandbox", settings)
+    registry = build_adapters(settings)
+    adapter = registry.get("sandbox")
     assert isinstance(adapter, SandboxAdapter) and adapter.platform is Platform.SANDBOX
     caps = settings.platform_caps["sandbox"]
     limits = adapter.simulator.config.limits
     assert (limits.invites_per_hour, limits.invites_per_day) == (caps.invites_per_hour, caps.invites_per_day)
     assert 0 < limits.min_spacing_seconds <= caps.min_delay_seconds
-    # One process-wide simulator: a second adapter sees the first one's accounts.
+    # One simulator a process: every later lookup sees the first one's accounts.
     await adapter.initialize_accounts(USER)
-    assert create_adapter("sandbox", settings).simulator.accounts_for(USER)
+    assert registry.get("sandbox").simulator.accounts_for(USER)  # type: ignore[attr-defined]
 
 
 async def test_the_registry_builds_each_platform_once_and_closes_them() -> None:
-    registry = build_registry(Settings(integration_url=""))
+    registry = build_adapters(Settings(integration_url=""))
     assert isinstance(registry, AdapterRegistry)
     assert registry.get("sandbox") is registry.get(Platform.SANDBOX)
     assert registry.get("telegram") is not registry.get("sandbox")

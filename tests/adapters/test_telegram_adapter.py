@@ -15,8 +15,8 @@ import pytest
 
 from invite_service.accounts import IntegrationAuthError, IntegrationClient, RetryPolicy, mint_service_token
 from invite_service.adapters.base import AccountStatus, MissingInviteeReason, Outcome, TargetRef
-from invite_service.adapters.telegram import TelegramAdapter
-from invite_service.adapters.telegram_errors import (
+from invite_service.adapters.telegram.adapter import TelegramAdapter
+from invite_service.adapters.telegram.errors import (
     MISSING_INVITEE_PREMIUM_REQUIRED_FOR_PM,
     MISSING_INVITEE_PREMIUM_WOULD_ALLOW,
     MISSING_INVITEE_PRIVACY,

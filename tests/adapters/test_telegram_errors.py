@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from invite_service.adapters.base import InviteResult, MissingInviteeReason, Outcome, not_sent
-from invite_service.adapters.telegram_errors import (
+from invite_service.adapters.telegram.errors import (
     DEFAULT_WAIT_SECONDS,
     MISSING_INVITEE_PREMIUM_REQUIRED_FOR_PM,
     MISSING_INVITEE_PREMIUM_WOULD_ALLOW,

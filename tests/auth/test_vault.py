@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from invite_service.auth import vault as vault_module
-from invite_service.auth.vault import apply_vault_overlay
 from invite_service.config import PLACEHOLDER_SECRET, ConfigError, Settings, get_settings
+from invite_service.config import vault as vault_module
+from invite_service.config.vault import apply_vault_overlay
 from tests.vault_server import VaultServer
 
 LONG_SECRET = "v" * 48

@@ -52,7 +52,7 @@ def test_the_wheel_installed_from_the_lock_migrates_and_serves_the_api_and_the_u
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
         "invite_service/ui/index.html",  # git-ignored, so included on purpose (hatch artifacts)
-        "invite_service/kit/rate_limit/acquire.lua",
+        "invite_service/limits/acquire.lua",
         "invite_service/migrations/versions/2026_11_26_initial_schema.py",
     ):
         assert needed in names, needed

@@ -9,20 +9,21 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from invite_service.adapters.factory import AdapterRegistry, simulator_limits
-from invite_service.adapters.sandbox import SandboxAdapter
 from invite_service.config import Settings
+from invite_service.context.runtime import Runtime
 from invite_service.db import Database
 from invite_service.execution import control
 from invite_service.invite_tasks.schemas import TaskCreate
 from invite_service.invite_tasks.service import create_task
 from invite_service.kit.clock import SimulatedClock
-from invite_service.models import InviteTarget, InviteTask
+from invite_service.models import InviteTarget, InviteTask, TaskCounters
 from invite_service.models.enums import Platform, TaskStatus
-from invite_service.runtime import Runtime, build_runtime
+from invite_service.runtime import build_adapters, build_runtime
+from invite_service.sandbox.adapter import SandboxAdapter, simulator_limits
 from invite_service.sandbox.integration_state import demo_config
 from invite_service.sandbox.model import AccountLimits, SimulatorConfig, TargetFate, target_fate
 from invite_service.sandbox.simulator import TelegramSimulator
+from invite_service.stores.counters import counters_dict
 from invite_service.targets.schemas import BulkTargetsIn
 from invite_service.targets.service import bulk_create
 from invite_service.workers.stepped import SteppedJobQueue, simulate
@@ -104,8 +105,8 @@ class Harness:
 
     async def counters(self, task_id: uuid.UUID) -> dict[str, int]:
         async with self.rt.db.session() as s:
-            c = await s.get(control.TaskCounters, task_id)
-            return {k: v for k, v in control.counters_dict(c).items() if v and k != "total"}
+            c = await s.get(TaskCounters, task_id)
+            return {k: v for k, v in counters_dict(c).items() if v and k != "total"}
 
     async def run_until(
         self,
@@ -136,7 +137,7 @@ async def make_harness(
     caps = settings.caps_for(Platform.SANDBOX.value)
     simulator = TelegramSimulator(config or demo_config(SEED, limits or simulator_limits(caps)), clock=clock)
     adapter = SandboxAdapter(simulator, platform=Platform.SANDBOX)
-    registry = AdapterRegistry(settings)
+    registry = build_adapters(settings)
     registry.provide(Platform.SANDBOX.value, adapter)
     db = Database(db_url, pool_size=5)
     rt = build_runtime(settings, db, clock=clock, adapters=registry)

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from invite_service.execution import repository as repo
 from invite_service.execution.batch import process_batch
 from invite_service.kit.faults import Boundary, once
 from invite_service.models import ExecutionLog, InviteTarget
 from invite_service.models.enums import TargetStatus
 from invite_service.sandbox.model import TargetFate
+from invite_service.stores import engine as repo
 from tests.execution.harness import Harness, name_with
 
 pytestmark = pytest.mark.asyncio

@@ -23,7 +23,7 @@ FINAL = {
 
 
 def caps_of(h: Harness):  # type: ignore[no-untyped-def]
-    from invite_service.adapters.factory import simulator_limits
+    from invite_service.sandbox.adapter import simulator_limits
 
     return simulator_limits(h.settings.caps_for("sandbox"))
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from invite_service.adapters.factory import simulator_limits
 from invite_service.config import DEFAULT_PLATFORM_CAPS, Settings
 from invite_service.models import RateLimitLedger
+from invite_service.sandbox.adapter import simulator_limits
 from invite_service.sandbox.integration_state import demo_config
 from invite_service.workers.stepped import simulate
 from tests.execution.harness import make_harness

@@ -24,10 +24,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from invite_service.adapters.sandbox import SandboxFault
 from invite_service.execution import engine
 from invite_service.kit.faults import Boundary, crash, once
 from invite_service.models import InviteTarget
+from invite_service.sandbox.adapter import SandboxFault
 from invite_service.sandbox.model import TargetFate
 from invite_service.workers.stepped import simulate
 from tests.execution.harness import Harness, make_harness, name_with

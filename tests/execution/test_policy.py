@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from invite_service.adapters.base import InviteResult, MissingInviteeReason, Outcome
-from invite_service.adapters.telegram_errors import classify, classify_missing_invitee
+from invite_service.adapters.telegram.errors import classify, classify_missing_invitee
 from invite_service.execution.policy import (
     TransitionNotAllowed,
     Tuning,
@@ -16,7 +16,7 @@ from invite_service.execution.policy import (
     effect_of,
     step_for,
 )
-from invite_service.execution.window import SendWindow
+from invite_service.limits.window import SendWindow
 from invite_service.models.enums import LaneStatus, TargetStatus, TaskAction, TaskStatus
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday

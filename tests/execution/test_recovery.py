@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from invite_service.adapters.base import InviteResult, OperationLookup, OperationState, Outcome
-from invite_service.execution import repository as repo
 from invite_service.execution.keys import operation_key
 from invite_service.execution.recovery import Verdict, _resolve_one, resolve_expired_sending, verdict
 from invite_service.execution.refs import target_ref
 from invite_service.models import InviteTarget
 from invite_service.models.enums import TargetStatus
 from invite_service.sandbox.model import TargetFate
-from invite_service.targets import repository as targets
+from invite_service.stores import engine as repo
+from invite_service.stores import targets as targets
 from tests.execution.harness import Harness, name_with
 
 CHAT = "@engine_chat"

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from invite_service.imports import limits
+from invite_service.imports import file_limits as limits
 
 JOB_DEADLINE_SECONDS = 90.0  # a guard against a hung job, not a timing assertion
 

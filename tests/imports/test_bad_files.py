@@ -11,7 +11,7 @@ import httpx
 import pytest
 from openpyxl import Workbook
 
-from invite_service.imports import limits
+from invite_service.kit.tabular import bounds
 from tests.imports.conftest import (
     all_targets,
     import_and_wait,
@@ -109,7 +109,7 @@ async def test_zip_bomb_is_refused_before_inflating(client: httpx.AsyncClient, n
 
 async def test_over_the_size_limit_is_413(client: httpx.AsyncClient, new_user, monkeypatch, settings) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(settings, "import_max_upload_bytes", 64 * 1024)  # INVITE_IMPORT_MAX_UPLOAD_BYTES
-    monkeypatch.setattr(limits, "MULTIPART_OVERHEAD_BYTES", 4096)
+    monkeypatch.setattr(bounds, "MULTIPART_OVERHEAD_BYTES", 4096)
     h = new_user()
     task = await new_task(client, h)
     small = b"username\n" + b"".join(b"user_%06d\n" % i for i in range(5500))
@@ -245,7 +245,7 @@ async def test_json_broken_half_way_fails_the_job_and_leaves_no_targets(  # type
     assert job["status"] == "failed", job
     assert "item 25001" in job["error"]
     # It failed half-way: chunks had been read and staged.
-    assert job["rows_seen"] >= 2 * limits.CHUNK_ROWS
+    assert job["rows_seen"] >= 2 * bounds.CHUNK_ROWS
     assert job["rows_accepted"] == 0
     stats = await target_stats(client, h, task)
     assert (stats["total"], stats["by_status"]["pending"]) == (1, 1)

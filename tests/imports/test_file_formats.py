@@ -10,7 +10,7 @@ import httpx
 import pytest
 from openpyxl import Workbook
 
-from invite_service.imports import limits
+from invite_service.kit.tabular import bounds
 from tests.imports.conftest import all_targets, import_and_wait, new_task, rejected_rows, target_stats
 
 pytestmark = pytest.mark.asyncio
@@ -196,7 +196,7 @@ async def test_chunk_edges_lose_no_row(  # type: ignore[no-untyped-def]
 ) -> None:
     # A text file's chunk is read as it is normalized: a chunk of blank rows is not the end, and a file
     # whose rows fill its chunks exactly ends with an empty one (8 rows: 3+3+2 and 4+4+0).
-    monkeypatch.setattr(limits, "CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(bounds, "CHUNK_ROWS", chunk_rows)
     h = new_user()
     task = await new_task(client, h)
     lines = ["edge_one", " ", " ", " ", "edge_two", "bad!", "edge_one", "edge_three"]

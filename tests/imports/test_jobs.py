@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from invite_service.db import Database
-from invite_service.imports import limits, pipeline, service
+from invite_service.imports import pipeline, service
 from invite_service.kit.clock import utcnow
+from invite_service.kit.tabular import bounds
 from invite_service.models import ImportJob
 from invite_service.sandbox.parsing_app import ParsingSandbox, sandbox_for
 from tests.imports.conftest import (
@@ -241,11 +242,11 @@ async def test_a_crash_half_way_fails_the_job_and_leaves_no_targets(  # type: ig
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "convert_chunk", failing)
-    content = b"username\n" + b"".join(b"crash_%07d\n" % i for i in range(3 * limits.CHUNK_ROWS))
+    content = b"username\n" + b"".join(b"crash_%07d\n" % i for i in range(3 * bounds.CHUNK_ROWS))
     job = await import_and_wait(client, h, task, content, "crash.csv")
     assert job["status"] == "failed", job
     assert job["error"].startswith("An internal error stopped the import; nothing was imported")
-    assert job["rows_seen"] == 2 * limits.CHUNK_ROWS
+    assert job["rows_seen"] == 2 * bounds.CHUNK_ROWS
     assert (await target_stats(client, h, task))["total"] == 0
     # Logged with where it broke, but not the message (which held a phone number).
     assert "import_crashed" in caplog.text

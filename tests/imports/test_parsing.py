@@ -17,7 +17,7 @@ import pytest
 
 from invite_service.config import Settings
 from invite_service.db import Database
-from invite_service.imports import limits
+from invite_service.imports import file_limits as limits
 from invite_service.main import create_app
 from invite_service.sandbox.parsing_app import ParsingSandbox
 from tests.conftest import free_port

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from invite_service.imports import json_reader, limits
-from invite_service.imports.errors import FileUnreadable, NoIdentityColumn, UnrecognisedFile
-from invite_service.imports.mapping import build_plan, classify_contact, field_name
-from invite_service.imports.readers import open_reader, unique_columns
+from invite_service.kit.tabular import bounds, json_reader
+from invite_service.kit.tabular.errors import FileUnreadable, NoIdentityColumn, UnrecognisedFile
+from invite_service.kit.tabular.mapping import build_plan, classify_contact, field_name
+from invite_service.kit.tabular.open import open_reader
+from invite_service.kit.tabular.readers import unique_columns
 
 
 def rows_of(content: bytes, **kwargs: Any) -> tuple[Any, list[tuple[int, dict[str, Any]]]]:
@@ -23,9 +24,9 @@ def rows_of(content: bytes, **kwargs: Any) -> tuple[Any, list[tuple[int, dict[st
 
 def test_cp1251_found_past_an_ascii_head() -> None:
     # The first 64 KiB are plain ASCII; the Cyrillic after them still decides the encoding.
-    head = "".join(f"user_{i:06d};Name\r\n" for i in range(limits.SNIFF_BYTES // 16 + 100))
+    head = "".join(f"user_{i:06d};Name\r\n" for i in range(bounds.SNIFF_BYTES // 16 + 100))
     content = ("username;first_name\r\n" + head + "last_user;Ёлка\r\n").encode("cp1251")
-    assert len(content) > limits.SNIFF_BYTES
+    assert len(content) > bounds.SNIFF_BYTES
     info, rows = rows_of(content)
     assert (info.encoding, info.delimiter) == ("cp1251", ";")
     assert rows[-1][1] == {"username": "last_user", "first_name": "Ёлка"}

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from invite_service.db import Database
 from invite_service.kit.clock import SimulatedClock
-from invite_service.kit.rate_limit import (
+from invite_service.limits import (
     REASON_RATE_LIMITED,
     REASON_UNAVAILABLE,
     Decision,
@@ -33,7 +33,7 @@ from invite_service.kit.rate_limit import (
     SqlRateLimiter,
     Window,
 )
-from invite_service.kit.rate_limit.redis import RedisRateLimiter
+from invite_service.limits.redis import RedisRateLimiter
 from invite_service.models.activity import RateLimitLedger
 from tests.conftest import CI, REDIS_URL, free_port, port_open, require_service
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 import structlog
 
-from invite_service.adapters.sandbox import SandboxAdapter
 from invite_service.auth.jwt import mint_token
 from invite_service.observability.logging import configure_logging, format_exception_safely, redact_text
+from invite_service.sandbox.adapter import SandboxAdapter
 from tests.statistics.helpers import make_task, run_to_completion
 
 PHONE = "+79161234567"

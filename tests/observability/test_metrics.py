@@ -19,9 +19,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
-from invite_service.accounts.integration_client import IntegrationClient, RetryPolicy
-from invite_service.accounts.integration_types import IntegrationError
 from invite_service.adapters.base import InviteResult, Outcome
+from invite_service.adapters.telegram import metrics as integration_metrics
+from invite_service.adapters.telegram.client import IntegrationClient, RetryPolicy
+from invite_service.adapters.telegram.types import IntegrationError
+from invite_service.api import statistics as statistics_endpoints
 from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.kit.clock import utcnow
@@ -29,7 +31,6 @@ from invite_service.main import create_app
 from invite_service.migrations import runner
 from invite_service.models import InviteTask
 from invite_service.observability import metrics
-from invite_service.statistics import endpoints as statistics_endpoints
 from invite_service.statistics import service as statistics_service
 from tests.conftest import CI, free_port, require_tool
 from tests.statistics.helpers import make_task, samples, usernames
@@ -188,9 +189,10 @@ async def test_integration_client_counts_errors_and_retries() -> None:
     )
 
     def counts() -> tuple[float, ...]:
-        errors = metrics.INTEGRATION_ERRORS
+        errors = integration_metrics.INTEGRATION_ERRORS
         kinds = ("server_error", "auth", "refused")
-        return (*[errors.labels(k)._value.get() for k in kinds], metrics.INTEGRATION_RETRIES._value.get())
+        retries = integration_metrics.INTEGRATION_RETRIES._value.get()
+        return (*[errors.labels(k)._value.get() for k in kinds], retries)
 
     start = counts()
     try:

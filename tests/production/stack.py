@@ -234,7 +234,7 @@ class Stack:
 
 
 def _service_token() -> str:
-    from invite_service.accounts.integration_client import mint_service_token
+    from invite_service.adapters.telegram.client import mint_service_token
 
     return mint_service_token(SECRET, now=time.time())
 

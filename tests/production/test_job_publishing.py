@@ -8,17 +8,17 @@ import uuid
 from sqlalchemy import text
 
 from invite_service.config import Settings
+from invite_service.context.jobs import Job, JobQueue, bind, defer, unpublished
 from invite_service.db import Database
 from invite_service.models.enums import Priority
-from invite_service.workers.celery_app import CeleryJobQueue, celery_for, worker_queues
-from invite_service.workers.enqueue import Job, JobQueue, bind, defer, unpublished
+from invite_service.workers.celery_app import CeleryJobQueue, make_celery_app, worker_queues
 from tests.conftest import AMQP_URL
 
 
 def test_every_queue_name_carries_the_prefix() -> None:
     prefix = f"t{uuid.uuid4().hex[:8]}-"
     settings = Settings(broker_url=AMQP_URL, queue_prefix=prefix)
-    app = celery_for(settings)
+    app = make_celery_app(settings)
     names = [f"{prefix}invite-{p}" for p in ("high", "normal", "low")]
     assert [q.name for q in app.conf.task_queues] == names
     assert all(q.durable for q in app.conf.task_queues)
@@ -35,8 +35,9 @@ def test_every_queue_name_carries_the_prefix() -> None:
     assert [(kw["queue"], kw["routing_key"]) for kw in sent] == [
         (f"{prefix}invite-{p.value}",) * 2 for p in Priority
     ]
-    # Another prefix on the same broker is another app (celery_for caches per broker and prefix).
-    assert celery_for(Settings(broker_url=AMQP_URL, queue_prefix="other-")) is not app
+    # Another prefix on the same broker is another app with its own queues.
+    other = make_celery_app(Settings(broker_url=AMQP_URL, queue_prefix="other-"))
+    assert {q.name for q in other.conf.task_queues} == {f"other-invite-{p.value}" for p in Priority}
 
 
 class _BrokerDown(JobQueue):

@@ -19,9 +19,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from invite_service.config import PlatformCaps
+from invite_service.context.jobs import Job
 from invite_service.models.enums import Priority
-from invite_service.workers.celery_app import CeleryJobQueue, celery_for
-from invite_service.workers.enqueue import Job
+from invite_service.workers.celery_app import CeleryJobQueue, make_celery_app
 from tests.conftest import REDIS_URL
 from tests.production.api import FINAL, IN_FLIGHT, Api, assert_accounted, entries
 from tests.production.conftest import ApiFactory
@@ -104,7 +104,7 @@ async def test_queued_jobs_survive_a_broker_restart(
     """Durable queues and persistent messages: a job published before a restart still runs after it."""
     with running_stack(postgres_url, tmp_path, broker_url=rabbit.url) as stack:
         key = f"test:ping:{stack.queue_prefix}"
-        queue = CeleryJobQueue(celery_for(stack.settings()))
+        queue = CeleryJobQueue(make_celery_app(stack.settings()))
         for priority in Priority:  # no worker yet: the jobs wait in the broker
             queue.send(Job("system.ping", {"key": key}, priority=priority))
         rabbit.stop()

@@ -22,9 +22,9 @@ from invite_service.accounts import (
     Invitee,
     RetryPolicy,
 )
-from invite_service.accounts.integration_types import parse_invite_response
 from invite_service.adapters.base import OperationState, Outcome, TargetRef
-from invite_service.adapters.telegram import TelegramAdapter
+from invite_service.adapters.telegram.adapter import TelegramAdapter
+from invite_service.adapters.telegram.types import parse_invite_response
 from invite_service.models.enums import TargetKind
 from invite_service.sandbox import TargetFate, target_fate
 from invite_service.sandbox.integration_app import demo_config

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from invite_service.execution.window import SendWindow
-from invite_service.kit.rate_limit.base import Window
+from invite_service.limits.base import Window
+from invite_service.limits.window import SendWindow
 from invite_service.statistics.eta import LaneCapacity, estimate, grain_seconds, lane_capacity
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from invite_service.db import Database
-from invite_service.suppressions.service import is_suppressed, suppressed_among
+from invite_service.stores.suppressions import is_suppressed, suppressed_among
 
 pytestmark = pytest.mark.asyncio
 URL = "/api/v1/suppressions"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from invite_service.models.enums import TargetKind
-from invite_service.targets.normalize import (
+from invite_service.models.identity import (
     NormalizeError,
     normalize_destination,
     normalize_identity,

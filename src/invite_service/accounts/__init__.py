@@ -1,13 +1,13 @@
 """A user's messenger accounts: the Integration Service client and its typed results and errors."""
 
-from invite_service.accounts.integration_client import (
+from invite_service.adapters.telegram.client import (
     SERVICE_AUDIENCE,
     ClientCounters,
     IntegrationClient,
     RetryPolicy,
     mint_service_token,
 )
-from invite_service.accounts.integration_types import (
+from invite_service.adapters.telegram.types import (
     AccountInfo,
     Delivery,
     IntegrationAuthError,

@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from invite_service.accounts import repository as repo
 from invite_service.accounts.schemas import AccountOut, LaneOut, WindowOut
 from invite_service.adapters.base import PlatformAccount
+from invite_service.context.runtime import Runtime
 from invite_service.errors import FieldError
-from invite_service.execution.limits import windows_for
+from invite_service.limits.caps import windows_for
 from invite_service.models import InviteTask
 from invite_service.models.enums import Platform
-from invite_service.runtime import Runtime
 
 ACTIONS = ("invite", "message")
 

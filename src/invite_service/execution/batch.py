@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from invite_service.adapters.base import InvitePlatformAdapter, InviteResult, Outcome
-from invite_service.execution import repository as repo
+from invite_service.context.jobs import defer
+from invite_service.context.runtime import Runtime
 from invite_service.execution.control import publish_status
 from invite_service.execution.jobspec import dispatch_job
 from invite_service.execution.keys import operation_key
-from invite_service.execution.limits import min_delay, windows_for
 from invite_service.execution.outcomes import record
 from invite_service.execution.policy import step_for
 from invite_service.execution.recovery import Resolution, Verdict, apply, resolve
@@ -33,12 +33,12 @@ from invite_service.execution.refs import target_ref, template_fields
 from invite_service.invite_tasks.template import render
 from invite_service.kit.faults import Boundary
 from invite_service.kit.locks import LockNotAcquired
-from invite_service.kit.rate_limit.base import Decision
+from invite_service.limits.base import Decision
+from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import LaneStatus, Priority, TargetStatus, TaskAction, TaskStatus
-from invite_service.runtime import Runtime
-from invite_service.suppressions.service import is_suppressed
-from invite_service.workers.enqueue import defer
+from invite_service.stores import engine as repo
+from invite_service.stores.suppressions import is_suppressed
 
 log = structlog.get_logger(__name__)
 RESERVED, SENDING = TargetStatus.RESERVED.value, TargetStatus.SENDING.value

@@ -13,30 +13,21 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from invite_service.context.jobs import defer
 from invite_service.errors import FieldError, InvalidInput
-from invite_service.execution import repository as repo
 from invite_service.execution.jobspec import dispatch_job
 from invite_service.execution.policy import LANE_USABLE, check_transition
 from invite_service.kit.progress import ProgressBus, defer_event
-from invite_service.models import InviteTarget, InviteTask, TaskCounters
-from invite_service.models.enums import FINAL_TARGET_STATUSES, Priority, TargetStatus, TaskAction, TaskStatus
+from invite_service.models import InviteTarget, InviteTask
+from invite_service.models.enums import Priority, TargetStatus, TaskAction, TaskStatus
 from invite_service.observability import audit
-from invite_service.targets import repository as targets
-from invite_service.workers.enqueue import defer
+from invite_service.stores import engine as repo
+from invite_service.stores import targets as targets
+from invite_service.stores.counters import counters_dict, progress_pct
 
 
 class _HasBus(Protocol):
     progress: ProgressBus
-
-
-def counters_dict(c: TaskCounters | None) -> dict[str, int]:
-    names = ["total", *[s.value for s in TargetStatus]]
-    return {n: int(getattr(c, n)) if c is not None else 0 for n in names}
-
-
-def progress_pct(counts: dict[str, int]) -> float:
-    done = sum(counts[s.value] for s in FINAL_TARGET_STATUSES)
-    return round(100.0 * done / counts["total"], 2) if counts["total"] else 0.0
 
 
 async def publish_status(s: AsyncSession, rt: _HasBus, task: InviteTask, kind: str = "progress") -> None:

@@ -15,16 +15,16 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invite_service.execution import repository as repo
+from invite_service.context.jobs import defer
+from invite_service.context.runtime import Runtime
 from invite_service.execution.control import complete_task, pause_task, publish_status, start_scheduled
 from invite_service.execution.jobspec import batch_job, dispatch_job
-from invite_service.execution.limits import min_delay, windows_for
 from invite_service.execution.policy import LANE_USABLE
-from invite_service.execution.window import SendWindow
+from invite_service.limits.caps import min_delay, windows_for
+from invite_service.limits.window import SendWindow
 from invite_service.models import InviteTask, InviteTaskAccount
 from invite_service.models.enums import LaneStatus, Priority, TaskAction, TaskStatus
-from invite_service.runtime import Runtime
-from invite_service.workers.enqueue import defer
+from invite_service.stores import engine as repo
 
 log = structlog.get_logger(__name__)
 # After enqueuing a dispatch the ticker leaves the task alone this long; dispatch sets the real time.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from invite_service.context.jobs import Job
 from invite_service.models.enums import Priority
-from invite_service.workers.enqueue import Job
 
 DISPATCH = "execution.dispatch"
 PROCESS_BATCH = "execution.process_batch"

@@ -9,17 +9,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.adapters.base import InviteResult
-from invite_service.execution import repository as repo
+from invite_service.context.runtime import Runtime
 from invite_service.execution.control import pause_task, publish_status
-from invite_service.execution.limits import min_delay
-from invite_service.execution.policy import MESSAGE_FALLBACK_CODES, Effect, breaker_tripped, effect_of
+from invite_service.execution.policy import MESSAGE_FALLBACK_CODES, Effect, Tuning, breaker_tripped, effect_of
 from invite_service.kit.faults import Boundary
-from invite_service.kit.rate_limit.base import Decision
+from invite_service.limits.base import Decision
+from invite_service.limits.caps import min_delay
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import LaneStatus, TargetKind, TargetStatus, TaskAction, TaskStatus
 from invite_service.observability import metrics
-from invite_service.runtime import Runtime
-from invite_service.suppressions import repository as suppressions
+from invite_service.stores import engine as repo
+from invite_service.stores import suppressions as suppressions
 
 SENT_STATUSES = {TargetStatus.INVITED, TargetStatus.MESSAGED, TargetStatus.ALREADY_MEMBER}
 
@@ -110,7 +110,7 @@ def _effect(
         max_attempts=int(task.settings.get("max_attempts", 3)),
         previous_error=target.error_code,
         now=now,
-        tuning=rt.tuning,
+        tuning=Tuning.from_settings(rt.settings),
     )
 
 

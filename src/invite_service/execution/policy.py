@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from invite_service.adapters.base import InviteResult, Outcome
-from invite_service.adapters.telegram_errors import (
+from invite_service.adapters.telegram.errors import (
     MISSING_INVITEE_PREMIUM_WOULD_ALLOW,
     MISSING_INVITEE_PRIVACY,
     TELEGRAM_ERRORS,
     lookup,
 )
+from invite_service.config import Settings
 from invite_service.errors import Conflict
 from invite_service.models.enums import LaneStatus, TargetStatus, TaskAction, TaskStatus
 
@@ -77,6 +78,15 @@ class Tuning:
     restriction_hours: float = 24.0
     transient_backoff_seconds: float = 30.0
     transient_backoff_max_seconds: float = 3600.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Tuning:
+        return cls(
+            flood_buffer_ratio=settings.flood_buffer_ratio,
+            flood_buffer_seconds=settings.flood_buffer_seconds,
+            restriction_hours=settings.restriction_hours,
+            transient_backoff_seconds=settings.transient_backoff_seconds,
+        )
 
 
 @dataclass(frozen=True)

@@ -40,13 +40,13 @@ from invite_service.adapters.base import (
     OperationState,
     Outcome,
 )
-from invite_service.execution import repository as repo
+from invite_service.context.runtime import Runtime
 from invite_service.execution.outcomes import record
 from invite_service.execution.policy import step_for
 from invite_service.execution.refs import target_ref
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import TargetStatus, TaskAction
-from invite_service.runtime import Runtime
+from invite_service.stores import engine as repo
 
 log = structlog.get_logger(__name__)
 SENDING = TargetStatus.SENDING.value

@@ -9,15 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.accounts.schemas import ReactivationOut
 from invite_service.accounts.service import find_account
+from invite_service.context.runtime import Runtime
 from invite_service.errors import Conflict, NotFound
 from invite_service.execution import control
-from invite_service.execution import repository as repo
 from invite_service.invite_tasks.schemas import TaskOut
-from invite_service.invite_tasks.service import get_owned, task_view
+from invite_service.invite_tasks.service import task_view
 from invite_service.models import InviteTask
 from invite_service.models.enums import LaneStatus, TaskStatus
 from invite_service.observability import audit
-from invite_service.runtime import Runtime
+from invite_service.stores import engine as repo
+from invite_service.stores.tasks import get_owned
 
 
 class AccountNotFound(NotFound):

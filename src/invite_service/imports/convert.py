@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from json.encoder import encode_basestring
 from typing import Any
 
-from invite_service.imports.mapping import Extracted, Rejection, RowPlan
-from invite_service.imports.readers import RawRow
-from invite_service.targets.normalize import NormalizeError, identity_values
+from invite_service.kit.tabular.mapping import Extracted, Rejection, RowPlan
+from invite_service.kit.tabular.readers import RawRow
+from invite_service.models.identity import NormalizeError, identity_values
 
 # (row number, kind, key, username, platform user id, phone, first name, last name, extra JSON):
 # the staging table's columns, in order.

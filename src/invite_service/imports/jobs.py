@@ -15,11 +15,13 @@ from datetime import timedelta
 import structlog
 
 from invite_service.db import Database
-from invite_service.imports import limits, pipeline
+from invite_service.imports import file_limits as limits
+from invite_service.imports import pipeline
 from invite_service.imports import repository as repo
-from invite_service.imports.errors import FileRejected, ParsingError
+from invite_service.imports.errors import ParsingError
 from invite_service.imports.pipeline import JobStopped
 from invite_service.imports.service import StartedImport, fail_orphaned_jobs
+from invite_service.kit.tabular.errors import FileRejected
 from invite_service.models.enums import ImportStatus
 from invite_service.workers.local import BackgroundRunner
 

@@ -19,12 +19,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from tenacity import RetryCallState
 
 from invite_service.config import Settings
-from invite_service.imports import limits
-from invite_service.imports.errors import (
-    ParsingProtocolError,
-    ParsingTaskNotFound,
-    ParsingUnavailable,
-)
+from invite_service.imports import file_limits as limits
+from invite_service.imports.errors import ParsingProtocolError, ParsingTaskNotFound, ParsingUnavailable
 from invite_service.kit.service_http import (
     Retryable,
     RetryPolicy,

@@ -16,17 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from invite_service.db import Database
-from invite_service.imports import limits
+from invite_service.imports import file_limits as limits
 from invite_service.imports import repository as repo
 from invite_service.imports import staging_repository as staging
 from invite_service.imports.convert import Staged, convert_chunk
-from invite_service.imports.mapping import Rejection
 from invite_service.imports.sources import RowSource
 from invite_service.kit.clock import utcnow
+from invite_service.kit.tabular.mapping import Rejection
 from invite_service.models.enums import TargetKind, TargetStatus
 from invite_service.observability import audit, metrics
-from invite_service.suppressions import service as suppressions
-from invite_service.targets import repository as target_repo
+from invite_service.stores import suppressions
+from invite_service.stores import targets as target_repo
 
 # Which staged column holds each identity, in the order a suppression match is reported.
 _IDENTITY_SLOTS = ((TargetKind.USER_ID.value, 4), (TargetKind.USERNAME.value, 3), (TargetKind.PHONE.value, 5))

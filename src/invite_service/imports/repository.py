@@ -10,9 +10,9 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Result, Select, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invite_service.imports.mapping import Rejection
 from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import SortSpec, keyset_page
+from invite_service.kit.tabular.mapping import Rejection
 from invite_service.models import ImportJob, ImportRejection, InviteTarget
 from invite_service.models.enums import ImportStatus
 

@@ -15,23 +15,23 @@ from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.config import Settings
-from invite_service.imports import limits
+from invite_service.imports import file_limits as limits
 from invite_service.imports import repository as repo
 from invite_service.imports.errors import ImportFinished, ImportJobNotFound
-from invite_service.imports.mapping import build_plan
 from invite_service.imports.parsing_client import parsing_results
 from invite_service.imports.pipeline import JobSpec
-from invite_service.imports.readers import open_reader
 from invite_service.imports.schemas import ImportJobOut, ImportOptions, ParsingImportIn, RowError
 from invite_service.imports.sources import FileSource, ParsingSource, RowSource
-from invite_service.imports.upload import spool
-from invite_service.invite_tasks.service import get_owned
 from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import Page, SortSpec, split_page
+from invite_service.kit.tabular.mapping import build_plan
+from invite_service.kit.tabular.open import open_reader
+from invite_service.kit.tabular.upload import spool
 from invite_service.models import ImportJob, InviteTask
 from invite_service.models.enums import ImportStatus
 from invite_service.observability import audit
 from invite_service.sandbox.parsing_app import ParsingSandbox
+from invite_service.stores.tasks import get_owned
 
 API_PREFIX = "/api/v1/import/jobs"
 ORPHANED = "The service stopped while this import was running; nothing was imported. Run it again."
@@ -104,7 +104,7 @@ async def start_file_import(
 ) -> StartedImport:
     """Check the task and the file (a bad file is a 4xx here, before any job exists), create the job."""
     task = await get_owned(session, user_id, task_id)
-    stream, size = await spool(upload, config)
+    stream, size = await spool(upload, config.import_max_upload_bytes)
     try:
         reader = await asyncio.to_thread(open_reader, stream, sheet=options.sheet)
         plan = build_plan(reader, options.mapping, purpose="targets")

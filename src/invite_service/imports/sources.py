@@ -7,10 +7,11 @@ import itertools
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import IO, Any, Protocol
 
-from invite_service.imports import limits
-from invite_service.imports.mapping import RowPlan
+from invite_service.imports import file_limits as limits
 from invite_service.imports.parsing_client import ParsedUser, ParsingResults
-from invite_service.imports.readers import ROW_ERROR, RawRow, Reader
+from invite_service.kit.tabular import bounds
+from invite_service.kit.tabular.mapping import RowPlan
+from invite_service.kit.tabular.readers import ROW_ERROR, RawRow, Reader
 
 PARSING_COLUMNS = ["user_id", "username", "first_name", "last_name", "phone", "is_bot", "is_deleted"]
 PARSING_PLAN_FIELDS = {c: c for c in ("user_id", "username", "first_name", "last_name", "phone")}
@@ -70,13 +71,13 @@ class FileSource:
         if self.reader.info.format == "xlsx":
             # Not for openpyxl: its parsing and normalizing, interleaved a row at a time, run a fifth
             # slower (each evicts the other's working set). A chunk is read whole, off the loop.
-            while whole := await asyncio.to_thread(_take, self._rows, limits.CHUNK_ROWS):
+            while whole := await asyncio.to_thread(_take, self._rows, bounds.CHUNK_ROWS):
                 yield whole
             return
         while True:
-            rows = _Rows(self._rows, limits.CHUNK_ROWS)
+            rows = _Rows(self._rows, bounds.CHUNK_ROWS)
             yield rows
-            if rows.count < limits.CHUNK_ROWS:  # the reader ran dry (the last chunk may be empty)
+            if rows.count < bounds.CHUNK_ROWS:  # the reader ran dry (the last chunk may be empty)
                 return
 
     def bytes_read(self) -> int | None:

@@ -41,7 +41,7 @@ from invite_service.imports.convert import STAGED_COLUMNS, Staged
 from invite_service.models import ImportRejection, InviteTarget
 from invite_service.models.base import JSONType
 from invite_service.models.enums import TargetStatus
-from invite_service.targets import repository as target_repo
+from invite_service.stores import targets as target_repo
 
 _UNIQUE_VIOLATION = "23505"
 TARGET_COLUMNS = (

@@ -17,16 +17,18 @@ from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.config import Settings
-from invite_service.imports import limits
+from invite_service.imports import file_limits as limits
 from invite_service.imports import repository as repo
 from invite_service.imports.convert import Staged, convert_chunk
-from invite_service.imports.mapping import Rejection, build_plan
 from invite_service.imports.pipeline import identities, split_suppressed
-from invite_service.imports.readers import RawRow, open_reader
 from invite_service.imports.schemas import ImportOptions, RowError, ValidateOut
-from invite_service.imports.upload import spool
-from invite_service.invite_tasks.service import get_owned
-from invite_service.suppressions import service as suppressions
+from invite_service.kit.tabular import bounds
+from invite_service.kit.tabular.mapping import Rejection, build_plan
+from invite_service.kit.tabular.open import open_reader
+from invite_service.kit.tabular.readers import RawRow
+from invite_service.kit.tabular.upload import spool
+from invite_service.stores import suppressions
+from invite_service.stores.tasks import get_owned
 
 
 def _take(rows: Iterator[RawRow], n: int) -> list[RawRow]:
@@ -57,7 +59,7 @@ async def validate_file(
     task_id: uuid.UUID | None,
 ) -> ValidateOut:
     task = await get_owned(session, user_id, task_id) if task_id is not None else None
-    stream, _size = await spool(upload, config)
+    stream, _size = await spool(upload, config.import_max_upload_bytes)
     try:
         reader = await asyncio.to_thread(open_reader, stream, sheet=options.sheet)
         plan = build_plan(reader, options.mapping, purpose="targets")
@@ -67,7 +69,7 @@ async def validate_file(
         total = invalid = duplicates = suppressed = 0
         errors: list[Rejection] = []
         preview: list[dict[str, Any]] = []
-        while chunk := await asyncio.to_thread(_take, rows, limits.CHUNK_ROWS):
+        while chunk := await asyncio.to_thread(_take, rows, bounds.CHUNK_ROWS):
             valid, raws, rejected = await asyncio.to_thread(
                 convert_chunk, plan, chunk, config.default_phone_region
             )
@@ -98,7 +100,7 @@ async def validate_file(
                 firsts = [row for row in firsts if (row[1], row[2]) not in existing]
             preview += [_preview(row) for row in firsts[: limits.PREVIEW_ROWS - len(preview)]]
             reported = sorted(rejected + (matched if options.skip_suppressed else []), key=lambda r: r.row)
-            errors += reported[: max(limits.VALIDATE_ERROR_LIMIT - len(errors), 0)]
+            errors += reported[: max(bounds.VALIDATE_ERROR_LIMIT - len(errors), 0)]
     finally:
         stream.close()
     info = reader.info

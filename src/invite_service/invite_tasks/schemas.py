@@ -11,7 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from invite_service.invite_tasks.template import TemplateError, placeholders
 from invite_service.models.enums import Platform, Priority, TaskAction, TaskStatus
-from invite_service.targets.normalize import NormalizeError, normalize_destination
+from invite_service.models.identity import NormalizeError, normalize_destination
+from invite_service.stores.counters import Counters
 
 AccountId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.:@-]+$")]
 
@@ -129,19 +130,6 @@ class TaskUpdate(TaskFields):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     action: TaskAction | None = None
     priority: Priority | None = None
-
-
-class Counters(BaseModel):
-    total: int = 0
-    pending: int = 0
-    reserved: int = 0
-    sending: int = 0
-    invited: int = 0
-    messaged: int = 0
-    already_member: int = 0
-    failed: int = 0
-    skipped: int = 0
-    unknown: int = 0
 
 
 class TaskOut(BaseModel):

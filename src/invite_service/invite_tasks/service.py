@@ -9,13 +9,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.config import Settings
-from invite_service.errors import AppError, Conflict, FieldError, InvalidInput, NotFound
-from invite_service.invite_tasks import repository as repo
+from invite_service.errors import AppError, Conflict, FieldError, InvalidInput
 from invite_service.invite_tasks.schemas import (
     BulkItemResult,
     BulkTaskAction,
     BulkTaskResult,
-    Counters,
     DuplicateIn,
     TaskCreate,
     TaskOut,
@@ -26,16 +24,15 @@ from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.models import InviteTask, InviteTaskAccount, TaskCounters
 from invite_service.models.enums import FINAL_TARGET_STATUSES, Priority, TaskAction, TaskStatus
 from invite_service.observability import audit, metrics
-from invite_service.targets import repository as target_repo
+from invite_service.stores import targets as target_repo
+from invite_service.stores import tasks as repo
+from invite_service.stores.counters import Counters
+from invite_service.stores.tasks import get_owned
 
 ACTIVE_STATUSES = frozenset({TaskStatus.RUNNING})
 # Checks account ids against the user's accounts on a platform; returns an error per unknown id.
 AccountCheck = Callable[[str, Sequence[str]], Awaitable[list[FieldError]]]
 CAP_FIELDS = ("invites_per_hour", "invites_per_day", "messages_per_hour", "messages_per_day")
-
-
-class TaskNotFound(NotFound):
-    code, title = "task_not_found", "Task not found"
 
 
 class TaskIsRunning(Conflict):
@@ -73,15 +70,6 @@ async def task_view(session: AsyncSession, task: InviteTask) -> TaskOut:
     counters = await repo.counters_for(session, [task.id])
     lanes = await repo.lanes_for(session, [task.id])
     return to_out(task, counters.get(task.id), lanes[task.id])
-
-
-async def get_owned(
-    session: AsyncSession, user_id: str, task_id: uuid.UUID, *, for_update: bool = False
-) -> InviteTask:
-    task = await repo.get(session, user_id, task_id, for_update=for_update)
-    if task is None:
-        raise TaskNotFound(f"No task {task_id}")
-    return task
 
 
 def _validate(

@@ -54,16 +54,6 @@ ACTIONS = ("invite", "message")
 UNKNOWN_OUTCOME = "unknown"  # a call whose result we never learned (timeout after sending)
 RESTRICTION_KINDS = ("flood_wait", "restricted", "unavailable")
 IMPORT_RESULTS = ("accepted", "duplicate", "rejected")
-INTEGRATION_ERROR_KINDS = (
-    "unreachable",
-    "timeout",
-    "connection_lost",
-    "server_error",
-    "throttled",
-    "auth",
-    "refused",
-    "protocol",
-)
 OTHER = "other"  # any label value outside the known set, so a surprise can never add series
 
 TASKS_CREATED = Counter("invite_tasks_created_total", "Invite tasks created.")
@@ -89,12 +79,6 @@ RESTRICTIONS = Counter(
     ["kind"],
 )
 IMPORT_ROWS = Counter("invite_import_rows_total", "Audience import rows by result.", ["result"])
-INTEGRATION_ERRORS = Counter(
-    "invite_integration_errors_total",
-    "Failed attempts to call the Integration Service (platform refusals are not errors).",
-    ["kind"],
-)
-INTEGRATION_RETRIES = Counter("invite_integration_retries_total", "Integration Service calls retried.")
 
 
 def _bounded(value: str, allowed: Iterable[str]) -> str:
@@ -116,8 +100,6 @@ def _initialise() -> None:
         RESTRICTIONS.labels(kind)
     for result in IMPORT_RESULTS:
         IMPORT_ROWS.labels(result)
-    for kind in INTEGRATION_ERROR_KINDS:
-        INTEGRATION_ERRORS.labels(kind)
 
 
 _initialise()
@@ -178,14 +160,6 @@ def count_import_rows(*, accepted: int, duplicate: int, rejected: int) -> None:
     for result, n in (("accepted", accepted), ("duplicate", duplicate), ("rejected", rejected)):
         if n > 0:
             IMPORT_ROWS.labels(result).inc(n)
-
-
-def count_integration_error(kind: str) -> None:
-    INTEGRATION_ERRORS.labels(_bounded(kind, INTEGRATION_ERROR_KINDS)).inc()
-
-
-def count_integration_retry() -> None:
-    INTEGRATION_RETRIES.inc()
 
 
 # -- gauges computed at scrape time -------------------------------------------------------------

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 from starlette.types import Receive, Scope, Send
 
-from invite_service.accounts.integration_client import SERVICE_AUDIENCE
+from invite_service.adapters.telegram.client import SERVICE_AUDIENCE
 from invite_service.kit.service_http import SERVICE_NAME
 from invite_service.sandbox.integration_admin import admin_router
 from invite_service.sandbox.integration_state import (

@@ -35,8 +35,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from invite_service.execution.window import SendWindow
-from invite_service.kit.rate_limit.base import Window
+from invite_service.limits.base import Window
+from invite_service.limits.window import SendWindow
 
 MIN_SECONDS_PER_CALL = 0.2
 HORIZON = timedelta(days=366)

@@ -24,11 +24,11 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from invite_service.context.runtime import Runtime
 from invite_service.db import Database
-from invite_service.execution import repository as execution_repo
-from invite_service.execution.control import counters_dict, progress_pct
-from invite_service.runtime import Runtime
 from invite_service.statistics.service import TERMINAL
+from invite_service.stores import engine as execution_repo
+from invite_service.stores.counters import counters_dict, progress_pct
 
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 5000

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from invite_service.invite_tasks.schemas import Counters
 from invite_service.models.enums import TaskStatus
+from invite_service.stores.counters import Counters
 
 Basis = Literal["running", "scheduled", "if_started_now"]
 

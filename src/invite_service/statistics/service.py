@@ -11,19 +11,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from invite_service.context.runtime import Runtime
 from invite_service.db import Database
 from invite_service.errors import FieldError, InvalidInput
-from invite_service.execution import repository as execution_repo
-from invite_service.execution.control import counters_dict, progress_pct
-from invite_service.execution.limits import min_delay, windows_for
-from invite_service.execution.window import SendWindow
-from invite_service.invite_tasks.schemas import Counters
 from invite_service.kit.pagination import SortSpec, split_page
-from invite_service.kit.rate_limit.base import Window, WindowUsage
+from invite_service.limits.base import Window, WindowUsage
+from invite_service.limits.caps import min_delay, windows_for
+from invite_service.limits.window import SendWindow
 from invite_service.models import InviteTask, InviteTaskAccount
 from invite_service.models.enums import LaneStatus, TaskAction, TaskStatus
 from invite_service.observability.metrics import GaugeSnapshot
-from invite_service.runtime import Runtime
 from invite_service.statistics import eta
 from invite_service.statistics import repository as repo
 from invite_service.statistics.schemas import (
@@ -42,6 +39,8 @@ from invite_service.statistics.schemas import (
     TaskStatsOut,
     TaskStatusOut,
 )
+from invite_service.stores import engine as execution_repo
+from invite_service.stores.counters import Counters, counters_dict, progress_pct
 
 TERMINAL = frozenset({TaskStatus.COMPLETED.value, TaskStatus.CANCELLED.value, TaskStatus.FAILED.value})
 HOUR = timedelta(hours=1)

@@ -16,16 +16,17 @@ from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.config import Settings
-from invite_service.imports import limits
-from invite_service.imports.mapping import Rejection, RowPlan, build_plan
-from invite_service.imports.readers import RawRow, open_reader
-from invite_service.imports.upload import spool
+from invite_service.kit.tabular import bounds
+from invite_service.kit.tabular.mapping import Rejection, RowPlan, build_plan
+from invite_service.kit.tabular.open import open_reader
+from invite_service.kit.tabular.readers import RawRow
+from invite_service.kit.tabular.upload import spool
 from invite_service.models.enums import SuppressionReason, TargetKind
+from invite_service.models.identity import NormalizeError
 from invite_service.observability import audit
-from invite_service.suppressions import repository as repo
+from invite_service.stores import suppressions as repo
 from invite_service.suppressions.schemas import SuppressionImportOut
 from invite_service.suppressions.service import normalize_key
-from invite_service.targets.normalize import NormalizeError
 
 _REASONS = frozenset(r.value for r in SuppressionReason)
 _KINDS = (TargetKind.USER_ID.value, TargetKind.USERNAME.value, TargetKind.PHONE.value)
@@ -85,7 +86,7 @@ async def import_file(
     mapping: Mapping[str, str | None] | None,
     sheet: str | None,
 ) -> SuppressionImportOut:
-    stream, _size = await spool(upload, config)
+    stream, _size = await spool(upload, config.import_max_upload_bytes)
     try:
         reader = await asyncio.to_thread(open_reader, stream, sheet=sheet)
         plan = build_plan(reader, mapping, purpose="suppressions")
@@ -93,7 +94,7 @@ async def import_file(
         base = {"user_id": user_id, "platform": platform, "source": "import"}
         seen = created = identities = invalid = 0
         errors: list[dict[str, object]] = []
-        while chunk := await asyncio.to_thread(_take, rows, limits.CHUNK_ROWS):
+        while chunk := await asyncio.to_thread(_take, rows, bounds.CHUNK_ROWS):
             entries, rejected, chunk_seen = await asyncio.to_thread(
                 _entries, plan, chunk, base, reason.value, config.default_phone_region
             )
@@ -101,7 +102,7 @@ async def import_file(
             identities += len(entries)
             seen += chunk_seen
             invalid += len(rejected)
-            room = limits.VALIDATE_ERROR_LIMIT - len(errors)
+            room = bounds.VALIDATE_ERROR_LIMIT - len(errors)
             errors += [
                 {"row": r.row, "reason": r.reason, "detail": r.detail} for r in rejected[: max(room, 0)]
             ]

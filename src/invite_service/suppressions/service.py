@@ -6,7 +6,7 @@ its set-based twin for imports (one query a kind for a whole chunk).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,19 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.errors import FieldError, InvalidInput, NotFound
-from invite_service.imports import report
 from invite_service.kit.pagination import Page, SortSpec, split_page
+from invite_service.kit.tabular import csv_out
 from invite_service.models import Suppression
 from invite_service.models.enums import SuppressionReason, TargetKind
-from invite_service.observability import audit
-from invite_service.suppressions import repository as repo
-from invite_service.suppressions.schemas import SuppressionIn, SuppressionOut
-from invite_service.targets.normalize import (
+from invite_service.models.identity import (
     NormalizeError,
     normalize_phone,
     normalize_user_id,
     normalize_username,
 )
+from invite_service.observability import audit
+from invite_service.stores import suppressions as repo
+from invite_service.suppressions.schemas import SuppressionIn, SuppressionOut
 
 EXPORT_COLUMNS = [
     "platform",
@@ -65,38 +65,6 @@ def normalize_key(kind: str, value: str | int, region: str) -> str:
     if kind == TargetKind.USER_ID:
         return normalize_user_id(value)
     return normalize_phone(str(value), region)
-
-
-async def is_suppressed(
-    session: AsyncSession,
-    user_id: str,
-    platform: str,
-    *,
-    username: str | None,
-    platform_user_id: str | None,
-    phone: str | None,
-) -> bool:
-    """Whether any of a target's identities (normalized, as targets store them) is on the owner's list."""
-    identities = {
-        TargetKind.USERNAME.value: username,
-        TargetKind.USER_ID.value: platform_user_id,
-        TargetKind.PHONE.value: phone,
-    }
-    return await repo.any_match(session, user_id, platform, identities)
-
-
-async def has_entries(session: AsyncSession, user_id: str, platform: str) -> bool:
-    """Whether the user has any entry for the platform (imports skip matching when not)."""
-    return await repo.has_any(session, user_id, platform)
-
-
-async def suppressed_among(
-    session: AsyncSession, user_id: str, platform: str, by_kind: Mapping[str, set[str] | Sequence[str]]
-) -> dict[tuple[str, str], str]:
-    """Which of many (kind, key) identities are suppressed, with the entry's reason."""
-    if not any(by_kind.values()) or not await repo.has_any(session, user_id, platform):
-        return {}
-    return await repo.matches(session, user_id, platform, {k: list(v) for k, v in by_kind.items()})
 
 
 async def add(
@@ -176,11 +144,11 @@ async def delete(session: AsyncSession, user_id: str, suppression_id: int) -> No
 
 async def export_csv(database: Database, user_id: str, platform: str | None) -> AsyncIterator[bytes]:
     """The whole list as CSV that the bulk import reads back."""
-    yield (report.BOM + report.csv_lines([EXPORT_COLUMNS])).encode()
+    yield (csv_out.BOM + csv_out.csv_lines([EXPORT_COLUMNS])).encode()
     after = 0
     while True:
         async with database.session() as session:
-            page = await repo.export_page(session, user_id, platform, after, report.PAGE)
+            page = await repo.export_page(session, user_id, platform, after, csv_out.PAGE)
         if not page:
             return
         lines: list[list[Any]] = []
@@ -194,10 +162,10 @@ async def export_csv(database: Database, user_id: str, platform: str | None) -> 
                     ids["user_id"],
                     ids["phone"],
                     s.reason,
-                    report.neutralize(s.note or ""),
+                    csv_out.neutralize(s.note or ""),
                     s.source,
                     s.created_at.isoformat(),
                 ]
             )
-        yield report.csv_lines(lines).encode()
+        yield csv_out.csv_lines(lines).encode()
         after = page[-1].id

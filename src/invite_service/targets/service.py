@@ -13,9 +13,9 @@ from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import TargetKind, TargetStatus
+from invite_service.models.identity import Identity, NormalizeError, normalize_identity
 from invite_service.observability import audit
-from invite_service.targets import repository as repo
-from invite_service.targets.normalize import Identity, NormalizeError, normalize_identity
+from invite_service.stores import targets as repo
 from invite_service.targets.schemas import (
     BulkActionIn,
     BulkActionOut,

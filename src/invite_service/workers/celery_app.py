@@ -7,17 +7,21 @@ crash is harmless.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from celery import Celery
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 from kombu import Exchange, Queue
+from prometheus_client import multiprocess
 
 from invite_service.config import Settings, get_settings
+from invite_service.context.jobs import MESSAGE_PRIORITY, Job, JobQueue, queue_names
 from invite_service.execution.jobspec import RECOVER, TICK
 from invite_service.models.enums import Priority
-from invite_service.workers import loop
-from invite_service.workers.enqueue import MESSAGE_PRIORITY, Job, JobQueue, queue_names
+from invite_service.observability.metrics import serve_worker_metrics
+from invite_service.workers.jobs import JOBS, run_job
+from invite_service.workers.loop import RuntimeBuilder, WorkerProcess
 
 MAX_PRIORITY = 10
 # A custom conf key: the prefix the app's queues were declared with (CeleryJobQueue routes by it).
@@ -45,19 +49,9 @@ def worker_queues(settings: Settings) -> str:
     return ",".join(queue_names(settings.queue_prefix).values())
 
 
-_apps: dict[tuple[str, str], Celery] = {}
-
-
-def celery_for(settings: Settings) -> Celery:
-    """The Celery app for this broker and queue prefix (one per process and pair)."""
-    key = (settings.broker_url, settings.queue_prefix)
-    app = _apps.get(key)
-    if app is None:
-        app = _apps[key] = _make_app(settings)
-    return app
-
-
-def _make_app(settings: Settings) -> Celery:
+def make_celery_app(settings: Settings, *, build_runtime: RuntimeBuilder | None = None) -> Celery:
+    """The Celery app for this broker and queue prefix. ``build_runtime`` makes a worker process's
+    runtime on its first job; an app without it only publishes (the API process)."""
     app = Celery("invite_service", broker=settings.broker_url)
     queues = queue_names(settings.queue_prefix)
     high = {"queue": queues[Priority.HIGH], "routing_key": queues[Priority.HIGH]}
@@ -90,25 +84,40 @@ def _make_app(settings: Settings) -> Celery:
         },
         **{PREFIX_KEY: settings.queue_prefix},
     )
-    _register_jobs(app)
+    process = WorkerProcess(build_runtime)
+    _register_jobs(app, process)
+    _connect_process_signals(process)
     return app
 
 
-def _register_jobs(app: Celery) -> None:
-    from invite_service.workers.jobs import JOBS, run_job
-
+def _register_jobs(app: Celery, process: WorkerProcess) -> None:
     def make(name: str) -> None:
         async def run(kwargs: dict[str, Any]) -> None:
-            await run_job(await loop.runtime(), name, kwargs)
+            await run_job(await process.runtime(), name, kwargs)
 
         def job(**kwargs: Any) -> None:
-            loop.run(run(kwargs))
+            process.run(run(kwargs))
 
         job.__name__ = job.__qualname__ = name.replace(".", "_")
         app.task(name=name, bind=False)(job)
 
     for name in JOBS:
         make(name)
+
+
+def _connect_process_signals(process: WorkerProcess) -> None:
+    # Celery's signals are process-wide; each app connects its own process state (weak=False keeps the
+    # closures alive as long as the app's process object).
+    def init(**_: Any) -> None:
+        process.init()
+
+    def shutdown(pid: int | None = None, **_: Any) -> None:
+        process.shutdown()
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            multiprocess.mark_process_dead(pid or os.getpid())
+
+    worker_process_init.connect(init, weak=False)
+    worker_process_shutdown.connect(shutdown, weak=False)
 
 
 class CeleryJobQueue(JobQueue):
@@ -133,26 +142,4 @@ def _init_worker(**_: Any) -> None:
     # The main process serves the metrics of every child (prometheus multiprocess mode).
     settings = get_settings()
     if settings.worker_metrics_port:
-        from invite_service.observability.metrics import serve_worker_metrics
-
         serve_worker_metrics(settings.worker_metrics_port)
-
-
-@worker_process_init.connect
-def _init_process(**_: Any) -> None:
-    loop.init_process()
-
-
-@worker_process_shutdown.connect
-def _shutdown_process(pid: int | None = None, **_: Any) -> None:
-    loop.shutdown()
-    import os
-
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(pid or os.getpid())
-
-
-def app_from_env() -> Celery:
-    return celery_for(get_settings())

@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import redis.asyncio as aioredis
+
+from invite_service.context.runtime import Runtime
 from invite_service.execution import engine
 from invite_service.execution.batch import process_batch
 from invite_service.execution.jobspec import DISPATCH, PING, PROCESS_BATCH, RECOVER, TICK
-from invite_service.runtime import Runtime
 
 JobFn = Callable[..., Awaitable[Any]]
 
@@ -34,8 +36,6 @@ async def run_job(rt: Runtime, name: str, kwargs: dict[str, Any]) -> Any:
 async def ping(rt: Runtime, key: str) -> None:
     """A job that does nothing but say it ran: measures the queue's own round trip (bench, probes)."""
     if rt.settings.redis_url:
-        import redis.asyncio as aioredis
-
         client = aioredis.from_url(rt.settings.redis_url)
         try:
             await client.incr(key)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
-from invite_service.workers.enqueue import Job, JobQueue
-
-if TYPE_CHECKING:
-    from invite_service.runtime import Runtime
+from invite_service.context.jobs import Job, JobQueue
+from invite_service.context.runtime import Runtime
+from invite_service.execution import engine
+from invite_service.workers.jobs import run_job
 
 log = structlog.get_logger(__name__)
 
@@ -63,8 +63,6 @@ class LocalJobQueue(JobQueue):
         self._runner.spawn(self._run, job, name=f"job:{job.name}")
 
     async def _run(self, job: Job) -> None:
-        from invite_service.workers.jobs import run_job
-
         if job.countdown > 0:
             await asyncio.sleep(job.countdown)
         await run_job(self._runtime, job.name, job.kwargs)
@@ -81,8 +79,6 @@ class LocalTicker:
         self._runner.spawn(self._loop, name="ticker")
 
     async def _loop(self) -> None:
-        from invite_service.execution import engine
-
         settings = self._runtime.settings
         last_recover = 0.0
         loop = asyncio.get_running_loop()

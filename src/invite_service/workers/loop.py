@@ -7,55 +7,48 @@ so the database engine, Redis clients and httpx pools are made once and reused.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from invite_service.runtime import Runtime
+from invite_service.context.runtime import Runtime
 
 T = TypeVar("T")
-_loop: asyncio.AbstractEventLoop | None = None
-_runtime: Runtime | None = None
+RuntimeBuilder = Callable[[], Awaitable[Runtime]]
 
 
-def init_process() -> None:
-    """Called in ``worker_process_init``: a fresh loop and runtime for this child process."""
-    global _loop, _runtime
-    _loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(_loop)
-    _runtime = None
+class WorkerProcess:
+    """A worker process's loop and runtime. Celery forks children after the app is made, so each
+    child resets this in ``worker_process_init`` and builds its own runtime on the first job."""
 
+    def __init__(self, build_runtime: RuntimeBuilder | None) -> None:
+        self._build_runtime = build_runtime
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runtime: Runtime | None = None
 
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    global _loop
-    if _loop is None or _loop.is_closed():
-        init_process()
-    assert _loop is not None
-    return _loop.run_until_complete(coro)
+    def init(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        self._runtime = None
 
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self._loop is None or self._loop.is_closed():
+            self.init()
+        assert self._loop is not None
+        return self._loop.run_until_complete(coro)
 
-async def runtime() -> Runtime:
-    """This process's runtime, built on first use (inside the loop, so clients bind to it)."""
-    global _runtime
-    if _runtime is None:
-        from invite_service.config import get_settings
-        from invite_service.db import Database
-        from invite_service.runtime import build_runtime
-        from invite_service.workers.celery_app import CeleryJobQueue, celery_for
+    async def runtime(self) -> Runtime:
+        if self._runtime is None:
+            if self._build_runtime is None:
+                raise RuntimeError(
+                    "this Celery app publishes jobs only; run jobs with `invite-service worker`"
+                )
+            self._runtime = await self._build_runtime()
+        return self._runtime
 
-        settings = get_settings()
-        rt = build_runtime(settings, Database(settings.database_url, pool_size=settings.database_pool_size))
-        rt.use_jobs(CeleryJobQueue(celery_for(settings)))
-        await rt.start()
-        _runtime = rt
-    return _runtime
-
-
-def shutdown() -> None:
-    global _loop, _runtime
-    if _loop is not None and not _loop.is_closed():
-        if _runtime is not None:
-            _loop.run_until_complete(_runtime.aclose())
-            _loop.run_until_complete(_runtime.db.dispose())
-        _loop.close()
-    _loop, _runtime = None, None
+    def shutdown(self) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            if self._runtime is not None:
+                self._loop.run_until_complete(self._runtime.aclose())
+                self._loop.run_until_complete(self._runtime.db.dispose())
+            self._loop.close()
+        self._loop, self._runtime = None, None

@@ -11,18 +11,15 @@ import heapq
 import itertools
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from invite_service.context.jobs import Job, JobQueue
+from invite_service.context.runtime import Runtime
 from invite_service.kit.clock import SimulatedClock
 from invite_service.kit.faults import Crash
 from invite_service.models import InviteTask
 from invite_service.models.enums import TaskStatus
-from invite_service.workers.enqueue import Job, JobQueue
-
-if TYPE_CHECKING:
-    from invite_service.runtime import Runtime
 
 
 class SteppedJobQueue(JobQueue):

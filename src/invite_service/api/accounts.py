@@ -1,0 +1,35 @@
+"""Accounts API: the user's accounts (with usage per window) and a task's lanes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from invite_service.accounts import service
+from invite_service.accounts.schemas import AccountOut, LaneOut, ReactivationOut
+from invite_service.api.deps import CurrentUser, OwnedTask, RuntimeDep, SessionDep
+from invite_service.execution import service as execution
+from invite_service.models.enums import Platform
+
+router = APIRouter(tags=["accounts"])
+
+
+@router.get("/accounts", response_model=list[AccountOut])
+async def list_accounts(
+    user: CurrentUser, session: SessionDep, rt: RuntimeDep, platform: Platform | None = None
+) -> list[AccountOut]:
+    return await service.list_accounts(session, rt, user, platform)
+
+
+@router.get("/tasks/{task_id}/accounts", response_model=list[LaneOut])
+async def task_accounts(task: OwnedTask, session: SessionDep) -> list[LaneOut]:
+    return await service.task_lanes(session, task)
+
+
+@router.post("/accounts/{account_id}/reactivate", response_model=ReactivationOut)
+async def reactivate_account(
+    account_id: str, user: CurrentUser, session: SessionDep, rt: RuntimeDep
+) -> ReactivationOut:
+    """After the account was fixed in the Integration Service (a revoked session logged in again): its
+    ``unavailable`` lanes go back to work. 409 while the platform still reports it unusable; restrictions
+    are never lifted early."""
+    return await execution.reactivate_account(session, rt, user, account_id)

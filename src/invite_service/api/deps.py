@@ -1,0 +1,102 @@
+"""Request dependencies: settings, the database session and the current user."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from invite_service.auth.jwt import decode_token
+from invite_service.config import Settings
+from invite_service.context.runtime import Runtime
+from invite_service.db import Database
+from invite_service.errors import Conflict, Unauthorized
+from invite_service.kit.tabular.upload import UploadLimitRoute
+from invite_service.models import InviteTask
+from invite_service.stores.tasks import get_owned
+from invite_service.workers.local import BackgroundRunner
+
+_bearer = HTTPBearer(auto_error=False, description="JWT bearer token; `sub` is the user id")
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.db
+    return database
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction a request: committed before the response is sent, rolled back on error."""
+    database: Database = request.app.state.db
+    async with database.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except (IntegrityError, StaleDataError) as exc:
+            await session.rollback()
+            # A unique constraint lost to a concurrent request (e.g. the same Idempotency-Key).
+            raise Conflict("The request conflicts with a concurrent change; retry it.") from exc
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("A bearer token is required", credentials_given=False)
+    user_id = decode_token(credentials.credentials, request.app.state.settings)
+    request.state.user_id = user_id
+    structlog.contextvars.bind_contextvars(user_id=user_id)
+    return user_id
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+CurrentUser = Annotated[str, Depends(current_user)]
+
+
+def get_runner(request: Request) -> BackgroundRunner:
+    runner: BackgroundRunner = request.app.state.runner
+    return runner
+
+
+RunnerDep = Annotated[BackgroundRunner, Depends(get_runner)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated["Runtime", Depends(get_runtime)]
+
+
+class UploadRoute(UploadLimitRoute):
+    """Routes that take a file: 413 above ``INVITE_IMPORT_MAX_UPLOAD_BYTES`` while the body arrives."""
+
+    def max_bytes(self, request: Request) -> int:
+        settings: Settings = request.app.state.settings
+        return settings.import_max_upload_bytes
+
+
+async def owned_task(task_id: uuid.UUID, user_id: CurrentUser, session: SessionDep) -> InviteTask:
+    """The path's task, loaded for the current user, or a 404."""
+    return await get_owned(session, user_id, task_id)
+
+
+OwnedTask = Annotated[InviteTask, Depends(owned_task)]

@@ -1,0 +1,166 @@
+"""Import API: ``/api/v1/import`` — files and Parsing Service tasks as import jobs, and validate.
+
+An import answers 202 with the job; the job starts after the response (so after the commit of its
+row) on the API process's ``BackgroundRunner``. The router's lifespan sweeps jobs orphaned by a
+process that died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, FastAPI, File, Form, Header, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from invite_service.api.deps import CurrentUser, DatabaseDep, RunnerDep, SessionDep, SettingsDep, UploadRoute
+from invite_service.api.idempotency import idempotent
+from invite_service.imports import jobs, rejected, service
+from invite_service.imports.repository import SORT_COLUMNS
+from invite_service.imports.schemas import (
+    MAPPING_DOC,
+    ImportAccepted,
+    ImportJobOut,
+    ImportOptions,
+    ParsingImportIn,
+    ValidateOut,
+)
+from invite_service.imports.validate import validate_file
+from invite_service.kit.pagination import MAX_LIMIT, Page, SortSpec
+from invite_service.models.enums import ImportStatus
+from invite_service.sandbox.parsing_app import sandbox_for
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    sweeper = asyncio.create_task(jobs.sweep_orphans(app.state.db), name="import-orphan-sweep")
+    try:
+        yield
+    finally:
+        sweeper.cancel()
+        await asyncio.gather(sweeper, return_exceptions=True)
+
+
+router = APIRouter(prefix="/import", tags=["import"], route_class=UploadRoute, lifespan=_lifespan)
+FileField = Annotated[
+    UploadFile, File(description="CSV/TSV (UTF-8, UTF-8 BOM, cp1251), XLSX, JSON array or NDJSON")
+]
+MappingField = Annotated[str | None, Form(description=MAPPING_DOC)]
+SheetField = Annotated[
+    str | None, Form(max_length=100, description="XLSX: the sheet to read (default: the first)")
+]
+DedupeField = Annotated[
+    bool,
+    Form(description="true: duplicates are skipped and counted; false: each is also listed in rejected.csv"),
+]
+SkipField = Annotated[
+    bool, Form(description="true: suppressed identities are left out; false: imported, skipped at send time")
+]
+
+
+def _accepted(started: service.StartedImport) -> ImportAccepted:
+    job_id = started.spec.job_id
+    return ImportAccepted(
+        job_id=job_id, status=ImportStatus.RUNNING, status_url=f"{service.API_PREFIX}/{job_id}"
+    )
+
+
+@router.post("/file", status_code=202, response_model=ImportAccepted)
+async def import_file(
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    database: DatabaseDep,
+    runner: RunnerDep,
+    background: BackgroundTasks,
+    file: FileField,
+    task_id: Annotated[uuid.UUID, Form()],
+    mapping: MappingField = None,
+    dedupe: DedupeField = True,
+    skip_suppressed: SkipField = True,
+    sheet: SheetField = None,
+) -> ImportAccepted:
+    options = ImportOptions.from_form(mapping, dedupe, skip_suppressed, sheet)
+    started = await service.start_file_import(session, settings, user, task_id, file, options)
+    background.add_task(jobs.launch, runner, database, started)
+    return _accepted(started)
+
+
+@router.post("/parsing", status_code=202, response_model=ImportAccepted)
+async def import_parsing(
+    body: ParsingImportIn,
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    database: DatabaseDep,
+    runner: RunnerDep,
+    background: BackgroundTasks,
+    key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    async def start() -> ImportAccepted:
+        # Only a first request starts a job; a replay returns the stored answer.
+        started = await service.start_parsing_import(
+            session, settings, user, body, sandbox_for(request.app.state)
+        )
+        background.add_task(jobs.launch, runner, database, started)
+        return _accepted(started)
+
+    return await idempotent(session, user, "POST /import/parsing", key, body, 202, start)
+
+
+@router.post("/validate", response_model=ValidateOut)
+async def validate(
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: FileField,
+    task_id: Annotated[
+        uuid.UUID | None, Form(description="also count the task's duplicates and suppressed")
+    ] = None,
+    mapping: MappingField = None,
+    dedupe: DedupeField = True,
+    skip_suppressed: SkipField = True,
+    sheet: SheetField = None,
+) -> ValidateOut:
+    options = ImportOptions.from_form(mapping, dedupe, skip_suppressed, sheet)
+    return await validate_file(session, settings, user, file, options, task_id)
+
+
+@router.get("/jobs", response_model=Page[ImportJobOut])
+async def list_jobs(
+    user: CurrentUser,
+    session: SessionDep,
+    task_id: uuid.UUID | None = None,
+    sort: Annotated[str, Query(description="created_at; '-' for descending")] = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> Page[ImportJobOut]:
+    return await service.list_jobs(
+        session, user, task_id, SortSpec.parse(sort, list(SORT_COLUMNS)), cursor, limit
+    )
+
+
+@router.get("/jobs/{job_id}", response_model=ImportJobOut)
+async def get_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ImportJobOut:
+    return await service.get_job(session, user, job_id)
+
+
+@router.delete("/jobs/{job_id}", response_model=ImportJobOut)
+async def cancel_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ImportJobOut:
+    return await service.cancel(session, user, job_id)
+
+
+@router.get("/jobs/{job_id}/rejected.csv", response_class=StreamingResponse)
+async def rejected_rows(
+    job_id: uuid.UUID, user: CurrentUser, session: SessionDep, database: DatabaseDep
+) -> StreamingResponse:
+    columns = await service.report_columns(session, user, job_id)
+    return StreamingResponse(
+        rejected.rejected_csv(database, job_id, columns),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="import-{job_id}-rejected.csv"'},
+    )

@@ -1,0 +1,129 @@
+"""Statistics API: status, stats, report, logs, events; and ``/metrics`` for Prometheus.
+
+Another user's task is a 404 on every route (``OwnedTask``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+import structlog
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import AwareDatetime
+
+from invite_service.api.deps import DatabaseDep, OwnedTask, RuntimeDep, SessionDep
+from invite_service.kit.pagination import MAX_LIMIT, SortSpec
+from invite_service.observability import metrics
+from invite_service.statistics import events, report, service
+from invite_service.statistics.repository import LogFilters
+from invite_service.statistics.schemas import LogPage, ReportOut, TaskStatsOut, TaskStatusOut
+
+
+def _bind_task(task_id: uuid.UUID) -> None:
+    structlog.contextvars.bind_contextvars(task_id=str(task_id))
+
+
+router = APIRouter(prefix="/tasks/{task_id}", tags=["statistics"], dependencies=[Depends(_bind_task)])
+metrics_router = APIRouter(tags=["metrics"])
+_gauges = metrics.ScrapeGauges()
+
+From = Annotated[AwareDatetime | None, Query(alias="from", description="start, inclusive (with a time zone)")]
+To = Annotated[AwareDatetime | None, Query(alias="to", description="end, exclusive (with a time zone)")]
+
+
+@router.get("/status", response_model=TaskStatusOut, summary="State, progress, counters and an ETA")
+async def task_status(task: OwnedTask, session: SessionDep, rt: RuntimeDep) -> TaskStatusOut:
+    return await service.task_status(session, rt, task)
+
+
+@router.get(
+    "/stats",
+    response_model=TaskStatsOut,
+    summary="Targets by state; calls by outcome, error code, account and hour over a range",
+    description="The range defaults to the 24 hours up to the task's latest activity; at most 7 days.",
+)
+async def task_stats(
+    task: OwnedTask, session: SessionDep, rt: RuntimeDep, start: From = None, end: To = None
+) -> TaskStatsOut:
+    return await service.task_stats(session, task, rt.clock.now(), start, end)
+
+
+_DOWNLOADS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            report.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        },
+        "description": "JSON, or with `format=csv|xlsx` a download with a row per target",
+    }
+}
+
+
+@router.get("/report", response_model=ReportOut, responses=_DOWNLOADS, summary="The task's report")
+async def task_report(
+    task: OwnedTask,
+    session: SessionDep,
+    db: DatabaseDep,
+    rt: RuntimeDep,
+    fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json",
+) -> ReportOut | Response:
+    if fmt == "csv":
+        return StreamingResponse(
+            report.csv_stream(db, task.user_id, task.id),
+            media_type=report.CSV_MEDIA_TYPE,
+            headers=_attachment(report.filename(task.id, "csv")),
+        )
+    summary = await service.task_report(session, task, rt.clock.now())
+    if fmt == "xlsx":
+        return StreamingResponse(
+            report.xlsx_stream(db, task.user_id, task.id, summary),
+            media_type=report.XLSX_MEDIA_TYPE,
+            headers=_attachment(report.filename(task.id, "xlsx")),
+        )
+    return summary
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+
+
+@router.get("/logs", response_model=LogPage, summary="The execution log, newest first, in keyset pages")
+async def task_logs(
+    task: OwnedTask,
+    session: SessionDep,
+    start: From = None,
+    end: To = None,
+    outcome: Annotated[str | None, Query(max_length=32)] = None,
+    account_id: Annotated[str | None, Query(max_length=128)] = None,
+    error_code: Annotated[str | None, Query(max_length=64)] = None,
+    sort: Annotated[str, Query(description="at (oldest first) or -at (newest first)")] = "-at",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+) -> LogPage:
+    filters = LogFilters(outcome, account_id, error_code, start, end)
+    spec = SortSpec.parse(sort, service.LOG_SORTS)
+    return await service.task_logs(session, task, filters, spec, cursor, limit)
+
+
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+    summary="Server-Sent Events: snapshot, progress, status, heartbeats, end",
+)
+async def task_events(task: OwnedTask, db: DatabaseDep, rt: RuntimeDep) -> StreamingResponse:
+    return StreamingResponse(
+        events.stream(db, rt, task.id),
+        media_type="text/event-stream",
+        # No caching, and no buffering by nginx (the gateway), or events would arrive in bursts.
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+async def prometheus_metrics(db: DatabaseDep, rt: RuntimeDep) -> Response:
+    body = await metrics.render(_gauges, lambda: service.gauges(db, rt.clock.now()))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,48 @@
+"""``Runtime``: the implementations one process works with, as built by ``runtime.build_runtime``.
+
+Feature and engine code take a ``Runtime`` and ask it for a field (limiter, locks, progress bus,
+adapters, job queue); none of them looks at a backend URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from invite_service.adapters.registry import AdapterRegistry
+from invite_service.config import Settings
+from invite_service.context.jobs import JobQueue, bind
+from invite_service.db import Database
+from invite_service.kit.clock import Clock
+from invite_service.kit.faults import FaultPoints
+from invite_service.kit.locks import LockManager
+from invite_service.kit.progress import ProgressBus
+from invite_service.limits.base import RateLimiter
+from invite_service.limits.redis import RedisRateLimiter
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    limiter: RateLimiter
+    locks: LockManager
+    progress: ProgressBus
+    adapters: AdapterRegistry
+    jobs: JobQueue | None = None
+    faults: FaultPoints = field(default_factory=FaultPoints)
+
+    def use_jobs(self, jobs: JobQueue) -> None:
+        """Bind the job queue: sessions of this runtime's database publish deferred jobs to it."""
+        self.jobs = jobs
+        bind(self.db.sessionmaker.kw.setdefault("info", {}), jobs)
+
+    async def start(self) -> None:
+        """Start-up work: Redis limit state is rebuilt from the ledger (the source of truth)."""
+        if isinstance(self.limiter, RedisRateLimiter):
+            async with self.db.session() as session:
+                await self.limiter.rebuild_from_ledger(session, self.clock.now())
+
+    async def aclose(self) -> None:
+        await self.progress.aclose()
+        await self.adapters.aclose()

@@ -1,0 +1,315 @@
+"""Columns → fields: headers map by themselves (English and Russian), any other column becomes a
+template field with an identifier name, and an explicit ``mapping`` overrides either.
+
+A file whose first row is already a contact (``@name``, ``+7…``, a numeric id) has no header: its first
+column is read as ``identity`` (a ``+``/punctuated number is a phone, digits a user id, else a username).
+"""
+
+# ruff: noqa: RUF001 - the Cyrillic letters in the aliases and the transliteration table are meant.
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from invite_service.errors import FieldError, InvalidInput
+from invite_service.kit.tabular import bounds
+from invite_service.kit.tabular.errors import NoIdentityColumn
+from invite_service.kit.tabular.readers import ROW_ERROR, Reader
+
+Purpose = Literal["targets", "suppressions"]
+IDENTITY_FIELDS = ("username", "user_id", "phone")
+STANDARD_FIELDS = (*IDENTITY_FIELDS, "first_name", "last_name")
+IDENTITY = "identity"
+IGNORE = "ignore"
+SUPPRESSION_FIELDS = ("reason", "note")
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "username": (
+        "username", "user_name", "user", "login", "nick", "nickname", "handle", "telegram", "tg",
+        "telegram_username", "tg_username", "ник", "никнейм", "логин", "юзернейм", "имя_пользователя",
+        "пользователь", "телеграм", "телеграмм",
+    ),
+    "user_id": (
+        "user_id", "userid", "id", "uid", "telegram_id", "tg_id", "telegram_user_id", "айди", "ид",
+        "id_пользователя", "идентификатор",
+    ),
+    "phone": (
+        "phone", "phone_number", "phonenumber", "telephone", "tel", "mobile", "mobile_phone", "cell",
+        "msisdn", "number", "телефон", "номер", "номер_телефона", "мобильный", "моб", "тел", "сотовый",
+    ),
+    "first_name": ("first_name", "firstname", "first", "given_name", "name", "имя"),
+    "last_name": ("last_name", "lastname", "last", "surname", "family_name", "фамилия"),
+    IDENTITY: (IDENTITY, "contact", "контакт"),
+    "reason": ("reason", "причина"),
+    "note": ("note", "notes", "comment", "примечание", "комментарий"),
+}  # fmt: skip
+_BY_ALIAS = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+_TRANSLIT = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+        "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+        "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
+        "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "і": "i", "ї": "yi", "є": "ye", "ґ": "g",
+    }
+)  # fmt: skip
+_LOOKS_LIKE_CONTACT = re.compile(r"^(@[A-Za-z]\w{3,31}|\+[\d\s().-]{7,}|\d{5,20}|(https?://)?t\.me/\S+)$")
+_PHONE_SHAPED = re.compile(r"^[\d\s().+-]{7,}$")
+
+
+def header_key(name: str) -> str:
+    value = name.strip().lower().replace("ё", "е")
+    return re.sub(r"[\s\-./]+", "_", value).strip("_@#№")
+
+
+def field_name(column: str, index: int) -> str:
+    """A column name as a template placeholder: ``Город`` → ``gorod``, ``Order #`` → ``order``."""
+    value = re.sub(r"[^a-z0-9_]+", "_", column.strip().lower().translate(_TRANSLIT))
+    value = re.sub(r"_+", "_", value).strip("_")[:64].rstrip("_")
+    if not value:
+        return f"column_{index}"
+    return value if not value[0].isdigit() else f"f_{value}"[:64]
+
+
+def classify_contact(value: str) -> str:
+    """Which identity field a bare contact is (headerless files, ``identity`` columns, JSON strings)."""
+    if value.startswith(("+", "00")) or (
+        _PHONE_SHAPED.match(value) and not value.isdigit() and sum(c.isdigit() for c in value) >= 7
+    ):
+        return "phone"
+    if value.isdigit():
+        return "user_id"
+    return "username"
+
+
+@dataclass(slots=True)
+class Rejection:
+    row: int
+    reason: str
+    detail: str
+    raw: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Extracted:
+    """A row's values by field, before identity normalization."""
+
+    username: str | None = None
+    user_id: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    reason: str | None = None
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+@dataclass
+class RowPlan:
+    """How every column of a file is read; ``fields`` maps column → field (absent = ignored)."""
+
+    fields: dict[str, str]
+    purpose: Purpose
+    dynamic: bool = False  # JSON: keys first seen after the sample are mapped when met
+    _extras: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._known = _KNOWN[self.purpose]
+        self._extras = {f for f in self.fields.values() if f not in self._known}
+
+    def _field_for(self, column: str) -> str | None:
+        if column in self.fields or not self.dynamic:
+            return self.fields.get(column)
+        name = _auto_field(column, len(self.fields) + 1, self.purpose, taken=set(self.fields.values()))
+        if name is not None and name not in self._known:
+            name = _unique(name, self._extras)
+            if len(self._extras) >= bounds.MAX_EXTRA_FIELDS:
+                name = None
+            else:
+                self._extras.add(name)
+        self.fields[column] = name or IGNORE
+        return self.fields[column]
+
+    def extract(self, number: int, raw: dict[str, Any]) -> Extracted | Rejection | None:
+        """The row's values by field, a rejection, or None for a blank row (skipped, not counted)."""
+        marker = raw.get(ROW_ERROR)
+        if isinstance(marker, tuple):  # set by a reader; a column of that name in a file is just data
+            rest = {k: v for k, v in raw.items() if k != ROW_ERROR}
+            return Rejection(number, str(marker[0]), str(marker[1]), rest)
+        out = Extracted()
+        contact = None
+        blank = True
+        # Once a row, a million rows a file: one lookup tells a known field (and its limit) apart.
+        fields, text_limits = self.fields, _LIMITS[self.purpose]
+        for column, value in raw.items():
+            if value.__class__ is str:
+                value = value.strip()
+                if not value:
+                    continue
+            elif value is None:
+                continue
+            blank = False
+            name = fields.get(column)
+            if name is None:
+                name = self._field_for(column)
+            if name is None or name == IGNORE:
+                continue
+            limit = text_limits.get(name)
+            if limit is not None:
+                text = value if value.__class__ is str else str(value)
+                if len(text) > limit:
+                    detail = f"{column}: longer than {limit} characters"
+                    return Rejection(number, "value_too_long", detail, raw)
+                if name == IDENTITY:
+                    contact = text
+                else:
+                    setattr(out, name, text)
+            else:
+                if value.__class__ is not str:
+                    value = _scalar(value)
+                if isinstance(value, str) and len(value) > bounds.MAX_FIELD_VALUE_CHARS:
+                    detail = f"{column}: longer than {bounds.MAX_FIELD_VALUE_CHARS} characters"
+                    return Rejection(number, "value_too_long", detail, raw)
+                out.extra[name] = value
+        if blank:
+            return None
+        if contact is not None:
+            kind = classify_contact(contact)
+            if getattr(out, kind) is None:
+                setattr(out, kind, contact)
+        return out
+
+    def described(self) -> dict[str, str | None]:
+        return {column: (None if name == IGNORE else name) for column, name in self.fields.items()}
+
+
+# Fields with a meaning; any other name is a template field (targets) — "note" is one for targets.
+_KNOWN: dict[Purpose, frozenset[str]] = {
+    "targets": frozenset((*STANDARD_FIELDS, IDENTITY, IGNORE)),
+    "suppressions": frozenset((*STANDARD_FIELDS, IDENTITY, IGNORE, *SUPPRESSION_FIELDS)),
+}
+_TEXT_LIMITS = {
+    "username": 200,
+    "user_id": 64,
+    "phone": 64,
+    IDENTITY: 200,
+    "first_name": bounds.MAX_NAME_CHARS,
+    "last_name": bounds.MAX_NAME_CHARS,
+    "reason": 32,
+    "note": 500,
+}
+# The text limit of each field with a meaning (IGNORE never reaches a limit).
+_LIMITS: dict[Purpose, dict[str, int]] = {
+    purpose: {name: _TEXT_LIMITS[name] for name in known if name != IGNORE}
+    for purpose, known in _KNOWN.items()
+}
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        suffix = f"_{n}"
+        candidate, n = name[: 64 - len(suffix)] + suffix, n + 1
+    return candidate
+
+
+def _auto_field(column: str, index: int, purpose: Purpose, *, taken: set[str]) -> str | None:
+    known = _BY_ALIAS.get(header_key(column))
+    if purpose == "targets" and known in SUPPRESSION_FIELDS:
+        known = None
+    if known is not None and known not in taken:
+        return known
+    return field_name(column, index) if purpose == "targets" else None
+
+
+def _explicit(
+    columns: list[str], mapping: Mapping[str, str | None], purpose: Purpose, strict_columns: bool
+) -> dict[str, str]:
+    allowed = (*STANDARD_FIELDS, IDENTITY, *(SUPPRESSION_FIELDS if purpose == "suppressions" else ()))
+    errors: list[FieldError] = []
+    out: dict[str, str] = {}
+    for column, target in mapping.items():
+        loc = ("body", "mapping", column)
+        if strict_columns and column not in columns:
+            shown = ", ".join(columns[:30])
+            errors.append(FieldError(loc, f"no such column; the file has: {shown}"))
+            continue
+        if target in (None, "", IGNORE):
+            out[column] = IGNORE
+        elif target in allowed:
+            if target in out.values():
+                errors.append(FieldError(loc, f"{target} is mapped from two columns"))
+            out[column] = target
+        elif purpose == "targets" and _FIELD_NAME.match(target):
+            out[column] = target
+        else:
+            hint = "" if purpose == "suppressions" else ", ignore, or a field name (letters, digits, _)"
+            errors.append(FieldError(loc, f"must be one of {', '.join(allowed)}{hint}"))
+    if errors:
+        raise InvalidInput("The mapping does not fit the file.", errors=errors)
+    return out
+
+
+def _headerless(reader: Reader, mapping: Mapping[str, str | None] | None, purpose: Purpose) -> bool:
+    """A first row that is a contact and no header naming an identity (or the mapping) is data."""
+    first = str(reader.header_cells[0]).strip() if reader.header_cells else ""
+    if not _LOOKS_LIKE_CONTACT.match(first):
+        return False
+    if mapping and all(column in reader.info.columns for column in mapping):
+        return False  # the mapping names the first row's cells: they are a header
+    return not _maps_identity(_auto(reader.info.columns, {}, purpose))
+
+
+def build_plan(reader: Reader, mapping: Mapping[str, str | None] | None, *, purpose: Purpose) -> RowPlan:
+    """The plan for ``reader``'s columns; may decide the file has no header (``set_headerless``)."""
+    tabular = reader.info.format in ("csv", "xlsx")
+    if tabular and _headerless(reader, mapping, purpose):
+        reader.set_headerless()
+    fields = _explicit(reader.info.columns, mapping or {}, purpose, strict_columns=tabular)
+    if not reader.info.has_header and not _maps_identity(fields):
+        fields.setdefault(reader.info.columns[0], IDENTITY)
+    fields = _auto(reader.info.columns, fields, purpose)
+    if not _maps_identity(fields) and (tabular or reader.info.columns):
+        shown = ", ".join(reader.info.columns[:30]) or "none"
+        raise NoIdentityColumn(
+            f"No username, user_id or phone column found (columns: {shown}). Name a column "
+            'username, user_id or phone (or ник, телефон…), or pass mapping, e.g. {"Contact": "username"}.'
+        )
+    extras = [f for f in fields.values() if f not in _KNOWN[purpose]]
+    if len(extras) > bounds.MAX_EXTRA_FIELDS:
+        raise InvalidInput(
+            f"The file has {len(extras)} other columns; a target holds at most {bounds.MAX_EXTRA_FIELDS} "
+            "template fields. Map the ones you do not need to ignore.",
+            errors=[FieldError(("body", "mapping"), "too many template fields")],
+        )
+    return RowPlan(fields=fields, purpose=purpose, dynamic=not tabular)
+
+
+def _auto(columns: list[str], fields: dict[str, str], purpose: Purpose) -> dict[str, str]:
+    out = dict(fields)
+    taken = set(out.values())
+    for index, column in enumerate(columns, start=1):
+        if column in out:
+            continue
+        name = _auto_field(column, index, purpose, taken=taken)
+        if name is None:
+            out[column] = IGNORE
+            continue
+        if name not in _KNOWN[purpose]:
+            name = _unique(name, taken)
+        out[column] = name
+        taken.add(name)
+    return out
+
+
+def _maps_identity(fields: Mapping[str, str]) -> bool:
+    return any(f in (*IDENTITY_FIELDS, IDENTITY) for f in fields.values())

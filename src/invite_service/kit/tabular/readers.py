@@ -1,0 +1,227 @@
+"""Streaming readers: the format is detected from the content, whatever the file is called.
+
+``open_reader`` sniffs the file and returns a ``Reader`` whose ``rows()`` yields ``(row_number, row)``
+pairs without loading the file: CSV/TSV in UTF-8, UTF-8 with BOM, UTF-16 with BOM or cp1251 with the
+delimiter sniffed among ``,`` ``;`` tab and ``|``; XLSX (``xlsx.py``); a JSON array of objects or NDJSON
+(``json_reader.py``). Row numbers are what a spreadsheet shows (the header is row 1) for tabular files,
+and the item or line number for JSON.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any, Literal, Protocol
+
+from invite_service.kit.tabular import bounds
+from invite_service.kit.tabular.errors import EmptyFile, FileUnreadable, UnrecognisedFile
+
+Format = Literal["csv", "xlsx", "json", "ndjson"]
+RawRow = tuple[int, dict[str, Any]]
+# A row that cannot be imported as read carries this key with (reason, detail): a malformed NDJSON
+# line, or a bot in the Parsing Service's results.
+ROW_ERROR = "__row_error__"
+DELIMITERS = (",", ";", "\t", "|")
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\r\n\f") | {"\x7f"}
+
+
+@dataclass
+class FileInfo:
+    """What was detected; shown by validate and kept on the job."""
+
+    format: Format
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    has_header: bool = True
+    rows_estimate: int | None = None
+
+
+class Reader(Protocol):
+    info: FileInfo
+    # The first row as read; the mapping decides whether it is a header (``set_headerless`` if not).
+    header_cells: list[Any]
+
+    def set_headerless(self) -> None: ...
+
+    def rows(self) -> Iterator[RawRow]: ...
+
+    def bytes_read(self) -> int: ...
+
+
+def unique_columns(names: list[Any]) -> list[str]:
+    """Header cells as distinct strings: blanks become ``column_N``, repeats get ``_2``, ``_3``…"""
+    out: list[str] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(names, start=1):
+        name = "" if raw is None else str(raw).strip()
+        name = name or f"column_{index}"
+        candidate, n = name, 2
+        while candidate.lower() in seen:
+            candidate, n = f"{name}_{n}", n + 1
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def detect_format(head: bytes) -> Format:
+    if not head.strip():
+        raise EmptyFile("The file is empty.")
+    if head.startswith(_ZIP_MAGIC):
+        return "xlsx"
+    if head.startswith(_OLE2_MAGIC):
+        raise UnrecognisedFile("This is a legacy Excel .xls file; save it as .xlsx or CSV and upload again.")
+    encoding = _sniff_encoding(head)
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("["):
+        return "json"
+    if text.startswith("{"):
+        return "ndjson"
+    return "csv"
+
+
+def _sniff_encoding(head: bytes) -> str:
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    if b"\x00" in head:
+        raise UnrecognisedFile(
+            "Unrecognised file: it is not CSV, TSV, XLSX, JSON or NDJSON (it looks like binary data)."
+        )
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1251"
+
+
+def _check_text(sample: str) -> None:
+    if not sample:
+        return
+    controls = sum(1 for ch in sample if ch in _CONTROL)
+    if controls / len(sample) > 0.01:
+        raise UnrecognisedFile(
+            "Unrecognised file: it is not CSV, TSV, XLSX, JSON or NDJSON (it looks like binary data)."
+        )
+
+
+def _whole_file_is_utf8(stream: IO[bytes]) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    stream.seek(0)
+    try:
+        while block := stream.read(1024 * 1024):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    finally:
+        stream.seek(0)
+    return True
+
+
+def text_encoding(stream: IO[bytes], head: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else cp1251 (what Excel writes on Russian Windows).
+
+    A head that is plain UTF-8 only decides when it already has non-ASCII text; an all-ASCII head is
+    settled by scanning the whole file, so Cyrillic first seen on row 50,000 still decodes right.
+    """
+    encoding = _sniff_encoding(head)
+    if encoding == "utf-8" and head.isascii() and not _whole_file_is_utf8(stream):
+        encoding = "cp1251"
+    _check_text(head.decode(encoding, errors="replace"))
+    return encoding
+
+
+def sniff_delimiter(sample: str) -> str | None:
+    """The candidate giving the most consistent column count (> 1) over the sampled records."""
+    lines = sample.splitlines(keepends=True)
+    if len(lines) > 1:
+        lines = lines[:-1]  # the last line of a sample may be cut short
+    text = "".join(lines)
+    best: tuple[float, int, int] | None = None
+    choice = None
+    for rank, delimiter in enumerate(DELIMITERS):
+        try:
+            records = [
+                r for r in itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), 200) if r
+            ]
+        except csv.Error:
+            continue
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        rest = records[1:] or records
+        consistency = sum(len(r) == width for r in rest) / len(rest)
+        score = (consistency, width, -rank)
+        if best is None or score > best:
+            best, choice = score, delimiter
+    return choice
+
+
+class CsvReader:
+    def __init__(self, stream: IO[bytes], head: bytes) -> None:
+        self._stream = stream
+        encoding = text_encoding(stream, head)
+        stream.seek(0)
+        self._text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+        sample = self._text.read(bounds.SNIFF_BYTES)
+        delimiter = sniff_delimiter(sample) or ","
+        self._text.seek(0)
+        self._reader = csv.reader(self._text, delimiter=delimiter)
+        self._header_row = 0
+        header = self._first_record()
+        if header is None:
+            raise EmptyFile("The file has no rows.")
+        self.info = FileInfo(
+            format="csv",
+            encoding="utf-8" if encoding == "utf-8-sig" else encoding,
+            delimiter=delimiter,
+            columns=unique_columns(header),
+        )
+        self.header_cells: list[Any] = header
+
+    def _first_record(self) -> list[str] | None:
+        try:
+            for record in self._reader:
+                self._header_row += 1
+                if any(cell.strip() for cell in record):
+                    return [cell.lstrip("\ufeff") for cell in record]
+        except csv.Error as exc:
+            raise FileUnreadable(f"The CSV is malformed near line {self._reader.line_num}: {exc}.") from exc
+        return None
+
+    def set_headerless(self) -> None:
+        self.info.has_header = False
+        self.info.columns = [f"column_{i}" for i in range(1, len(self.header_cells) + 1)]
+
+    def rows(self) -> Iterator[RawRow]:
+        columns = self.info.columns
+        width = len(columns)
+        number = self._header_row
+        if not self.info.has_header:
+            yield number, dict(zip(columns, self.header_cells, strict=False))
+        reader = self._reader
+        try:
+            for record in reader:
+                number += 1
+                if not any(record):
+                    continue
+                if len(record) > width and any(cell.strip() for cell in record[width:]):
+                    extra = {f"column_{i}": v for i, v in enumerate(record[width:], start=width + 1)}
+                    yield number, {**dict(zip(columns, record, strict=False)), **extra}
+                    continue
+                yield number, dict(zip(columns, record, strict=False))
+        except csv.Error as exc:
+            raise FileUnreadable(f"The CSV is malformed at row {number + 1}: {exc}.") from exc
+
+    def bytes_read(self) -> int:
+        return self._stream.tell()

@@ -1,0 +1,193 @@
+"""All SQL of the suppression list; every query is scoped by the owning user."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, any_, exists, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from invite_service.kit.clock import utcnow
+from invite_service.kit.pagination import SortSpec, keyset_page
+from invite_service.kit.search import ESCAPE, contains_pattern
+from invite_service.models import Suppression
+from invite_service.models.enums import TargetKind
+
+SORT_COLUMNS = {"created_at": Suppression.created_at, "key": Suppression.key}
+_IN_CHUNK = 1000  # SQLite: keys an IN list, under its bound-parameter limit
+
+
+def _insert(session: AsyncSession) -> Any:
+    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(Suppression)
+
+
+async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Add entries, keeping existing ones as they are (a repeat add is not an error); returns how
+    many were new."""
+    created = 0
+    now = utcnow()
+    for start in range(0, len(rows), _IN_CHUNK):
+        chunk = [{**row, "created_at": now, "updated_at": now} for row in rows[start : start + _IN_CHUNK]]
+        stmt = (
+            _insert(session)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["user_id", "platform", "kind", "key"])
+            .returning(Suppression.id)
+        )
+        created += len((await session.execute(stmt)).all())
+    return created
+
+
+async def find(session: AsyncSession, user_id: str, platform: str, kind: str, key: str) -> Suppression | None:
+    stmt = select(Suppression).where(
+        Suppression.user_id == user_id,
+        Suppression.platform == platform,
+        Suppression.kind == kind,
+        Suppression.key == key,
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def get(session: AsyncSession, user_id: str, suppression_id: int) -> Suppression | None:
+    stmt = select(Suppression).where(Suppression.id == suppression_id, Suppression.user_id == user_id)
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def delete(session: AsyncSession, entry: Suppression) -> None:
+    await session.delete(entry)
+    await session.flush()
+
+
+def _filtered(
+    user_id: str, *, platform: str | None, kind: str | None, reason: str | None, q: str | None
+) -> Select[Any]:
+    stmt = select(Suppression).where(Suppression.user_id == user_id)
+    if platform:
+        stmt = stmt.where(Suppression.platform == platform)
+    if kind:
+        stmt = stmt.where(Suppression.kind == kind)
+    if reason:
+        stmt = stmt.where(Suppression.reason == reason)
+    if q:
+        pattern = contains_pattern(q)
+        stmt = stmt.where(
+            or_(
+                Suppression.key.like(pattern, escape=ESCAPE),
+                func.lower(Suppression.note).like(pattern, escape=ESCAPE),
+            )
+        )
+    return stmt
+
+
+async def list_page(
+    session: AsyncSession,
+    user_id: str,
+    *,
+    platform: str | None,
+    kind: str | None,
+    reason: str | None,
+    q: str | None,
+    sort: SortSpec,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Suppression], int]:
+    stmt = _filtered(user_id, platform=platform, kind=kind, reason=reason, q=q)
+    page = keyset_page(stmt, [SORT_COLUMNS[sort.field], Suppression.id], sort, cursor, limit)
+    rows = list((await session.scalars(page)).all())
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    return rows, int(total or 0)
+
+
+async def export_page(
+    session: AsyncSession, user_id: str, platform: str | None, after_id: int, limit: int
+) -> list[Suppression]:
+    stmt = _filtered(user_id, platform=platform, kind=None, reason=None, q=None)
+    stmt = stmt.where(Suppression.id > after_id).order_by(Suppression.id).limit(limit)
+    return list((await session.scalars(stmt)).all())
+
+
+def _identity_clause(identities: Mapping[str, str | None]) -> ColumnElement[bool] | None:
+    clauses = [
+        and_(Suppression.kind == kind, Suppression.key == key) for kind, key in identities.items() if key
+    ]
+    return or_(*clauses) if clauses else None
+
+
+async def any_match(
+    session: AsyncSession, user_id: str, platform: str, identities: Mapping[str, str | None]
+) -> bool:
+    clause = _identity_clause(identities)
+    if clause is None:
+        return False
+    stmt = select(exists().where(Suppression.user_id == user_id, Suppression.platform == platform, clause))
+    return bool(await session.scalar(stmt))
+
+
+async def has_any(session: AsyncSession, user_id: str, platform: str) -> bool:
+    stmt = select(exists().where(Suppression.user_id == user_id, Suppression.platform == platform))
+    return bool(await session.scalar(stmt))
+
+
+async def matches(
+    session: AsyncSession, user_id: str, platform: str, by_kind: Mapping[str, Sequence[str]]
+) -> dict[tuple[str, str], str]:
+    """Which of these identities are suppressed, with the reason: one query a kind on PostgreSQL
+    (``key = ANY(array)``), chunked IN lists on SQLite."""
+    found: dict[tuple[str, str], str] = {}
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for kind, keys in by_kind.items():
+        if not keys:
+            continue
+        chunks = (
+            [list(keys)]
+            if postgres
+            else [list(keys)[i : i + _IN_CHUNK] for i in range(0, len(keys), _IN_CHUNK)]
+        )
+        for chunk in chunks:
+            key_match = (
+                Suppression.key == any_(postgresql.array(chunk)) if postgres else Suppression.key.in_(chunk)
+            )
+            stmt = select(Suppression.key, Suppression.reason).where(
+                Suppression.user_id == user_id,
+                Suppression.platform == platform,
+                Suppression.kind == kind,
+                key_match,
+            )
+            for key, reason in await session.execute(stmt):
+                found[(kind, key)] = reason
+    return found
+
+
+async def is_suppressed(
+    session: AsyncSession,
+    user_id: str,
+    platform: str,
+    *,
+    username: str | None,
+    platform_user_id: str | None,
+    phone: str | None,
+) -> bool:
+    """Whether any of a target's identities (normalized, as targets store them) is on the owner's list."""
+    identities = {
+        TargetKind.USERNAME.value: username,
+        TargetKind.USER_ID.value: platform_user_id,
+        TargetKind.PHONE.value: phone,
+    }
+    return await any_match(session, user_id, platform, identities)
+
+
+async def has_entries(session: AsyncSession, user_id: str, platform: str) -> bool:
+    """Whether the user has any entry for the platform (imports skip matching when not)."""
+    return await has_any(session, user_id, platform)
+
+
+async def suppressed_among(
+    session: AsyncSession, user_id: str, platform: str, by_kind: Mapping[str, set[str] | Sequence[str]]
+) -> dict[tuple[str, str], str]:
+    """Which of many (kind, key) identities are suppressed, with the entry's reason."""
+    if not any(by_kind.values()) or not await has_any(session, user_id, platform):
+        return {}
+    return await matches(session, user_id, platform, {k: list(v) for k, v in by_kind.items()})
