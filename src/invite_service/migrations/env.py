@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from invite_service.config import get_settings
 from invite_service.db import make_engine
 from invite_service.models import Base
 
@@ -18,8 +19,6 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from invite_service.config import get_settings
-
     return get_settings().database_url
 
 

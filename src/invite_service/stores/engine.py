@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invite_service.models import ExecutionLog, InviteTarget, InviteTask, InviteTaskAccount, TaskCounters
+from invite_service.models import (
+    ExecutionLog,
+    InviteTarget,
+    InviteTask,
+    InviteTaskAccount,
+    RateLimitLedger,
+    TaskCounters,
+)
 from invite_service.models.enums import LaneStatus, TargetStatus, TaskStatus
 from invite_service.stores import targets as targets
 
@@ -375,8 +382,6 @@ def lease(now: datetime, seconds: float) -> datetime:
 
 async def last_action_at(session: AsyncSession, account_id: str) -> datetime | None:
     """The account's latest counted action in any task: pacing is derived from the ledger."""
-    from invite_service.models import RateLimitLedger
-
     return await session.scalar(
         select(func.max(RateLimitLedger.at)).where(RateLimitLedger.account_id == account_id)
     )

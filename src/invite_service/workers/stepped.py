@@ -16,10 +16,12 @@ from sqlalchemy import func, select
 
 from invite_service.context.jobs import Job, JobQueue
 from invite_service.context.runtime import Runtime
+from invite_service.execution import engine
 from invite_service.kit.clock import SimulatedClock
 from invite_service.kit.faults import Crash
 from invite_service.models import InviteTask
 from invite_service.models.enums import TaskStatus
+from invite_service.workers.jobs import run_job
 
 
 class SteppedJobQueue(JobQueue):
@@ -38,8 +40,6 @@ class SteppedJobQueue(JobQueue):
         return self._heap[0][0] if self._heap else None
 
     async def run_due(self, rt: Runtime) -> int:
-        from invite_service.workers.jobs import run_job
-
         count = 0
         while self._heap and self._heap[0][0] <= self._clock.now():
             _, _, job = heapq.heappop(self._heap)
@@ -78,8 +78,6 @@ async def simulate(
     on_step: Callable[[], Awaitable[None]] | None = None,
 ) -> bool:
     """Run the engine in simulated time until ``until()`` holds or ``horizon`` passes."""
-    from invite_service.execution import engine
-
     end = clock.now() + horizon
     next_recover = clock.now()
     while clock.now() <= end:
