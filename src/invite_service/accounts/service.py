@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invite_service.accounts import repository as repo
 from invite_service.accounts.schemas import AccountOut, LaneOut, WindowOut
 from invite_service.adapters.base import PlatformAccount
 from invite_service.context.runtime import Runtime
@@ -14,6 +13,7 @@ from invite_service.errors import FieldError
 from invite_service.limits.caps import windows_for
 from invite_service.models import InviteTask
 from invite_service.models.enums import Platform
+from invite_service.stores import engine, tasks
 
 ACTIONS = ("invite", "message")
 
@@ -38,7 +38,7 @@ async def list_accounts(
     out: list[AccountOut] = []
     for plat in [platform] if platform else list(Platform):
         accounts = await platform_accounts(rt, user_id, plat.value)
-        held = await repo.held_states(session, user_id, [a.id for a in accounts], now)
+        held = await tasks.held_states(session, user_id, [a.id for a in accounts], now)
         caps = rt.settings.caps_for(plat.value)
         for account in accounts:
             usage: list[WindowOut] = []
@@ -91,4 +91,6 @@ async def check_account_ids(
 
 
 async def task_lanes(session: AsyncSession, task: InviteTask) -> list[LaneOut]:
-    return [LaneOut.model_validate(lane, from_attributes=True) for lane in await repo.lanes(session, task.id)]
+    return [
+        LaneOut.model_validate(lane, from_attributes=True) for lane in await engine.lanes(session, task.id)
+    ]

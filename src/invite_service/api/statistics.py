@@ -17,7 +17,8 @@ from pydantic import AwareDatetime
 from invite_service.api.deps import DatabaseDep, OwnedTask, RuntimeDep, SessionDep
 from invite_service.kit.pagination import MAX_LIMIT, SortSpec
 from invite_service.observability import metrics
-from invite_service.statistics import events, report, service
+from invite_service.statistics import events, service
+from invite_service.statistics import task_report as report_files
 from invite_service.statistics.repository import LogFilters
 from invite_service.statistics.schemas import LogPage, ReportOut, TaskStatsOut, TaskStatusOut
 
@@ -55,7 +56,7 @@ _DOWNLOADS: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
             "text/csv": {"schema": {"type": "string"}},
-            report.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            report_files.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
         },
         "description": "JSON, or with `format=csv|xlsx` a download with a row per target",
     }
@@ -72,16 +73,16 @@ async def task_report(
 ) -> ReportOut | Response:
     if fmt == "csv":
         return StreamingResponse(
-            report.csv_stream(db, task.user_id, task.id),
-            media_type=report.CSV_MEDIA_TYPE,
-            headers=_attachment(report.filename(task.id, "csv")),
+            report_files.csv_stream(db, task.user_id, task.id),
+            media_type=report_files.CSV_MEDIA_TYPE,
+            headers=_attachment(report_files.filename(task.id, "csv")),
         )
     summary = await service.task_report(session, task, rt.clock.now())
     if fmt == "xlsx":
         return StreamingResponse(
-            report.xlsx_stream(db, task.user_id, task.id, summary),
-            media_type=report.XLSX_MEDIA_TYPE,
-            headers=_attachment(report.filename(task.id, "xlsx")),
+            report_files.xlsx_stream(db, task.user_id, task.id, summary),
+            media_type=report_files.XLSX_MEDIA_TYPE,
+            headers=_attachment(report_files.filename(task.id, "xlsx")),
         )
     return summary
 

@@ -14,6 +14,7 @@ from invite_service.errors import NotFound
 from invite_service.kit.pagination import SortSpec, keyset_page
 from invite_service.kit.search import ESCAPE, contains_pattern
 from invite_service.models import InviteTask, InviteTaskAccount, TaskCounters
+from invite_service.models.enums import LaneStatus
 
 
 @dataclass(frozen=True)
@@ -145,3 +146,37 @@ async def get_owned(
     if task is None:
         raise TaskNotFound(f"No task {task_id}")
     return task
+
+
+# -- lanes: the accounts view reads the holds a user's lanes record --
+
+HELD = [LaneStatus.COOLING_DOWN.value, LaneStatus.RESTRICTED.value, LaneStatus.UNAVAILABLE.value]
+
+
+async def held_states(
+    session: AsyncSession, user_id: str, account_ids: Sequence[str], now: datetime
+) -> dict[str, tuple[str, datetime | None]]:
+    """Per account, the strongest hold the user's lanes record (restricted > unavailable > cooling)."""
+    if not account_ids:
+        return {}
+    stmt = (
+        select(
+            InviteTaskAccount.account_id, InviteTaskAccount.status, func.max(InviteTaskAccount.cooldown_until)
+        )
+        .join(InviteTask, InviteTask.id == InviteTaskAccount.task_id)
+        .where(
+            InviteTask.user_id == user_id,
+            InviteTaskAccount.account_id.in_(list(account_ids)),
+            InviteTaskAccount.status.in_(HELD),
+        )
+        .group_by(InviteTaskAccount.account_id, InviteTaskAccount.status)
+    )
+    rank = {LaneStatus.RESTRICTED.value: 3, LaneStatus.UNAVAILABLE.value: 2, LaneStatus.COOLING_DOWN.value: 1}
+    out: dict[str, tuple[str, datetime | None]] = {}
+    for account_id, status, until in await session.execute(stmt):
+        if until is not None and until <= now and status != LaneStatus.UNAVAILABLE.value:
+            continue  # expired, reactivated at the next tick
+        best = out.get(account_id)
+        if best is None or rank[status] > rank[best[0]]:
+            out[account_id] = (status, until)
+    return out
