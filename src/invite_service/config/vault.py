@@ -130,6 +130,8 @@ class TokenRenewer:
                 interval = 5.0
 
 
+# The one token renewer of this process: Vault issues one token per login and settings are loaded once per
+# process (``get_settings`` is cached), so a fresh overlay stops the previous renewer first.
 _renewer: TokenRenewer | None = None
 
 

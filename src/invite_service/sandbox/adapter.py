@@ -73,6 +73,8 @@ class SandboxFault:
     meanwhile: Callable[[], Awaitable[None]] | None = None
 
 
+# A weak side-table, not process state: each simulator's key store lives exactly as long as the simulator
+# (the in-process stand-in for one Integration Service), and the simulator itself stays free of adapter types.
 _stores: weakref.WeakKeyDictionary[TelegramSimulator, OperationStore[InviteResult]] = (
     weakref.WeakKeyDictionary()
 )
