@@ -54,15 +54,13 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _celery(settings: Settings):  # type: ignore[no-untyped-def]
-    if not settings.broker_url:
-        print(
-            "invite-service: INVITE_BROKER_URL is empty; the embedded profile runs jobs in `serve`",
-            file=sys.stderr,
-        )
-        return None
     from invite_service.runtime import worker_app
 
-    return worker_app(settings)
+    try:
+        return worker_app(settings)
+    except ConfigError as exc:
+        print(f"invite-service: {exc}", file=sys.stderr)
+        return None
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,7 +12,7 @@ from celery import Celery
 
 from invite_service.adapters.registry import AdapterRegistry
 from invite_service.adapters.telegram.adapter import TelegramAdapter
-from invite_service.config import Settings, get_settings
+from invite_service.config import ConfigError, Settings, get_settings
 from invite_service.context.jobs import JobQueue
 from invite_service.context.runtime import Runtime
 from invite_service.db import Database
@@ -92,4 +92,6 @@ async def _worker_runtime() -> Runtime:
 
 def worker_app(settings: Settings) -> Celery:
     """The Celery app a worker or beat process runs: its jobs build this process's runtime on first use."""
+    if not settings.broker_url:
+        raise ConfigError("INVITE_BROKER_URL is empty; the embedded profile runs jobs in `serve`")
     return make_celery_app(settings, build_runtime=_worker_runtime)
