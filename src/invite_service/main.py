@@ -35,7 +35,7 @@ from invite_service.context.runtime import Runtime
 from invite_service.db import Database
 from invite_service.errors import NotFound, install_error_handlers, problem_responses
 from invite_service.observability.logging import configure_logging
-from invite_service.runtime import build_job_queue, build_runtime
+from invite_service.runtime import build_job_queue, build_runtime, runs_jobs_in_process
 from invite_service.workers.local import BackgroundRunner, LocalTicker
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -80,7 +80,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await rt.start()
-        if not settings.broker_url:  # embedded: this process is also the worker and the beat
+        if runs_jobs_in_process(settings):  # embedded: this process is also the worker and the beat
             LocalTicker(runner, rt).start()
         yield
         await runner.shutdown()

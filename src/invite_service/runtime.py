@@ -61,6 +61,7 @@ def build_runtime(
         locks: LockManager = RedisLockManager(client)
         progress: ProgressBus = RedisProgressBus(settings.redis_url)
     else:
+        client = None
         limiter, locks, progress = SqlRateLimiter(), LocalLockManager(), LocalProgressBus()
     return Runtime(
         settings=settings,
@@ -71,14 +72,20 @@ def build_runtime(
         progress=progress,
         adapters=adapters or build_adapters(settings),
         faults=FaultPoints(settings.fault_dir or None),
+        redis=client,
     )
+
+
+def runs_jobs_in_process(settings: Settings) -> bool:
+    """Embedded: with no broker, the API process is also the worker and the beat."""
+    return not settings.broker_url
 
 
 def build_job_queue(settings: Settings, runner: BackgroundRunner, runtime: Runtime) -> JobQueue:
     """Celery on the broker when ``INVITE_BROKER_URL`` is set, else the in-process runner."""
-    if settings.broker_url:
-        return CeleryJobQueue(make_celery_app(settings))
-    return LocalJobQueue(runner, runtime)
+    if runs_jobs_in_process(settings):
+        return LocalJobQueue(runner, runtime)
+    return CeleryJobQueue(make_celery_app(settings))
 
 
 async def _worker_runtime() -> Runtime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -56,3 +57,25 @@ def test_import_linter_keeps_the_tree_and_refuses_an_import_that_points_up(tmp_p
     broken = _lint(tree)
     assert broken.returncode != 0
     assert "invite_service.stores is not allowed to import invite_service.execution" in broken.stdout
+
+
+BACKEND_URLS = {"redis_url", "broker_url", "integration_url", "parsing_url"}
+# Which implementation serves an interface is runtime.py's decision alone. api/health.py reads the same
+# settings for another reason: to probe every backend that is configured, whichever implementation uses it.
+MAY_BRANCH = {"invite_service/runtime.py", "invite_service/api/health.py"}
+
+
+def _branches_on_url(test: ast.expr) -> bool:
+    return any(isinstance(node, ast.Attribute) and node.attr in BACKEND_URLS for node in ast.walk(test))
+
+
+def test_only_the_composition_root_chooses_an_implementation_by_url() -> None:
+    offenders = []
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT.parent).as_posix()
+        if rel in MAY_BRANCH or rel.startswith("invite_service/config/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.If | ast.IfExp | ast.While) and _branches_on_url(node.test):
+                offenders.append(f"{rel}:{node.lineno}")
+    assert offenders == []

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from redis.asyncio import Redis
+
 from invite_service.adapters.registry import AdapterRegistry
 from invite_service.config import Settings
 from invite_service.context.jobs import JobQueue, bind
@@ -31,6 +33,8 @@ class Runtime:
     adapters: AdapterRegistry
     jobs: JobQueue | None = None
     faults: FaultPoints = field(default_factory=FaultPoints)
+    # The shared Redis client when the deployment has Redis (the limiter, locks and probes use it).
+    redis: Redis | None = None
 
     def use_jobs(self, jobs: JobQueue) -> None:
         """Bind the job queue: sessions of this runtime's database publish deferred jobs to it."""
@@ -46,3 +50,5 @@ class Runtime:
     async def aclose(self) -> None:
         await self.progress.aclose()
         await self.adapters.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()

@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from invite_service.context.runtime import Runtime
 from invite_service.execution import engine
 from invite_service.execution.batch import process_batch
@@ -35,12 +33,8 @@ async def run_job(rt: Runtime, name: str, kwargs: dict[str, Any]) -> Any:
 
 async def ping(rt: Runtime, key: str) -> None:
     """A job that does nothing but say it ran: measures the queue's own round trip (bench, probes)."""
-    if rt.settings.redis_url:
-        client = aioredis.from_url(rt.settings.redis_url)
-        try:
-            await client.incr(key)
-        finally:
-            await client.aclose()
+    if rt.redis is not None:
+        await rt.redis.incr(key)
 
 
 JOBS[PING] = ping
