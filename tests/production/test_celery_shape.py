@@ -60,6 +60,16 @@ async def _settled_child(worker: subprocess.Popen[bytes], born: dict[int, float]
     return found[0]
 
 
+async def _kill_a_settled_child(worker: subprocess.Popen[bytes], born: dict[int, float], api: Api) -> None:
+    # A child can exit between the listing and the kill (the pool replaces one that died); take the next.
+    while True:
+        try:
+            os.kill(await _settled_child(worker, born, api), signal.SIGKILL)
+            return
+        except ProcessLookupError:
+            continue
+
+
 async def test_sigkilled_workers_never_cause_a_double_send(
     postgres_url: str, tmp_path: Path, api_for: ApiFactory
 ) -> None:
@@ -77,7 +87,7 @@ async def test_sigkilled_workers_never_cause_a_double_send(
         for k in range(1, kills + 1):
             # Each kill only once the pool has sent again since the last one: every kill hits a live run.
             during = await api.ledger_at_least(k * step, timeout=300)
-            os.kill(await _settled_child(worker, born, api), signal.SIGKILL)
+            await _kill_a_settled_child(worker, born, api)
         await api.wait(tid, "completed", timeout=600)
         states = await assert_accounted(api, tid, total, allowed=FINAL | {"unknown"})
         print(f"\n{kills} SIGKILLs while {during} of {total} were sent; final {states}")
