@@ -1,12 +1,15 @@
 """``Runtime``: the implementations one process works with, as built by ``runtime.build_runtime``.
 
 Feature and engine code take a ``Runtime`` and ask it for a field (limiter, locks, progress bus,
-adapters, job queue); none of them looks at a backend URL.
+adapters, job queue, where the Parsing Service answers); none of them looks at a backend URL.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
 
 from invite_service.adapters.registry import AdapterRegistry
 from invite_service.config import Settings
@@ -20,6 +23,19 @@ from invite_service.limits.base import RateLimiter
 from invite_service.limits.redis import RedisRateLimiter
 
 
+@dataclass(frozen=True)
+class ServiceEndpoint:
+    """Where a sibling service answers: its base URL, and for a service served in this process (the
+    embedded profile's sandboxes) the ASGI app that answers without sockets."""
+
+    base_url: str
+    app: Any = None  # an ASGI application
+
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """The transport of a client for this endpoint (None: the network)."""
+        return httpx.ASGITransport(app=self.app) if self.app is not None else None
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -30,6 +46,7 @@ class Runtime:
     progress: ProgressBus
     adapters: AdapterRegistry
     jobs: JobQueue | None = None
+    parsing: ServiceEndpoint | None = None
     faults: FaultPoints = field(default_factory=FaultPoints)
 
     def use_jobs(self, jobs: JobQueue) -> None:
