@@ -1,5 +1,7 @@
 """An import survives ``kill -9`` of the API process mid-way (issue: imports run as jobs).
 
+The last test is the production shape: the job runs on a Celery worker, killing the API does not touch it.
+
 A real ``invite-service serve`` (the embedded profile: the in-process job runner), on SQLite and on
 PostgreSQL, imports a 200,000-row CSV. The test kills it with SIGKILL once the job has read part of the
 file (its rows_seen between 0 and the total), checks the job is still ``running`` with its file kept,
@@ -216,3 +218,79 @@ async def test_an_import_survives_kill_9_of_the_api(db_url: str, tmp_path: Path)
         }
     finally:
         await database.dispose()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[str]:
+    from tests.conftest import fresh_postgres
+
+    with fresh_postgres("invite_import_restart") as url:  # a sync fixture: it runs its own loop
+        yield url
+
+
+@pytest.mark.slow
+async def test_an_import_survives_kill_9_of_the_api_on_celery(own_postgres: str, tmp_path: Path) -> None:
+    """The production shape: the job runs on a Celery worker (RabbitMQ, a vhost and queue prefix of
+    this run's own), so killing the API mid-way does not touch it; it completes with every target once."""
+    from tests.conftest import require_service
+    from tests.production.stack import running_stack
+
+    require_service("Redis", "127.0.0.1", 6379)
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    user = f"user-{uuid.uuid4().hex[:12]}"
+    db_url = own_postgres
+    with running_stack(db_url, tmp_path) as stack:
+        stack.start_worker(concurrency=1)
+        api = Api(db_url, tmp_path)
+        api.env = {**stack.env, "INVITE_JWT_SECRET": SECRET}
+        settings = stack.settings().model_copy(update={"jwt_secret": SECRET})
+        headers = {"Authorization": f"Bearer {mint_token(user, settings)}"}
+        database = Database(db_url, pool_size=2)
+        try:
+            with httpx.Client(base_url=api.base, timeout=60) as http:
+                api.start()
+                resp = http.post(
+                    "/api/v1/tasks",
+                    json={"name": "R", "platform": "telegram", "action": "message", "message_template": "Hi"},
+                    headers=headers,
+                )
+                assert resp.status_code == 201, resp.text
+                task_id = resp.json()["id"]
+                resp = http.post(
+                    "/api/v1/import/file",
+                    headers=headers,
+                    data={"task_id": task_id},
+                    files={"file": ("big.csv", audience(ROWS))},
+                )
+                assert resp.status_code == 202, resp.text
+                job_id = uuid.UUID(resp.json()["job_id"])
+
+                def underway() -> bool:
+                    job = http.get(f"/api/v1/import/jobs/{job_id}", headers=headers).json()
+                    assert job["status"] == "running", job
+                    return bool(0 < job["rows_seen"] < ROWS)
+
+                wait_until("the worker to be part-way", underway)
+                api.kill()
+
+            async def state() -> dict[str, Any]:
+                return await _db_state(database, job_id, uuid.UUID(task_id))
+
+            deadline = time.monotonic() + DEADLINE
+            while (now := await state())["status"] == "running":
+                assert time.monotonic() < deadline, (now, stack.log_tail())
+                time.sleep(0.1)
+            assert now == {
+                "status": "completed",
+                "attempt": 1,
+                "rows_seen": ROWS,
+                "rows_accepted": ROWS,
+                "rows_duplicate": 0,
+                "targets": ROWS,
+                "distinct_keys": ROWS,
+                "files": 0,
+                "pending": ROWS,
+            }, stack.log_tail()
+        finally:
+            api.kill()
+            await database.dispose()
