@@ -1,8 +1,9 @@
 """The composition root: which implementation serves each interface, chosen by the settings' URLs.
 
-Only this module looks at ``INVITE_REDIS_URL``, ``INVITE_BROKER_URL``, ``INVITE_INTEGRATION_URL`` and
-friends. It builds the ``Runtime`` (``context/runtime.py``) every process works with: the API
-(``main.py``), each Celery worker process (``worker_app``) and tests/benchmarks on a simulated clock.
+Only this module looks at ``INVITE_REDIS_URL``, ``INVITE_BROKER_URL``, ``INVITE_INTEGRATION_URL``,
+``INVITE_PARSING_URL`` and friends. It builds the ``Runtime`` (``context/runtime.py``) every process
+works with: the API (``main.py``), each Celery worker process (``worker_app``) and tests/benchmarks on
+a simulated clock.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from invite_service.adapters.registry import AdapterRegistry
 from invite_service.adapters.telegram.adapter import TelegramAdapter
 from invite_service.config import ConfigError, Settings, get_settings
 from invite_service.context.jobs import JobQueue
-from invite_service.context.runtime import Runtime
+from invite_service.context.runtime import Runtime, ServiceEndpoint
 from invite_service.db import Database
+from invite_service.imports.file_limits import parsing_token_secret
 from invite_service.kit.clock import Clock
 from invite_service.kit.faults import FaultPoints
 from invite_service.kit.locks import LocalLockManager, LockManager, RedisLockManager
@@ -25,6 +27,7 @@ from invite_service.limits.redis import RedisRateLimiter
 from invite_service.limits.sql import SqlRateLimiter
 from invite_service.models.enums import Platform
 from invite_service.sandbox.adapter import SandboxAdapter, embedded_simulator
+from invite_service.sandbox.parsing_app import create_parsing_app
 from invite_service.workers.celery_app import CeleryJobQueue, make_celery_app
 from invite_service.workers.local import BackgroundRunner, LocalJobQueue
 
@@ -45,6 +48,15 @@ def build_adapters(settings: Settings) -> AdapterRegistry:
         return SandboxAdapter(simulator, platform=Platform.SANDBOX)
 
     return AdapterRegistry({Platform.TELEGRAM: telegram, Platform.SANDBOX: sandbox})
+
+
+def build_parsing(settings: Settings) -> ServiceEndpoint:
+    """The Parsing Service at ``INVITE_PARSING_URL``; without one, the sandbox in this process (ASGI, no
+    sockets; its state, faults included, is the app's ``state.parsing_sandbox``)."""
+    if settings.parsing_url:
+        return ServiceEndpoint(settings.parsing_url)
+    app = create_parsing_app(token_secret=parsing_token_secret(settings))
+    return ServiceEndpoint("http://parsing.sandbox", app=app)
 
 
 def build_runtime(
@@ -71,6 +83,7 @@ def build_runtime(
         locks=locks,
         progress=progress,
         adapters=adapters or build_adapters(settings),
+        parsing=build_parsing(settings),
         faults=FaultPoints(settings.fault_dir or None),
         redis=client,
     )

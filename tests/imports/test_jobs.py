@@ -1,20 +1,26 @@
-"""Import jobs on SQLite and PostgreSQL: dedupe, suppression, validate writes nothing, cancel, orphans."""
+"""Import jobs on SQLite and PostgreSQL: dedupe, suppression, validate writes nothing, cancel, orphans
+resumed, a stale run fenced off."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from invite_service.db import Database
-from invite_service.imports import pipeline, service
+from invite_service.imports import file_limits as limits
+from invite_service.imports import jobs, pipeline, service
+from invite_service.imports import repository as repo
 from invite_service.kit.clock import utcnow
 from invite_service.kit.tabular import bounds
-from invite_service.models import ImportJob
+from invite_service.kit.tabular.mapping import Rejection
+from invite_service.models import ImportFile, ImportJob, InviteTarget
+from invite_service.models.enums import ImportStatus
 from invite_service.sandbox.parsing_app import ParsingSandbox, sandbox_for
 from tests.imports.conftest import (
     all_targets,
@@ -161,7 +167,7 @@ async def test_validate_reports_and_writes_nothing(
 async def test_cancel_while_running_leaves_no_targets(client: httpx.AsyncClient, new_user, app) -> None:  # type: ignore[no-untyped-def]
     h = new_user()
     task = await new_task(client, h)
-    sandbox = sandbox_for(app.state)
+    sandbox = sandbox_for(app.state.runtime.parsing.app.state)
     # Two pages go through, then the third hangs until the cancel stops the job.
     sandbox.faults = sandbox.faults.model_copy(update={"after": 2, "delay_next": 1, "delay_seconds": 600})
     try:
@@ -177,7 +183,7 @@ async def test_cancel_while_running_leaves_no_targets(client: httpx.AsyncClient,
         assert resp.status_code == 200, resp.text
         assert resp.json()["status"] == "cancelled"
         async with asyncio.timeout(60):  # the job lets go of its staging; nothing appears afterwards
-            while any(t.get_name() == f"import:{job_id}" for t in asyncio.all_tasks()):
+            while any(t.get_name() == "job:imports.run" for t in asyncio.all_tasks()):
                 await asyncio.sleep(0.05)
         job = await wait_job(client, h, job_id)
         assert (job["status"], job["rows_accepted"]) == ("cancelled", 0)
@@ -189,28 +195,127 @@ async def test_cancel_while_running_leaves_no_targets(client: httpx.AsyncClient,
         sandbox.faults = type(sandbox.faults)()
 
 
-async def test_orphaned_running_jobs_are_failed(
-    client: httpx.AsyncClient, new_user, database: Database
-) -> None:  # type: ignore[no-untyped-def]
+async def _files(database: Database, job_id: str) -> int:
+    async with database.session() as s:
+        count = await s.scalar(
+            select(func.count()).select_from(ImportFile).where(ImportFile.job_id == uuid.UUID(job_id))
+        )
+    return int(count or 0)
+
+
+async def test_the_file_is_kept_in_chunks_until_the_job_ends(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, new_user, database: Database, monkeypatch
+) -> None:
+    monkeypatch.setattr(repo, "FILE_CHUNK_BYTES", 1000)
     h = new_user()
     task = await new_task(client, h)
-    user = h["X-Test-User"]
-    silent = utcnow() - timedelta(minutes=10)
+    content = b"username\n" + b"".join(b"chunked_%05d\n" % i for i in range(300))
+    job = await import_and_wait(client, h, task, content, "chunks.csv")
+    assert (job["status"], job["rows_accepted"]) == ("completed", 300)
+    assert await _files(database, job["id"]) == 0
+
+
+async def _orphan(
+    client: httpx.AsyncClient, h: dict[str, str], database: Database, content: bytes, attempt: int
+) -> tuple[str, str]:
+    """A running job as a process that died mid-way leaves it: its file stored, some progress and
+    rejections of the dead run, silent for ten minutes, and no job message on any queue."""
+    task = await new_task(client, h)
     async with database.session() as s:
-        dead = ImportJob(
-            user_id=user, task_id=uuid.UUID(task), source="file", status="running", updated_at=silent
+        job = await repo.create_job(
+            s, user_id=h["X-Test-User"], task_id=uuid.UUID(task), source="file", format="csv", options={}
         )
-        alive = ImportJob(user_id=user, task_id=uuid.UUID(task), source="file", status="running")
-        s.add_all([dead, alive])
+        job.attempt, job.rows_seen = attempt, 7
+        await repo.store_file(s, job.id, io.BytesIO(content))
+        await repo.add_rejections(s, job.id, [Rejection(2, "invalid_username", "dead run", {})])
     async with database.session() as s:
-        assert await service.fail_orphaned_jobs(s) >= 1
-    dead_view = (await client.get(f"/api/v1/import/jobs/{dead.id}", headers=h)).json()
-    assert dead_view["status"] == "failed"
-    assert "stopped while this import was running" in dead_view["error"]
-    assert (await client.get(f"/api/v1/import/jobs/{alive.id}", headers=h)).json()["status"] == "running"
+        await s.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job.id)
+            .values(updated_at=utcnow() - timedelta(minutes=10))
+        )
+    return task, str(job.id)
+
+
+async def test_orphaned_running_jobs_are_resumed(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, new_user, database: Database, app
+) -> None:
+    h = new_user()
+    content = b"username\n" + b"".join(b"orphan_%05d\n" % i for i in range(2500)) + b"orphan_00001\n"
+    task, dead = await _orphan(client, h, database, content, attempt=1)
+    alive = await new_task(client, h)
     async with database.session() as s:
-        await service.fail_orphaned_jobs(s, stale_after=timedelta(0))
-    assert (await client.get(f"/api/v1/import/jobs/{alive.id}", headers=h)).json()["status"] == "failed"
+        fresh = await repo.create_job(
+            s, user_id=h["X-Test-User"], task_id=uuid.UUID(alive), source="file", options={}
+        )
+    # A job that beats is left alone; the silent one is sent again, and its new run starts over.
+    assert await jobs.sweep(app.state.runtime) >= 1
+    job = await wait_job(client, h, dead)
+    assert (job["status"], job["rows_seen"], job["rows_accepted"], job["rows_duplicate"]) == (
+        "completed",
+        2501,
+        2500,
+        1,
+    )
+    assert await rejected_rows(client, h, dead) == []  # the dead run's rejections went with it
+    assert (await target_stats(client, h, task))["total"] == 2500
+    assert await _files(database, dead) == 0
+    async with database.session() as s:
+        assert (await s.get(ImportJob, uuid.UUID(dead))).attempt == 2  # type: ignore[union-attr]
+    assert (await client.get(f"/api/v1/import/jobs/{fresh.id}", headers=h)).json()["status"] == "running"
+    async with database.session() as s:
+        await repo.finish_unless_done(s, fresh.id, ImportStatus.CANCELLED, "test")
+
+
+async def test_a_job_whose_runs_keep_dying_is_failed(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, new_user, database: Database, app
+) -> None:
+    h = new_user()
+    task, dead = await _orphan(client, h, database, b"username\nlast_try\n", attempt=limits.MAX_RUNS)
+    await jobs.sweep(app.state.runtime)
+    job = await wait_job(client, h, dead)
+    assert job["status"] == "failed"
+    assert f"started {limits.MAX_RUNS} times" in job["error"]
+    assert (await target_stats(client, h, task))["total"] == 0
+    assert await _files(database, dead) == 0
+
+
+async def test_a_stale_run_is_fenced_off(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, new_user, database: Database, app
+) -> None:
+    """A run that lost its job (a redelivered message started a newer run) writes nothing more:
+    not its progress, not its rejections, and it cannot merge; a duplicate message does nothing."""
+    h = new_user()
+    task, dead = await _orphan(client, h, database, b"username\nfenced_one\n", attempt=0)
+    job_id = uuid.UUID(dead)
+    async with database.session() as s:
+        first = await service.begin_run(s, app.state.settings, job_id, sent_at=0)
+    assert first is not None
+    spec, _ = first
+    async with database.session() as s:  # the same message again, while the first run beats
+        assert await service.begin_run(s, app.state.settings, job_id, sent_at=0) is None
+    async with database.session() as s:
+        await s.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(updated_at=utcnow() - timedelta(minutes=10))
+        )
+    async with database.session() as s:  # the first run went silent: a new message takes over
+        second = await service.begin_run(s, app.state.settings, job_id, sent_at=spec.attempt)
+    assert second is not None and second[0].attempt == spec.attempt + 1
+    async with database.session() as s:
+        assert not await repo.record_progress(s, job_id, attempt=spec.attempt, deltas={"rows_seen": 5})
+        assert not await repo.touch(s, job_id, spec.attempt)
+        assert not await repo.claim_for_merge(s, job_id, spec.attempt, utcnow())
+        assert await repo.record_progress(s, job_id, attempt=second[0].attempt, deltas={"rows_seen": 1})
+    async with database.session() as s:
+        await repo.finish_unless_done(s, job_id, ImportStatus.CANCELLED, "test")
+        row = await s.get(ImportJob, job_id)
+        assert row is not None and row.rows_seen == 1
+        targets = await s.scalar(
+            select(func.count()).select_from(InviteTarget).where(InviteTarget.task_id == uuid.UUID(task))
+        )
+        assert targets == 0
 
 
 async def test_parsing_in_process_without_a_url(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]

@@ -21,7 +21,6 @@ from invite_service.errors import Conflict, Unauthorized
 from invite_service.kit.tabular.upload import UploadLimitRoute
 from invite_service.models import InviteTask
 from invite_service.stores.tasks import get_owned
-from invite_service.workers.local import BackgroundRunner
 
 _bearer = HTTPBearer(auto_error=False, description="JWT bearer token; `sub` is the user id")
 
@@ -69,12 +68,6 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 CurrentUser = Annotated[str, Depends(current_user)]
 
 
-def get_runner(request: Request) -> BackgroundRunner:
-    runner: BackgroundRunner = request.app.state.runner
-    return runner
-
-
-RunnerDep = Annotated[BackgroundRunner, Depends(get_runner)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 

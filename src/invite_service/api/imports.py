@@ -1,24 +1,21 @@
 """Import API: ``/api/v1/import`` — files and Parsing Service tasks as import jobs, and validate.
 
-An import answers 202 with the job; the job starts after the response (so after the commit of its
-row) on the API process's ``BackgroundRunner``. The router's lifespan sweeps jobs orphaned by a
-process that died.
+An import answers 202 with the job. The job row (with a file's bytes) commits before the response,
+and its ``imports.run`` job is published to the job queue by that commit: a worker runs it (the
+in-process runner when embedded), so the API process holds no import work of its own.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, FastAPI, File, Form, Header, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from invite_service.api.deps import CurrentUser, DatabaseDep, RunnerDep, SessionDep, SettingsDep, UploadRoute
+from invite_service.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep, UploadRoute
 from invite_service.api.idempotency import idempotent
-from invite_service.imports import jobs, rejected, service
+from invite_service.imports import rejected, service
 from invite_service.imports.repository import SORT_COLUMNS
 from invite_service.imports.schemas import (
     MAPPING_DOC,
@@ -30,21 +27,10 @@ from invite_service.imports.schemas import (
 )
 from invite_service.imports.validate import validate_file
 from invite_service.kit.pagination import MAX_LIMIT, Page, SortSpec
+from invite_service.models import ImportJob
 from invite_service.models.enums import ImportStatus
-from invite_service.sandbox.parsing_app import sandbox_for
 
-
-@contextlib.asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    sweeper = asyncio.create_task(jobs.sweep_orphans(app.state.db), name="import-orphan-sweep")
-    try:
-        yield
-    finally:
-        sweeper.cancel()
-        await asyncio.gather(sweeper, return_exceptions=True)
-
-
-router = APIRouter(prefix="/import", tags=["import"], route_class=UploadRoute, lifespan=_lifespan)
+router = APIRouter(prefix="/import", tags=["import"], route_class=UploadRoute)
 FileField = Annotated[
     UploadFile, File(description="CSV/TSV (UTF-8, UTF-8 BOM, cp1251), XLSX, JSON array or NDJSON")
 ]
@@ -61,8 +47,8 @@ SkipField = Annotated[
 ]
 
 
-def _accepted(started: service.StartedImport) -> ImportAccepted:
-    job_id = started.spec.job_id
+def _accepted(job: ImportJob) -> ImportAccepted:
+    job_id = job.id
     return ImportAccepted(
         job_id=job_id, status=ImportStatus.RUNNING, status_url=f"{service.API_PREFIX}/{job_id}"
     )
@@ -73,9 +59,6 @@ async def import_file(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
-    database: DatabaseDep,
-    runner: RunnerDep,
-    background: BackgroundTasks,
     file: FileField,
     task_id: Annotated[uuid.UUID, Form()],
     mapping: MappingField = None,
@@ -84,30 +67,20 @@ async def import_file(
     sheet: SheetField = None,
 ) -> ImportAccepted:
     options = ImportOptions.from_form(mapping, dedupe, skip_suppressed, sheet)
-    started = await service.start_file_import(session, settings, user, task_id, file, options)
-    background.add_task(jobs.launch, runner, database, started)
-    return _accepted(started)
+    job = await service.start_file_import(session, settings, user, task_id, file, options)
+    return _accepted(job)
 
 
 @router.post("/parsing", status_code=202, response_model=ImportAccepted)
 async def import_parsing(
     body: ParsingImportIn,
-    request: Request,
     user: CurrentUser,
     session: SessionDep,
-    settings: SettingsDep,
-    database: DatabaseDep,
-    runner: RunnerDep,
-    background: BackgroundTasks,
     key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     async def start() -> ImportAccepted:
         # Only a first request starts a job; a replay returns the stored answer.
-        started = await service.start_parsing_import(
-            session, settings, user, body, sandbox_for(request.app.state)
-        )
-        background.add_task(jobs.launch, runner, database, started)
-        return _accepted(started)
+        return _accepted(await service.start_parsing_import(session, user, body))
 
     return await idempotent(session, user, "POST /import/parsing", key, body, 202, start)
 

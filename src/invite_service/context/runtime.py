@@ -1,12 +1,15 @@
 """``Runtime``: the implementations one process works with, as built by ``runtime.build_runtime``.
 
 Feature and engine code take a ``Runtime`` and ask it for a field (limiter, locks, progress bus,
-adapters, job queue); none of them looks at a backend URL.
+adapters, job queue, where the Parsing Service answers); none of them looks at a backend URL.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
 
 from redis.asyncio import Redis
 
@@ -22,6 +25,19 @@ from invite_service.limits.base import RateLimiter
 from invite_service.limits.redis import RedisRateLimiter
 
 
+@dataclass(frozen=True)
+class ServiceEndpoint:
+    """Where a sibling service answers: its base URL, and for a service served in this process (the
+    embedded profile's sandboxes) the ASGI app that answers without sockets."""
+
+    base_url: str
+    app: Any = None  # an ASGI application
+
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """The transport of a client for this endpoint (None: the network)."""
+        return httpx.ASGITransport(app=self.app) if self.app is not None else None
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -32,6 +48,7 @@ class Runtime:
     progress: ProgressBus
     adapters: AdapterRegistry
     jobs: JobQueue | None = None
+    parsing: ServiceEndpoint | None = None
     faults: FaultPoints = field(default_factory=FaultPoints)
     # The shared Redis client when the deployment has Redis (the limiter, locks and probes use it).
     redis: Redis | None = None

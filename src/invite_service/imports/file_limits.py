@@ -13,10 +13,12 @@ ERROR_SAMPLE_SIZE = 20
 PREVIEW_ROWS = 5
 
 # A running job touches its row this often; a row silent for ORPHAN_AFTER_SECONDS belongs to a
-# process that died, and the sweep marks it failed.
+# process that died, and the sweep (a periodic job of the beat / the embedded ticker) runs it again,
+# at most MAX_RUNS times in all.
 HEARTBEAT_SECONDS = 5.0
 ORPHAN_AFTER_SECONDS = 60.0
 ORPHAN_SWEEP_SECONDS = 30.0
+MAX_RUNS = 5
 
 # Parsing Service client.
 PARSING_PAGE_LIMIT = 1000

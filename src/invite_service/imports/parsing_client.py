@@ -5,7 +5,8 @@ Integration Service client's retry rule (``kit/service_http.py``) on connection 
 (``Retry-After`` honoured), never on another 4xx. A 200 that breaks the contract (invalid JSON, missing
 fields) is not retried: the job fails with it.
 
-With no ``parsing_url`` the sandbox answers in process, through an ASGI transport (no sockets).
+Where the service answers is the runtime's ``parsing`` endpoint (``runtime.py`` chooses it: the
+``INVITE_PARSING_URL``, or the sandbox in process through an ASGI transport).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from tenacity import RetryCallState
 
 from invite_service.config import Settings
+from invite_service.context.runtime import ServiceEndpoint
 from invite_service.imports import file_limits as limits
 from invite_service.imports.errors import ParsingProtocolError, ParsingTaskNotFound, ParsingUnavailable
 from invite_service.kit.service_http import (
@@ -28,7 +30,6 @@ from invite_service.kit.service_http import (
     retry_after_header,
     retrying,
 )
-from invite_service.sandbox.parsing_app import ParsingSandbox, create_parsing_app
 
 log = structlog.get_logger(__name__)
 AUDIENCE = "parsing-service"
@@ -158,10 +159,9 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
-def parsing_results(settings: Settings, sandbox: ParsingSandbox) -> ParsingResults:
-    """The Parsing Service at ``parsing_url``; without one, the sandbox in process (ASGI, no sockets)."""
+def parsing_results(settings: Settings, endpoint: ServiceEndpoint | None) -> ParsingResults:
+    """A client of the Parsing Service at ``endpoint``."""
+    if endpoint is None:
+        raise ParsingUnavailable("No Parsing Service is configured for this process.")
     secret = limits.parsing_token_secret(settings)
-    if settings.parsing_url:
-        return HttpParsingClient(settings.parsing_url, secret)
-    app = create_parsing_app(token_secret=secret, sandbox=sandbox)
-    return HttpParsingClient("http://parsing.sandbox", secret, transport=httpx.ASGITransport(app=app))
+    return HttpParsingClient(endpoint.base_url, secret, transport=endpoint.transport())

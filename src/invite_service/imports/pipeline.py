@@ -4,7 +4,10 @@ Each chunk: read and normalize (worker thread) → check the suppression list, s
 commit the progress (one short transaction) → stage the valid rows. At the end, in ONE transaction on
 the staging connection: claim the job, list duplicates (``dedupe=false``), ``INSERT … SELECT`` the first
 row of each identity the task lacks into ``invite_targets`` (``staging_repository.insert_targets``) and
-bump the task's counters. Until then no target exists.
+bump the task's counters, drop the job's file. Until then no target exists.
+
+Every write is fenced by the run's ``attempt`` (``repository._owned``): a run that another run took
+over (``service.begin_run``) stops at its next write, and only the owner can merge.
 """
 
 from __future__ import annotations
@@ -33,12 +36,13 @@ _IDENTITY_SLOTS = ((TargetKind.USER_ID.value, 4), (TargetKind.USERNAME.value, 3)
 
 
 class JobStopped(Exception):
-    """The job left ``running`` under us (cancelled, swept as orphaned, or its task deleted)."""
+    """The job left ``running`` under us (cancelled, taken over by a newer run, or its task deleted)."""
 
 
 @dataclass(frozen=True)
 class JobSpec:
     job_id: uuid.UUID
+    attempt: int
     user_id: str
     task_id: uuid.UUID
     platform: str
@@ -147,7 +151,6 @@ async def stream_into(
                 staged, reported = clear, sorted(rejected + matched, key=lambda r: r.row)
             else:  # imported anyway (the engine skips them at send time); counted, not rejected
                 staged, reported = valid, rejected
-            await repo.add_rejections(session, spec.job_id, reported)
             seen = len(valid) + len(rejected)
             tally.seen += seen
             # The report's columns (JSON keys met late) and the expected row count, when they change.
@@ -156,18 +159,24 @@ async def stream_into(
             alive = await repo.record_progress(
                 session,
                 spec.job_id,
+                attempt=spec.attempt,
                 deltas={"rows_seen": seen, "rows_invalid": len(rejected), "rows_suppressed": len(matched)},
                 bytes_read=chunk.bytes_read,
                 error_sample=tally.sample if tally.take_sample(reported) else None,
                 options=options,
             )
-        if not alive:
-            raise JobStopped
+            if not alive:  # rolls back: a run that lost the job writes nothing more
+                raise JobStopped
+            await repo.add_rejections(session, spec.job_id, reported)
         await stage.add(staged)
     async with database.session() as session:
         # Everything is read; the merge may take a while on a big file: say so.
         if not await repo.record_progress(
-            session, spec.job_id, deltas={}, options={**spec.options, **meta, "phase": "merging"}
+            session,
+            spec.job_id,
+            attempt=spec.attempt,
+            deltas={},
+            options={**spec.options, **meta, "phase": "merging"},
         ):
             raise JobStopped
 
@@ -176,8 +185,9 @@ async def merge(stage: staging.Stage, spec: JobSpec, tally: Tally) -> int:
     """Everything the job adds, in one transaction; returns the number of new targets."""
     async with stage.transaction() as session:
         now = utcnow()
-        if not await repo.claim_for_merge(session, spec.job_id, now):
+        if not await repo.claim_for_merge(session, spec.job_id, spec.attempt, now):
             raise JobStopped
+        await repo.delete_file(session, spec.job_id)
         if not spec.dedupe:
             await staging.report_duplicates(session, stage.table, spec.job_id, spec.task_id)
         kinds = await staging.insert_targets(

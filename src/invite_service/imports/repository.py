@@ -5,20 +5,33 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import IO, Any, cast
 
-from sqlalchemy import CursorResult, Result, Select, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Result,
+    Select,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import SortSpec, keyset_page
 from invite_service.kit.tabular.mapping import Rejection
-from invite_service.models import ImportJob, ImportRejection, InviteTarget
+from invite_service.models import ImportFile, ImportJob, ImportRejection, InviteTarget
 from invite_service.models.enums import ImportStatus
 
 RUNNING = ImportStatus.RUNNING.value
 SORT_COLUMNS = {"created_at": ImportJob.created_at}
 _IN_CHUNK = 1000  # identities an IN list: under SQLite's and asyncpg's bound-parameter limits
+FILE_CHUNK_BYTES = 1024 * 1024  # one ``import_files`` row
 
 
 def _changed(result: Result[Any]) -> int:
@@ -27,7 +40,7 @@ def _changed(result: Result[Any]) -> int:
 
 
 async def create_job(session: AsyncSession, **values: Any) -> ImportJob:
-    job = ImportJob(status=RUNNING, **values)
+    job = ImportJob(status=RUNNING, attempt=0, **values)
     session.add(job)
     await session.flush()
     return job
@@ -36,6 +49,12 @@ async def create_job(session: AsyncSession, **values: Any) -> ImportJob:
 async def get_job(session: AsyncSession, user_id: str, job_id: uuid.UUID) -> ImportJob | None:
     stmt = select(ImportJob).where(ImportJob.id == job_id, ImportJob.user_id == user_id)
     return (await session.scalars(stmt.execution_options(populate_existing=True))).one_or_none()
+
+
+async def job_by_id(session: AsyncSession, job_id: uuid.UUID) -> ImportJob | None:
+    """Any user's job (for the job that runs it, which has only the id)."""
+    stmt = select(ImportJob).where(ImportJob.id == job_id).execution_options(populate_existing=True)
+    return (await session.scalars(stmt)).one_or_none()
 
 
 async def list_jobs(
@@ -55,16 +74,62 @@ async def list_jobs(
     return rows, int(total or 0)
 
 
+def _owned(job_id: uuid.UUID, attempt: int | None) -> list[ColumnElement[bool]]:
+    """The job while it runs, and (given ``attempt``) while this run still owns it."""
+    where = [ImportJob.id == job_id, ImportJob.status == RUNNING]
+    if attempt is not None:
+        where.append(ImportJob.attempt == attempt)
+    return where
+
+
+async def take_over(
+    session: AsyncSession, job: ImportJob, sent_at: int, silent_since: datetime
+) -> int | None:
+    """Start a new run of a running job: bump its ``attempt`` and start its counts and rejected rows
+    over (a run reads the whole source again). Returns the new run's attempt, or None when there is
+    nothing to take: the job left ``running``, or another run started after this job message was sent
+    (its ``attempt`` is not ``sent_at``) and still beats (it touched the row since ``silent_since``).
+    """
+    options = {k: v for k, v in job.options.items() if k != "phase"}
+    result = await session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.id == job.id,
+            ImportJob.status == RUNNING,
+            or_(ImportJob.attempt == sent_at, ImportJob.updated_at < silent_since),
+        )
+        .values(
+            attempt=ImportJob.attempt + 1,
+            rows_seen=0,
+            rows_accepted=0,
+            rows_duplicate=0,
+            rows_invalid=0,
+            rows_suppressed=0,
+            bytes_read=0,
+            error_sample=[],
+            options=options,
+            updated_at=utcnow(),
+        )
+    )
+    if _changed(result) == 0:
+        return None
+    await session.execute(delete(ImportRejection).where(ImportRejection.job_id == job.id))
+    attempt = await session.scalar(select(ImportJob.attempt).where(ImportJob.id == job.id))
+    return int(attempt) if attempt is not None else None
+
+
 async def record_progress(
     session: AsyncSession,
     job_id: uuid.UUID,
     *,
+    attempt: int | None = None,
     deltas: Mapping[str, int],
     bytes_read: int | None = None,
     error_sample: list[dict[str, Any]] | None = None,
     options: dict[str, Any] | None = None,
 ) -> bool:
-    """Add counter deltas to a running job (its heartbeat too); False if it is no longer running."""
+    """Add counter deltas to a running job (its heartbeat too); False if it is no longer running
+    (or, given ``attempt``, no longer this run's)."""
     values: dict[str, Any] = {name: getattr(ImportJob, name) + n for name, n in deltas.items() if n}
     if bytes_read is not None:
         values["bytes_read"] = bytes_read
@@ -73,21 +138,20 @@ async def record_progress(
     if options is not None:
         values["options"] = options
     values["updated_at"] = utcnow()
-    result = await session.execute(
-        update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == RUNNING).values(**values)
-    )
+    result = await session.execute(update(ImportJob).where(*_owned(job_id, attempt)).values(**values))
     return _changed(result) > 0
 
 
-async def claim_for_merge(session: AsyncSession, job_id: uuid.UUID, now: datetime) -> bool:
+async def claim_for_merge(session: AsyncSession, job_id: uuid.UUID, attempt: int, now: datetime) -> bool:
     """Mark a running job completed, first thing in the merge transaction.
 
     The row lock (PostgreSQL) or the write lock (SQLite) it takes makes a concurrent cancel wait,
-    then find the job finished; a job cancelled first is not claimed and the merge rolls back.
+    then find the job finished; a job cancelled first (or taken over by a newer run) is not claimed
+    and the merge rolls back.
     """
     result = await session.execute(
         update(ImportJob)
-        .where(ImportJob.id == job_id, ImportJob.status == RUNNING)
+        .where(*_owned(job_id, attempt))
         .values(status=ImportStatus.COMPLETED.value, finished_at=now, updated_at=now)
     )
     return _changed(result) > 0
@@ -98,34 +162,70 @@ async def set_results(session: AsyncSession, job_id: uuid.UUID, **values: Any) -
 
 
 async def finish_unless_done(
-    session: AsyncSession, job_id: uuid.UUID, status: ImportStatus, error: str | None
+    session: AsyncSession,
+    job_id: uuid.UUID,
+    status: ImportStatus,
+    error: str | None,
+    *,
+    attempt: int | None = None,
 ) -> bool:
-    """Move a running job to a final status; False when it had already left ``running``."""
+    """Move a running job to a final status and drop its file; False when it had already left
+    ``running`` (or, given ``attempt``, another run owns it)."""
     now = utcnow()
     result = await session.execute(
         update(ImportJob)
-        .where(ImportJob.id == job_id, ImportJob.status == RUNNING)
+        .where(*_owned(job_id, attempt))
         .values(status=status.value, error=error, finished_at=now, updated_at=now)
     )
-    return _changed(result) > 0
+    if _changed(result) == 0:
+        return False
+    await delete_file(session, job_id)
+    return True
 
 
-async def touch(session: AsyncSession, job_id: uuid.UUID) -> bool:
+async def touch(session: AsyncSession, job_id: uuid.UUID, attempt: int | None = None) -> bool:
     result = await session.execute(
-        update(ImportJob)
-        .where(ImportJob.id == job_id, ImportJob.status == RUNNING)
-        .values(updated_at=utcnow())
+        update(ImportJob).where(*_owned(job_id, attempt)).values(updated_at=utcnow())
     )
     return _changed(result) > 0
 
 
-async def fail_stale(session: AsyncSession, silent_since: datetime, error: str) -> int:
-    now = utcnow()
-    result = await session.execute(
-        update(ImportJob)
-        .where(ImportJob.status == RUNNING, ImportJob.updated_at < silent_since)
-        .values(status=ImportStatus.FAILED.value, error=error, finished_at=now, updated_at=now)
-    )
+async def silent_jobs(session: AsyncSession, silent_since: datetime) -> list[ImportJob]:
+    """Running jobs whose run stopped heartbeating (its process died, or it was never started)."""
+    stmt = select(ImportJob).where(ImportJob.status == RUNNING, ImportJob.updated_at < silent_since)
+    return list((await session.scalars(stmt.order_by(ImportJob.created_at))).all())
+
+
+async def store_file(session: AsyncSession, job_id: uuid.UUID, stream: IO[bytes]) -> int:
+    """Keep the upload with its job, ``FILE_CHUNK_BYTES`` a row; returns the number of rows."""
+    stream.seek(0)
+    seq = 0
+    while data := stream.read(FILE_CHUNK_BYTES):
+        await session.execute(insert(ImportFile).values(job_id=job_id, seq=seq, data=data))
+        seq += 1
+    return seq
+
+
+async def load_file(session: AsyncSession, job_id: uuid.UUID, into: IO[bytes]) -> int:
+    """Write the job's file into ``into`` a row at a time; returns the number of rows (0: no file)."""
+    seqs = (await session.scalars(select(ImportFile.seq).where(ImportFile.job_id == job_id))).all()
+    for seq in sorted(seqs):
+        data = await session.scalar(
+            select(ImportFile.data).where(ImportFile.job_id == job_id, ImportFile.seq == seq)
+        )
+        into.write(data or b"")
+    into.seek(0)
+    return len(seqs)
+
+
+async def delete_file(session: AsyncSession, job_id: uuid.UUID) -> None:
+    await session.execute(delete(ImportFile).where(ImportFile.job_id == job_id))
+
+
+async def delete_files_of_finished_jobs(session: AsyncSession) -> int:
+    """Files whose job is no longer running (a safety net: every way a job ends drops its file)."""
+    finished = select(ImportJob.id).where(ImportJob.status != RUNNING)
+    result = await session.execute(delete(ImportFile).where(ImportFile.job_id.in_(finished)))
     return _changed(result)
 
 

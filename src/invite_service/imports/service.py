@@ -1,27 +1,28 @@
-"""Import use cases: start a file or Parsing Service import, show, cancel, validate, sweep orphans.
+"""Import use cases: start a file or Parsing Service import, show, cancel, begin a run, resume orphans.
 
-Services take the request's session and never commit. A started import returns a ``StartedImport``;
-the endpoint launches it only after the job row has committed (``jobs.launch``).
+Services take the request's (or the job's) session and never commit. Starting an import creates the
+job row (and keeps a file's bytes in ``import_files``) and defers an ``imports.run`` job, published to
+the job queue once that transaction commits (``context/jobs.py``); ``jobs.run_import`` runs it on a
+worker (the in-process runner when embedded).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.config import Settings
+from invite_service.context.jobs import defer
 from invite_service.imports import file_limits as limits
 from invite_service.imports import repository as repo
 from invite_service.imports.errors import ImportFinished, ImportJobNotFound
-from invite_service.imports.parsing_client import parsing_results
+from invite_service.imports.jobspec import run_import_job
 from invite_service.imports.pipeline import JobSpec
 from invite_service.imports.schemas import ImportJobOut, ImportOptions, ParsingImportIn, RowError
-from invite_service.imports.sources import FileSource, ParsingSource, RowSource
 from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.kit.tabular.mapping import build_plan
@@ -30,17 +31,13 @@ from invite_service.kit.tabular.upload import spool
 from invite_service.models import ImportJob, InviteTask
 from invite_service.models.enums import ImportStatus
 from invite_service.observability import audit
-from invite_service.sandbox.parsing_app import ParsingSandbox
 from invite_service.stores.tasks import get_owned
 
 API_PREFIX = "/api/v1/import/jobs"
-ORPHANED = "The service stopped while this import was running; nothing was imported. Run it again."
-
-
-@dataclass
-class StartedImport:
-    spec: JobSpec
-    source: RowSource
+GAVE_UP = (
+    "The import was started {runs} times and its process stopped each time; nothing was imported. "
+    "The logs have the details."
+)
 
 
 def to_out(job: ImportJob) -> ImportJobOut:
@@ -80,17 +77,18 @@ def to_out(job: ImportJob) -> ImportJobOut:
     )
 
 
-def _spec(job: ImportJob, task: InviteTask, config: Settings, dedupe: bool, skip_suppressed: bool) -> JobSpec:
+def _spec(job: ImportJob, task: InviteTask, config: Settings, attempt: int) -> JobSpec:
     return JobSpec(
         job_id=job.id,
+        attempt=attempt,
         user_id=task.user_id,
         task_id=task.id,
         platform=task.platform,
         source=job.source,
-        dedupe=dedupe,
-        skip_suppressed=skip_suppressed,
+        dedupe=bool(job.options.get("dedupe", True)),
+        skip_suppressed=bool(job.options.get("skip_suppressed", True)),
         region=config.default_phone_region,
-        options=dict(job.options),
+        options={k: v for k, v in job.options.items() if k != "phase"},
     )
 
 
@@ -101,47 +99,45 @@ async def start_file_import(
     task_id: uuid.UUID,
     upload: UploadFile,
     options: ImportOptions,
-) -> StartedImport:
-    """Check the task and the file (a bad file is a 4xx here, before any job exists), create the job."""
+) -> ImportJob:
+    """Check the task and the file (a bad file is a 4xx here, before any job exists), create the job
+    with the file's bytes beside it, and defer the job that imports it."""
     task = await get_owned(session, user_id, task_id)
     stream, size = await spool(upload, config.import_max_upload_bytes)
     try:
         reader = await asyncio.to_thread(open_reader, stream, sheet=options.sheet)
         plan = build_plan(reader, options.mapping, purpose="targets")
-    except BaseException:
+        info = reader.info
+        job = await repo.create_job(
+            session,
+            user_id=user_id,
+            task_id=task.id,
+            source="file",
+            filename=(upload.filename or "upload")[:255],
+            format=info.format,
+            bytes_total=size,
+            options={
+                **options.model_dump(),
+                "encoding": info.encoding,
+                "delimiter": info.delimiter,
+                "sheet": info.sheet,
+                "has_header": info.has_header,
+                "columns": info.columns,
+                "rows_total": info.rows_estimate,
+                "resolved_mapping": plan.described(),
+            },
+        )
+        await repo.store_file(session, job.id, stream)
+    finally:
         stream.close()
-        raise
-    info = reader.info
-    job = await repo.create_job(
-        session,
-        user_id=user_id,
-        task_id=task.id,
-        source="file",
-        filename=(upload.filename or "upload")[:255],
-        format=info.format,
-        bytes_total=size,
-        options={
-            **options.model_dump(),
-            "encoding": info.encoding,
-            "delimiter": info.delimiter,
-            "sheet": info.sheet,
-            "has_header": info.has_header,
-            "columns": info.columns,
-            "rows_total": info.rows_estimate,
-            "resolved_mapping": plan.described(),
-        },
-    )
     await audit.record(
         session, user_id, "import.start", "import_job", job.id, {"task_id": str(task.id), "source": "file"}
     )
-    return StartedImport(
-        _spec(job, task, config, options.dedupe, options.skip_suppressed), FileSource(reader, plan, stream)
-    )
+    defer(session, run_import_job(job.id, job.attempt))
+    return job
 
 
-async def start_parsing_import(
-    session: AsyncSession, config: Settings, user_id: str, body: ParsingImportIn, sandbox: ParsingSandbox
-) -> StartedImport:
+async def start_parsing_import(session: AsyncSession, user_id: str, body: ParsingImportIn) -> ImportJob:
     task = await get_owned(session, user_id, body.task_id)
     job = await repo.create_job(
         session,
@@ -158,8 +154,8 @@ async def start_parsing_import(
     await audit.record(
         session, user_id, "import.start", "import_job", job.id, {"task_id": str(task.id), "source": "parsing"}
     )
-    source = ParsingSource(parsing_results(config, sandbox), body.parsing_task_id)
-    return StartedImport(_spec(job, task, config, body.dedupe, body.skip_suppressed), source)
+    defer(session, run_import_job(job.id, job.attempt))
+    return job
 
 
 async def owned_job(session: AsyncSession, user_id: str, job_id: uuid.UUID) -> ImportJob:
@@ -209,12 +205,44 @@ async def report_columns(session: AsyncSession, user_id: str, job_id: uuid.UUID)
     return [str(c) for c in columns]
 
 
-async def fail_orphaned_jobs(
+async def begin_run(
+    session: AsyncSession, config: Settings, job_id: uuid.UUID, sent_at: int
+) -> tuple[JobSpec, ImportJob] | None:
+    """Make this run the owner of a running job (``repo.take_over``): its spec and row, or None when
+    there is nothing to run (finished, cancelled, deleted with its task, or another live run has it).
+
+    A job whose runs keep dying (``MAX_RUNS``: say a file that kills its process) is failed instead.
+    """
+    job = await repo.job_by_id(session, job_id)
+    if job is None or job.status != ImportStatus.RUNNING or job.task_id is None:
+        return None
+    task = await get_owned(session, job.user_id, job.task_id)
+    silent_since = utcnow() - timedelta(seconds=limits.ORPHAN_AFTER_SECONDS)
+    attempt = await repo.take_over(session, job, sent_at, silent_since)
+    if attempt is None:
+        return None
+    if attempt > limits.MAX_RUNS:
+        runs = attempt - 1
+        await repo.finish_unless_done(
+            session, job.id, ImportStatus.FAILED, GAVE_UP.format(runs=runs), attempt=attempt
+        )
+        return None
+    return _spec(job, task, config, attempt), job
+
+
+async def resume_orphaned_jobs(
     session: AsyncSession, *, stale_after: timedelta = timedelta(seconds=limits.ORPHAN_AFTER_SECONDS)
 ) -> int:
-    """Mark failed every running job whose process stopped heartbeating ``stale_after`` ago.
+    """Run again every running job whose run stopped heartbeating ``stale_after`` ago (its process
+    died, or its job message was lost); returns how many.
 
-    Call at start-up (and now and then: ``jobs.sweep_orphans``). A staged import leaves nothing behind
-    when its process dies (TEMP tables go with the connection), so failing the row is all there is.
+    The job's row is touched so the next sweep waits for the new run; the new run takes the job over
+    (``begin_run``) and starts it again from its first row. Nothing of a dead run remains to undo:
+    its staging was a TEMP table, gone with its connection, and no target exists before the merge.
     """
-    return await repo.fail_stale(session, utcnow() - stale_after, ORPHANED)
+    jobs = await repo.silent_jobs(session, utcnow() - stale_after)
+    for job in jobs:
+        await repo.touch(session, job.id, job.attempt)
+        defer(session, run_import_job(job.id, job.attempt))
+    await repo.delete_files_of_finished_jobs(session)
+    return len(jobs)

@@ -1,7 +1,7 @@
 """ORM models, one aggregate a file; importing this package registers every table."""
 
 from invite_service.models.activity import AuditEvent, ExecutionLog, IdempotencyKey, RateLimitLedger
-from invite_service.models.audience import ImportJob, ImportRejection, Suppression
+from invite_service.models.audience import ImportFile, ImportJob, ImportRejection, Suppression
 from invite_service.models.base import Base
 from invite_service.models.target import InviteTarget, TaskCounters
 from invite_service.models.task import InviteTask, InviteTaskAccount
@@ -11,6 +11,7 @@ __all__ = [
     "Base",
     "ExecutionLog",
     "IdempotencyKey",
+    "ImportFile",
     "ImportJob",
     "ImportRejection",
     "InviteTarget",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from invite_service.models.base import Base, BigId, JSONType, TimestampMixin, UTCDateTime
@@ -54,8 +54,26 @@ class ImportJob(TimestampMixin, Base):
     error_sample: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
     error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Which run of the job owns it: a run that starts (first, resumed, redelivered) bumps it, and every
+    # write of a run is conditional on its own value, so a stale run stops instead of writing twice.
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     __table_args__ = (Index("ix_import_jobs_user_created", "user_id", "created_at", "id"),)
+
+
+class ImportFile(Base):
+    """An uploaded file while its import job runs, in chunks of ~1 MiB (deleted when the job ends).
+
+    In the database, so any worker can read it and it survives restarts of the API and the workers.
+    """
+
+    __tablename__ = "import_files"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid(), ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 class ImportRejection(Base):

@@ -1,8 +1,8 @@
 """Celery on RabbitMQ (DESIGN §5): three priority queues, at-least-once delivery, thin jobs.
 
 ``invite-service worker`` consumes all three queues (named ``<INVITE_QUEUE_PREFIX>invite-high`` …);
-``invite-service beat`` runs the ticker and ``recover``. Jobs are idempotent, so redelivery after a
-crash is harmless.
+``invite-service beat`` runs the ticker, ``recover`` and the imports' orphan sweep. Jobs are
+idempotent, so redelivery after a crash is harmless.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from prometheus_client import multiprocess
 from invite_service.config import Settings, get_settings
 from invite_service.context.jobs import MESSAGE_PRIORITY, Job, JobQueue, queue_names
 from invite_service.execution.jobspec import RECOVER, TICK
+from invite_service.imports.file_limits import ORPHAN_SWEEP_SECONDS
+from invite_service.imports.jobspec import SWEEP_IMPORTS
 from invite_service.models.enums import Priority
 from invite_service.observability.metrics import serve_worker_metrics
 from invite_service.workers.jobs import JOBS, run_job
@@ -81,6 +83,8 @@ def make_celery_app(settings: Settings, *, build_runtime: RuntimeBuilder | None 
         beat_schedule={
             "tick": {"task": TICK, "schedule": settings.tick_seconds, "options": high},
             "recover": {"task": RECOVER, "schedule": settings.recover_seconds, "options": high},
+            # Imports whose worker died are sent again (imports/jobs.py: sweep).
+            "import-sweep": {"task": SWEEP_IMPORTS, "schedule": ORPHAN_SWEEP_SECONDS, "options": high},
         },
         **{PREFIX_KEY: settings.queue_prefix},
     )

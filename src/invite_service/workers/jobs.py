@@ -1,4 +1,4 @@
-"""The jobs, by name: thin wrappers that take ids and call the engine (DESIGN §3 rule 4).
+"""The jobs, by name: thin wrappers that take ids and call the engine or a feature (DESIGN §3 rule 4).
 
 The embedded runner and the Celery worker call these very functions.
 """
@@ -12,6 +12,8 @@ from invite_service.context.runtime import Runtime
 from invite_service.execution import engine
 from invite_service.execution.batch import process_batch
 from invite_service.execution.jobspec import DISPATCH, PING, PROCESS_BATCH, RECOVER, TICK
+from invite_service.imports import jobs as import_jobs
+from invite_service.imports.jobspec import RUN_IMPORT, SWEEP_IMPORTS
 
 JobFn = Callable[..., Awaitable[Any]]
 
@@ -20,6 +22,8 @@ JOBS: dict[str, JobFn] = {
     PROCESS_BATCH: process_batch,
     TICK: engine.tick,
     RECOVER: engine.recover,
+    RUN_IMPORT: import_jobs.run_import,
+    SWEEP_IMPORTS: import_jobs.sweep,
 }
 
 

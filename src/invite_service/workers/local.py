@@ -1,4 +1,4 @@
-"""In-process background work for the embedded profile (and API-side jobs such as imports).
+"""In-process background work for the embedded profile: the job queue and the ticker (the beat).
 
 Tasks are tracked so they are not garbage-collected mid-flight, their failures are logged,
 and shutdown cancels what is still running.
@@ -15,6 +15,8 @@ import structlog
 from invite_service.context.jobs import Job, JobQueue
 from invite_service.context.runtime import Runtime
 from invite_service.execution import engine
+from invite_service.imports import file_limits as import_limits
+from invite_service.imports import jobs as import_jobs
 from invite_service.workers.jobs import run_job
 
 log = structlog.get_logger(__name__)
@@ -69,7 +71,9 @@ class LocalJobQueue(JobQueue):
 
 
 class LocalTicker:
-    """The embedded profile's beat: ``tick`` every few seconds and ``recover`` every minute."""
+    """The embedded profile's beat: ``tick`` every few seconds, ``recover`` every minute, and the
+    imports' orphan sweep. Its first sweep resumes every running import at once: embedded, this
+    process is the only runner, so an import left running was running in a process that stopped."""
 
     def __init__(self, runner: BackgroundRunner, runtime: Runtime) -> None:
         self._runner = runner
@@ -81,6 +85,7 @@ class LocalTicker:
     async def _loop(self) -> None:
         settings = self._runtime.settings
         last_recover = 0.0
+        last_sweep: float | None = None
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -88,6 +93,10 @@ class LocalTicker:
                 if loop.time() - last_recover >= settings.recover_seconds:
                     last_recover = loop.time()
                     await engine.recover(self._runtime)
+                if last_sweep is None or loop.time() - last_sweep >= import_limits.ORPHAN_SWEEP_SECONDS:
+                    stale_after = 0.0 if last_sweep is None else import_limits.ORPHAN_AFTER_SECONDS
+                    last_sweep = loop.time()
+                    await import_jobs.sweep(self._runtime, stale_after)
                 await self._runtime.progress.drain()
             except Exception:
                 log.exception("ticker_failed")
