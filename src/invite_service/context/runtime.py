@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-
 from redis.asyncio import Redis
 
 from invite_service.adapters.registry import AdapterRegistry
