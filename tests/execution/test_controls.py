@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from invite_service.adapters.telegram.errors import TELEGRAM_RULES
 from invite_service.models import ExecutionLog, InviteTarget, InviteTaskAccount
 from invite_service.suppressions.schemas import SuppressionIn
 from invite_service.suppressions.service import add as add_suppression
@@ -156,9 +157,7 @@ async def test_invite_or_message_falls_back_to_a_message(h: Harness) -> None:
                 select(InviteTarget).where(InviteTarget.task_id == task_id, InviteTarget.status == "messaged")
             )
         ).all()
-    from invite_service.execution.policy import MESSAGE_FALLBACK_CODES
-
-    assert all(t.error_code in MESSAGE_FALLBACK_CODES for t in messaged), (
+    assert all(t.error_code in TELEGRAM_RULES.message_fallback_codes for t in messaged), (
         "only a privacy refusal leads to a message"
     )
 

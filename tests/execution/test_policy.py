@@ -6,18 +6,26 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from invite_service.adapters.base import InviteResult, MissingInviteeReason, Outcome
-from invite_service.adapters.telegram.errors import classify, classify_missing_invitee
+from invite_service.adapters.base import InviteResult, MissingInviteeReason, Outcome, PlatformRules
+from invite_service.adapters.telegram.errors import TELEGRAM_RULES, classify, classify_missing_invitee
 from invite_service.execution.policy import (
+    Effect,
     TransitionNotAllowed,
     Tuning,
+    breaker_reason,
     breaker_tripped,
+    breaker_window,
     check_transition,
+    checks_breaker,
     effect_of,
+    first_step,
+    kept_error,
     step_for,
+    stranded,
 )
+from invite_service.invite_tasks.schemas import Breaker
 from invite_service.limits.window import SendWindow
-from invite_service.models.enums import LaneStatus, TargetStatus, TaskAction, TaskStatus
+from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskAction, TaskStatus
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
 
@@ -25,10 +33,11 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
 def effect(
     result: InviteResult,
     action: TaskAction = TaskAction.INVITE,
-    step: str = "invite",
+    step: Step = Step.INVITE,
     attempts: int = 0,
     previous: str | None = None,
-):  # type: ignore[no-untyped-def]
+    rules: PlatformRules = TELEGRAM_RULES,
+) -> Effect:
     return effect_of(
         result,
         action=action,
@@ -38,6 +47,7 @@ def effect(
         previous_error=previous,
         now=NOW,
         tuning=Tuning(),
+        rules=rules,
     )
 
 
@@ -81,7 +91,7 @@ def test_target_outcomes() -> None:
     assert effect(classify("USER_PRIVACY_RESTRICTED")).target_status is TargetStatus.FAILED
     assert effect(classify("USER_ALREADY_PARTICIPANT")).target_status is TargetStatus.ALREADY_MEMBER
     assert effect(InviteResult(Outcome.SUCCESS)).target_status is TargetStatus.INVITED
-    assert effect(InviteResult(Outcome.SUCCESS), step="message").target_status is TargetStatus.MESSAGED
+    assert effect(InviteResult(Outcome.SUCCESS), step=Step.MESSAGE).target_status is TargetStatus.MESSAGED
 
 
 def test_misconfigured_excludes_the_lane_and_a_full_chat_pauses() -> None:
@@ -104,6 +114,10 @@ def test_unknown_error_is_transient_once_then_fails_with_its_name() -> None:
     once = classify("WEIRD_NEW_ERROR")
     assert effect(once).target_status is TargetStatus.PENDING
     assert effect(once, previous="WEIRD_NEW_ERROR").target_status is TargetStatus.FAILED
+    # A platform whose adapter knows every name it sends retries it up to the task's max attempts.
+    assert (
+        effect(once, previous="WEIRD_NEW_ERROR", rules=PlatformRules()).target_status is TargetStatus.PENDING
+    )
 
 
 def test_invite_or_message_falls_back_on_privacy_only() -> None:
@@ -115,16 +129,59 @@ def test_invite_or_message_falls_back_on_privacy_only() -> None:
     assert effect(missing, action=TaskAction.INVITE_OR_MESSAGE).fallback_to_message
     pm = classify_missing_invitee(False, True)
     assert not effect(pm, action=TaskAction.INVITE_OR_MESSAGE).fallback_to_message
-    assert step_for(TaskAction.INVITE_OR_MESSAGE, privacy.error_code) == "message"
-    assert step_for(TaskAction.INVITE_OR_MESSAGE, pm.error_code) == "invite"
-    assert step_for(TaskAction.MESSAGE, None) == "message"
+    assert step_for(TaskAction.INVITE_OR_MESSAGE, privacy.error_code, TELEGRAM_RULES) is Step.MESSAGE
+    assert step_for(TaskAction.INVITE_OR_MESSAGE, pm.error_code, TELEGRAM_RULES) is Step.INVITE
+    assert step_for(TaskAction.INVITE, privacy.error_code, TELEGRAM_RULES) is Step.INVITE
+    assert step_for(TaskAction.MESSAGE, None, TELEGRAM_RULES) is Step.MESSAGE
+    # The platform's adapter says which refusals allow the message; without its rules, none does.
+    assert step_for(TaskAction.INVITE_OR_MESSAGE, privacy.error_code, PlatformRules()) is Step.INVITE
+    assert first_step(TaskAction.INVITE_OR_MESSAGE) is Step.INVITE
+    assert first_step(TaskAction.MESSAGE) is Step.MESSAGE
+
+
+def test_a_message_in_place_of_an_invite_keeps_the_refusal() -> None:
+    messaged = Effect(TargetStatus.MESSAGED)
+    privacy = "USER_PRIVACY_RESTRICTED"
+    assert kept_error(messaged, None, privacy, TELEGRAM_RULES) == privacy
+    assert kept_error(messaged, None, "RPC_CALL_FAIL", TELEGRAM_RULES) is None  # a retry's cause is not kept
+    assert kept_error(Effect(TargetStatus.INVITED), None, privacy, TELEGRAM_RULES) is None
+    assert kept_error(Effect(TargetStatus.FAILED), "USER_KICKED", None, TELEGRAM_RULES) == "USER_KICKED"
+
+
+def test_effect_where_the_target_goes_and_what_the_lane_counts() -> None:
+    fallback = effect(classify("USER_PRIVACY_RESTRICTED"), action=TaskAction.INVITE_OR_MESSAGE)
+    assert fallback.stored_status is TargetStatus.RESERVED  # the same batch sends the message
+    assert effect(InviteResult(Outcome.SUCCESS)).counts_as_sent
+    assert effect(classify("USER_ALREADY_PARTICIPANT")).counts_as_sent
+    assert not effect(classify("USER_KICKED")).counts_as_sent
+    assert effect(classify("PEER_FLOOD")).trips_breaker
+    assert not effect(classify("AUTH_KEY_UNREGISTERED")).trips_breaker  # a dead session is not a restriction
+    assert not effect(classify("FLOOD_WAIT_10")).trips_breaker
 
 
 def test_breaker() -> None:
-    assert not breaker_tripped(1, 4, lanes=2, share=1 / 3)
-    assert breaker_tripped(2, 10, lanes=2, share=1 / 3)
-    assert breaker_tripped(1, 3, lanes=2, share=1 / 3)
-    assert not breaker_tripped(0, 3, lanes=2, share=1 / 3)
+    default = Breaker()
+    assert (default.restricted_lanes, default.restricted_share, default.window_minutes) == (2, 1 / 3, 60)
+    assert not breaker_tripped(1, 4, default)
+    assert breaker_tripped(2, 10, default)
+    assert breaker_tripped(1, 3, default)
+    assert not breaker_tripped(0, 3, default)
+    assert not breaker_tripped(0, 0, default)
+    strict = Breaker(restricted_lanes=1, restricted_share=1)
+    assert breaker_tripped(1, 10, strict)
+    assert breaker_window(Breaker(window_minutes=90)) == timedelta(minutes=90)
+    assert "2 of 10 accounts" in breaker_reason(2, 10, default, "PEER_FLOOD")
+    assert "within 60 min (last: PEER_FLOOD)" in breaker_reason(2, 10, default, "PEER_FLOOD")
+    assert checks_breaker(TaskStatus.RUNNING)
+    assert not checks_breaker(TaskStatus.PAUSED)
+
+
+def test_a_task_pauses_when_no_lane_can_come_back() -> None:
+    assert stranded([LaneStatus.EXCLUDED, LaneStatus.UNAVAILABLE])
+    assert stranded([])
+    assert not stranded([LaneStatus.EXCLUDED, LaneStatus.RESTRICTED])  # a restriction ends by time
+    assert not stranded([LaneStatus.COOLING_DOWN])
+    assert not stranded([LaneStatus.ACTIVE, LaneStatus.EXCLUDED])
 
 
 def test_send_window_in_a_non_utc_zone() -> None:

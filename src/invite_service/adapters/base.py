@@ -8,6 +8,7 @@ engine never re-parses platform error names.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -198,6 +199,24 @@ class RateLimitStatus:
         return max(blockers) if blockers else None
 
 
+def _every_name_known(code: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class PlatformRules:
+    """What the engine's rules (``execution/policy.py``) must know of one platform's error names.
+
+    The adapter supplies it, so the rules hold no platform's error table.
+    """
+
+    # An invite_or_message task sends the message instead after an invite refused with one of these.
+    message_fallback_codes: frozenset[str] = frozenset()
+    # Whether ``code`` is one of the platform's known error names. An unknown name gets one more try
+    # and then fails the target (a known one is retried up to the task's max attempts).
+    is_known_error: Callable[[str], bool] = _every_name_known
+
+
 class InvitePlatformAdapter(ABC):
     """One messenger behind the engine. Implementations must never raise for platform errors:
     every platform answer becomes an ``InviteResult``; only programming errors propagate."""
@@ -236,6 +255,11 @@ class InvitePlatformAdapter(ABC):
         (a privacy refusal, a pending join request and a person who left all look the same).
         """
         return None
+
+    @property
+    def rules(self) -> PlatformRules:
+        """The platform specifics the engine's rules need (by default: no fallback, every name known)."""
+        return PlatformRules()
 
     @property
     def supports_membership_check(self) -> bool:

@@ -26,7 +26,7 @@ from invite_service.context.runtime import Runtime
 from invite_service.execution.control import publish_status
 from invite_service.execution.jobspec import dispatch_job
 from invite_service.execution.keys import operation_key
-from invite_service.execution.outcomes import record
+from invite_service.execution.outcomes import StepOutcome, record
 from invite_service.execution.policy import step_for
 from invite_service.execution.recovery import Resolution, Verdict, apply, resolve
 from invite_service.execution.refs import target_ref, template_fields
@@ -36,13 +36,11 @@ from invite_service.kit.locks import LockNotAcquired
 from invite_service.limits.base import Decision
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTarget, InviteTask
-from invite_service.models.enums import LaneStatus, Priority, TargetStatus, TaskAction, TaskStatus
+from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskStatus
 from invite_service.stores import engine as repo
 from invite_service.stores.suppressions import is_suppressed
 
 log = structlog.get_logger(__name__)
-RESERVED, SENDING = TargetStatus.RESERVED.value, TargetStatus.SENDING.value
-SENT_STATUSES = {TargetStatus.INVITED, TargetStatus.MESSAGED, TargetStatus.ALREADY_MEMBER}
 MAX_INLINE_WAIT = 60.0  # a re-dispatch sooner than this rides a short broker countdown
 YIELD_SECONDS = 1.0  # a batch that gave way to a higher-priority task looks again after this
 DB_RETRY_SECONDS = 30.0  # how long a batch keeps trying to give its reservations back
@@ -66,8 +64,8 @@ async def process_batch(
             await _run_batch(rt, tid, account_id, list(target_ids))
     except LockNotAcquired:
         log.info("account_busy", account_id=account_id, released=len(target_ids))
-        async with rt.db.session() as s:  # the account is busy elsewhere: give the targets back
-            await repo.release(s, tid, target_ids)
+        async with rt.db.session() as session:  # the account is busy elsewhere: give the targets back
+            await repo.release(session, tid, target_ids)
     except DBAPIError as exc:
         # The database failed mid-batch (a restart, a dropped connection). What was only reserved goes
         # back at once instead of waiting out its lease; a target caught in "sending" keeps its key and
@@ -90,12 +88,12 @@ async def _release_after_db_error(
     try:
         async for attempt in retrying:
             with attempt:
-                async with rt.db.session() as s:
-                    await repo.release(s, task_id, ids)  # what the batch's own release could not do
+                async with rt.db.session() as session:
+                    await repo.release(session, task_id, ids)  # what the batch's own release could not do
                     await repo.log(
-                        s,
+                        session,
                         task_id=task_id,
-                        user_id=await repo.task_owner(s, task_id),
+                        user_id=await repo.task_owner(session, task_id),
                         account_id=account_id,
                         action="batch",
                         outcome="released",
@@ -104,74 +102,74 @@ async def _release_after_db_error(
                         "reserved targets went back to the queue, a send in doubt is left to recovery",
                         at=rt.clock.now(),
                     )
-                    await repo.set_next_run(s, task_id, rt.clock.now())
+                    await repo.set_next_run(session, task_id, rt.clock.now())
     except RetryError:
         log.error("batch_release_failed", account_id=account_id, reserved=len(ids))
 
 
 async def _run_batch(rt: Runtime, task_id: uuid.UUID, account_id: str, ids: list[int]) -> None:
-    async with rt.db.session() as s:
-        task = await repo.task(s, task_id)
+    async with rt.db.session() as session:
+        task = await repo.task(session, task_id)
         if task is None:
             return
-        if await repo.higher_priority_waiting(s, task.priority, rt.clock.now()):
+        if await repo.higher_priority_waiting(session, task.priority, rt.clock.now()):
             # Queues are consumed round-robin; yielding here makes higher-priority batches go first
             # on a shared worker. This batch's targets go back and the task is looked at again soon.
-            await repo.release(s, task_id, ids)
-            lane = await repo.lane(s, task_id, account_id)
+            await repo.release(session, task_id, ids)
+            lane = await repo.lane(session, task_id, account_id)
             if lane is not None:
                 lane.next_action_at = rt.clock.now() + timedelta(seconds=YIELD_SECONDS)
             return
-        targets = await repo.targets_by_ids(s, task_id, ids)
-    mine = [t for t in targets if t.status == RESERVED and t.account_id == account_id]
+        targets = await repo.targets_by_ids(session, task_id, ids)
+    mine = [t for t in targets if t.status is TargetStatus.RESERVED and t.account_id == account_id]
     adapter = rt.adapters.get(task.platform)
     try:
         for target in mine:
-            step = step_for(TaskAction(task.action), target.error_code)
+            step = step_for(task.action, target.error_code, adapter.rules)
             outcome = await _send_one(rt, adapter, task, target, account_id, step)
             if outcome is Next.AGAIN:
-                outcome = await _send_one(rt, adapter, task, target, account_id, "message")
+                outcome = await _send_one(rt, adapter, task, target, account_id, Step.MESSAGE)
             if outcome is Next.STOP:
                 break
     finally:
         # Whatever this batch did not finish goes back to the pool (only rows still reserved move).
-        async with rt.db.session() as s:
-            await repo.release(s, task_id, [t.id for t in mine])
+        async with rt.db.session() as session:
+            await repo.release(session, task_id, [t.id for t in mine])
 
 
 async def _redispatch(rt: Runtime, task_id: uuid.UUID, account_id: str) -> None:
     """After a batch, look at the task again as soon as its lane may act."""
-    async with rt.db.session() as s:
-        task = await repo.task(s, task_id)
-        if task is None or task.status != TaskStatus.RUNNING.value:
+    async with rt.db.session() as session:
+        task = await repo.task(session, task_id)
+        if task is None or task.status is not TaskStatus.RUNNING:
             return
         now = rt.clock.now()
-        lane = await repo.lane(s, task_id, account_id)
+        lane = await repo.lane(session, task_id, account_id)
         wait = 0.0
         if lane is not None and lane.next_action_at is not None:
             wait = max(0.0, (lane.next_action_at - now).total_seconds())
         if wait <= MAX_INLINE_WAIT:
-            defer(s, dispatch_job(task_id, Priority(task.priority), countdown=wait))
+            defer(session, dispatch_job(task_id, task.priority, countdown=wait))
         elif lane is not None:  # a long wait: the ticker wakes the task when it is due
-            await repo.set_next_run(s, task_id, lane.next_action_at)
+            await repo.set_next_run(session, task_id, lane.next_action_at)
 
 
 async def _gate(
-    rt: Runtime, s: AsyncSession, task: InviteTask, target: InviteTarget, account_id: str, now: datetime
+    rt: Runtime, session: AsyncSession, task: InviteTask, target: InviteTarget, account_id: str, now: datetime
 ) -> Next | None:
     """Checks before taking a slot: task running, lane active, pacing, suppression."""
-    if await repo.task_status(s, task.id) != TaskStatus.RUNNING.value:
+    if await repo.task_status(session, task.id) != TaskStatus.RUNNING:
         return Next.STOP
-    lane = await repo.lane(s, task.id, account_id)
-    if lane is None or lane.status != LaneStatus.ACTIVE.value:
+    lane = await repo.lane(session, task.id, account_id)
+    if lane is None or lane.status is not LaneStatus.ACTIVE:
         return Next.STOP
     delay = min_delay(rt.settings.caps_for(task.platform), task.settings)
-    last = await repo.last_action_at(s, account_id)
+    last = await repo.last_action_at(session, account_id)
     if last is not None and delay > 0 and last + timedelta(seconds=delay) > now:
         lane.next_action_at = last + timedelta(seconds=delay)
         return Next.STOP
     if await is_suppressed(
-        s,
+        session,
         task.user_id,
         task.platform,
         username=target.username,
@@ -179,17 +177,17 @@ async def _gate(
         phone=target.phone,
     ):
         await repo.finish_target(
-            s,
+            session,
             task.id,
             target.id,
-            RESERVED,
-            TargetStatus.SKIPPED.value,
+            TargetStatus.RESERVED,
+            TargetStatus.SKIPPED,
             error_code="suppressed",
             processed_at=now,
             lease_until=None,
         )
         await repo.log(
-            s,
+            session,
             task_id=task.id,
             user_id=task.user_id,
             target_id=target.id,
@@ -199,7 +197,7 @@ async def _gate(
             error_code="suppressed",
             at=now,
         )
-        await publish_status(s, rt, task)
+        await publish_status(session, rt, task)
         return Next.CONTINUE
     return None
 
@@ -210,11 +208,11 @@ async def _send_one(
     task: InviteTask,
     target: InviteTarget,
     account_id: str,
-    step: str,
+    step: Step,
 ) -> Next:
     now = rt.clock.now()
-    async with rt.db.session() as s:
-        gated = await _gate(rt, s, task, target, account_id, now)
+    async with rt.db.session() as session:
+        gated = await _gate(rt, session, task, target, account_id, now)
     if gated is not None:
         return gated
 
@@ -222,16 +220,18 @@ async def _send_one(
     key = operation_key(task.id, target.id, step, target.lineage)
     lease_until = repo.lease(now, rt.settings.send_lease_seconds)
     async with (
-        rt.db.sessionmaker() as s,
-        rt.limiter.acquire(s, account_id, step, windows, now, task_id=task.id, target_id=target.id) as grant,
+        rt.db.sessionmaker() as session,
+        rt.limiter.acquire(
+            session, account_id, step, windows, now, task_id=task.id, target_id=target.id
+        ) as grant,
     ):
         marked = grant.granted and await repo.mark_sending(
-            s, task.id, target.id, account_id, key, lease_until
+            session, task.id, target.id, account_id, key, lease_until
         )
         if marked:
-            await s.commit()  # the ledger row, "sending" and the key become visible together
+            await session.commit()  # the ledger row, "sending" and the key become visible together
         else:
-            await s.rollback()  # a denied slot, or the task stopped meanwhile: nothing taken
+            await session.rollback()  # a denied slot, or the task stopped meanwhile: nothing taken
     if not grant.granted:
         await _limited(rt, task, target, account_id, grant)
         return Next.STOP
@@ -252,7 +252,7 @@ async def _send_one(
         await apply(rt, task, target, account_id, step, key, resolution, answer=result)
         return Next.STOP  # the service just failed us: let the lane pause before its next send
     effect = await record(
-        rt, task, target, account_id, step, key, result, grant=grant, duration_ms=duration_ms
+        rt, task, target, StepOutcome(account_id, step, key, result, grant=grant, duration_ms=duration_ms)
     )
     if effect is None:  # a recovery took this target over while the call ran
         return Next.STOP
@@ -266,19 +266,19 @@ async def _in_doubt(
     task: InviteTask,
     target: InviteTarget,
     account_id: str,
-    step: str,
+    step: Step,
     result: InviteResult,
     resolution: Resolution,
 ) -> None:
     """Nothing can tell yet: the target stays ``sending`` for recovery, and the log says why."""
-    async with rt.db.session() as s:
+    async with rt.db.session() as session:
         await repo.log(
-            s,
+            session,
             task_id=task.id,
             user_id=task.user_id,
             target_id=target.id,
             account_id=account_id,
-            action=step,
+            action=str(step),
             outcome="in_doubt",
             error_code=result.error_code,
             detail=f"{resolution.via}; recovery decides after the send lease",
@@ -291,11 +291,11 @@ async def _call(
     task: InviteTask,
     target: InviteTarget,
     account_id: str,
-    step: str,
+    step: Step,
     key: str,
 ) -> InviteResult:
     try:
-        if step == "invite":
+        if step is Step.INVITE:
             return await adapter.send_invite(account_id, task.destination or "", target_ref(target), key=key)
         text = render(task.message_template or "", template_fields(target))
         return await adapter.send_message(account_id, target_ref(target), text, key=key)
@@ -310,9 +310,9 @@ async def _limited(
     rt: Runtime, task: InviteTask, target: InviteTarget, account_id: str, grant: Decision
 ) -> None:
     retry_at = grant.retry_at or rt.clock.now() + timedelta(seconds=60)
-    async with rt.db.session() as s:
-        await repo.release(s, task.id, [target.id], next_attempt_at=retry_at)
-        lane = await repo.lane(s, task.id, account_id)
+    async with rt.db.session() as session:
+        await repo.release(session, task.id, [target.id], next_attempt_at=retry_at)
+        lane = await repo.lane(session, task.id, account_id)
         if lane is not None:
             lane.next_action_at = retry_at
             if grant.reason and grant.reason != "rate_limited":

@@ -18,8 +18,8 @@ from invite_service.errors import FieldError, InvalidInput
 from invite_service.execution.jobspec import dispatch_job
 from invite_service.execution.policy import LANE_USABLE, check_transition
 from invite_service.kit.progress import ProgressBus, defer_event
-from invite_service.models import InviteTarget, InviteTask
-from invite_service.models.enums import Priority, TargetStatus, TaskAction, TaskStatus
+from invite_service.models import InviteTarget, InviteTask, TaskCounters
+from invite_service.models.enums import TargetStatus, TaskStatus
 from invite_service.observability import audit
 from invite_service.stores import engine as repo
 from invite_service.stores import targets as targets
@@ -30,62 +30,69 @@ class _HasBus(Protocol):
     progress: ProgressBus
 
 
-async def publish_status(s: AsyncSession, rt: _HasBus, task: InviteTask, kind: str = "progress") -> None:
-    counts = counters_dict(await repo.counters(s, task.id))
-    event: dict[str, Any] = {
+def status_event(task: InviteTask, counters: TaskCounters | None, kind: str) -> dict[str, Any]:
+    """A task's state and counters as every progress event and event-stream snapshot shows them."""
+    counts = counters_dict(counters)
+    return {
         "type": kind,
         "task_id": str(task.id),
-        "status": task.status,
+        "status": str(task.status),
         "pause_reason": task.pause_reason,
         "counters": counts,
         "progress": progress_pct(counts),
     }
-    defer_event(s, rt.progress, task.id, event)
+
+
+async def publish_status(
+    session: AsyncSession, rt: _HasBus, task: InviteTask, kind: str = "progress"
+) -> None:
+    event = status_event(task, await repo.counters(session, task.id), kind)
+    defer_event(session, rt.progress, task.id, event)
 
 
 async def _set_status(
-    s: AsyncSession, rt: _HasBus, task: InviteTask, status: TaskStatus, **values: Any
+    session: AsyncSession, rt: _HasBus, task: InviteTask, status: TaskStatus, **values: Any
 ) -> None:
-    task.status = status.value
+    task.status = status
     for key, value in values.items():
         setattr(task, key, value)
-    await s.flush()  # the version check fires here on SQLite
-    await publish_status(s, rt, task, kind="status")
+    await session.flush()  # the version check fires here on SQLite
+    await publish_status(session, rt, task, kind="status")
 
 
-async def start_check(s: AsyncSession, task: InviteTask) -> list[FieldError]:
+async def start_check(session: AsyncSession, task: InviteTask) -> list[FieldError]:
     """Why the task cannot run, one error a reason (empty when it can)."""
     errors: list[FieldError] = []
-    action = TaskAction(task.action)
+    action = task.action
     if action.invites and not task.destination:
         errors.append(FieldError(("task", "destination"), "a destination chat is needed to invite"))
     if action.messages and not task.message_template:
         errors.append(
             FieldError(("task", "message_template"), "a message template is needed to send messages")
         )
-    lanes = await repo.lanes(s, task.id)
+    lanes = await repo.lanes(session, task.id)
     if not any(lane.status in LANE_USABLE for lane in lanes):
         errors.append(FieldError(("task", "account_ids"), "at least one usable account is needed"))
-    counters = await repo.counters(s, task.id)
+    counters = await repo.counters(session, task.id)
     if counters is None or counters.pending == 0:
         errors.append(FieldError(("task", "targets"), "at least one pending target is needed"))
     return errors
 
 
-async def start(s: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
+async def start(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
     scheduled = task.scheduled_at is not None and task.scheduled_at > now
     to = TaskStatus.SCHEDULED if scheduled else TaskStatus.RUNNING
-    current = TaskStatus(task.status)
+    current = task.status
     if current in (TaskStatus.RUNNING, TaskStatus.SCHEDULED) and not check_transition(
         "start", current, current
     ):
         return
     check_transition("start", current, to)
-    errors = await start_check(s, task)
+    errors = await start_check(session, task)
     if errors:
         raise InvalidInput("The task cannot start yet; see errors.", errors=errors)
     await _set_status(
-        s,
+        session,
         rt,
         task,
         to,
@@ -95,54 +102,60 @@ async def start(s: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -
         next_run_at=now,
     )
     if not scheduled:
-        defer(s, dispatch_job(task.id, Priority(task.priority)))
-    await audit.record(s, task.user_id, "task.start", "task", task.id, {"status": to.value})
+        defer(session, dispatch_job(task.id, task.priority))
+    await audit.record(session, task.user_id, "task.start", "task", task.id, {"status": str(to)})
 
 
-async def start_scheduled(s: AsyncSession, rt: _HasBus, task_id: uuid.UUID, now: datetime) -> None:
-    task = await repo.task(s, task_id, for_update=True)
-    if task is not None and task.status == TaskStatus.SCHEDULED.value:
-        await _set_status(s, rt, task, TaskStatus.RUNNING, started_at=now, next_run_at=now)
+async def start_scheduled(session: AsyncSession, rt: _HasBus, task_id: uuid.UUID, now: datetime) -> None:
+    task = await repo.task(session, task_id, for_update=True)
+    if task is not None and task.status is TaskStatus.SCHEDULED:
+        await _set_status(session, rt, task, TaskStatus.RUNNING, started_at=now, next_run_at=now)
 
 
-async def pause(s: AsyncSession, rt: _HasBus, task: InviteTask, reason: str | None, now: datetime) -> bool:
-    if not check_transition("pause", TaskStatus(task.status), TaskStatus.PAUSED):
+async def pause(
+    session: AsyncSession, rt: _HasBus, task: InviteTask, reason: str | None, now: datetime
+) -> bool:
+    if not check_transition("pause", task.status, TaskStatus.PAUSED):
         return False
-    await _set_status(s, rt, task, TaskStatus.PAUSED, pause_reason=reason)
+    await _set_status(session, rt, task, TaskStatus.PAUSED, pause_reason=reason)
     return True
 
 
-async def pause_task(s: AsyncSession, rt: _HasBus, task: InviteTask, reason: str, now: datetime) -> None:
+async def pause_task(
+    session: AsyncSession, rt: _HasBus, task: InviteTask, reason: str, now: datetime
+) -> None:
     """The engine's pause (breaker, a full chat, no account left): the reason tells the user why."""
-    if task.status == TaskStatus.RUNNING.value:
-        await pause(s, rt, task, reason, now)
-        await audit.record(s, task.user_id, "task.pause", "task", task.id, {"reason": reason, "by": "engine"})
+    if task.status is TaskStatus.RUNNING:
+        await pause(session, rt, task, reason, now)
+        await audit.record(
+            session, task.user_id, "task.pause", "task", task.id, {"reason": reason, "by": "engine"}
+        )
 
 
-async def resume(s: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
-    if not check_transition("resume", TaskStatus(task.status), TaskStatus.RUNNING):
+async def resume(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
+    if not check_transition("resume", task.status, TaskStatus.RUNNING):
         return
-    await _set_status(s, rt, task, TaskStatus.RUNNING, pause_reason=None, next_run_at=now)
-    defer(s, dispatch_job(task.id, Priority(task.priority)))
+    await _set_status(session, rt, task, TaskStatus.RUNNING, pause_reason=None, next_run_at=now)
+    defer(session, dispatch_job(task.id, task.priority))
 
 
-async def cancel(s: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
+async def cancel(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
     """Nothing pending is left: pending and reserved targets become ``skipped``."""
-    if not check_transition("cancel", TaskStatus(task.status), TaskStatus.CANCELLED):
+    if not check_transition("cancel", task.status, TaskStatus.CANCELLED):
         return
     await targets.transition(
-        s,
+        session,
         task.id,
         InviteTarget.task_id == task.id,
-        [TargetStatus.PENDING.value, TargetStatus.RESERVED.value],
-        TargetStatus.SKIPPED.value,
+        [TargetStatus.PENDING, TargetStatus.RESERVED],
+        TargetStatus.SKIPPED,
         error_code="cancelled",
         processed_at=now,
         lease_until=None,
     )
-    await _set_status(s, rt, task, TaskStatus.CANCELLED, finished_at=now, next_run_at=None)
+    await _set_status(session, rt, task, TaskStatus.CANCELLED, finished_at=now, next_run_at=None)
 
 
-async def complete_task(s: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
-    await _set_status(s, rt, task, TaskStatus.COMPLETED, finished_at=now, next_run_at=None)
-    await audit.record(s, task.user_id, "task.complete", "task", task.id, {})
+async def complete_task(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
+    await _set_status(session, rt, task, TaskStatus.COMPLETED, finished_at=now, next_run_at=None)
+    await audit.record(session, task.user_id, "task.complete", "task", task.id, {})

@@ -17,13 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.context.jobs import defer
 from invite_service.context.runtime import Runtime
-from invite_service.execution.control import complete_task, pause_task, publish_status, start_scheduled
+from invite_service.execution.control import complete_task, pause_task, start_scheduled
 from invite_service.execution.jobspec import batch_job, dispatch_job
-from invite_service.execution.policy import LANE_USABLE
+from invite_service.execution.policy import (
+    LANE_USABLE,
+    first_step,
+    send_window,
+    stranded,
+    stranded_reason,
+    task_settings,
+)
+from invite_service.execution.recovery import resolve_expired_sending
 from invite_service.limits.caps import min_delay, windows_for
-from invite_service.limits.window import SendWindow
 from invite_service.models import InviteTask, InviteTaskAccount
-from invite_service.models.enums import LaneStatus, Priority, TaskAction, TaskStatus
+from invite_service.models.enums import LaneStatus, TargetStatus, TaskStatus
 from invite_service.stores import engine as repo
 
 log = structlog.get_logger(__name__)
@@ -35,14 +42,14 @@ SAFETY_RECHECK_SECONDS = 30
 async def tick(rt: Runtime) -> int:
     """Start scheduled tasks whose time has come and enqueue dispatch for every due task."""
     now = rt.clock.now()
-    async with rt.db.session() as s:
-        await repo.reactivate_lanes(s, now)
-        due = await repo.due_tasks(s, now)
+    async with rt.db.session() as session:
+        await repo.reactivate_lanes(session, now)
+        due = await repo.due_tasks(session, now)
         for task_id, status, priority in due:
-            if status == TaskStatus.SCHEDULED.value:
-                await start_scheduled(s, rt, task_id, now)
-            await repo.set_next_run(s, task_id, now + timedelta(seconds=CLAIM_SECONDS))
-            defer(s, dispatch_job(task_id, Priority(priority)))
+            if status == TaskStatus.SCHEDULED:
+                await start_scheduled(session, rt, task_id, now)
+            await repo.set_next_run(session, task_id, now + timedelta(seconds=CLAIM_SECONDS))
+            defer(session, dispatch_job(task_id, priority))
     return len(due)
 
 
@@ -52,49 +59,47 @@ async def dispatch(rt: Runtime, task_id: str | uuid.UUID) -> None:
     structlog.contextvars.bind_contextvars(task_id=str(tid))  # every log line of this job names its task
     async with rt.locks.try_lock(f"dispatch:{tid}", ttl=60) as held:
         if held is None:  # another dispatcher is on it; make sure the ticker looks again soon
-            async with rt.db.session() as s:
-                await repo.set_next_run(s, tid, rt.clock.now())
+            async with rt.db.session() as session:
+                await repo.set_next_run(session, tid, rt.clock.now())
             return
-        async with rt.db.session() as s:
+        async with rt.db.session() as session:
             # Lock order everywhere: the task row before its targets (a cancel does the same).
-            task = await repo.task(s, tid, for_update=True)
-            if task is None or task.status != TaskStatus.RUNNING.value:
+            task = await repo.task(session, tid, for_update=True)
+            if task is None or task.status is not TaskStatus.RUNNING:
                 return
-            await _dispatch(s, rt, task)
+            await _dispatch(session, rt, task)
 
 
-async def _dispatch(s: AsyncSession, rt: Runtime, task: InviteTask) -> None:
+async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> None:
     now = rt.clock.now()
-    await repo.reactivate_lanes(s, now, task.id)
-    counters = await repo.counters(s, task.id)
+    await repo.reactivate_lanes(session, now, task.id)
+    counters = await repo.counters(session, task.id)
     if counters is not None and counters.pending + counters.reserved + counters.sending == 0:
-        await complete_task(s, rt, task, now)
+        await complete_task(session, rt, task, now)
         return
-    window = SendWindow.from_settings(task.settings.get("send_window"))
+    window = send_window(task_settings(task))
     if window is not None and not window.is_open(now):
-        await repo.set_next_run(s, task.id, window.next_open(now))
+        await repo.set_next_run(session, task.id, window.next_open(now))
         return
-    lanes = await repo.lanes(s, task.id)
+    lanes = await repo.lanes(session, task.id)
     usable = [lane for lane in lanes if lane.status in LANE_USABLE]
     if not usable:
-        waiting = [lane.cooldown_until for lane in lanes if lane.status == LaneStatus.RESTRICTED.value]
-        if not waiting:
-            await pause_task(
-                s, rt, task, "No usable account is left in this task: " + _lane_summary(lanes), now
-            )
+        if stranded(lane.status for lane in lanes):
+            await pause_task(session, rt, task, stranded_reason(_lane_summary(lanes)), now)
             return
-        await repo.set_next_run(s, task.id, min(w for w in waiting if w is not None))
+        waiting = [lane.cooldown_until for lane in lanes if lane.status is LaneStatus.RESTRICTED]
+        await repo.set_next_run(session, task.id, min(w for w in waiting if w is not None))
         return
 
     caps = rt.settings.caps_for(task.platform)
     delay = min_delay(caps, task.settings)
-    step = "message" if task.action == TaskAction.MESSAGE.value else "invite"
+    step = first_step(task.action)
     windows = windows_for(caps, task.settings, step)
-    busy = await repo.busy_accounts(s, task.id)
+    busy = await repo.busy_accounts(session, task.id)
     wakes: list[datetime] = []
     reserved_any = False
     for lane in usable:
-        if lane.status != LaneStatus.ACTIVE.value:
+        if lane.status is not LaneStatus.ACTIVE:
             if lane.cooldown_until:
                 wakes.append(lane.cooldown_until)
             continue
@@ -104,7 +109,7 @@ async def _dispatch(s: AsyncSession, rt: Runtime, task: InviteTask) -> None:
         if lane.next_action_at and lane.next_action_at > now:
             wakes.append(lane.next_action_at)
             continue
-        usage = await rt.limiter.usage(s, lane.account_id, step, windows, now)
+        usage = await rt.limiter.usage(session, lane.account_id, step, windows, now)
         full = [u for u in usage if u.remaining <= 0]
         if full:
             resets = [u.resets_at for u in full if u.resets_at is not None]
@@ -115,19 +120,24 @@ async def _dispatch(s: AsyncSession, rt: Runtime, task: InviteTask) -> None:
         room = min((u.remaining for u in usage), default=rt.settings.batch_size)
         size = 1 if delay > 0 else max(1, min(rt.settings.batch_size, room))
         ids = await repo.reserve(
-            s, task.id, lane.account_id, size, now, repo.lease(now, rt.settings.reservation_lease_seconds)
+            session,
+            task.id,
+            lane.account_id,
+            size,
+            now,
+            repo.lease(now, rt.settings.reservation_lease_seconds),
         )
         if not ids:
             break  # nothing due for anyone right now
         reserved_any = True
-        defer(s, batch_job(task.id, lane.account_id, ids, Priority(task.priority)))
-    pending_at = await repo.next_pending_at(s, task.id)
+        defer(session, batch_job(task.id, lane.account_id, ids, task.priority))
+    pending_at = await repo.next_pending_at(session, task.id)
     if pending_at is not None:
         wakes.append(max(pending_at, now))
     if reserved_any:
         wakes.append(now + timedelta(seconds=SAFETY_RECHECK_SECONDS))
     await repo.set_next_run(
-        s, task.id, min(wakes) if wakes else now + timedelta(seconds=SAFETY_RECHECK_SECONDS)
+        session, task.id, min(wakes) if wakes else now + timedelta(seconds=SAFETY_RECHECK_SECONDS)
     )
 
 
@@ -139,25 +149,16 @@ def _lane_summary(lanes: Sequence[InviteTaskAccount]) -> str:
 async def recover(rt: Runtime) -> dict[str, int]:
     """Expired reservations go back to the pool; expired sends become ``unknown`` unless a
     membership check proves what happened (never re-sent blindly)."""
-    from invite_service.execution.recovery import resolve_expired_sending
-
     now = rt.clock.now()
     released = 0
-    async with rt.db.session() as s:
+    async with rt.db.session() as session:
         by_task: dict[uuid.UUID, list[int]] = {}
-        for target in await repo.expired(s, repo.RESERVED, now):
+        for target in await repo.expired(session, TargetStatus.RESERVED, now):
             by_task.setdefault(target.task_id, []).append(target.id)
         for task_id, ids in by_task.items():
-            await repo.set_next_run(s, task_id, now)  # the task row first, then its targets
-            released += len(await repo.release(s, task_id, ids))
+            await repo.set_next_run(session, task_id, now)  # the task row first, then its targets
+            released += len(await repo.release(session, task_id, ids))
     resolved = await resolve_expired_sending(rt, now)
-    if released or any(resolved.values()):
+    if released or resolved.total():
         log.info("recovered", released=released, **resolved)
     return {"released": released, **resolved}
-
-
-async def publish_task(rt: Runtime, task_id: uuid.UUID) -> None:
-    async with rt.db.session() as s:
-        task = await repo.task(s, task_id)
-        if task is not None:
-            await publish_status(s, rt, task)

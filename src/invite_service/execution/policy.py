@@ -1,24 +1,24 @@
 """Every state transition of tasks, targets and lanes, in one place.
 
-The engine asks this module what an adapter outcome means; it never decides on its own.
-Pure functions of their inputs (no I/O), so the rules are unit-tested directly.
+The engine asks this module what an adapter outcome means, when a task pauses and when the breaker
+trips; it never decides on its own. Pure functions of their inputs (no I/O), so the rules are
+unit-tested directly. What a rule must know of a platform (its error names) comes from the adapter
+(``PlatformRules``); the task's own settings are read once into ``TaskSettings``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from invite_service.adapters.base import InviteResult, Outcome
-from invite_service.adapters.telegram.errors import (
-    MISSING_INVITEE_PREMIUM_WOULD_ALLOW,
-    MISSING_INVITEE_PRIVACY,
-    TELEGRAM_ERRORS,
-    lookup,
-)
+from invite_service.adapters.base import InviteResult, Outcome, PlatformRules
 from invite_service.config import Settings
 from invite_service.errors import Conflict
-from invite_service.models.enums import LaneStatus, TargetStatus, TaskAction, TaskStatus
+from invite_service.invite_tasks.schemas import Breaker, TaskSettings
+from invite_service.limits.window import SendWindow
+from invite_service.models import InviteTask
+from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskAction, TaskStatus
 
 # task status -> the statuses a user action may move it to
 TASK_TRANSITIONS: dict[str, dict[TaskStatus, frozenset[TaskStatus]]] = {
@@ -51,22 +51,27 @@ def check_transition(action: str, current: TaskStatus, target: TaskStatus) -> bo
     if current in TASK_TRANSITIONS[action][target]:
         return True
     raise TransitionNotAllowed(
-        f"Cannot {action} a task that is {current.value}.", extra={"current_status": current.value}
+        f"Cannot {action} a task that is {current}.", extra={"current_status": str(current)}
     )
 
 
-# Target statuses that end a target's life in the task (``unknown`` waits for the user).
-DONE_STATUSES = frozenset(
-    {
-        TargetStatus.INVITED,
-        TargetStatus.MESSAGED,
-        TargetStatus.ALREADY_MEMBER,
-        TargetStatus.FAILED,
-        TargetStatus.SKIPPED,
-        TargetStatus.UNKNOWN,
-    }
-)
+def task_settings(task: InviteTask) -> TaskSettings:
+    """The task's settings, validated once, with the API's defaults (``invite_tasks/schemas.py``)."""
+    return TaskSettings.model_validate(task.settings)
+
+
+def send_window(settings: TaskSettings) -> SendWindow | None:
+    """The days and local hours in which the task may start a send (None: any time)."""
+    if settings.send_window is None:
+        return None
+    return SendWindow.from_settings(settings.send_window.model_dump(mode="json"))
+
+
+# Lanes that may act now or after a wait; a restricted lane comes back by time alone.
 LANE_USABLE = frozenset({LaneStatus.ACTIVE, LaneStatus.COOLING_DOWN})
+LANE_MAY_RETURN = LANE_USABLE | {LaneStatus.RESTRICTED}
+# Target statuses a lane counts as sent.
+SENT_STATUSES = frozenset({TargetStatus.INVITED, TargetStatus.MESSAGED, TargetStatus.ALREADY_MEMBER})
 
 
 @dataclass(frozen=True)
@@ -106,45 +111,65 @@ class Effect:
     stop_batch: bool = False
     count_as_failure: bool = False
 
+    @property
+    def stored_status(self) -> TargetStatus:
+        """Where the target goes: the fallback message is sent by the same batch, from ``reserved``."""
+        return TargetStatus.RESERVED if self.fallback_to_message else self.target_status
 
-def _is_unknown_name(code: str | None) -> bool:
-    return bool(code) and lookup(code or "")[0] is None
+    @property
+    def counts_as_sent(self) -> bool:
+        return self.target_status in SENT_STATUSES
+
+    @property
+    def trips_breaker(self) -> bool:
+        """A restriction is what the circuit breaker counts (across every task the account serves)."""
+        return self.account_wide and self.lane_status is LaneStatus.RESTRICTED
 
 
-# invite_or_message: refusals after which the target gets the message instead of the invite.
-MESSAGE_FALLBACK_CODES = frozenset(
-    {entry.name for entry in TELEGRAM_ERRORS.values() if entry.message_allowed}
-    | {MISSING_INVITEE_PRIVACY, MISSING_INVITEE_PREMIUM_WOULD_ALLOW}
-)
+def first_step(action: TaskAction) -> Step:
+    """The call a task's targets need first (the fallback message of invite_or_message aside)."""
+    return Step.MESSAGE if action is TaskAction.MESSAGE else Step.INVITE
 
 
-def step_for(action: TaskAction, previous_error: str | None) -> str:
-    """Which call a target needs next: ``invite`` or ``message``."""
-    if action is TaskAction.MESSAGE:
-        return "message"
-    if action is TaskAction.INVITE_OR_MESSAGE and previous_error in MESSAGE_FALLBACK_CODES:
-        return "message"
-    return "invite"
+def step_for(action: TaskAction, previous_error: str | None, rules: PlatformRules) -> Step:
+    """Which call a target needs next."""
+    if action is TaskAction.INVITE_OR_MESSAGE and previous_error in rules.message_fallback_codes:
+        return Step.MESSAGE
+    return first_step(action)
+
+
+def kept_error(
+    effect: Effect, error_code: str | None, previous_error: str | None, rules: PlatformRules
+) -> str | None:
+    """The error code a target keeps after this step: the call's own, or none — except that a message
+    sent in place of a refused invite keeps the refusal as its reason (and only that: a message that
+    got through on a retry is not marked with the retry's cause)."""
+    if error_code:
+        return error_code
+    if effect.target_status is TargetStatus.MESSAGED and previous_error in rules.message_fallback_codes:
+        return previous_error
+    return None
 
 
 def effect_of(
     result: InviteResult,
     *,
     action: TaskAction,
-    step: str,
+    step: Step,
     attempts: int,
     max_attempts: int,
     previous_error: str | None,
     now: datetime,
     tuning: Tuning,
+    rules: PlatformRules,
 ) -> Effect:
     """The effect of ``result`` for a target on its ``attempts``-th try (before this one).
 
-    ``step`` is ``"invite"`` or ``"message"``: which call produced ``result``.
+    ``step`` is the call that produced ``result``.
     """
     outcome = result.outcome
     if outcome is Outcome.SUCCESS:
-        return Effect(TargetStatus.INVITED if step == "invite" else TargetStatus.MESSAGED)
+        return Effect(TargetStatus.INVITED if step is Step.INVITE else TargetStatus.MESSAGED)
     if outcome is Outcome.ALREADY_MEMBER:
         return Effect(TargetStatus.ALREADY_MEMBER)
     if outcome is Outcome.RETRY_AFTER:
@@ -179,7 +204,7 @@ def effect_of(
     if outcome is Outcome.TASK_MISCONFIGURED:
         reason = None
         if result.pause_task:
-            reason = f"The destination chat refused new members ({result.error_code}): the chat is full."
+            reason = chat_full_reason(result.error_code)
         return Effect(
             TargetStatus.PENDING,
             lane_status=LaneStatus.EXCLUDED,
@@ -188,7 +213,7 @@ def effect_of(
             count_as_failure=True,
         )
     if outcome is Outcome.TARGET_REJECTED:
-        if step == "invite" and action is TaskAction.INVITE_OR_MESSAGE and result.message_allowed:
+        if step is Step.INVITE and action is TaskAction.INVITE_OR_MESSAGE and result.message_allowed:
             return Effect(TargetStatus.SENDING, fallback_to_message=True)
         return Effect(TargetStatus.FAILED, charge_attempt=True, count_as_failure=True)
     # TRANSIENT. A call that never reached the platform costs the target nothing.
@@ -198,7 +223,9 @@ def effect_of(
     # An unknown platform error name gets one more chance, then fails with its raw name. Our own
     # infrastructure failures (timeouts, 5xx: delivery uncertain) are not platform verdicts.
     platform_said = not result.delivery_uncertain
-    if platform_said and _is_unknown_name(result.error_code) and previous_error == result.error_code:
+    code = result.error_code
+    unknown_name = bool(code) and not rules.is_known_error(code or "")
+    if platform_said and unknown_name and previous_error == code:
         return Effect(TargetStatus.FAILED, charge_attempt=True, count_as_failure=True)
     if attempts + 1 >= max_attempts:
         return Effect(TargetStatus.FAILED, charge_attempt=True, count_as_failure=True)
@@ -211,8 +238,47 @@ def effect_of(
     )
 
 
-def breaker_tripped(restricted_recently: int, lanes_total: int, *, lanes: int, share: float) -> bool:
+def breaker_window(breaker: Breaker) -> timedelta:
+    """How far back the breaker counts restricted lanes."""
+    return timedelta(minutes=breaker.window_minutes)
+
+
+def breaker_tripped(restricted_recently: int, lanes_total: int, breaker: Breaker) -> bool:
     """The circuit breaker: enough of the task's lanes restricted within the window."""
     if lanes_total == 0 or restricted_recently == 0:
         return False
-    return restricted_recently >= lanes or restricted_recently / lanes_total >= share
+    return (
+        restricted_recently >= breaker.restricted_lanes
+        or restricted_recently / lanes_total >= breaker.restricted_share
+    )
+
+
+def breaker_reason(restricted_recently: int, lanes_total: int, breaker: Breaker, code: str | None) -> str:
+    return (
+        f"Circuit breaker: {restricted_recently} of {lanes_total} accounts were restricted by the platform "
+        f"within {breaker.window_minutes} min (last: {code}). Review before resuming."
+    )
+
+
+def checks_breaker(status: TaskStatus) -> bool:
+    """Only a running task is paused by the breaker (a paused one stays as it is)."""
+    return status is TaskStatus.RUNNING
+
+
+def stranded(lanes: Iterable[LaneStatus]) -> bool:
+    """No lane of the task can act again by itself (only a restriction ends with time): the task pauses."""
+    return not any(status in LANE_MAY_RETURN for status in lanes)
+
+
+def stranded_reason(lanes_summary: str) -> str:
+    """Why dispatch paused a task that has no lane left (``lanes_summary`` names each lane's status)."""
+    return f"No usable account is left in this task: {lanes_summary}"
+
+
+def last_lane_excluded_reason(error_code: str | None) -> str:
+    """Why an outcome that excluded the task's last lane paused the task."""
+    return f"No account can work on this task any more (last: {error_code})."
+
+
+def chat_full_reason(error_code: str | None) -> str:
+    return f"The destination chat refused new members ({error_code}): the chat is full."

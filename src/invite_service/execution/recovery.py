@@ -27,6 +27,7 @@ the user's explicit bulk action (which starts a new lineage).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -41,15 +42,14 @@ from invite_service.adapters.base import (
     Outcome,
 )
 from invite_service.context.runtime import Runtime
-from invite_service.execution.outcomes import record
+from invite_service.execution.outcomes import StepOutcome, record
 from invite_service.execution.policy import step_for
 from invite_service.execution.refs import target_ref
 from invite_service.models import InviteTarget, InviteTask
-from invite_service.models.enums import TargetStatus, TaskAction
+from invite_service.models.enums import Step, TargetStatus
 from invite_service.stores import engine as repo
 
 log = structlog.get_logger(__name__)
-SENDING = TargetStatus.SENDING.value
 RECOVER_LOCK_TTL = 300
 
 
@@ -121,7 +121,7 @@ async def resolve(
     task: InviteTask,
     target: InviteTarget,
     account_id: str | None,
-    step: str,
+    step: Step,
     key: str | None,
     *,
     last_word: bool,
@@ -133,7 +133,7 @@ async def resolve(
     if key is not None and adapter.supports_operation_lookup:
         lookup = await adapter.lookup_operation(key, ref)
     member = None
-    if needs_membership(lookup) and step == "invite" and adapter.supports_membership_check and account_id:
+    if needs_membership(lookup) and step is Step.INVITE and adapter.supports_membership_check and account_id:
         member = await adapter.check_membership(account_id, task.destination or "", ref)
     found = verdict(lookup, member, last_word=last_word)
     if found is Verdict.RECORD:
@@ -149,7 +149,7 @@ async def apply(
     task: InviteTask,
     target: InviteTarget,
     account_id: str,
-    step: str,
+    step: Step,
     key: str | None,
     resolution: Resolution,
     *,
@@ -166,53 +166,45 @@ async def apply(
     else:
         assert resolution.result is not None
         result, unknown = resolution.result, False
-    effect = await record(
-        rt,
-        task,
-        target,
-        account_id,
-        step,
-        key,
-        result,
-        unknown=unknown,
-        expired_at=expired_at,
-        via=resolution.via,
+    outcome = StepOutcome(
+        account_id, step, key, result, unknown=unknown, expired_at=expired_at, via=resolution.via
     )
+    effect = await record(rt, task, target, outcome)
     return effect is not None
 
 
-async def resolve_expired_sending(rt: Runtime, now: datetime) -> dict[str, int]:
+async def resolve_expired_sending(rt: Runtime, now: datetime) -> Counter[str]:
     """Targets stuck in ``sending`` past their lease, resolved by the table (one recovery at a time)."""
-    counts = {v.value: 0 for v in Verdict}
+    counts = Counter({str(v): 0 for v in Verdict})
     async with rt.locks.try_lock("recover:sending", ttl=RECOVER_LOCK_TTL) as held:
         if held is None:
             return counts  # another recovery is on it
-        async with rt.db.session() as s:
-            stuck = await repo.expired(s, SENDING, now)
-            tasks = {t.task_id: await repo.task(s, t.task_id) for t in stuck}
+        async with rt.db.session() as session:
+            stuck = await repo.expired(session, TargetStatus.SENDING, now)
+            tasks = {t.task_id: await repo.task(session, t.task_id) for t in stuck}
         for target in stuck:
             task = tasks.get(target.task_id)
             if task is None:
                 continue
             name = await _resolve_one(rt, task, target, now)
             if name is not None:
-                counts[name.value] += 1
+                counts[name] += 1
     return counts
 
 
 async def _resolve_one(rt: Runtime, task: InviteTask, target: InviteTarget, now: datetime) -> Verdict | None:
-    step = step_for(TaskAction(task.action), target.error_code)
-    key = target.operation_key
     adapter = rt.adapters.get(task.platform)
+    step = step_for(task.action, target.error_code, adapter.rules)
+    key = target.operation_key
     resolution = await resolve(adapter, task, target, target.account_id, step, key, last_word=True)
     if resolution.verdict is Verdict.WAIT:
-        async with rt.db.session() as s:
+        async with rt.db.session() as session:
             until = now + timedelta(seconds=rt.settings.send_lease_seconds)
-            moved = await repo.extend_lease(s, target.id, key, until, expired_at=now)
+            moved = await repo.extend_lease(session, target.id, key, until, expired_at=now)
         return Verdict.WAIT if moved else None
     moved = await apply(rt, task, target, target.account_id or "", step, key, resolution, expired_at=now)
     if moved:
-        async with rt.db.session() as s:
-            await repo.set_next_run(s, task.id, now)
-        log.info("send_recovered", target_id=target.id, verdict=resolution.verdict.value)
+        async with rt.db.session() as session:
+            await repo.set_next_run(session, task.id, now)
+        log.info("send_recovered", target_id=target.id, verdict=str(resolution.verdict))
     return resolution.verdict if moved else None

@@ -6,12 +6,11 @@ from typing import Any
 
 from invite_service.adapters.base import TargetRef
 from invite_service.models import InviteTarget
-from invite_service.models.enums import TargetKind
 
 
 def target_ref(target: InviteTarget) -> TargetRef:
     return TargetRef(
-        kind=TargetKind(target.kind),
+        kind=target.kind,
         key=target.key,
         username=target.username,
         platform_user_id=target.platform_user_id,

@@ -33,19 +33,19 @@ Change = Callable[[AsyncSession, Runtime, InviteTask], Awaitable[None]]
 
 
 def _change(action: str) -> Change:
-    async def run(s: AsyncSession, rt: Runtime, task: InviteTask) -> None:
+    async def run(session: AsyncSession, rt: Runtime, task: InviteTask) -> None:
         now = rt.clock.now()
         if action == "start":
-            await control.start(s, rt, task, now)
+            await control.start(session, rt, task, now)
         elif action == "pause":
-            if await control.pause(s, rt, task, None, now):
-                await audit.record(s, task.user_id, "task.pause", "task", task.id, {"by": "user"})
+            if await control.pause(session, rt, task, None, now):
+                await audit.record(session, task.user_id, "task.pause", "task", task.id, {"by": "user"})
         elif action == "resume":
-            await control.resume(s, rt, task, now)
-            await audit.record(s, task.user_id, "task.resume", "task", task.id, {})
+            await control.resume(session, rt, task, now)
+            await audit.record(session, task.user_id, "task.resume", "task", task.id, {})
         else:
-            await control.cancel(s, rt, task, now)
-            await audit.record(s, task.user_id, "task.cancel", "task", task.id, {})
+            await control.cancel(session, rt, task, now)
+            await audit.record(session, task.user_id, "task.cancel", "task", task.id, {})
 
     return run
 
@@ -53,18 +53,20 @@ def _change(action: str) -> Change:
 CHANGES: dict[str, Change] = {name: _change(name) for name in ("start", "pause", "resume", "cancel")}
 
 
-async def apply(s: AsyncSession, rt: Runtime, user_id: str, task_id: uuid.UUID, action: str) -> TaskOut:
-    task = await get_owned(s, user_id, task_id, for_update=True)
-    await CHANGES[action](s, rt, task)
-    return await task_view(s, task)
+async def apply(session: AsyncSession, rt: Runtime, user_id: str, task_id: uuid.UUID, action: str) -> TaskOut:
+    task = await get_owned(session, user_id, task_id, for_update=True)
+    await CHANGES[action](session, rt, task)
+    return await task_view(session, task)
 
 
-async def apply_to(s: AsyncSession, rt: Runtime, task: InviteTask, action: str) -> None:
+async def apply_to(session: AsyncSession, rt: Runtime, task: InviteTask, action: str) -> None:
     """The same change for an already-loaded task (the bulk endpoint)."""
-    await CHANGES[action](s, rt, task)
+    await CHANGES[action](session, rt, task)
 
 
-async def reactivate_account(s: AsyncSession, rt: Runtime, user_id: str, account_id: str) -> ReactivationOut:
+async def reactivate_account(
+    session: AsyncSession, rt: Runtime, user_id: str, account_id: str
+) -> ReactivationOut:
     """Put an account that was ``unavailable`` (its session revoked, logged out, …) back to work in the
     user's tasks, once the platform reports it usable again.
 
@@ -77,23 +79,28 @@ async def reactivate_account(s: AsyncSession, rt: Runtime, user_id: str, account
     if not account.usable:
         why = f" ({account.status_detail})" if account.status_detail else ""
         raise AccountStillUnavailable(
-            f"The Integration Service still reports account {account_id!r} as {account.status.value}{why}; "
+            f"The Integration Service still reports account {account_id!r} as {account.status}{why}; "
             "fix it there (log the account in again), then reactivate it here."
         )
-    tasks = await repo.lock_tasks_with_lane(s, user_id, account_id, LaneStatus.UNAVAILABLE.value)
+    tasks = await repo.lock_tasks_with_lane(session, user_id, account_id, LaneStatus.UNAVAILABLE)
     task_ids = [task_id for task_id, _status in tasks]
-    reopened = await repo.reopen_lanes(s, task_ids, account_id, LaneStatus.UNAVAILABLE.value)
+    reopened = await repo.reopen_lanes(session, task_ids, account_id, LaneStatus.UNAVAILABLE)
     now = rt.clock.now()
     for task_id, status in tasks:
-        if status == TaskStatus.RUNNING.value:
-            await repo.set_next_run(s, task_id, now)  # the ticker dispatches it at its next beat
+        if status == TaskStatus.RUNNING:
+            await repo.set_next_run(session, task_id, now)  # the ticker dispatches it at its next beat
     await audit.record(
-        s, user_id, "account.reactivate", "account", account_id, {"lanes": reopened, "tasks": len(task_ids)}
+        session,
+        user_id,
+        "account.reactivate",
+        "account",
+        account_id,
+        {"lanes": reopened, "tasks": len(task_ids)},
     )
     return ReactivationOut(
         account_id=account_id,
-        status=account.status.value,
+        status=account.status,
         lanes_reactivated=reopened,
         task_ids=task_ids,
-        paused_task_ids=[task_id for task_id, status in tasks if status == TaskStatus.PAUSED.value],
+        paused_task_ids=[task_id for task_id, status in tasks if status == TaskStatus.PAUSED],
     )

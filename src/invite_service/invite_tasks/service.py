@@ -22,11 +22,11 @@ from invite_service.invite_tasks.schemas import (
 )
 from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.models import InviteTask, InviteTaskAccount, TaskCounters
-from invite_service.models.enums import FINAL_TARGET_STATUSES, Priority, TaskAction, TaskStatus
+from invite_service.models.enums import Priority, TaskAction, TaskStatus
 from invite_service.observability import audit, metrics
 from invite_service.stores import targets as target_repo
 from invite_service.stores import tasks as repo
-from invite_service.stores.counters import Counters
+from invite_service.stores.counters import Counters, progress_pct
 from invite_service.stores.tasks import get_owned
 
 ACTIVE_STATUSES = frozenset({TaskStatus.RUNNING})
@@ -41,7 +41,6 @@ class TaskIsRunning(Conflict):
 
 def to_out(task: InviteTask, counters: TaskCounters | None, lanes: Sequence[InviteTaskAccount]) -> TaskOut:
     c = Counters.model_validate(counters, from_attributes=True) if counters else Counters()
-    done = sum(getattr(c, status.value) for status in FINAL_TARGET_STATUSES)
     return TaskOut(
         id=task.id,
         name=task.name,
@@ -50,7 +49,7 @@ def to_out(task: InviteTask, counters: TaskCounters | None, lanes: Sequence[Invi
         action=task.action,
         destination=task.destination,
         message_template=task.message_template,
-        status=TaskStatus(task.status),
+        status=task.status,
         priority=task.priority,
         account_ids=[lane.account_id for lane in lanes],
         settings=task.settings,
@@ -62,7 +61,7 @@ def to_out(task: InviteTask, counters: TaskCounters | None, lanes: Sequence[Invi
         created_at=task.created_at,
         updated_at=task.updated_at,
         counters=c,
-        progress=round(100.0 * done / c.total, 2) if c.total else 0.0,
+        progress=progress_pct(c.model_dump()),
     )
 
 

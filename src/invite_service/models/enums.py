@@ -24,6 +24,13 @@ class TaskAction(StrEnum):
         return self is not TaskAction.INVITE
 
 
+class Step(StrEnum):
+    """One platform call the engine makes for a target (an ``invite_or_message`` task may make both)."""
+
+    INVITE = "invite"
+    MESSAGE = "message"
+
+
 class TaskStatus(StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"

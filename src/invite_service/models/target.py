@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from invite_service.models.base import Base, BigId, JSONType, TimestampMixin, UTCDateTime
-from invite_service.models.enums import TargetStatus
+from invite_service.models.base import Base, BigId, JSONType, StrEnumType, TimestampMixin, UTCDateTime
+from invite_service.models.enums import TargetKind, TargetStatus
 
 
 class InviteTarget(TimestampMixin, Base):
@@ -22,7 +22,7 @@ class InviteTarget(TimestampMixin, Base):
     )
     user_id: Mapped[str] = mapped_column(String(128), nullable=False)
     # The identity the target is keyed by (kind + normalized key), unique in its task.
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    kind: Mapped[TargetKind] = mapped_column(StrEnumType(TargetKind, 16), nullable=False)
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     # Every identity we know, normalized: suppression matches on any of them.
     username: Mapped[str | None] = mapped_column(String(64))
@@ -32,7 +32,9 @@ class InviteTarget(TimestampMixin, Base):
     last_name: Mapped[str | None] = mapped_column(String(200))
     extra: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     source: Mapped[str] = mapped_column(String(32), nullable=False, default="api")
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default=TargetStatus.PENDING)
+    status: Mapped[TargetStatus] = mapped_column(
+        StrEnumType(TargetStatus, 16), nullable=False, default=TargetStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     account_id: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

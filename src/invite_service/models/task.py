@@ -10,8 +10,8 @@ from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, T
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
-from invite_service.models.base import Base, JSONType, TimestampMixin, UTCDateTime
-from invite_service.models.enums import PRIORITY_RANK, LaneStatus, Priority, TaskStatus
+from invite_service.models.base import Base, JSONType, StrEnumType, TimestampMixin, UTCDateTime
+from invite_service.models.enums import PRIORITY_RANK, LaneStatus, Platform, Priority, TaskAction, TaskStatus
 
 _RANK_TO_PRIORITY = {rank: prio for prio, rank in PRIORITY_RANK.items()}
 
@@ -36,11 +36,13 @@ class InviteTask(TimestampMixin, Base):
     user_id: Mapped[str] = mapped_column(String(128), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
-    platform: Mapped[str] = mapped_column(String(32), nullable=False)
-    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    platform: Mapped[Platform] = mapped_column(StrEnumType(Platform, 32), nullable=False)
+    action: Mapped[TaskAction] = mapped_column(StrEnumType(TaskAction, 32), nullable=False)
     destination: Mapped[str | None] = mapped_column(String(255))
     message_template: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default=TaskStatus.DRAFT)
+    status: Mapped[TaskStatus] = mapped_column(
+        StrEnumType(TaskStatus, 16), nullable=False, default=TaskStatus.DRAFT
+    )
     priority: Mapped[Priority] = mapped_column(PriorityType(), nullable=False, default=Priority.NORMAL)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -74,7 +76,9 @@ class InviteTaskAccount(Base):
     account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     label: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default=LaneStatus.ACTIVE)
+    status: Mapped[LaneStatus] = mapped_column(
+        StrEnumType(LaneStatus, 16), nullable=False, default=LaneStatus.ACTIVE
+    )
     cooldown_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -23,6 +23,7 @@ from invite_service.adapters.base import (
     OperationLookup,
     Outcome,
     PlatformAccount,
+    PlatformRules,
     RateLimitStatus,
     TargetRef,
     WindowUsage,
@@ -35,6 +36,7 @@ from invite_service.adapters.telegram.adapter import (
     result_from_invite,
     result_from_rpc_error,
 )
+from invite_service.adapters.telegram.errors import TELEGRAM_RULES
 from invite_service.adapters.telegram.types import Invitee
 from invite_service.config import PlatformCaps
 from invite_service.models.enums import Platform
@@ -168,6 +170,10 @@ class SandboxAdapter(InvitePlatformAdapter):
             return OperationLookup(state, result)
 
         return await lookup_with_reresolve(target, key, look)
+
+    @property
+    def rules(self) -> PlatformRules:
+        return TELEGRAM_RULES
 
     @property
     def supports_operation_lookup(self) -> bool:

@@ -26,9 +26,9 @@ from typing import Any
 
 from invite_service.context.runtime import Runtime
 from invite_service.db import Database
+from invite_service.execution.control import status_event
 from invite_service.statistics.service import TERMINAL
 from invite_service.stores import engine as execution_repo
-from invite_service.stores.counters import counters_dict, progress_pct
 
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 5000
@@ -44,15 +44,7 @@ async def snapshot(db: Database, task_id: uuid.UUID, kind: str) -> dict[str, Any
         task = await execution_repo.task(session, task_id)
         if task is None:
             return {"type": kind, "task_id": str(task_id), "status": DELETED}
-        counts = counters_dict(await execution_repo.counters(session, task_id))
-    return {
-        "type": kind,
-        "task_id": str(task_id),
-        "status": task.status,
-        "pause_reason": task.pause_reason,
-        "counters": counts,
-        "progress": progress_pct(counts),
-    }
+        return status_event(task, await execution_repo.counters(session, task_id), kind)
 
 
 def _final(status: object) -> bool:

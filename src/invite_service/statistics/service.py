@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from invite_service.context.runtime import Runtime
 from invite_service.db import Database
 from invite_service.errors import FieldError, InvalidInput
+from invite_service.execution.policy import first_step
 from invite_service.kit.pagination import SortSpec, split_page
 from invite_service.limits.base import Window, WindowUsage
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.limits.window import SendWindow
 from invite_service.models import InviteTask, InviteTaskAccount
-from invite_service.models.enums import LaneStatus, TaskAction, TaskStatus
+from invite_service.models.enums import LaneStatus, Step, TaskStatus
 from invite_service.observability.metrics import GaugeSnapshot
 from invite_service.statistics import eta
 from invite_service.statistics import repository as repo
@@ -51,9 +52,9 @@ DUE_SLACK = timedelta(seconds=60)
 _BASIS: dict[str, Basis] = {TaskStatus.RUNNING.value: "running", TaskStatus.SCHEDULED.value: "scheduled"}
 
 
-def step_of(task: InviteTask) -> str:
+def step_of(task: InviteTask) -> Step:
     """The call the task's targets need first (the fallback message of invite_or_message aside)."""
-    return "message" if task.action == TaskAction.MESSAGE.value else "invite"
+    return first_step(task.action)
 
 
 def _lane_start(lane: InviteTaskAccount, now: datetime) -> datetime | None:
@@ -180,7 +181,7 @@ async def task_status(session: AsyncSession, rt: Runtime, task: InviteTask) -> T
         )
     return TaskStatusOut(
         task_id=task.id,
-        status=TaskStatus(task.status),
+        status=task.status,
         progress=progress_pct(counts),
         counters=Counters(**counts),
         pause_reason=task.pause_reason,
@@ -244,7 +245,7 @@ async def task_stats(
     counters = counters_dict(await execution_repo.counters(session, task.id))
     return TaskStatsOut(
         task_id=task.id,
-        status=TaskStatus(task.status),
+        status=task.status,
         targets=Counters(**counters),
         range=StatsRange(start=start, end=end),
         by_outcome=dict(by_outcome),
@@ -277,7 +278,7 @@ async def task_report(session: AsyncSession, task: InviteTask, now: datetime) ->
         name=task.name,
         platform=task.platform,
         action=task.action,
-        status=TaskStatus(task.status),
+        status=task.status,
         pause_reason=task.pause_reason,
         created_at=task.created_at,
         started_at=task.started_at,

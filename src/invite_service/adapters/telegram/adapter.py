@@ -20,6 +20,7 @@ from invite_service.adapters.base import (
     OperationState,
     Outcome,
     PlatformAccount,
+    PlatformRules,
     RateLimitStatus,
     TargetRef,
     WindowUsage,
@@ -28,6 +29,7 @@ from invite_service.adapters.base import (
 from invite_service.adapters.telegram.client import IntegrationClient
 from invite_service.adapters.telegram.errors import (
     DEFAULT_WAIT_SECONDS,
+    TELEGRAM_RULES,
     classify,
     classify_http_status,
     classify_missing_invitee,
@@ -291,6 +293,10 @@ class TelegramAdapter(InvitePlatformAdapter):
             return OperationLookup(OperationState.COMPLETED, result)
 
         return await lookup_with_reresolve(target, key, look)
+
+    @property
+    def rules(self) -> PlatformRules:
+        return TELEGRAM_RULES
 
     @property
     def supports_operation_lookup(self) -> bool:

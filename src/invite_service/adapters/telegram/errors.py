@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from invite_service.adapters.base import InviteResult, MissingInviteeReason, Outcome
+from invite_service.adapters.base import InviteResult, MissingInviteeReason, Outcome, PlatformRules
 from invite_service.models.enums import SuppressionReason
 
 # Used only when the platform says "wait" without saying how long: long enough to be safe.
@@ -355,3 +355,20 @@ def classify_missing_invitee(premium_would_allow_invite: bool, premium_required_
 def names_for(outcome: Outcome) -> frozenset[str]:
     """Every table name of one class (for tests, docs and dashboards)."""
     return frozenset(name for name, entry in TELEGRAM_ERRORS.items() if entry.outcome is outcome)
+
+
+def is_known_error(code: str) -> bool:
+    """A name (any spelling) in the table."""
+    return lookup(code)[0] is not None
+
+
+# What the engine's rules need of Telegram: which invite refusals let an invite_or_message task send
+# the message instead (the privacy refusals and the missing invitees a message may reach), and which
+# error names are Telegram's own.
+TELEGRAM_RULES = PlatformRules(
+    message_fallback_codes=frozenset(
+        {entry.name for entry in TELEGRAM_ERRORS.values() if entry.message_allowed}
+        | {MISSING_INVITEE_PRIVACY, MISSING_INVITEE_PREMIUM_WOULD_ALLOW}
+    ),
+    is_known_error=is_known_error,
+)
