@@ -38,6 +38,16 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
+    def with_session_info(self, **info: Any) -> Database:
+        """The same engine and pool, with sessions that carry ``info`` (a runtime's job queue): two
+        runtimes over one database (tests, benchmarks) each publish their own jobs."""
+        view = object.__new__(Database)
+        view.url, view.engine = self.url, self.engine
+        view.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={**self.sessionmaker.kw.get("info", {}), **info}
+        )
+        return view
+
     @property
     def backend(self) -> str:
         return self.engine.dialect.name

@@ -96,7 +96,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.db = db
+    app.state.db = rt.db  # its sessions publish jobs to this app's queue
     app.state.runner = runner
     app.state.runtime = rt
 

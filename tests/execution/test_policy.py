@@ -18,14 +18,13 @@ from invite_service.execution.policy import (
     check_transition,
     checks_breaker,
     effect_of,
-    first_step,
     kept_error,
     step_for,
     stranded,
 )
 from invite_service.invite_tasks.schemas import Breaker
 from invite_service.limits.window import SendWindow
-from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskAction, TaskStatus
+from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskAction, TaskStatus, first_step
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
 

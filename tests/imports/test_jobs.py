@@ -169,7 +169,10 @@ async def test_cancel_while_running_leaves_no_targets(client: httpx.AsyncClient,
     task = await new_task(client, h)
     sandbox = sandbox_for(app.state.runtime.parsing.app.state)
     # Two pages go through, then the third hangs until the cancel stops the job.
-    sandbox.faults = sandbox.faults.model_copy(update={"after": 2, "delay_next": 1, "delay_seconds": 600})
+    # Only this test's parsing task: a run another test left behind cannot use up the two good pages.
+    sandbox.faults = sandbox.faults.model_copy(
+        update={"after": 2, "delay_next": 1, "delay_seconds": 600, "parsing_task_id": "cancel-5000"}
+    )
     try:
         resp = await client.post(
             "/api/v1/import/parsing", json={"task_id": task, "parsing_task_id": "cancel-5000"}, headers=h

@@ -193,7 +193,7 @@ async def test_an_import_survives_kill_9_of_the_api(db_url: str, tmp_path: Path)
             assert (before["attempt"], before["targets"]) == (1, 0), before
             assert before["files"] > 0  # the file is still kept for the next run
 
-            api.start()  # the same database; its first sweep resumes the job at once
+            api.start()  # the same database; a sweep resumes the job once its heartbeat is stale
 
             def finished() -> dict[str, Any] | None:
                 job = http.get(f"/api/v1/import/jobs/{job_id}", headers=headers).json()

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import text
 
 from invite_service.config import Settings
-from invite_service.context.jobs import Job, JobQueue, bind, defer, unpublished
+from invite_service.context.jobs import Job, JobQueue, defer, session_info, unpublished
 from invite_service.db import Database
 from invite_service.models.enums import Priority
 from invite_service.workers.celery_app import CeleryJobQueue, make_celery_app, worker_queues
@@ -46,9 +46,8 @@ class _BrokerDown(JobQueue):
 
 
 async def test_a_job_that_cannot_be_published_is_kept_not_raised(sqlite_url: str) -> None:
-    db = Database(sqlite_url)
+    db = Database(sqlite_url).with_session_info(**session_info(_BrokerDown()))
     try:
-        bind(db.sessionmaker.kw.setdefault("info", {}), _BrokerDown())
         job = Job("execution.dispatch", {"task_id": "t"}, priority=Priority.HIGH)
         async with db.sessionmaker() as session:
             await session.execute(text("SELECT 1"))

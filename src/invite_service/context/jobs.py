@@ -55,9 +55,9 @@ class JobQueue(ABC):
         """Publish now (callers normally use ``defer`` instead)."""
 
 
-def bind(session_info: dict[str, Any], queue: JobQueue) -> None:
-    """Make sessions built with this ``info`` publish their deferred jobs to ``queue``."""
-    session_info[_QUEUE] = queue
+def session_info(queue: JobQueue) -> dict[str, Any]:
+    """The session ``info`` that makes a session publish its deferred jobs to ``queue``."""
+    return {_QUEUE: queue}
 
 
 def defer(session: AsyncSession | Session, job: Job) -> None:

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from invite_service.adapters.registry import AdapterRegistry
 from invite_service.config import Settings
-from invite_service.context.jobs import JobQueue, bind
+from invite_service.context.jobs import JobQueue, session_info
 from invite_service.db import Database
 from invite_service.kit.clock import Clock
 from invite_service.kit.faults import FaultPoints
@@ -53,9 +53,10 @@ class Runtime:
     redis: Redis | None = None
 
     def use_jobs(self, jobs: JobQueue) -> None:
-        """Bind the job queue: sessions of this runtime's database publish deferred jobs to it."""
+        """Bind the job queue: sessions of this runtime's database publish deferred jobs to it (and only
+        this runtime's: another runtime over the same database keeps its own queue)."""
         self.jobs = jobs
-        bind(self.db.sessionmaker.kw.setdefault("info", {}), jobs)
+        self.db = self.db.with_session_info(**session_info(jobs))
 
     async def start(self) -> None:
         """Start-up work: Redis limit state is rebuilt from the ledger (the source of truth)."""

@@ -18,29 +18,16 @@ from invite_service.errors import FieldError, InvalidInput
 from invite_service.execution.jobspec import dispatch_job
 from invite_service.execution.policy import LANE_USABLE, check_transition
 from invite_service.kit.progress import ProgressBus, defer_event
-from invite_service.models import InviteTarget, InviteTask, TaskCounters
+from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import TargetStatus, TaskStatus
 from invite_service.observability import audit
 from invite_service.stores import engine as repo
 from invite_service.stores import targets as targets
-from invite_service.stores.counters import counters_dict, progress_pct
+from invite_service.stores.counters import status_event
 
 
 class _HasBus(Protocol):
     progress: ProgressBus
-
-
-def status_event(task: InviteTask, counters: TaskCounters | None, kind: str) -> dict[str, Any]:
-    """A task's state and counters as every progress event and event-stream snapshot shows them."""
-    counts = counters_dict(counters)
-    return {
-        "type": kind,
-        "task_id": str(task.id),
-        "status": str(task.status),
-        "pause_reason": task.pause_reason,
-        "counters": counts,
-        "progress": progress_pct(counts),
-    }
 
 
 async def publish_status(

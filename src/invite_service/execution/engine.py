@@ -21,7 +21,6 @@ from invite_service.execution.control import complete_task, pause_task, start_sc
 from invite_service.execution.jobspec import batch_job, dispatch_job
 from invite_service.execution.policy import (
     LANE_USABLE,
-    first_step,
     send_window,
     stranded,
     stranded_reason,
@@ -30,7 +29,7 @@ from invite_service.execution.policy import (
 from invite_service.execution.recovery import resolve_expired_sending
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTask, InviteTaskAccount
-from invite_service.models.enums import LaneStatus, TargetStatus, TaskStatus
+from invite_service.models.enums import LaneStatus, TargetStatus, TaskStatus, first_step
 from invite_service.stores import engine as repo
 
 log = structlog.get_logger(__name__)

@@ -18,7 +18,7 @@ from invite_service.errors import Conflict
 from invite_service.invite_tasks.schemas import Breaker, TaskSettings
 from invite_service.limits.window import SendWindow
 from invite_service.models import InviteTask
-from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskAction, TaskStatus
+from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskAction, TaskStatus, first_step
 
 # task status -> the statuses a user action may move it to
 TASK_TRANSITIONS: dict[str, dict[TaskStatus, frozenset[TaskStatus]]] = {
@@ -124,11 +124,6 @@ class Effect:
     def trips_breaker(self) -> bool:
         """A restriction is what the circuit breaker counts (across every task the account serves)."""
         return self.account_wide and self.lane_status is LaneStatus.RESTRICTED
-
-
-def first_step(action: TaskAction) -> Step:
-    """The call a task's targets need first (the fallback message of invite_or_message aside)."""
-    return Step.MESSAGE if action is TaskAction.MESSAGE else Step.INVITE
 
 
 def step_for(action: TaskAction, previous_error: str | None, rules: PlatformRules) -> Step:

@@ -103,3 +103,8 @@ class ImportStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+def first_step(action: TaskAction) -> Step:
+    """The call a task's targets need first (the fallback message of invite_or_message aside)."""
+    return Step.MESSAGE if action is TaskAction.MESSAGE else Step.INVITE

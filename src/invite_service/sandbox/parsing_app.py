@@ -50,6 +50,11 @@ class FaultsIn(BaseModel):
     broken: Literal["invalid_json", "missing_fields"] = "invalid_json"
     delay_next: int = Field(default=0, ge=0, description="then this many pages are slow")
     delay_seconds: float = Field(default=0.0, ge=0, le=3600)
+    parsing_task_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="only this parsing task's calls count and fail (default: all)",
+    )
 
 
 @dataclass
@@ -95,7 +100,9 @@ class ParsingSandbox:
         size = self.size_of(parsing_task_id)
         self.result_calls += 1
         f = self.faults
-        if f.after:
+        if f.parsing_task_id is not None and f.parsing_task_id != parsing_task_id:
+            pass  # another task's call: served normally, counts toward nothing
+        elif f.after:
             f.after -= 1
         elif f.fail_next:
             f.fail_next -= 1

@@ -26,9 +26,9 @@ from typing import Any
 
 from invite_service.context.runtime import Runtime
 from invite_service.db import Database
-from invite_service.execution.control import status_event
 from invite_service.statistics.service import TERMINAL
 from invite_service.stores import engine as execution_repo
+from invite_service.stores.counters import status_event
 
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 5000

@@ -14,13 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from invite_service.context.runtime import Runtime
 from invite_service.db import Database
 from invite_service.errors import FieldError, InvalidInput
-from invite_service.execution.policy import first_step
 from invite_service.kit.pagination import SortSpec, split_page
 from invite_service.limits.base import Window, WindowUsage
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.limits.window import SendWindow
 from invite_service.models import InviteTask, InviteTaskAccount
-from invite_service.models.enums import LaneStatus, Step, TaskStatus
+from invite_service.models.enums import LaneStatus, Step, TaskStatus, first_step
 from invite_service.observability.metrics import GaugeSnapshot
 from invite_service.statistics import eta
 from invite_service.statistics import repository as repo

@@ -72,8 +72,10 @@ class LocalJobQueue(JobQueue):
 
 class LocalTicker:
     """The embedded profile's beat: ``tick`` every few seconds, ``recover`` every minute, and the
-    imports' orphan sweep. Its first sweep resumes every running import at once: embedded, this
-    process is the only runner, so an import left running was running in a process that stopped."""
+    imports' orphan sweep. Its first sweep resumes every running import that has missed three
+    heartbeats (an import left running by a process that stopped), not every running one: another
+    process on the same database (a second app in tests, an operator's second `serve`) may be running
+    one right now, and taking it over would restart its work from the first row."""
 
     def __init__(self, runner: BackgroundRunner, runtime: Runtime) -> None:
         self._runner = runner
@@ -94,7 +96,11 @@ class LocalTicker:
                     last_recover = loop.time()
                     await engine.recover(self._runtime)
                 if last_sweep is None or loop.time() - last_sweep >= import_limits.ORPHAN_SWEEP_SECONDS:
-                    stale_after = 0.0 if last_sweep is None else import_limits.ORPHAN_AFTER_SECONDS
+                    stale_after = (
+                        3 * import_limits.HEARTBEAT_SECONDS
+                        if last_sweep is None
+                        else import_limits.ORPHAN_AFTER_SECONDS
+                    )
                     last_sweep = loop.time()
                     await import_jobs.sweep(self._runtime, stale_after)
                 await self._runtime.progress.drain()
