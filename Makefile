@@ -1,4 +1,5 @@
 # The two set-up commands are `make run` and `make test`; both install what they need first.
+# `make test-fast` is the inner loop: unit and SQLite tests only (about 2 minutes on 2 cores).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint format bench chaos clean ui ui-test
+.PHONY: install run test test-fast lint format bench chaos clean ui ui-test
 
 install: $(STAMP)
 
@@ -24,8 +25,15 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 run: install ui
 	$(BIN)/invite-service serve --migrate
 
+# Every backend, whatever INVITE_TEST_BACKENDS says in the caller's environment.
 test: install ui ui-test
-	$(BIN)/pytest
+	INVITE_TEST_BACKENDS=sqlite,postgresql $(BIN)/pytest
+
+# The inner loop: the database tests on SQLite only, and none of the production shape (Celery workers,
+# RabbitMQ), the browser, the deployment recipe or the tests marked slow. `make test` runs all of them.
+FAST_SKIP := --ignore=tests/production --ignore=tests/ui --ignore=tests/deploy -m "not slow"
+test-fast: install
+	INVITE_TEST_BACKENDS=sqlite $(BIN)/pytest $(FAST_SKIP)
 
 # The web UI (frontend/): npm ci when the lock file changed, the API client checked against the service's
 # OpenAPI document every time (scripts/api.mjs: rewritten locally, a failure in CI when stale), and a

@@ -2,6 +2,10 @@
 
 With ``CI=true`` a missing PostgreSQL (or Redis, RabbitMQ in their tests) fails the run;
 on a developer machine those tests are skipped with the reason.
+
+``INVITE_TEST_BACKENDS=sqlite`` (comma-separated; default both) narrows the database tests for the
+inner loop (``make test-fast``); every PostgreSQL-only test is then skipped. ``make test`` always
+runs the full set, and with ``CI=true`` a narrowed set is refused.
 """
 
 from __future__ import annotations
@@ -28,6 +32,27 @@ CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_ADMIN_URL = os.environ.get("INVITE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("INVITE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 AMQP_URL = os.environ.get("INVITE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+ALL_BACKENDS = ("sqlite", "postgresql")
+
+
+def _selected_backends() -> tuple[str, ...]:
+    raw = os.environ.get("INVITE_TEST_BACKENDS", "")
+    asked = {part.strip() for part in raw.split(",") if part.strip()}
+    if unknown := asked - set(ALL_BACKENDS):
+        raise pytest.UsageError(f"INVITE_TEST_BACKENDS: unknown {sorted(unknown)}, known {ALL_BACKENDS}")
+    chosen = tuple(b for b in ALL_BACKENDS if b in asked)
+    if not chosen:
+        return ALL_BACKENDS
+    if CI and chosen != ALL_BACKENDS:
+        raise pytest.UsageError(f"CI=true runs every backend; INVITE_TEST_BACKENDS={raw!r} would drop some")
+    return chosen
+
+
+BACKENDS = _selected_backends()
+
+
+def pytest_report_header() -> str:
+    return f"database backends: {', '.join(BACKENDS)} (INVITE_TEST_BACKENDS)"
 
 
 def port_open(host: str, port: int) -> bool:
@@ -40,6 +65,8 @@ def port_open(host: str, port: int) -> bool:
 
 def require_service(name: str, host: str, port: int) -> None:
     """Skip (locally) or fail (CI) when a real backend is not reachable."""
+    if name == "PostgreSQL" and "postgresql" not in BACKENDS:
+        pytest.skip("PostgreSQL is not among INVITE_TEST_BACKENDS")
     if port_open(host, port):
         return
     message = f"{name} is not reachable at {host}:{port}"
@@ -105,7 +132,7 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=BACKENDS)
 def db_url(request: pytest.FixtureRequest) -> str:
     """The URL of a migrated database; each test using it runs once per backend."""
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"

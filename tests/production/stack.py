@@ -214,6 +214,19 @@ class Stack:
         for name in list(self.procs):
             self.stop(name)
 
+    def delete_queues(self) -> None:
+        """Delete this stack's durable queues (best effort). A vhost of the run's own goes with its
+        queues; on a shared vhost nothing else would remove them, nor the ticks beat left in them."""
+        from kombu import Connection
+
+        from invite_service.workers.enqueue import queue_names
+
+        with suppress(Exception), Connection(self.broker_url, connect_timeout=5) as conn:
+            conn.ensure_connection(max_retries=1)
+            channel = conn.channel()
+            for name in queue_names(self.queue_prefix).values():
+                channel.queue_delete(name)
+
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:
         token = _service_token()
         resp = httpx.request(
@@ -259,6 +272,7 @@ def running_stack(
             yield stack
         finally:
             stack.stop_all()
+            stack.delete_queues()
 
 
 @contextmanager
