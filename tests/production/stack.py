@@ -24,9 +24,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from kombu import Connection
 
 from invite_service.auth.jwt import mint_token
 from invite_service.config import PlatformCaps, Settings
+from invite_service.context.jobs import queue_names
 from tests.conftest import AMQP_URL, REDIS_URL, free_port
 
 BIN = Path(sys.executable).parent / "invite-service"
@@ -217,10 +219,6 @@ class Stack:
     def delete_queues(self) -> None:
         """Delete this stack's durable queues (best effort). A vhost of the run's own goes with its
         queues; on a shared vhost nothing else would remove them, nor the ticks beat left in them."""
-        from kombu import Connection
-
-        from invite_service.workers.enqueue import queue_names
-
         with suppress(Exception), Connection(self.broker_url, connect_timeout=5) as conn:
             conn.ensure_connection(max_retries=1)
             channel = conn.channel()

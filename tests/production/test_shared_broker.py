@@ -21,9 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis.asyncio as aioredis
 
+from invite_service.context.jobs import Job
 from invite_service.models.enums import Priority
-from invite_service.workers.celery_app import CeleryJobQueue, celery_for
-from invite_service.workers.enqueue import Job
+from invite_service.workers.celery_app import CeleryJobQueue, make_celery_app
 from tests.conftest import AMQP_URL, REDIS_URL, fresh_postgres
 from tests.production.api import FINAL, assert_accounted, entries
 from tests.production.conftest import ApiFactory
@@ -49,7 +49,7 @@ def other_postgres_url() -> Iterator[str]:
 
 
 def _publish_pings(stack: Stack, key: str) -> None:
-    queue = CeleryJobQueue(celery_for(stack.settings()))
+    queue = CeleryJobQueue(make_celery_app(stack.settings()))
     priorities = list(Priority)
     for i in range(PINGS):
         queue.send(Job("system.ping", {"key": key}, priority=priorities[i % len(priorities)]))
