@@ -15,7 +15,7 @@ from invite_service.kit.faults import Boundary, once
 from invite_service.models import ExecutionLog, InviteTarget
 from invite_service.models.enums import TargetStatus
 from invite_service.sandbox.model import TargetFate
-from invite_service.stores import engine as repo
+from invite_service.stores import targets as target_store
 from tests.execution.harness import Harness, name_with
 
 pytestmark = pytest.mark.asyncio
@@ -35,7 +35,9 @@ async def test_a_database_error_mid_batch_gives_reservations_back_and_recovery_f
     task_id = await h.task(3, [account], usernames=names)
     await h.control(task_id, "start")
     async with h.rt.db.session() as s:
-        ids = await repo.reserve(s, task_id, account, 3, h.clock.now(), h.clock.now() + timedelta(minutes=5))
+        ids = await target_store.reserve(
+            s, task_id, account, 3, h.clock.now(), h.clock.now() + timedelta(minutes=5)
+        )
     assert len(ids) == 3
     # The platform acts on the first target; the outcome's commit then fails on the database.
     h.rt.faults.arm(Boundary.BEFORE_RECORD_COMMIT, once(database_gone))

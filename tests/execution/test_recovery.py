@@ -15,8 +15,8 @@ from invite_service.execution.refs import target_ref
 from invite_service.models import InviteTarget
 from invite_service.models.enums import TargetStatus
 from invite_service.sandbox.model import TargetFate
-from invite_service.stores import engine as repo
 from invite_service.stores import targets as targets
+from invite_service.stores import tasks as task_store
 from tests.execution.harness import Harness, name_with
 
 CHAT = "@engine_chat"
@@ -148,7 +148,7 @@ async def test_a_stale_recovery_cannot_overwrite_a_newer_attempt(h: Harness) -> 
             .values(operation_key="a-newer-attempt", lease_until=h.clock.now() + timedelta(minutes=5))
         )
     async with h.rt.db.session() as s:
-        loaded = await repo.task(s, task_id)
+        loaded = await task_store.task(s, task_id)
     assert loaded is not None
     assert await _resolve_one(h.rt, loaded, row, h.clock.now()) is None
     [after] = await rows(h, task_id)

@@ -13,7 +13,8 @@ from invite_service.errors import FieldError
 from invite_service.limits.caps import windows_for
 from invite_service.models import InviteTask
 from invite_service.models.enums import Platform
-from invite_service.stores import engine, tasks
+from invite_service.stores import tasks
+from invite_service.stores import tasks as task_store
 
 ACTIONS = ("invite", "message")
 
@@ -92,5 +93,6 @@ async def check_account_ids(
 
 async def task_lanes(session: AsyncSession, task: InviteTask) -> list[LaneOut]:
     return [
-        LaneOut.model_validate(lane, from_attributes=True) for lane in await engine.lanes(session, task.id)
+        LaneOut.model_validate(lane, from_attributes=True)
+        for lane in await task_store.lanes(session, task.id)
     ]

@@ -33,11 +33,14 @@ from invite_service.execution.refs import target_ref, template_fields
 from invite_service.invite_tasks.template import render
 from invite_service.kit.faults import Boundary
 from invite_service.kit.locks import LockNotAcquired
+from invite_service.limits import ledger
 from invite_service.limits.base import Decision
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskStatus
-from invite_service.stores import engine as repo
+from invite_service.stores import logs as log_store
+from invite_service.stores import targets as target_store
+from invite_service.stores import tasks as task_store
 from invite_service.stores.suppressions import is_suppressed
 
 log = structlog.get_logger(__name__)
@@ -65,7 +68,7 @@ async def process_batch(
     except LockNotAcquired:
         log.info("account_busy", account_id=account_id, released=len(target_ids))
         async with rt.db.session() as session:  # the account is busy elsewhere: give the targets back
-            await repo.release(session, tid, target_ids)
+            await target_store.release(session, tid, target_ids)
     except DBAPIError as exc:
         # The database failed mid-batch (a restart, a dropped connection). What was only reserved goes
         # back at once instead of waiting out its lease; a target caught in "sending" keeps its key and
@@ -89,11 +92,13 @@ async def _release_after_db_error(
         async for attempt in retrying:
             with attempt:
                 async with rt.db.session() as session:
-                    await repo.release(session, task_id, ids)  # what the batch's own release could not do
-                    await repo.log(
+                    await target_store.release(
+                        session, task_id, ids
+                    )  # what the batch's own release could not do
+                    await log_store.log(
                         session,
                         task_id=task_id,
-                        user_id=await repo.task_owner(session, task_id),
+                        user_id=await task_store.task_owner(session, task_id),
                         account_id=account_id,
                         action="batch",
                         outcome="released",
@@ -102,25 +107,25 @@ async def _release_after_db_error(
                         "reserved targets went back to the queue, a send in doubt is left to recovery",
                         at=rt.clock.now(),
                     )
-                    await repo.set_next_run(session, task_id, rt.clock.now())
+                    await task_store.set_next_run(session, task_id, rt.clock.now())
     except RetryError:
         log.error("batch_release_failed", account_id=account_id, reserved=len(ids))
 
 
 async def _run_batch(rt: Runtime, task_id: uuid.UUID, account_id: str, ids: list[int]) -> None:
     async with rt.db.session() as session:
-        task = await repo.task(session, task_id)
+        task = await task_store.task(session, task_id)
         if task is None:
             return
-        if await repo.higher_priority_waiting(session, task.priority, rt.clock.now()):
+        if await task_store.higher_priority_waiting(session, task.priority, rt.clock.now()):
             # Queues are consumed round-robin; yielding here makes higher-priority batches go first
             # on a shared worker. This batch's targets go back and the task is looked at again soon.
-            await repo.release(session, task_id, ids)
-            lane = await repo.lane(session, task_id, account_id)
+            await target_store.release(session, task_id, ids)
+            lane = await task_store.lane(session, task_id, account_id)
             if lane is not None:
                 lane.next_action_at = rt.clock.now() + timedelta(seconds=YIELD_SECONDS)
             return
-        targets = await repo.targets_by_ids(session, task_id, ids)
+        targets = await target_store.targets_by_ids(session, task_id, ids)
     mine = [t for t in targets if t.status is TargetStatus.RESERVED and t.account_id == account_id]
     adapter = rt.adapters.get(task.platform)
     try:
@@ -134,37 +139,37 @@ async def _run_batch(rt: Runtime, task_id: uuid.UUID, account_id: str, ids: list
     finally:
         # Whatever this batch did not finish goes back to the pool (only rows still reserved move).
         async with rt.db.session() as session:
-            await repo.release(session, task_id, [t.id for t in mine])
+            await target_store.release(session, task_id, [t.id for t in mine])
 
 
 async def _redispatch(rt: Runtime, task_id: uuid.UUID, account_id: str) -> None:
     """After a batch, look at the task again as soon as its lane may act."""
     async with rt.db.session() as session:
-        task = await repo.task(session, task_id)
+        task = await task_store.task(session, task_id)
         if task is None or task.status is not TaskStatus.RUNNING:
             return
         now = rt.clock.now()
-        lane = await repo.lane(session, task_id, account_id)
+        lane = await task_store.lane(session, task_id, account_id)
         wait = 0.0
         if lane is not None and lane.next_action_at is not None:
             wait = max(0.0, (lane.next_action_at - now).total_seconds())
         if wait <= MAX_INLINE_WAIT:
             defer(session, dispatch_job(task_id, task.priority, countdown=wait))
         elif lane is not None:  # a long wait: the ticker wakes the task when it is due
-            await repo.set_next_run(session, task_id, lane.next_action_at)
+            await task_store.set_next_run(session, task_id, lane.next_action_at)
 
 
 async def _gate(
     rt: Runtime, session: AsyncSession, task: InviteTask, target: InviteTarget, account_id: str, now: datetime
 ) -> Next | None:
     """Checks before taking a slot: task running, lane active, pacing, suppression."""
-    if await repo.task_status(session, task.id) != TaskStatus.RUNNING:
+    if await task_store.task_status(session, task.id) != TaskStatus.RUNNING:
         return Next.STOP
-    lane = await repo.lane(session, task.id, account_id)
+    lane = await task_store.lane(session, task.id, account_id)
     if lane is None or lane.status is not LaneStatus.ACTIVE:
         return Next.STOP
     delay = min_delay(rt.settings.caps_for(task.platform), task.settings)
-    last = await repo.last_action_at(session, account_id)
+    last = await ledger.last_action_at(session, account_id)
     if last is not None and delay > 0 and last + timedelta(seconds=delay) > now:
         lane.next_action_at = last + timedelta(seconds=delay)
         return Next.STOP
@@ -176,7 +181,7 @@ async def _gate(
         platform_user_id=target.platform_user_id,
         phone=target.phone,
     ):
-        await repo.finish_target(
+        await target_store.finish_target(
             session,
             task.id,
             target.id,
@@ -186,7 +191,7 @@ async def _gate(
             processed_at=now,
             lease_until=None,
         )
-        await repo.log(
+        await log_store.log(
             session,
             task_id=task.id,
             user_id=task.user_id,
@@ -218,14 +223,14 @@ async def _send_one(
 
     windows = windows_for(rt.settings.caps_for(task.platform), task.settings, step)
     key = operation_key(task.id, target.id, step, target.lineage)
-    lease_until = repo.lease(now, rt.settings.send_lease_seconds)
+    lease_until = target_store.lease(now, rt.settings.send_lease_seconds)
     async with (
         rt.db.sessionmaker() as session,
         rt.limiter.acquire(
             session, account_id, step, windows, now, task_id=task.id, target_id=target.id
         ) as grant,
     ):
-        marked = grant.granted and await repo.mark_sending(
+        marked = grant.granted and await target_store.mark_sending(
             session, task.id, target.id, account_id, key, lease_until
         )
         if marked:
@@ -272,7 +277,7 @@ async def _in_doubt(
 ) -> None:
     """Nothing can tell yet: the target stays ``sending`` for recovery, and the log says why."""
     async with rt.db.session() as session:
-        await repo.log(
+        await log_store.log(
             session,
             task_id=task.id,
             user_id=task.user_id,
@@ -311,8 +316,8 @@ async def _limited(
 ) -> None:
     retry_at = grant.retry_at or rt.clock.now() + timedelta(seconds=60)
     async with rt.db.session() as session:
-        await repo.release(session, task.id, [target.id], next_attempt_at=retry_at)
-        lane = await repo.lane(session, task.id, account_id)
+        await target_store.release(session, task.id, [target.id], next_attempt_at=retry_at)
+        lane = await task_store.lane(session, task.id, account_id)
         if lane is not None:
             lane.next_action_at = retry_at
             if grant.reason and grant.reason != "rate_limited":

@@ -21,8 +21,8 @@ from invite_service.kit.progress import ProgressBus, defer_event
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import TargetStatus, TaskStatus
 from invite_service.observability import audit
-from invite_service.stores import engine as repo
 from invite_service.stores import targets as targets
+from invite_service.stores import tasks as task_store
 from invite_service.stores.counters import status_event
 
 
@@ -33,7 +33,7 @@ class _HasBus(Protocol):
 async def publish_status(
     session: AsyncSession, rt: _HasBus, task: InviteTask, kind: str = "progress"
 ) -> None:
-    event = status_event(task, await repo.counters(session, task.id), kind)
+    event = status_event(task, await task_store.counters(session, task.id), kind)
     defer_event(session, rt.progress, task.id, event)
 
 
@@ -57,10 +57,10 @@ async def start_check(session: AsyncSession, task: InviteTask) -> list[FieldErro
         errors.append(
             FieldError(("task", "message_template"), "a message template is needed to send messages")
         )
-    lanes = await repo.lanes(session, task.id)
+    lanes = await task_store.lanes(session, task.id)
     if not any(lane.status in LANE_USABLE for lane in lanes):
         errors.append(FieldError(("task", "account_ids"), "at least one usable account is needed"))
-    counters = await repo.counters(session, task.id)
+    counters = await task_store.counters(session, task.id)
     if counters is None or counters.pending == 0:
         errors.append(FieldError(("task", "targets"), "at least one pending target is needed"))
     return errors
@@ -94,7 +94,7 @@ async def start(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datet
 
 
 async def start_scheduled(session: AsyncSession, rt: _HasBus, task_id: uuid.UUID, now: datetime) -> None:
-    task = await repo.task(session, task_id, for_update=True)
+    task = await task_store.task(session, task_id, for_update=True)
     if task is not None and task.status is TaskStatus.SCHEDULED:
         await _set_status(session, rt, task, TaskStatus.RUNNING, started_at=now, next_run_at=now)
 

@@ -30,7 +30,8 @@ from invite_service.execution.recovery import resolve_expired_sending
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTask, InviteTaskAccount
 from invite_service.models.enums import LaneStatus, TargetStatus, TaskStatus, first_step
-from invite_service.stores import engine as repo
+from invite_service.stores import targets as target_store
+from invite_service.stores import tasks as task_store
 
 log = structlog.get_logger(__name__)
 # After enqueuing a dispatch the ticker leaves the task alone this long; dispatch sets the real time.
@@ -42,12 +43,12 @@ async def tick(rt: Runtime) -> int:
     """Start scheduled tasks whose time has come and enqueue dispatch for every due task."""
     now = rt.clock.now()
     async with rt.db.session() as session:
-        await repo.reactivate_lanes(session, now)
-        due = await repo.due_tasks(session, now)
+        await task_store.reactivate_lanes(session, now)
+        due = await task_store.due_tasks(session, now)
         for task_id, status, priority in due:
             if status == TaskStatus.SCHEDULED:
                 await start_scheduled(session, rt, task_id, now)
-            await repo.set_next_run(session, task_id, now + timedelta(seconds=CLAIM_SECONDS))
+            await task_store.set_next_run(session, task_id, now + timedelta(seconds=CLAIM_SECONDS))
             defer(session, dispatch_job(task_id, priority))
     return len(due)
 
@@ -59,11 +60,11 @@ async def dispatch(rt: Runtime, task_id: str | uuid.UUID) -> None:
     async with rt.locks.try_lock(f"dispatch:{tid}", ttl=60) as held:
         if held is None:  # another dispatcher is on it; make sure the ticker looks again soon
             async with rt.db.session() as session:
-                await repo.set_next_run(session, tid, rt.clock.now())
+                await task_store.set_next_run(session, tid, rt.clock.now())
             return
         async with rt.db.session() as session:
             # Lock order everywhere: the task row before its targets (a cancel does the same).
-            task = await repo.task(session, tid, for_update=True)
+            task = await task_store.task(session, tid, for_update=True)
             if task is None or task.status is not TaskStatus.RUNNING:
                 return
             await _dispatch(session, rt, task)
@@ -71,30 +72,30 @@ async def dispatch(rt: Runtime, task_id: str | uuid.UUID) -> None:
 
 async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> None:
     now = rt.clock.now()
-    await repo.reactivate_lanes(session, now, task.id)
-    counters = await repo.counters(session, task.id)
+    await task_store.reactivate_lanes(session, now, task.id)
+    counters = await task_store.counters(session, task.id)
     if counters is not None and counters.pending + counters.reserved + counters.sending == 0:
         await complete_task(session, rt, task, now)
         return
     window = send_window(task_settings(task))
     if window is not None and not window.is_open(now):
-        await repo.set_next_run(session, task.id, window.next_open(now))
+        await task_store.set_next_run(session, task.id, window.next_open(now))
         return
-    lanes = await repo.lanes(session, task.id)
+    lanes = await task_store.lanes(session, task.id)
     usable = [lane for lane in lanes if lane.status in LANE_USABLE]
     if not usable:
         if stranded(lane.status for lane in lanes):
             await pause_task(session, rt, task, stranded_reason(_lane_summary(lanes)), now)
             return
         waiting = [lane.cooldown_until for lane in lanes if lane.status is LaneStatus.RESTRICTED]
-        await repo.set_next_run(session, task.id, min(w for w in waiting if w is not None))
+        await task_store.set_next_run(session, task.id, min(w for w in waiting if w is not None))
         return
 
     caps = rt.settings.caps_for(task.platform)
     delay = min_delay(caps, task.settings)
     step = first_step(task.action)
     windows = windows_for(caps, task.settings, step)
-    busy = await repo.busy_accounts(session, task.id)
+    busy = await task_store.busy_accounts(session, task.id)
     wakes: list[datetime] = []
     reserved_any = False
     for lane in usable:
@@ -118,24 +119,24 @@ async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> Non
             continue
         room = min((u.remaining for u in usage), default=rt.settings.batch_size)
         size = 1 if delay > 0 else max(1, min(rt.settings.batch_size, room))
-        ids = await repo.reserve(
+        ids = await target_store.reserve(
             session,
             task.id,
             lane.account_id,
             size,
             now,
-            repo.lease(now, rt.settings.reservation_lease_seconds),
+            target_store.lease(now, rt.settings.reservation_lease_seconds),
         )
         if not ids:
             break  # nothing due for anyone right now
         reserved_any = True
         defer(session, batch_job(task.id, lane.account_id, ids, task.priority))
-    pending_at = await repo.next_pending_at(session, task.id)
+    pending_at = await target_store.next_pending_at(session, task.id)
     if pending_at is not None:
         wakes.append(max(pending_at, now))
     if reserved_any:
         wakes.append(now + timedelta(seconds=SAFETY_RECHECK_SECONDS))
-    await repo.set_next_run(
+    await task_store.set_next_run(
         session, task.id, min(wakes) if wakes else now + timedelta(seconds=SAFETY_RECHECK_SECONDS)
     )
 
@@ -152,11 +153,11 @@ async def recover(rt: Runtime) -> dict[str, int]:
     released = 0
     async with rt.db.session() as session:
         by_task: dict[uuid.UUID, list[int]] = {}
-        for target in await repo.expired(session, TargetStatus.RESERVED, now):
+        for target in await target_store.expired(session, TargetStatus.RESERVED, now):
             by_task.setdefault(target.task_id, []).append(target.id)
         for task_id, ids in by_task.items():
-            await repo.set_next_run(session, task_id, now)  # the task row first, then its targets
-            released += len(await repo.release(session, task_id, ids))
+            await task_store.set_next_run(session, task_id, now)  # the task row first, then its targets
+            released += len(await target_store.release(session, task_id, ids))
     resolved = await resolve_expired_sending(rt, now)
     if released or resolved.total():
         log.info("recovered", released=released, **resolved)

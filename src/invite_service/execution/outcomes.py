@@ -31,8 +31,10 @@ from invite_service.limits.caps import min_delay
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import LaneStatus, Step, TargetKind, TargetStatus
 from invite_service.observability import metrics
-from invite_service.stores import engine as repo
+from invite_service.stores import logs as log_store
 from invite_service.stores import suppressions as suppressions
+from invite_service.stores import targets as target_store
+from invite_service.stores import tasks as task_store
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,11 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
     result = outcome.result
     rules = rt.adapters.get(task.platform).rules
     async with rt.db.session() as session:
-        await repo.task(session, task.id, for_update=True)  # lock order: the task row before its targets
+        await task_store.task(
+            session, task.id, for_update=True
+        )  # lock order: the task row before its targets
         effect = _effect(rt, task, target, outcome, rules, now)
-        moved = await repo.finish_sending(
+        moved = await target_store.finish_sending(
             session,
             task.id,
             target.id,
@@ -85,7 +89,7 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
             await rt.limiter.refund(session, outcome.grant)
         detail = (result.detail or "")[:500] or None
         via = outcome.via
-        await repo.log(
+        await log_store.log(
             session,
             task_id=task.id,
             user_id=task.user_id,
@@ -193,7 +197,7 @@ async def _update_lane(
     effect: Effect,
     now: datetime,
 ) -> None:
-    lane = await repo.lane(session, task.id, account_id)
+    lane = await task_store.lane(session, task.id, account_id)
     if lane is None:
         return
     delay = min_delay(rt.settings.caps_for(task.platform), task.settings)
@@ -207,7 +211,7 @@ async def _update_lane(
     if effect.lane_status is None:
         return
     if effect.account_wide:
-        touched = await repo.restrict_account(
+        touched = await task_store.restrict_account(
             session, account_id, effect.lane_status, effect.lane_cooldown_until, now, result.error_code
         )
         if effect.trips_breaker:
@@ -218,7 +222,7 @@ async def _update_lane(
     lane.cooldown_until = effect.lane_cooldown_until
     await session.flush()
     if effect.lane_status is LaneStatus.EXCLUDED:
-        lanes = await repo.lanes(session, task.id)
+        lanes = await task_store.lanes(session, task.id)
         if stranded(other.status for other in lanes):
             await pause_task(session, rt, task, last_lane_excluded_reason(result.error_code), now)
 
@@ -226,10 +230,10 @@ async def _update_lane(
 async def _check_breaker(
     rt: Runtime, session: AsyncSession, task_id: uuid.UUID, now: datetime, code: str | None
 ) -> None:
-    task = await repo.task(session, task_id)
+    task = await task_store.task(session, task_id)
     if task is None or not checks_breaker(task.status):
         return
     breaker = task_settings(task).breaker
-    recent, total = await repo.restricted_lanes_since(session, task_id, now - breaker_window(breaker))
+    recent, total = await task_store.restricted_lanes_since(session, task_id, now - breaker_window(breaker))
     if breaker_tripped(recent, total, breaker):
         await pause_task(session, rt, task, breaker_reason(recent, total, breaker, code), now)

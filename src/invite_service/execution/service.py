@@ -17,7 +17,7 @@ from invite_service.invite_tasks.service import task_view
 from invite_service.models import InviteTask
 from invite_service.models.enums import LaneStatus, TaskStatus
 from invite_service.observability import audit
-from invite_service.stores import engine as repo
+from invite_service.stores import tasks as task_store
 from invite_service.stores.tasks import get_owned
 
 
@@ -82,13 +82,13 @@ async def reactivate_account(
             f"The Integration Service still reports account {account_id!r} as {account.status}{why}; "
             "fix it there (log the account in again), then reactivate it here."
         )
-    tasks = await repo.lock_tasks_with_lane(session, user_id, account_id, LaneStatus.UNAVAILABLE)
+    tasks = await task_store.lock_tasks_with_lane(session, user_id, account_id, LaneStatus.UNAVAILABLE)
     task_ids = [task_id for task_id, _status in tasks]
-    reopened = await repo.reopen_lanes(session, task_ids, account_id, LaneStatus.UNAVAILABLE)
+    reopened = await task_store.reopen_lanes(session, task_ids, account_id, LaneStatus.UNAVAILABLE)
     now = rt.clock.now()
     for task_id, status in tasks:
         if status == TaskStatus.RUNNING:
-            await repo.set_next_run(session, task_id, now)  # the ticker dispatches it at its next beat
+            await task_store.set_next_run(session, task_id, now)  # the ticker dispatches it at its next beat
     await audit.record(
         session,
         user_id,

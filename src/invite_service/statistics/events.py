@@ -27,7 +27,7 @@ from typing import Any
 from invite_service.context.runtime import Runtime
 from invite_service.db import Database
 from invite_service.statistics.service import TERMINAL
-from invite_service.stores import engine as execution_repo
+from invite_service.stores import tasks as task_store
 from invite_service.stores.counters import status_event
 
 HEARTBEAT_SECONDS = 15.0
@@ -41,10 +41,10 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
 
 async def snapshot(db: Database, task_id: uuid.UUID, kind: str) -> dict[str, Any]:
     async with db.session() as session:
-        task = await execution_repo.task(session, task_id)
+        task = await task_store.task(session, task_id)
         if task is None:
             return {"type": kind, "task_id": str(task_id), "status": DELETED}
-        return status_event(task, await execution_repo.counters(session, task_id), kind)
+        return status_event(task, await task_store.counters(session, task_id), kind)
 
 
 def _final(status: object) -> bool:

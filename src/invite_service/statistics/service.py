@@ -39,7 +39,7 @@ from invite_service.statistics.schemas import (
     TaskStatsOut,
     TaskStatusOut,
 )
-from invite_service.stores import engine as execution_repo
+from invite_service.stores import tasks as task_store
 from invite_service.stores.counters import Counters, counters_dict, progress_pct
 
 TERMINAL = frozenset({TaskStatus.COMPLETED.value, TaskStatus.CANCELLED.value, TaskStatus.FAILED.value})
@@ -146,8 +146,8 @@ async def _plan(
 
 async def task_status(session: AsyncSession, rt: Runtime, task: InviteTask) -> TaskStatusOut:
     now = rt.clock.now()
-    counts = counters_dict(await execution_repo.counters(session, task.id))
-    lanes = await execution_repo.lanes(session, task.id)
+    counts = counters_dict(await task_store.counters(session, task.id))
+    lanes = await task_store.lanes(session, task.id)
     remaining = counts["pending"] + counts["reserved"] + counts["sending"]
     plan = await _plan(session, rt, task, lanes, remaining)
     lanes_out = [
@@ -240,8 +240,8 @@ async def task_stats(
         counts = by_hour.get(hour, {})
         hourly.append(HourlyPoint(hour=hour, counts={o: counts.get(o, 0) for o in outcomes}))
         hour += HOUR
-    lanes = await execution_repo.lanes(session, task.id)
-    counters = counters_dict(await execution_repo.counters(session, task.id))
+    lanes = await task_store.lanes(session, task.id)
+    counters = counters_dict(await task_store.counters(session, task.id))
     return TaskStatsOut(
         task_id=task.id,
         status=task.status,
@@ -266,8 +266,8 @@ async def task_stats(
 
 
 async def task_report(session: AsyncSession, task: InviteTask, now: datetime) -> ReportOut:
-    counts = counters_dict(await execution_repo.counters(session, task.id))
-    lanes = await execution_repo.lanes(session, task.id)
+    counts = counters_dict(await task_store.counters(session, task.id))
+    lanes = await task_store.lanes(session, task.id)
     errors = await repo.unsuccessful_by_error(session, task.user_id, task.id)
     duration = None
     if task.started_at is not None:

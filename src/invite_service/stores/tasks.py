@@ -1,4 +1,7 @@
-"""All SQL of invite tasks and their lanes. Every read is scoped by user id."""
+"""The task store: a task, its lanes and its counters.
+
+A user's reads are scoped by user id (another user's task is a 404); the engine reads by the ids it was given.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,21 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.errors import NotFound
 from invite_service.kit.pagination import SortSpec, keyset_page
 from invite_service.kit.search import ESCAPE, contains_pattern
-from invite_service.models import InviteTask, InviteTaskAccount, TaskCounters
-from invite_service.models.enums import LaneStatus
+from invite_service.models import (
+    InviteTarget,
+    InviteTask,
+    InviteTaskAccount,
+    TaskCounters,
+)
+from invite_service.models.enums import LaneStatus, TargetStatus, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -180,3 +189,195 @@ async def held_states(
         if best is None or rank[status] > rank[best[0]]:
             out[account_id] = (status, until)
     return out
+
+
+# -- the engine's reads and writes of tasks, lanes and counters --
+
+
+async def task(session: AsyncSession, task_id: uuid.UUID, *, for_update: bool = False) -> InviteTask | None:
+    stmt = select(InviteTask).where(InviteTask.id == task_id).execution_options(populate_existing=True)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def task_owner(session: AsyncSession, task_id: uuid.UUID) -> str | None:
+    return await session.scalar(select(InviteTask.user_id).where(InviteTask.id == task_id))
+
+
+async def task_status(session: AsyncSession, task_id: uuid.UUID) -> str | None:
+    return await session.scalar(select(InviteTask.status).where(InviteTask.id == task_id))
+
+
+async def due_tasks(
+    session: AsyncSession, now: datetime, limit: int = 500
+) -> list[tuple[uuid.UUID, str, Any]]:
+    """Running tasks whose next run is due, and scheduled tasks whose start has come; high priority first."""
+    running = and_(
+        InviteTask.status == TaskStatus.RUNNING,
+        or_(InviteTask.next_run_at.is_(None), InviteTask.next_run_at <= now),
+    )
+    scheduled = and_(InviteTask.status == TaskStatus.SCHEDULED, InviteTask.scheduled_at <= now)
+    stmt = (
+        select(InviteTask.id, InviteTask.status, InviteTask.priority)
+        .where(or_(running, scheduled))
+        .order_by(InviteTask.priority.desc(), InviteTask.next_run_at)
+        .limit(limit)
+    )
+    return [(r[0], r[1], r[2]) for r in await session.execute(stmt)]
+
+
+async def set_next_run(session: AsyncSession, task_id: uuid.UUID, when: datetime | None) -> None:
+    await session.execute(
+        update(InviteTask)
+        .where(InviteTask.id == task_id)
+        .values(next_run_at=when)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def lanes(session: AsyncSession, task_id: uuid.UUID) -> list[InviteTaskAccount]:
+    stmt = (
+        select(InviteTaskAccount)
+        .where(InviteTaskAccount.task_id == task_id)
+        .order_by(InviteTaskAccount.position)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def lane(session: AsyncSession, task_id: uuid.UUID, account_id: str) -> InviteTaskAccount | None:
+    stmt = (
+        select(InviteTaskAccount)
+        .where(InviteTaskAccount.task_id == task_id, InviteTaskAccount.account_id == account_id)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def reactivate_lanes(session: AsyncSession, now: datetime, task_id: uuid.UUID | None = None) -> int:
+    """Lanes whose cooldown or restriction has run out become active again."""
+    where = [
+        InviteTaskAccount.status.in_([LaneStatus.COOLING_DOWN, LaneStatus.RESTRICTED]),
+        InviteTaskAccount.cooldown_until <= now,
+    ]
+    if task_id is not None:
+        where.append(InviteTaskAccount.task_id == task_id)
+    result = await session.execute(
+        update(InviteTaskAccount)
+        .where(*where)
+        .values(status=LaneStatus.ACTIVE, cooldown_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def busy_accounts(session: AsyncSession, task_id: uuid.UUID) -> set[str]:
+    """Accounts of the task that hold reserved or sending targets (a batch is in flight)."""
+    stmt = (
+        select(InviteTarget.account_id)
+        .where(
+            InviteTarget.task_id == task_id,
+            InviteTarget.status.in_([TargetStatus.RESERVED, TargetStatus.SENDING]),
+        )
+        .distinct()
+    )
+    return {row for row in await session.scalars(stmt) if row}
+
+
+async def counters(session: AsyncSession, task_id: uuid.UUID) -> TaskCounters | None:
+    return await session.get(TaskCounters, task_id, populate_existing=True)
+
+
+async def restrict_account(
+    session: AsyncSession,
+    account_id: str,
+    status: str,
+    until: datetime | None,
+    now: datetime,
+    error: str | None,
+) -> list[uuid.UUID]:
+    """Put the account's usable lanes in every task into ``status``; returns the tasks touched."""
+    result = await session.execute(
+        update(InviteTaskAccount)
+        .where(
+            InviteTaskAccount.account_id == account_id,
+            InviteTaskAccount.status.in_([LaneStatus.ACTIVE, LaneStatus.COOLING_DOWN]),
+        )
+        .values(status=status, cooldown_until=until, restricted_at=now, last_error=error)
+        .returning(InviteTaskAccount.task_id)
+        .execution_options(synchronize_session=False)
+    )
+    return [row[0] for row in result]
+
+
+async def lock_tasks_with_lane(
+    session: AsyncSession, user_id: str, account_id: str, lane_status: str
+) -> list[tuple[uuid.UUID, str]]:
+    """(id, status) of the user's tasks where the account's lane is in ``lane_status``; their rows
+    locked in id order (the engine's lock order: task rows before what hangs off them)."""
+    stmt = (
+        select(InviteTask.id, InviteTask.status)
+        .join(InviteTaskAccount, InviteTaskAccount.task_id == InviteTask.id)
+        .where(
+            InviteTask.user_id == user_id,
+            InviteTaskAccount.account_id == account_id,
+            InviteTaskAccount.status == lane_status,
+        )
+        .order_by(InviteTask.id)
+        .with_for_update(of=InviteTask)
+    )
+    return [(task_id, status) for task_id, status in await session.execute(stmt)]
+
+
+async def reopen_lanes(
+    session: AsyncSession, task_ids: Sequence[uuid.UUID], account_id: str, from_status: str
+) -> int:
+    """The account's lanes in these tasks, from ``from_status`` back to ``active``."""
+    if not task_ids:
+        return 0
+    result = await session.execute(
+        update(InviteTaskAccount)
+        .where(
+            InviteTaskAccount.task_id.in_(list(task_ids)),
+            InviteTaskAccount.account_id == account_id,
+            InviteTaskAccount.status == from_status,
+        )
+        .values(status=LaneStatus.ACTIVE, cooldown_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def restricted_lanes_since(
+    session: AsyncSession, task_id: uuid.UUID, since: datetime
+) -> tuple[int, int]:
+    """(lanes restricted since ``since``, all lanes) for the circuit breaker."""
+    total = await session.scalar(select(func.count()).where(InviteTaskAccount.task_id == task_id))
+    recent = await session.scalar(
+        select(func.count()).where(
+            InviteTaskAccount.task_id == task_id,
+            InviteTaskAccount.status == LaneStatus.RESTRICTED,
+            InviteTaskAccount.restricted_at >= since,
+        )
+    )
+    return int(recent or 0), int(total or 0)
+
+
+async def higher_priority_waiting(session: AsyncSession, priority: Any, now: datetime) -> bool:
+    """Does a higher-priority running task want the worker now: batches reserved and not yet run,
+    or a dispatch that is due? (A task waiting on its caps is not due, so it starves no one.)"""
+    higher = select(InviteTask.id).where(
+        InviteTask.status == TaskStatus.RUNNING, InviteTask.priority > priority
+    )
+    due = higher.where(or_(InviteTask.next_run_at.is_(None), InviteTask.next_run_at <= now)).limit(1)
+    if (await session.scalar(due)) is not None:
+        return True
+    reserved = (
+        select(InviteTarget.id)
+        .where(
+            InviteTarget.task_id.in_(higher.scalar_subquery()), InviteTarget.status == TargetStatus.RESERVED
+        )
+        .limit(1)
+    )
+    return (await session.scalar(reserved)) is not None

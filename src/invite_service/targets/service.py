@@ -16,6 +16,7 @@ from invite_service.models.enums import TargetKind, TargetStatus
 from invite_service.models.identity import Identity, NormalizeError, normalize_identity
 from invite_service.observability import audit
 from invite_service.stores import targets as repo
+from invite_service.stores import tasks as task_store
 from invite_service.targets.schemas import (
     BulkActionIn,
     BulkActionOut,
@@ -297,7 +298,7 @@ async def bulk_action(session: AsyncSession, task: InviteTask, body: BulkActionI
 
 
 async def stats(session: AsyncSession, task: InviteTask) -> TargetStats:
-    counters = await repo.get_counters(session, task.id)
+    counters = await task_store.counters(session, task.id)
     if counters is None:
         raise TargetNotFound("Task has no counters")
     return TargetStats(
