@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from invite_service.adapters.telegram.errors import TELEGRAM_RULES
-from invite_service.models import ExecutionLog, InviteTarget, InviteTaskAccount
+from invite_service.models import ExecutionLog, InviteTarget, Lane
 from invite_service.suppressions.schemas import SuppressionIn
 from invite_service.suppressions.service import add as add_suppression
 from invite_service.workers.stepped import simulate
@@ -91,11 +91,9 @@ async def test_peer_flood_stops_the_account_in_both_tasks_and_nothing_replaces_i
     await h.control(second, "start")
     await simulate(h.rt, h.clock, h.queue, until=lambda: _false(), horizon=timedelta(hours=3))
     async with h.rt.db.session() as s:
-        lanes = (await s.scalars(select(InviteTaskAccount).where(InviteTaskAccount.account_id == a))).all()
+        lanes = (await s.scalars(select(Lane).where(Lane.account_id == a))).all()
         restricted_at = max(lane.restricted_at for lane in lanes if lane.restricted_at)
-        first_lanes = (
-            await s.scalars(select(InviteTaskAccount).where(InviteTaskAccount.task_id == first))
-        ).all()
+        first_lanes = (await s.scalars(select(Lane).where(Lane.task_id == first))).all()
     assert {lane.status for lane in lanes} == {"restricted"}, "the account stops in every task that uses it"
     assert [lane.account_id for lane in first_lanes] == [a], "no other account was brought in"
     assert not h.simulator.ledger(account_id=a, since=restricted_at), "the restricted account acted again"

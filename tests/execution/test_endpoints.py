@@ -93,7 +93,9 @@ async def test_embedded_runner_completes_a_small_task(client: httpx.AsyncClient,
         await asyncio.sleep(0.1)
     assert task["status"] == "completed", task
     assert task["progress"] == 100.0
-    lanes = (await client.get(f"/api/v1/tasks/{tid}/accounts", headers=h)).json()
+    lanes = (await client.get(f"/api/v1/tasks/{tid}/lanes", headers=h)).json()
+    # The old path answers the same while clients move over.
+    assert (await client.get(f"/api/v1/tasks/{tid}/accounts", headers=h)).json() == lanes
     assert sum(lane["sent"] for lane in lanes) >= 1
     accounts = (await client.get("/api/v1/accounts", params={"platform": "sandbox"}, headers=h)).json()
     used = sum(

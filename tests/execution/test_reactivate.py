@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from invite_service.auth.jwt import mint_token
 from invite_service.main import create_app
-from invite_service.models import AuditEvent, InviteTaskAccount
+from invite_service.models import AuditEvent, Lane
 from invite_service.workers.stepped import simulate
 from tests.execution.harness import Harness
 
@@ -30,7 +30,7 @@ async def api(h: Harness) -> AsyncIterator[httpx.AsyncClient]:
 
 async def lane_states(h: Harness, task_id: uuid.UUID) -> dict[str, str]:
     async with h.rt.db.session() as s:
-        lanes = await s.scalars(select(InviteTaskAccount).where(InviteTaskAccount.task_id == task_id))
+        lanes = await s.scalars(select(Lane).where(Lane.task_id == task_id))
         return {lane.account_id: lane.status for lane in lanes}
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
-from invite_service.models import InviteTask, InviteTaskAccount
+from invite_service.models import InviteTask, Lane
 from invite_service.models.base import Base
 from invite_service.models.enums import LaneStatus, Platform, Priority, TaskAction, TaskStatus
 
@@ -34,7 +34,7 @@ def test_enum_columns_store_the_plain_value_and_read_the_enum() -> None:
         task = _task(status=TaskStatus.PAUSED)
         session.add(task)
         session.flush()
-        session.add(InviteTaskAccount(task_id=task.id, account_id="a", status="cooling_down"))
+        session.add(Lane(task_id=task.id, account_id="a", status="cooling_down"))
         session.commit()
         raw = session.execute(text("SELECT status, action, platform FROM invite_tasks")).one()
         assert tuple(raw) == ("paused", "invite_or_message", "sandbox")
@@ -43,7 +43,7 @@ def test_enum_columns_store_the_plain_value_and_read_the_enum() -> None:
         loaded = session.scalars(select(InviteTask)).one()
         assert loaded.status is TaskStatus.PAUSED and loaded.action is TaskAction.INVITE_OR_MESSAGE
         assert loaded.platform is Platform.SANDBOX
-        lane = session.scalars(select(InviteTaskAccount)).one()
+        lane = session.scalars(select(Lane)).one()
         assert lane.status is LaneStatus.COOLING_DOWN  # a plain string is accepted when it is a member
         assert (
             session.scalar(select(InviteTask.id).where(InviteTask.status == TaskStatus.PAUSED)) == loaded.id

@@ -229,7 +229,7 @@ export function useAccounts() {
 export function useLanes(taskId: string, live: boolean) {
   return useQuery({
     queryKey: keys.lanes(taskId),
-    queryFn: () => unwrap(api.GET("/api/v1/tasks/{task_id}/accounts", { params: { path: { task_id: taskId } } })),
+    queryFn: () => unwrap(api.GET("/api/v1/tasks/{task_id}/lanes", { params: { path: { task_id: taskId } } })),
     refetchInterval: live ? POLL_RUNNING_MS : POLL_IDLE_MS,
   });
 }

@@ -28,7 +28,7 @@ from invite_service.execution.policy import (
 )
 from invite_service.execution.recovery import resolve_expired_sending
 from invite_service.limits.caps import min_delay, windows_for
-from invite_service.models import InviteTask, InviteTaskAccount
+from invite_service.models import InviteTask, Lane
 from invite_service.models.enums import LaneStatus, TargetStatus, TaskStatus, first_step
 from invite_service.stores import targets as target_store
 from invite_service.stores import tasks as task_store
@@ -141,7 +141,7 @@ async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> Non
     )
 
 
-def _lane_summary(lanes: Sequence[InviteTaskAccount]) -> str:
+def _lane_summary(lanes: Sequence[Lane]) -> str:
     parts = [f"{lane.account_id}: {lane.status}" for lane in lanes]
     return ", ".join(parts) or "the task has no accounts"
 

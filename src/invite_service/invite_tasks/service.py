@@ -21,7 +21,7 @@ from invite_service.invite_tasks.schemas import (
     TaskUpdate,
 )
 from invite_service.kit.pagination import Page, SortSpec, split_page
-from invite_service.models import InviteTask, InviteTaskAccount, TaskCounters
+from invite_service.models import InviteTask, Lane, TaskCounters
 from invite_service.models.enums import Priority, TaskAction, TaskStatus
 from invite_service.observability import audit, metrics
 from invite_service.stores import targets as target_repo
@@ -39,7 +39,7 @@ class TaskIsRunning(Conflict):
     code, title = "task_running", "Task is running"
 
 
-def to_out(task: InviteTask, counters: TaskCounters | None, lanes: Sequence[InviteTaskAccount]) -> TaskOut:
+def to_out(task: InviteTask, counters: TaskCounters | None, lanes: Sequence[Lane]) -> TaskOut:
     c = Counters.model_validate(counters, from_attributes=True) if counters else Counters()
     return TaskOut(
         id=task.id,

@@ -4,7 +4,7 @@ from invite_service.models.activity import AuditEvent, ExecutionLog, Idempotency
 from invite_service.models.audience import ImportFile, ImportJob, ImportRejection, Suppression
 from invite_service.models.base import Base
 from invite_service.models.target import InviteTarget, TaskCounters
-from invite_service.models.task import InviteTask, InviteTaskAccount
+from invite_service.models.task import InviteTask, Lane
 
 __all__ = [
     "AuditEvent",
@@ -16,7 +16,7 @@ __all__ = [
     "ImportRejection",
     "InviteTarget",
     "InviteTask",
-    "InviteTaskAccount",
+    "Lane",
     "RateLimitLedger",
     "Suppression",
     "TaskCounters",

@@ -65,10 +65,10 @@ class InviteTask(TimestampMixin, Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class InviteTaskAccount(Base):
+class Lane(Base):
     """A lane: one account working for one task."""
 
-    __tablename__ = "invite_task_accounts"
+    __tablename__ = "lanes"
 
     task_id: Mapped[uuid.UUID] = mapped_column(
         Uuid(), ForeignKey("invite_tasks.id", ondelete="CASCADE"), primary_key=True
@@ -87,4 +87,4 @@ class InviteTaskAccount(Base):
     last_error: Mapped[str | None] = mapped_column(String(200))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_invite_task_accounts_account", "account_id", "status"),)
+    __table_args__ = (Index("ix_lanes_account", "account_id", "status"),)

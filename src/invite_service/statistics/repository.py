@@ -20,7 +20,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from invite_service.kit.pagination import SortSpec, keyset_page
-from invite_service.models import ExecutionLog, InviteTarget, InviteTask, InviteTaskAccount, RateLimitLedger
+from invite_service.models import ExecutionLog, InviteTarget, InviteTask, Lane, RateLimitLedger
 from invite_service.models.enums import TargetStatus, TaskStatus
 
 
@@ -237,14 +237,14 @@ async def running_tasks_per_account(
     if not account_ids:
         return {}
     stmt = (
-        select(InviteTaskAccount.account_id, func.count())
-        .join(InviteTask, InviteTask.id == InviteTaskAccount.task_id)
+        select(Lane.account_id, func.count())
+        .join(InviteTask, InviteTask.id == Lane.task_id)
         .where(
-            InviteTaskAccount.account_id.in_(list(account_ids)),
+            Lane.account_id.in_(list(account_ids)),
             InviteTask.status == TaskStatus.RUNNING.value,
             InviteTask.id != exclude,
         )
-        .group_by(InviteTaskAccount.account_id)
+        .group_by(Lane.account_id)
     )
     return {r[0]: int(r[1]) for r in await session.execute(stmt)}
 
@@ -260,10 +260,10 @@ async def tasks_by_status(session: AsyncSession) -> dict[str, int]:
 
 async def running_lanes_by_state(session: AsyncSession) -> dict[str, int]:
     stmt = (
-        select(InviteTaskAccount.status, func.count())
-        .join(InviteTask, InviteTask.id == InviteTaskAccount.task_id)
+        select(Lane.status, func.count())
+        .join(InviteTask, InviteTask.id == Lane.task_id)
         .where(InviteTask.status == TaskStatus.RUNNING.value)
-        .group_by(InviteTaskAccount.status)
+        .group_by(Lane.status)
     )
     return {r[0]: int(r[1]) for r in await session.execute(stmt)}
 

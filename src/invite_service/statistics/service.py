@@ -18,7 +18,7 @@ from invite_service.kit.pagination import SortSpec, split_page
 from invite_service.limits.base import Window, WindowUsage
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.limits.window import SendWindow
-from invite_service.models import InviteTask, InviteTaskAccount
+from invite_service.models import InviteTask, Lane
 from invite_service.models.enums import LaneStatus, Step, TaskStatus, first_step
 from invite_service.observability.metrics import GaugeSnapshot
 from invite_service.statistics import eta
@@ -56,7 +56,7 @@ def step_of(task: InviteTask) -> Step:
     return first_step(task.action)
 
 
-def _lane_start(lane: InviteTaskAccount, now: datetime) -> datetime | None:
+def _lane_start(lane: Lane, now: datetime) -> datetime | None:
     """When the lane may act again for this task, as the engine will see it; None: never by itself."""
     if lane.status in (LaneStatus.UNAVAILABLE.value, LaneStatus.EXCLUDED.value):
         return None
@@ -104,7 +104,7 @@ _PLANS_KEPT = 1024
 
 
 async def _plan(
-    session: AsyncSession, rt: Runtime, task: InviteTask, lanes: list[InviteTaskAccount], remaining: int
+    session: AsyncSession, rt: Runtime, task: InviteTask, lanes: list[Lane], remaining: int
 ) -> _Plan:
     key = (task.id, task.version)
     cached = _PLANS.get(key)

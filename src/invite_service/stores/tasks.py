@@ -20,7 +20,7 @@ from invite_service.kit.search import ESCAPE, contains_pattern
 from invite_service.models import (
     InviteTarget,
     InviteTask,
-    InviteTaskAccount,
+    Lane,
     TaskCounters,
 )
 from invite_service.models.enums import LaneStatus, TargetStatus, TaskStatus
@@ -108,17 +108,11 @@ async def counters_for(session: AsyncSession, task_ids: Sequence[uuid.UUID]) -> 
     return {row.task_id: row for row in rows}
 
 
-async def lanes_for(
-    session: AsyncSession, task_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[InviteTaskAccount]]:
-    out: dict[uuid.UUID, list[InviteTaskAccount]] = {tid: [] for tid in task_ids}
+async def lanes_for(session: AsyncSession, task_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Lane]]:
+    out: dict[uuid.UUID, list[Lane]] = {tid: [] for tid in task_ids}
     if not task_ids:
         return out
-    stmt = (
-        select(InviteTaskAccount)
-        .where(InviteTaskAccount.task_id.in_(task_ids))
-        .order_by(InviteTaskAccount.task_id, InviteTaskAccount.position)
-    )
+    stmt = select(Lane).where(Lane.task_id.in_(task_ids)).order_by(Lane.task_id, Lane.position)
     for lane in await session.scalars(stmt):
         out[lane.task_id].append(lane)
     return out
@@ -130,15 +124,11 @@ async def set_lanes(session: AsyncSession, task_id: uuid.UUID, account_ids: Sequ
     keep = set(account_ids)
     gone = [acc for acc in existing if acc not in keep]
     if gone:
-        await session.execute(
-            delete(InviteTaskAccount).where(
-                InviteTaskAccount.task_id == task_id, InviteTaskAccount.account_id.in_(gone)
-            )
-        )
+        await session.execute(delete(Lane).where(Lane.task_id == task_id, Lane.account_id.in_(gone)))
     for position, account_id in enumerate(account_ids):
         lane = existing.get(account_id)
         if lane is None:
-            session.add(InviteTaskAccount(task_id=task_id, account_id=account_id, position=position))
+            session.add(Lane(task_id=task_id, account_id=account_id, position=position))
         else:
             lane.position = position
     await session.flush()
@@ -169,16 +159,14 @@ async def held_states(
     if not account_ids:
         return {}
     stmt = (
-        select(
-            InviteTaskAccount.account_id, InviteTaskAccount.status, func.max(InviteTaskAccount.cooldown_until)
-        )
-        .join(InviteTask, InviteTask.id == InviteTaskAccount.task_id)
+        select(Lane.account_id, Lane.status, func.max(Lane.cooldown_until))
+        .join(InviteTask, InviteTask.id == Lane.task_id)
         .where(
             InviteTask.user_id == user_id,
-            InviteTaskAccount.account_id.in_(list(account_ids)),
-            InviteTaskAccount.status.in_(HELD),
+            Lane.account_id.in_(list(account_ids)),
+            Lane.status.in_(HELD),
         )
-        .group_by(InviteTaskAccount.account_id, InviteTaskAccount.status)
+        .group_by(Lane.account_id, Lane.status)
     )
     rank = {LaneStatus.RESTRICTED.value: 3, LaneStatus.UNAVAILABLE.value: 2, LaneStatus.COOLING_DOWN.value: 1}
     out: dict[str, tuple[str, datetime | None]] = {}
@@ -236,20 +224,20 @@ async def set_next_run(session: AsyncSession, task_id: uuid.UUID, when: datetime
     )
 
 
-async def lanes(session: AsyncSession, task_id: uuid.UUID) -> list[InviteTaskAccount]:
+async def lanes(session: AsyncSession, task_id: uuid.UUID) -> list[Lane]:
     stmt = (
-        select(InviteTaskAccount)
-        .where(InviteTaskAccount.task_id == task_id)
-        .order_by(InviteTaskAccount.position)
+        select(Lane)
+        .where(Lane.task_id == task_id)
+        .order_by(Lane.position)
         .execution_options(populate_existing=True)
     )
     return list((await session.scalars(stmt)).all())
 
 
-async def lane(session: AsyncSession, task_id: uuid.UUID, account_id: str) -> InviteTaskAccount | None:
+async def lane(session: AsyncSession, task_id: uuid.UUID, account_id: str) -> Lane | None:
     stmt = (
-        select(InviteTaskAccount)
-        .where(InviteTaskAccount.task_id == task_id, InviteTaskAccount.account_id == account_id)
+        select(Lane)
+        .where(Lane.task_id == task_id, Lane.account_id == account_id)
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(stmt)).one_or_none()
@@ -258,13 +246,13 @@ async def lane(session: AsyncSession, task_id: uuid.UUID, account_id: str) -> In
 async def reactivate_lanes(session: AsyncSession, now: datetime, task_id: uuid.UUID | None = None) -> int:
     """Lanes whose cooldown or restriction has run out become active again."""
     where = [
-        InviteTaskAccount.status.in_([LaneStatus.COOLING_DOWN, LaneStatus.RESTRICTED]),
-        InviteTaskAccount.cooldown_until <= now,
+        Lane.status.in_([LaneStatus.COOLING_DOWN, LaneStatus.RESTRICTED]),
+        Lane.cooldown_until <= now,
     ]
     if task_id is not None:
-        where.append(InviteTaskAccount.task_id == task_id)
+        where.append(Lane.task_id == task_id)
     result = await session.execute(
-        update(InviteTaskAccount)
+        update(Lane)
         .where(*where)
         .values(status=LaneStatus.ACTIVE, cooldown_until=None)
         .execution_options(synchronize_session=False)
@@ -299,13 +287,13 @@ async def restrict_account(
 ) -> list[uuid.UUID]:
     """Put the account's usable lanes in every task into ``status``; returns the tasks touched."""
     result = await session.execute(
-        update(InviteTaskAccount)
+        update(Lane)
         .where(
-            InviteTaskAccount.account_id == account_id,
-            InviteTaskAccount.status.in_([LaneStatus.ACTIVE, LaneStatus.COOLING_DOWN]),
+            Lane.account_id == account_id,
+            Lane.status.in_([LaneStatus.ACTIVE, LaneStatus.COOLING_DOWN]),
         )
         .values(status=status, cooldown_until=until, restricted_at=now, last_error=error)
-        .returning(InviteTaskAccount.task_id)
+        .returning(Lane.task_id)
         .execution_options(synchronize_session=False)
     )
     return [row[0] for row in result]
@@ -318,11 +306,11 @@ async def lock_tasks_with_lane(
     locked in id order (the engine's lock order: task rows before what hangs off them)."""
     stmt = (
         select(InviteTask.id, InviteTask.status)
-        .join(InviteTaskAccount, InviteTaskAccount.task_id == InviteTask.id)
+        .join(Lane, Lane.task_id == InviteTask.id)
         .where(
             InviteTask.user_id == user_id,
-            InviteTaskAccount.account_id == account_id,
-            InviteTaskAccount.status == lane_status,
+            Lane.account_id == account_id,
+            Lane.status == lane_status,
         )
         .order_by(InviteTask.id)
         .with_for_update(of=InviteTask)
@@ -337,11 +325,11 @@ async def reopen_lanes(
     if not task_ids:
         return 0
     result = await session.execute(
-        update(InviteTaskAccount)
+        update(Lane)
         .where(
-            InviteTaskAccount.task_id.in_(list(task_ids)),
-            InviteTaskAccount.account_id == account_id,
-            InviteTaskAccount.status == from_status,
+            Lane.task_id.in_(list(task_ids)),
+            Lane.account_id == account_id,
+            Lane.status == from_status,
         )
         .values(status=LaneStatus.ACTIVE, cooldown_until=None, last_error=None)
         .execution_options(synchronize_session=False)
@@ -353,12 +341,12 @@ async def restricted_lanes_since(
     session: AsyncSession, task_id: uuid.UUID, since: datetime
 ) -> tuple[int, int]:
     """(lanes restricted since ``since``, all lanes) for the circuit breaker."""
-    total = await session.scalar(select(func.count()).where(InviteTaskAccount.task_id == task_id))
+    total = await session.scalar(select(func.count()).where(Lane.task_id == task_id))
     recent = await session.scalar(
         select(func.count()).where(
-            InviteTaskAccount.task_id == task_id,
-            InviteTaskAccount.status == LaneStatus.RESTRICTED,
-            InviteTaskAccount.restricted_at >= since,
+            Lane.task_id == task_id,
+            Lane.status == LaneStatus.RESTRICTED,
+            Lane.restricted_at >= since,
         )
     )
     return int(recent or 0), int(total or 0)

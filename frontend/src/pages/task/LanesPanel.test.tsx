@@ -39,7 +39,7 @@ beforeEach(() => {
       const req = input instanceof Request ? input : new Request(String(input), init);
       const url = new URL(req.url, "http://x").pathname;
       calls.push({ method: req.method, url });
-      if (url === `/api/v1/tasks/${TASK_ID}/accounts`) return jsonResponse(LANES);
+      if (url === `/api/v1/tasks/${TASK_ID}/lanes`) return jsonResponse(LANES);
       if (url === "/api/v1/accounts") return jsonResponse([]);
       if (url === "/api/v1/accounts/acc-2/reactivate") return reactivate();
       return jsonResponse({ title: "Not found", status: 404 }, 404, "application/problem+json");
@@ -82,7 +82,7 @@ describe("LanesPanel", () => {
     const shown = show.mock.calls[0]![0];
     expect(shown.message).toBe("2 lanes went back to work. This task is paused: resuming it is up to you.");
     // The lanes are read again (the account's status changed).
-    await waitFor(() => expect(calls.filter((c) => c.url === `/api/v1/tasks/${TASK_ID}/accounts`).length).toBeGreaterThan(1));
+    await waitFor(() => expect(calls.filter((c) => c.url === `/api/v1/tasks/${TASK_ID}/lanes`).length).toBeGreaterThan(1));
   });
 
   it("shows the service's reason next to the button while the account is still unusable (409)", async () => {

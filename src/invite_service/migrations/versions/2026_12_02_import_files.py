@@ -2,7 +2,7 @@
 
 Revision ID: 5e2f8a61c0b7
 Revises: 7c41e0a9b2d5
-Create Date: 2026-12-03 10:00:00.000000
+Create Date: 2026-12-02 10:00:00.000000
 
 Imports run as jobs on the job queue (Celery workers in production), so the uploaded file is kept where
 any worker can read it: ``import_files`` rows of ~1 MiB, written with the job and deleted when it ends.
