@@ -29,7 +29,7 @@ from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.kit.clock import utcnow
 from invite_service.migrations import runner
-from invite_service.models import InviteTask, InviteTaskAccount, TaskCounters
+from invite_service.models import InviteTask, Lane, TaskCounters
 
 TARGETS = 1_000_000
 DONE = 900_000
@@ -99,7 +99,7 @@ async def seed(url: str) -> tuple[str, list[str]]:
             )
         )
         await s.execute(
-            insert(InviteTaskAccount),
+            insert(Lane),
             [
                 {"task_id": tid, "account_id": a, "position": i, "status": "active"}
                 for i, a in enumerate(accounts)
@@ -162,7 +162,7 @@ async def seed(url: str) -> tuple[str, list[str]]:
             ],
         )
         await s.execute(
-            insert(InviteTaskAccount),
+            insert(Lane),
             [
                 {"task_id": twin, "account_id": a, "position": i, "status": "active"}
                 for twin in twins

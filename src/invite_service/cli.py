@@ -80,7 +80,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         "--pool",
         args.pool,
         "-n",
-        args.name,
+        args.name or f"{settings.queue_prefix}invite@%h",
         "--without-gossip",
         "--without-mingle",
     ]
@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--queues", default=None, help="default: the three queues with INVITE_QUEUE_PREFIX")
     worker.add_argument("--concurrency", type=int, default=2)
     worker.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
-    worker.add_argument("--name", default="invite@%h")
+    worker.add_argument("--name", default=None, help="node name (default: <INVITE_QUEUE_PREFIX>invite@%%h)")
     worker.add_argument("--loglevel", default="INFO")
     worker.set_defaults(func=cmd_worker)
 

@@ -86,6 +86,10 @@ def make_celery_app(settings: Settings, *, build_runtime: RuntimeBuilder | None 
             # Imports whose worker died are sent again (imports/jobs.py: sweep).
             "import-sweep": {"task": SWEEP_IMPORTS, "schedule": ORPHAN_SWEEP_SECONDS, "options": high},
         },
+        # Remote control (`celery inspect`, `control shutdown`) and events ride exchanges of their own;
+        # prefixed too, so a command for one deployment on a shared vhost never reaches another's workers.
+        control_exchange=f"{settings.queue_prefix}celery",
+        event_exchange=f"{settings.queue_prefix}celeryev",
         **{PREFIX_KEY: settings.queue_prefix},
     )
     process = WorkerProcess(build_runtime)
