@@ -38,6 +38,8 @@ def test_every_queue_name_carries_the_prefix() -> None:
     # Another prefix on the same broker is another app with its own queues.
     other = make_celery_app(Settings(broker_url=AMQP_URL, queue_prefix="other-"))
     assert {q.name for q in other.conf.task_queues} == {f"other-invite-{p.value}" for p in Priority}
+    # Remote control too: `celery control shutdown` for one deployment never reaches the other's workers.
+    assert (other.conf.control_exchange, app.conf.control_exchange) == ("other-celery", f"{prefix}celery")
 
 
 class _BrokerDown(JobQueue):
