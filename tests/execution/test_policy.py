@@ -22,9 +22,9 @@ from invite_service.execution.policy import (
     step_for,
     stranded,
 )
-from invite_service.invite_tasks.schemas import Breaker
 from invite_service.limits.window import SendWindow
 from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskAction, TaskStatus, first_step
+from invite_service.models.task_settings import Breaker
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
 

@@ -12,11 +12,12 @@ from invite_service.context.runtime import Runtime
 from invite_service.errors import FieldError
 from invite_service.limits.caps import windows_for
 from invite_service.models import InviteTask
-from invite_service.models.enums import Platform
+from invite_service.models.enums import Platform, Step
+from invite_service.models.task_settings import TaskSettings
 from invite_service.stores import tasks
 from invite_service.stores import tasks as task_store
 
-ACTIONS = ("invite", "message")
+ACTIONS = tuple(Step)
 
 
 async def platform_accounts(rt: Runtime, user_id: str, platform: str) -> list[PlatformAccount]:
@@ -44,7 +45,7 @@ async def list_accounts(
         for account in accounts:
             usage: list[WindowOut] = []
             for action in ACTIONS:
-                windows = windows_for(caps, {}, action)
+                windows = windows_for(caps, TaskSettings(), action)
                 for u in await rt.limiter.usage(session, account.id, action, windows, now):
                     usage.append(
                         WindowOut(

@@ -27,7 +27,7 @@ from invite_service.execution.control import publish_status
 from invite_service.execution.jobspec import dispatch_job
 from invite_service.execution.keys import operation_key
 from invite_service.execution.outcomes import StepOutcome, record
-from invite_service.execution.policy import step_for
+from invite_service.execution.policy import step_for, task_settings
 from invite_service.execution.recovery import Resolution, Verdict, apply, resolve
 from invite_service.execution.refs import target_ref, template_fields
 from invite_service.invite_tasks.template import render
@@ -168,7 +168,7 @@ async def _gate(
     lane = await task_store.lane(session, task.id, account_id)
     if lane is None or lane.status is not LaneStatus.ACTIVE:
         return Next.STOP
-    delay = min_delay(rt.settings.caps_for(task.platform), task.settings)
+    delay = min_delay(rt.settings.caps_for(task.platform), task_settings(task))
     last = await ledger.last_action_at(session, account_id)
     if last is not None and delay > 0 and last + timedelta(seconds=delay) > now:
         lane.next_action_at = last + timedelta(seconds=delay)
@@ -221,7 +221,7 @@ async def _send_one(
     if gated is not None:
         return gated
 
-    windows = windows_for(rt.settings.caps_for(task.platform), task.settings, step)
+    windows = windows_for(rt.settings.caps_for(task.platform), task_settings(task), step)
     key = operation_key(task.id, target.id, step, target.lineage)
     lease_until = target_store.lease(now, rt.settings.send_lease_seconds)
     async with (

@@ -92,9 +92,9 @@ async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> Non
         return
 
     caps = rt.settings.caps_for(task.platform)
-    delay = min_delay(caps, task.settings)
+    delay = min_delay(caps, task_settings(task))
     step = first_step(task.action)
-    windows = windows_for(caps, task.settings, step)
+    windows = windows_for(caps, task_settings(task), step)
     busy = await task_store.busy_accounts(session, task.id)
     wakes: list[datetime] = []
     reserved_any = False

@@ -200,7 +200,7 @@ async def _update_lane(
     lane = await task_store.lane(session, task.id, account_id)
     if lane is None:
         return
-    delay = min_delay(rt.settings.caps_for(task.platform), task.settings)
+    delay = min_delay(rt.settings.caps_for(task.platform), task_settings(task))
     lane.last_used_at = now
     lane.next_action_at = now + timedelta(seconds=delay)
     if effect.counts_as_sent:

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from invite_service.adapters.base import InviteResult, Outcome, PlatformRules
 from invite_service.config import Settings
 from invite_service.errors import Conflict
-from invite_service.invite_tasks.schemas import Breaker, TaskSettings
 from invite_service.limits.window import SendWindow
 from invite_service.models import InviteTask
 from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskAction, TaskStatus, first_step
+from invite_service.models.task_settings import Breaker, TaskSettings
 
 # task status -> the statuses a user action may move it to
 TASK_TRANSITIONS: dict[str, dict[TaskStatus, frozenset[TaskStatus]]] = {

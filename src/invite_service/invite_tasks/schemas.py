@@ -3,78 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from invite_service.invite_tasks.template import TemplateError, placeholders
 from invite_service.models.enums import Platform, Priority, TaskAction, TaskStatus
 from invite_service.models.identity import NormalizeError, normalize_destination
+from invite_service.models.task_settings import StrictModel, TaskSettings
 from invite_service.stores.counters import Counters
 
 AccountId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.:@-]+$")]
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Caps(StrictModel):
-    """Per-account caps of this task; each may only lower the platform's cap."""
-
-    invites_per_hour: int | None = Field(default=None, ge=1, le=100_000)
-    invites_per_day: int | None = Field(default=None, ge=1, le=1_000_000)
-    messages_per_hour: int | None = Field(default=None, ge=1, le=100_000)
-    messages_per_day: int | None = Field(default=None, ge=1, le=1_000_000)
-
-
-class SendWindow(StrictModel):
-    """Days (0 = Monday) and local hours in which sends may start."""
-
-    days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
-        default_factory=lambda: [0, 1, 2, 3, 4, 5, 6], min_length=1, max_length=7
-    )
-    start: time = time(9, 0)
-    end: time = time(21, 0)
-    timezone: str = "UTC"
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("must be an IANA timezone such as Europe/Moscow") from exc
-        return value
-
-    @field_validator("days")
-    @classmethod
-    def _unique_days(cls, value: list[int]) -> list[int]:
-        return sorted(set(value))
-
-    @model_validator(mode="after")
-    def _ordered(self) -> SendWindow:
-        if self.start == self.end:
-            raise ValueError("start and end must differ (a window that wraps midnight is allowed)")
-        return self
-
-
-class Breaker(StrictModel):
-    """Pause the task when this many lanes (or this share of them) get restricted within the window."""
-
-    restricted_lanes: int = Field(default=2, ge=1, le=1000)
-    restricted_share: float = Field(default=1 / 3, gt=0, le=1)
-    window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
-
-
-class TaskSettings(StrictModel):
-    caps: Caps = Field(default_factory=Caps)
-    min_delay_seconds: float | None = Field(default=None, ge=0, le=86_400)
-    send_window: SendWindow | None = None
-    max_attempts: int = Field(default=3, ge=1, le=10)
-    breaker: Breaker = Field(default_factory=Breaker)
 
 
 def _check_template(value: str | None) -> str | None:

@@ -17,12 +17,12 @@ from invite_service.invite_tasks.schemas import (
     DuplicateIn,
     TaskCreate,
     TaskOut,
-    TaskSettings,
     TaskUpdate,
 )
 from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.models import InviteTask, Lane, TaskCounters
 from invite_service.models.enums import Priority, TaskAction, TaskStatus
+from invite_service.models.task_settings import TaskSettings
 from invite_service.observability import audit, metrics
 from invite_service.stores import targets as target_repo
 from invite_service.stores import tasks as repo

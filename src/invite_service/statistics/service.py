@@ -20,6 +20,7 @@ from invite_service.limits.caps import min_delay, windows_for
 from invite_service.limits.window import SendWindow
 from invite_service.models import InviteTask, Lane
 from invite_service.models.enums import LaneStatus, Step, TaskStatus, first_step
+from invite_service.models.task_settings import TaskSettings
 from invite_service.observability.metrics import GaugeSnapshot
 from invite_service.statistics import eta
 from invite_service.statistics import repository as repo
@@ -116,8 +117,9 @@ async def _plan(
         begin = max(now, task.scheduled_at)
     caps = rt.settings.caps_for(task.platform)
     step = step_of(task)
-    windows = windows_for(caps, task.settings, step)
-    delay = min_delay(caps, task.settings)
+    settings = TaskSettings.model_validate(task.settings)
+    windows = windows_for(caps, settings, step)
+    delay = min_delay(caps, settings)
     accounts = [lane.account_id for lane in lanes]
     shares = await repo.running_tasks_per_account(session, accounts, task.id)
     # Each cap window's calls per account, by every task: the ledger, the limiter's source of truth.
