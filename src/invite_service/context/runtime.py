@@ -19,6 +19,7 @@ from invite_service.db import Database
 from invite_service.kit.clock import Clock
 from invite_service.kit.faults import FaultPoints
 from invite_service.kit.locks import LockManager
+from invite_service.kit.memo import TtlMemo
 from invite_service.kit.progress import ProgressBus
 from invite_service.limits.base import RateLimiter
 from invite_service.limits.redis import RedisRateLimiter
@@ -49,6 +50,10 @@ class Runtime:
     jobs: JobQueue | None = None
     parsing: ServiceEndpoint | None = None
     faults: FaultPoints = field(default_factory=FaultPoints)
+    # The status's ETA reads every lane's ledger and simulates the lanes: tens of milliseconds for dozens of
+    # busy accounts. It moves slowly and the status is polled, so it is kept per task version (a pause,
+    # resume or edit makes a new one) for a few seconds; counters and lane states stay live.
+    estimates: TtlMemo = field(default_factory=lambda: TtlMemo(ttl_seconds=10.0, max_entries=1024))
     # The shared Redis client when the deployment has Redis (the limiter, locks and probes use it).
     redis: Redis | None = None
 

@@ -3,9 +3,7 @@ service-wide gauges Prometheus scrapes. Services take a session and never commit
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -96,21 +94,13 @@ class _Plan:
     estimate: eta.Estimate
 
 
-# The estimate reads every lane's ledger and simulates the lanes: tens of milliseconds for dozens of busy
-# accounts. It moves slowly, and the status is polled, so each process keeps it per task version (a
-# pause, resume or edit makes a new one) for a few seconds; counters and lane states stay live.
-ESTIMATE_TTL_SECONDS = 10.0
-_PLANS: OrderedDict[tuple[uuid.UUID, int], tuple[float, _Plan]] = OrderedDict()
-_PLANS_KEPT = 1024
-
-
 async def _plan(
     session: AsyncSession, rt: Runtime, task: InviteTask, lanes: list[Lane], remaining: int
 ) -> _Plan:
     key = (task.id, task.version)
-    cached = _PLANS.get(key)
-    if cached is not None and time.monotonic() - cached[0] < ESTIMATE_TTL_SECONDS:
-        return cached[1]
+    cached: _Plan | None = rt.estimates.get(key)
+    if cached is not None:
+        return cached
     now = rt.clock.now()
     begin = now
     if task.status == TaskStatus.SCHEDULED.value and task.scheduled_at is not None:
@@ -139,10 +129,7 @@ async def _plan(
             capacities.append(eta.lane_capacity(history, delay, start, 1 + shares.get(lane.account_id, 0)))
     window = SendWindow.from_settings(task.settings.get("send_window"))
     plan = _Plan(usage, starts, eta.estimate(remaining, capacities, window, begin))
-    _PLANS[key] = (time.monotonic(), plan)
-    _PLANS.move_to_end(key)
-    while len(_PLANS) > _PLANS_KEPT:
-        _PLANS.popitem(last=False)
+    rt.estimates.put(key, plan)
     return plan
 
 
