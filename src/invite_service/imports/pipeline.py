@@ -32,7 +32,7 @@ from invite_service.stores import suppressions
 from invite_service.stores import targets as target_repo
 
 # Which staged column holds each identity, in the order a suppression match is reported.
-_IDENTITY_SLOTS = ((TargetKind.USER_ID.value, 4), (TargetKind.USERNAME.value, 3), (TargetKind.PHONE.value, 5))
+_IDENTITY_SLOTS = ((TargetKind.USER_ID, 4), (TargetKind.USERNAME, 3), (TargetKind.PHONE, 5))
 
 
 class JobStopped(Exception):
@@ -194,9 +194,7 @@ async def merge(stage: staging.Stage, spec: JobSpec, tally: Tally) -> int:
             session, stage.table, task_id=spec.task_id, user_id=spec.user_id, source=spec.source, now=now
         )
         inserted = sum(kinds.values())
-        await target_repo.apply_counter_deltas(
-            session, spec.task_id, {TargetStatus.PENDING.value: inserted}, kinds
-        )
+        await target_repo.apply_counter_deltas(session, spec.task_id, {TargetStatus.PENDING: inserted}, kinds)
         await repo.set_results(
             session, spec.job_id, rows_accepted=inserted, rows_duplicate=stage.rows - inserted
         )

@@ -28,7 +28,7 @@ from invite_service.kit.tabular.mapping import Rejection
 from invite_service.models import ImportFile, ImportJob, ImportRejection, InviteTarget
 from invite_service.models.enums import ImportStatus
 
-RUNNING = ImportStatus.RUNNING.value
+RUNNING = ImportStatus.RUNNING
 SORT_COLUMNS = {"created_at": ImportJob.created_at}
 _IN_CHUNK = 1000  # identities an IN list: under SQLite's and asyncpg's bound-parameter limits
 FILE_CHUNK_BYTES = 1024 * 1024  # one ``import_files`` row
@@ -152,7 +152,7 @@ async def claim_for_merge(session: AsyncSession, job_id: uuid.UUID, attempt: int
     result = await session.execute(
         update(ImportJob)
         .where(*_owned(job_id, attempt))
-        .values(status=ImportStatus.COMPLETED.value, finished_at=now, updated_at=now)
+        .values(status=ImportStatus.COMPLETED, finished_at=now, updated_at=now)
     )
     return _changed(result) > 0
 

@@ -136,7 +136,7 @@ async def create_task(
         action=body.action.value,
         destination=body.destination,
         message_template=body.message_template,
-        status=TaskStatus.DRAFT.value,
+        status=TaskStatus.DRAFT,
         priority=body.priority,
         settings=task_settings.model_dump(mode="json"),
         scheduled_at=body.scheduled_at,
@@ -242,7 +242,7 @@ async def duplicate_task(
         action=source.action,
         destination=source.destination,
         message_template=source.message_template,
-        status=TaskStatus.DRAFT.value,
+        status=TaskStatus.DRAFT,
         priority=source.priority,
         settings=dict(source.settings),
     )

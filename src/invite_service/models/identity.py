@@ -72,9 +72,9 @@ class Identity:
 
 # (kind, key, username, platform user id, phone): an ``Identity`` without the objects, for imports.
 IdentityValues = tuple[str, str, str | None, str | None, str | None]
-_USER_ID_KIND = TargetKind.USER_ID.value
-_USERNAME_KIND = TargetKind.USERNAME.value
-_PHONE_KIND = TargetKind.PHONE.value
+_USER_ID_KIND = TargetKind.USER_ID
+_USERNAME_KIND = TargetKind.USERNAME
+_PHONE_KIND = TargetKind.PHONE
 
 
 def normalize_identity(

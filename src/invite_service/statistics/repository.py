@@ -172,7 +172,7 @@ async def report_rows(
     return (await session.execute(stmt)).all()
 
 
-UNSUCCESSFUL = (TargetStatus.FAILED.value, TargetStatus.SKIPPED.value, TargetStatus.UNKNOWN.value)
+UNSUCCESSFUL = (TargetStatus.FAILED, TargetStatus.SKIPPED, TargetStatus.UNKNOWN)
 
 
 async def unsuccessful_by_error(
@@ -241,7 +241,7 @@ async def running_tasks_per_account(
         .join(InviteTask, InviteTask.id == Lane.task_id)
         .where(
             Lane.account_id.in_(list(account_ids)),
-            InviteTask.status == TaskStatus.RUNNING.value,
+            InviteTask.status == TaskStatus.RUNNING,
             InviteTask.id != exclude,
         )
         .group_by(Lane.account_id)
@@ -262,7 +262,7 @@ async def running_lanes_by_state(session: AsyncSession) -> dict[str, int]:
     stmt = (
         select(Lane.status, func.count())
         .join(InviteTask, InviteTask.id == Lane.task_id)
-        .where(InviteTask.status == TaskStatus.RUNNING.value)
+        .where(InviteTask.status == TaskStatus.RUNNING)
         .group_by(Lane.status)
     )
     return {r[0]: int(r[1]) for r in await session.execute(stmt)}
@@ -278,7 +278,7 @@ async def due_running_tasks_progress(
     """
     last = select(func.max(ExecutionLog.at)).where(ExecutionLog.task_id == InviteTask.id).scalar_subquery()
     stmt = select(InviteTask.started_at, last).where(
-        InviteTask.status == TaskStatus.RUNNING.value,
+        InviteTask.status == TaskStatus.RUNNING,
         (InviteTask.next_run_at.is_(None)) | (InviteTask.next_run_at <= due_before),
     )
     return [(r[0], r[1]) for r in await session.execute(stmt)]

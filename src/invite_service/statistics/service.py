@@ -41,13 +41,13 @@ from invite_service.statistics.schemas import (
 from invite_service.stores import tasks as task_store
 from invite_service.stores.counters import Counters, counters_dict, progress_pct
 
-TERMINAL = frozenset({TaskStatus.COMPLETED.value, TaskStatus.CANCELLED.value, TaskStatus.FAILED.value})
+TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.CANCELLED, TaskStatus.FAILED})
 HOUR = timedelta(hours=1)
 DEFAULT_RANGE = timedelta(hours=24)
 MAX_RANGE = timedelta(days=7)
 # A running task whose next run is further away than this is waiting on purpose (window, cooldown, caps).
 DUE_SLACK = timedelta(seconds=60)
-_BASIS: dict[str, Basis] = {TaskStatus.RUNNING.value: "running", TaskStatus.SCHEDULED.value: "scheduled"}
+_BASIS: dict[str, Basis] = {TaskStatus.RUNNING: "running", TaskStatus.SCHEDULED: "scheduled"}
 
 
 def step_of(task: InviteTask) -> Step:
@@ -57,9 +57,9 @@ def step_of(task: InviteTask) -> Step:
 
 def _lane_start(lane: Lane, now: datetime) -> datetime | None:
     """When the lane may act again for this task, as the engine will see it; None: never by itself."""
-    if lane.status in (LaneStatus.UNAVAILABLE.value, LaneStatus.EXCLUDED.value):
+    if lane.status in (LaneStatus.UNAVAILABLE, LaneStatus.EXCLUDED):
         return None
-    if lane.status == LaneStatus.RESTRICTED.value and lane.cooldown_until is None:
+    if lane.status == LaneStatus.RESTRICTED and lane.cooldown_until is None:
         return None
     start = now
     for when in (lane.cooldown_until, lane.next_action_at):
@@ -103,7 +103,7 @@ async def _plan(
         return cached
     now = rt.clock.now()
     begin = now
-    if task.status == TaskStatus.SCHEDULED.value and task.scheduled_at is not None:
+    if task.status == TaskStatus.SCHEDULED and task.scheduled_at is not None:
         begin = max(now, task.scheduled_at)
     caps = rt.settings.caps_for(task.platform)
     step = step_of(task)

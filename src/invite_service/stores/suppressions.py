@@ -171,10 +171,10 @@ async def is_suppressed(
     phone: str | None,
 ) -> bool:
     """Whether any of a target's identities (normalized, as targets store them) is on the owner's list."""
-    identities = {
-        TargetKind.USERNAME.value: username,
-        TargetKind.USER_ID.value: platform_user_id,
-        TargetKind.PHONE.value: phone,
+    identities: dict[str, str | None] = {
+        TargetKind.USERNAME: username,
+        TargetKind.USER_ID: platform_user_id,
+        TargetKind.PHONE: phone,
     }
     return await any_match(session, user_id, platform, identities)
 

@@ -53,7 +53,7 @@ async def insert_targets(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     if inserted:
         task_id = rows[0]["task_id"]
         kinds = Counter(kind for _id, kind, _key in inserted)
-        await apply_counter_deltas(session, task_id, {TargetStatus.PENDING.value: len(inserted)}, kinds)
+        await apply_counter_deltas(session, task_id, {TargetStatus.PENDING: len(inserted)}, kinds)
     return inserted
 
 
@@ -233,7 +233,7 @@ async def copy_targets(session: AsyncSession, source_id: uuid.UUID, dest_id: uui
         literal(dest_id, type_=InviteTarget.task_id.type).label("task_id"),
         *[getattr(InviteTarget, c) for c in COPIED_COLUMNS],
         literal("duplicate").label("source"),
-        literal(TargetStatus.PENDING.value).label("status"),
+        literal(TargetStatus.PENDING).label("status"),
         literal(0).label("attempts"),
         literal(now, type_=InviteTarget.created_at.type).label("created_at"),
         literal(now, type_=InviteTarget.updated_at.type).label("updated_at"),
@@ -245,7 +245,7 @@ async def copy_targets(session: AsyncSession, source_id: uuid.UUID, dest_id: uui
     for _status, kind, n in groups:
         kinds[kind] += n
     copied = sum(kinds.values())
-    await apply_counter_deltas(session, dest_id, {TargetStatus.PENDING.value: copied}, kinds)
+    await apply_counter_deltas(session, dest_id, {TargetStatus.PENDING: copied}, kinds)
     return copied
 
 

@@ -149,7 +149,7 @@ async def get_owned(
 
 # -- lanes: the accounts view reads the holds a user's lanes record --
 
-HELD = [LaneStatus.COOLING_DOWN.value, LaneStatus.RESTRICTED.value, LaneStatus.UNAVAILABLE.value]
+HELD = [LaneStatus.COOLING_DOWN, LaneStatus.RESTRICTED, LaneStatus.UNAVAILABLE]
 
 
 async def held_states(
@@ -168,10 +168,10 @@ async def held_states(
         )
         .group_by(Lane.account_id, Lane.status)
     )
-    rank = {LaneStatus.RESTRICTED.value: 3, LaneStatus.UNAVAILABLE.value: 2, LaneStatus.COOLING_DOWN.value: 1}
+    rank: dict[str, int] = {LaneStatus.RESTRICTED: 3, LaneStatus.UNAVAILABLE: 2, LaneStatus.COOLING_DOWN: 1}
     out: dict[str, tuple[str, datetime | None]] = {}
     for account_id, status, until in await session.execute(stmt):
-        if until is not None and until <= now and status != LaneStatus.UNAVAILABLE.value:
+        if until is not None and until <= now and status != LaneStatus.UNAVAILABLE:
             continue  # expired, reactivated at the next tick
         best = out.get(account_id)
         if best is None or rank[status] > rank[best[0]]:

@@ -29,7 +29,7 @@ from invite_service.suppressions.schemas import SuppressionImportOut
 from invite_service.suppressions.service import normalize_key
 
 _REASONS = frozenset(r.value for r in SuppressionReason)
-_KINDS = (TargetKind.USER_ID.value, TargetKind.USERNAME.value, TargetKind.PHONE.value)
+_KINDS = (TargetKind.USER_ID, TargetKind.USERNAME, TargetKind.PHONE)
 
 
 def _take(rows: Iterator[RawRow], n: int) -> list[RawRow]:

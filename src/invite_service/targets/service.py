@@ -29,12 +29,12 @@ from invite_service.targets.schemas import (
     TargetUpdate,
 )
 
-IN_FLIGHT = frozenset({TargetStatus.RESERVED.value, TargetStatus.SENDING.value})
+IN_FLIGHT = frozenset({TargetStatus.RESERVED, TargetStatus.SENDING})
 # Which statuses each bulk action may change: never a target the engine holds right now.
-BULK_FROM = {
-    "delete": [s.value for s in TargetStatus if s.value not in IN_FLIGHT],
-    "reset_to_pending": [TargetStatus.FAILED.value, TargetStatus.SKIPPED.value, TargetStatus.UNKNOWN.value],
-    "skip": [TargetStatus.PENDING.value],
+BULK_FROM: dict[str, list[TargetStatus]] = {
+    "delete": [s for s in TargetStatus if s not in IN_FLIGHT],
+    "reset_to_pending": [TargetStatus.FAILED, TargetStatus.SKIPPED, TargetStatus.UNKNOWN],
+    "skip": [TargetStatus.PENDING],
 }
 
 
@@ -97,7 +97,7 @@ def _row(task: InviteTask, ident: Identity, body: TargetIn, source: str) -> dict
         "last_name": body.last_name,
         "extra": body.fields,
         "source": source,
-        "status": TargetStatus.PENDING.value,
+        "status": TargetStatus.PENDING,
         "attempts": 0,
     }
 
@@ -267,7 +267,7 @@ async def bulk_action(session: AsyncSession, task: InviteTask, body: BulkActionI
             task.id,
             where,
             BULK_FROM["reset_to_pending"],
-            TargetStatus.PENDING.value,
+            TargetStatus.PENDING,
             attempts=0,
             error_code=None,
             error_detail=None,
@@ -286,7 +286,7 @@ async def bulk_action(session: AsyncSession, task: InviteTask, body: BulkActionI
             task.id,
             where,
             BULK_FROM["skip"],
-            TargetStatus.SKIPPED.value,
+            TargetStatus.SKIPPED,
             processed_at=utcnow(),
             error_code="skipped_by_user",
         )

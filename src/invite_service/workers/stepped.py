@@ -58,10 +58,10 @@ class SteppedJobQueue(JobQueue):
 async def _next_task_time(rt: Runtime) -> datetime | None:
     async with rt.db.session() as s:
         running = await s.scalar(
-            select(func.min(InviteTask.next_run_at)).where(InviteTask.status == TaskStatus.RUNNING.value)
+            select(func.min(InviteTask.next_run_at)).where(InviteTask.status == TaskStatus.RUNNING)
         )
         scheduled = await s.scalar(
-            select(func.min(InviteTask.scheduled_at)).where(InviteTask.status == TaskStatus.SCHEDULED.value)
+            select(func.min(InviteTask.scheduled_at)).where(InviteTask.status == TaskStatus.SCHEDULED)
         )
     times = [t for t in (running, scheduled) if t is not None]
     return min(times) if times else None
