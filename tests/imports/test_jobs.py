@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from invite_service.db import Database
 from invite_service.imports import file_limits as limits
-from invite_service.imports import jobs, pipeline, service
+from invite_service.imports import pipeline, runner, service
 from invite_service.imports import repository as repo
 from invite_service.kit.clock import utcnow
 from invite_service.kit.tabular import bounds
@@ -252,7 +252,7 @@ async def test_orphaned_running_jobs_are_resumed(  # type: ignore[no-untyped-def
             s, user_id=h["X-Test-User"], task_id=uuid.UUID(alive), source="file", options={}
         )
     # A job that beats is left alone; the silent one is sent again, and its new run starts over.
-    assert await jobs.sweep(app.state.runtime) >= 1
+    assert await runner.sweep(app.state.runtime) >= 1
     job = await wait_job(client, h, dead)
     assert (job["status"], job["rows_seen"], job["rows_accepted"], job["rows_duplicate"]) == (
         "completed",
@@ -275,7 +275,7 @@ async def test_a_job_whose_runs_keep_dying_is_failed(  # type: ignore[no-untyped
 ) -> None:
     h = new_user()
     task, dead = await _orphan(client, h, database, b"username\nlast_try\n", attempt=limits.MAX_RUNS)
-    await jobs.sweep(app.state.runtime)
+    await runner.sweep(app.state.runtime)
     job = await wait_job(client, h, dead)
     assert job["status"] == "failed"
     assert f"started {limits.MAX_RUNS} times" in job["error"]

@@ -83,7 +83,7 @@ def make_celery_app(settings: Settings, *, build_runtime: RuntimeBuilder | None 
         beat_schedule={
             "tick": {"task": TICK, "schedule": settings.tick_seconds, "options": high},
             "recover": {"task": RECOVER, "schedule": settings.recover_seconds, "options": high},
-            # Imports whose worker died are sent again (imports/jobs.py: sweep).
+            # Imports whose worker died are sent again (imports/runner.py: sweep).
             "import-sweep": {"task": SWEEP_IMPORTS, "schedule": ORPHAN_SWEEP_SECONDS, "options": high},
         },
         # Remote control (`celery inspect`, `control shutdown`) and events ride exchanges of their own;

@@ -12,7 +12,7 @@ from invite_service.context.runtime import Runtime
 from invite_service.execution import engine
 from invite_service.execution.batch import process_batch
 from invite_service.execution.jobspec import DISPATCH, PING, PROCESS_BATCH, RECOVER, TICK
-from invite_service.imports import jobs as import_jobs
+from invite_service.imports import runner as import_runner
 from invite_service.imports.jobspec import RUN_IMPORT, SWEEP_IMPORTS
 
 JobFn = Callable[..., Awaitable[Any]]
@@ -22,8 +22,8 @@ JOBS: dict[str, JobFn] = {
     PROCESS_BATCH: process_batch,
     TICK: engine.tick,
     RECOVER: engine.recover,
-    RUN_IMPORT: import_jobs.run_import,
-    SWEEP_IMPORTS: import_jobs.sweep,
+    RUN_IMPORT: import_runner.run_import,
+    SWEEP_IMPORTS: import_runner.sweep,
 }
 
 

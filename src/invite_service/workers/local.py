@@ -16,7 +16,7 @@ from invite_service.context.jobs import Job, JobQueue
 from invite_service.context.runtime import Runtime
 from invite_service.execution import engine
 from invite_service.imports import file_limits as import_limits
-from invite_service.imports import jobs as import_jobs
+from invite_service.imports import runner as import_runner
 from invite_service.workers.jobs import run_job
 
 log = structlog.get_logger(__name__)
@@ -102,7 +102,7 @@ class LocalTicker:
                         else import_limits.ORPHAN_AFTER_SECONDS
                     )
                     last_sweep = loop.time()
-                    await import_jobs.sweep(self._runtime, stale_after)
+                    await import_runner.sweep(self._runtime, stale_after)
                 await self._runtime.progress.drain()
             except Exception:
                 log.exception("ticker_failed")
