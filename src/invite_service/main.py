@@ -132,7 +132,7 @@ def create_app(
         app.include_router(auth_endpoints.router, prefix="/api/v1", responses=problem_responses(422))
     # Every error is problem+json (errors.py); the document says so for the statuses the routes answer.
     api = APIRouter(prefix="/api/v1", responses=problem_responses(401, 404, 409, 422))
-    uploads = problem_responses(413, 415)  # UploadLimitRoute, and files of an unknown format
+    uploads = problem_responses(413, 415)  # api.deps.UploadRoute, and files of an unknown format
     api.include_router(task_endpoints.router)
     api.include_router(target_endpoints.router)
     api.include_router(execution_endpoints.router)

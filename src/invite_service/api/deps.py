@@ -18,7 +18,7 @@ from invite_service.config import Settings
 from invite_service.context.runtime import Runtime
 from invite_service.db import Database
 from invite_service.errors import Conflict, Unauthorized
-from invite_service.kit.tabular.upload import UploadLimitRoute
+from invite_service.kit.tabular.upload import upload_limit_route
 from invite_service.models import InviteTask
 from invite_service.stores.tasks import get_owned
 
@@ -79,12 +79,13 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated["Runtime", Depends(get_runtime)]
 
 
-class UploadRoute(UploadLimitRoute):
-    """Routes that take a file: 413 above ``INVITE_IMPORT_MAX_UPLOAD_BYTES`` while the body arrives."""
+def _upload_max_bytes(request: Request) -> int:
+    settings: Settings = request.app.state.settings
+    return settings.import_max_upload_bytes
 
-    def max_bytes(self, request: Request) -> int:
-        settings: Settings = request.app.state.settings
-        return settings.import_max_upload_bytes
+
+# Routes that take a file: 413 above INVITE_IMPORT_MAX_UPLOAD_BYTES while the body arrives.
+UploadRoute = upload_limit_route(_upload_max_bytes)
 
 
 async def owned_task(task_id: uuid.UUID, user_id: CurrentUser, session: SessionDep) -> InviteTask:

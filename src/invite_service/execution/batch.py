@@ -223,7 +223,7 @@ async def _send_one(
 
     windows = windows_for(rt.settings.caps_for(task.platform), task_settings(task), step)
     key = operation_key(task.id, target.id, step, target.lineage)
-    lease_until = target_store.lease(now, rt.settings.send_lease_seconds)
+    lease_until = now + timedelta(seconds=rt.settings.send_lease_seconds)
     async with (
         rt.db.sessionmaker() as session,
         rt.limiter.acquire(

@@ -125,7 +125,7 @@ async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> Non
             lane.account_id,
             size,
             now,
-            target_store.lease(now, rt.settings.reservation_lease_seconds),
+            now + timedelta(seconds=rt.settings.reservation_lease_seconds),
         )
         if not ids:
             break  # nothing due for anyone right now

@@ -28,8 +28,8 @@ from invite_service.kit.clock import utcnow
 from invite_service.kit.tabular.mapping import Rejection
 from invite_service.models.enums import TargetKind, TargetStatus
 from invite_service.observability import audit, metrics
+from invite_service.stores import counters as counters_store
 from invite_service.stores import suppressions
-from invite_service.stores import targets as target_repo
 
 # Which staged column holds each identity, in the order a suppression match is reported.
 _IDENTITY_SLOTS = ((TargetKind.USER_ID, 4), (TargetKind.USERNAME, 3), (TargetKind.PHONE, 5))
@@ -194,7 +194,9 @@ async def merge(stage: staging.Stage, spec: JobSpec, tally: Tally) -> int:
             session, stage.table, task_id=spec.task_id, user_id=spec.user_id, source=spec.source, now=now
         )
         inserted = sum(kinds.values())
-        await target_repo.apply_counter_deltas(session, spec.task_id, {TargetStatus.PENDING: inserted}, kinds)
+        await counters_store.apply_counter_deltas(
+            session, spec.task_id, {TargetStatus.PENDING: inserted}, kinds
+        )
         await repo.set_results(
             session, spec.job_id, rows_accepted=inserted, rows_duplicate=stage.rows - inserted
         )

@@ -1,13 +1,18 @@
-"""A task's counters as every reader shows them: by target status, with the total and the progress."""
+"""A task's counters: how every reader shows them (by target status, the total, the progress), and how they
+change (deltas written in the transaction that moves the targets)."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.models import InviteTask, TaskCounters
-from invite_service.models.enums import FINAL_TARGET_STATUSES, TargetStatus
+from invite_service.models.enums import FINAL_TARGET_STATUSES, TargetKind, TargetStatus
 
 
 class Counters(BaseModel):
@@ -44,3 +49,34 @@ def status_event(task: InviteTask, counters: TaskCounters | None, kind: str) -> 
         "counters": counts,
         "progress": progress_pct(counts),
     }
+
+
+COUNTED_STATUSES = tuple(s.value for s in TargetStatus)
+KIND_COLUMNS = {kind.value: f"kind_{kind.value}" for kind in TargetKind}
+
+
+async def apply_counter_deltas(
+    session: AsyncSession,
+    task_id: uuid.UUID,
+    status_deltas: Mapping[str, int],
+    kind_deltas: Mapping[str, int] | None = None,
+) -> None:
+    """Add deltas to the task's counters with one UPDATE (atomic under concurrent writers).
+
+    ``total`` follows the sum of kind deltas: only inserts and deletes change it.
+    """
+    values: dict[str, Any] = {}
+    for status, delta in status_deltas.items():
+        if delta:
+            col = getattr(TaskCounters, status)
+            values[status] = col + delta
+    kind_deltas = kind_deltas or {}
+    total = sum(kind_deltas.values())
+    for kind, delta in kind_deltas.items():
+        if delta:
+            column = KIND_COLUMNS[kind]
+            values[column] = getattr(TaskCounters, column) + delta
+    if total:
+        values["total"] = TaskCounters.total + total
+    if values:
+        await session.execute(update(TaskCounters).where(TaskCounters.task_id == task_id).values(**values))

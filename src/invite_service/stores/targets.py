@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, literal, or_, select, update
@@ -18,14 +18,12 @@ from invite_service.kit.search import ESCAPE, contains_pattern
 from invite_service.models import (
     InviteTarget,
     InviteTask,
-    TaskCounters,
 )
-from invite_service.models.enums import TargetKind, TargetStatus, TaskStatus
+from invite_service.models.enums import TargetStatus, TaskStatus
+from invite_service.stores import counters
 
 INSERT_CHUNK = 1000  # rows per INSERT: stays under SQLite's and asyncpg's bound-parameter limits
 SORT_COLUMNS = {"id": InviteTarget.id, "status": InviteTarget.status}
-COUNTED_STATUSES = tuple(s.value for s in TargetStatus)
-KIND_COLUMNS = {kind.value: f"kind_{kind.value}" for kind in TargetKind}
 
 
 def _insert_stmt(session: AsyncSession) -> Any:
@@ -53,35 +51,8 @@ async def insert_targets(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     if inserted:
         task_id = rows[0]["task_id"]
         kinds = Counter(kind for _id, kind, _key in inserted)
-        await apply_counter_deltas(session, task_id, {TargetStatus.PENDING: len(inserted)}, kinds)
+        await counters.apply_counter_deltas(session, task_id, {TargetStatus.PENDING: len(inserted)}, kinds)
     return inserted
-
-
-async def apply_counter_deltas(
-    session: AsyncSession,
-    task_id: uuid.UUID,
-    status_deltas: Mapping[str, int],
-    kind_deltas: Mapping[str, int] | None = None,
-) -> None:
-    """Add deltas to the task's counters with one UPDATE (atomic under concurrent writers).
-
-    ``total`` follows the sum of kind deltas: only inserts and deletes change it.
-    """
-    values: dict[str, Any] = {}
-    for status, delta in status_deltas.items():
-        if delta:
-            col = getattr(TaskCounters, status)
-            values[status] = col + delta
-    kind_deltas = kind_deltas or {}
-    total = sum(kind_deltas.values())
-    for kind, delta in kind_deltas.items():
-        if delta:
-            column = KIND_COLUMNS[kind]
-            values[column] = getattr(TaskCounters, column) + delta
-    if total:
-        values["total"] = TaskCounters.total + total
-    if values:
-        await session.execute(update(TaskCounters).where(TaskCounters.task_id == task_id).values(**values))
 
 
 def _scoped(user_id: str, task_id: uuid.UUID) -> Select[InviteTarget]:
@@ -175,7 +146,7 @@ async def delete_where(session: AsyncSession, task_id: uuid.UUID, where: ColumnE
     for status, kind in result:
         status_deltas[status] -= 1
         kind_deltas[kind] -= 1
-    await apply_counter_deltas(session, task_id, status_deltas, kind_deltas)
+    await counters.apply_counter_deltas(session, task_id, status_deltas, kind_deltas)
     return -sum(kind_deltas.values())
 
 
@@ -209,7 +180,7 @@ async def transition(
         deltas[status] -= len(ids)
         deltas[to_status] += len(ids)
         moved.extend(ids)
-    await apply_counter_deltas(session, task_id, deltas)
+    await counters.apply_counter_deltas(session, task_id, deltas)
     return moved
 
 
@@ -245,7 +216,7 @@ async def copy_targets(session: AsyncSession, source_id: uuid.UUID, dest_id: uui
     for _status, kind, n in groups:
         kinds[kind] += n
     copied = sum(kinds.values())
-    await apply_counter_deltas(session, dest_id, {TargetStatus.PENDING: copied}, kinds)
+    await counters.apply_counter_deltas(session, dest_id, {TargetStatus.PENDING: copied}, kinds)
     return copied
 
 
@@ -311,10 +282,6 @@ async def targets_by_ids(session: AsyncSession, task_id: uuid.UUID, ids: Sequenc
         .execution_options(populate_existing=True)
     )
     return list((await session.scalars(stmt)).all())
-
-
-def ids_in(ids: Sequence[int]) -> ColumnElement[bool]:
-    return InviteTarget.id.in_(list(ids))
 
 
 async def mark_sending(
@@ -394,7 +361,7 @@ async def release(
     return await transition(
         session,
         task_id,
-        ids_in(ids),
+        InviteTarget.id.in_(list(ids)),
         [TargetStatus.RESERVED],
         TargetStatus.PENDING,
         account_id=None,
@@ -429,7 +396,3 @@ async def expired(session: AsyncSession, status: str, now: datetime, limit: int 
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())
-
-
-def lease(now: datetime, seconds: float) -> datetime:
-    return now + timedelta(seconds=seconds)

@@ -15,6 +15,7 @@ from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import TargetKind, TargetStatus
 from invite_service.models.identity import Identity, NormalizeError, normalize_identity
 from invite_service.observability import audit
+from invite_service.stores import counters as counters_store
 from invite_service.stores import targets as repo
 from invite_service.stores import tasks as task_store
 from invite_service.targets.schemas import (
@@ -304,5 +305,5 @@ async def stats(session: AsyncSession, task: InviteTask) -> TargetStats:
     return TargetStats(
         total=counters.total,
         by_status={s: getattr(counters, s.value) for s in TargetStatus},
-        by_kind={k: getattr(counters, repo.KIND_COLUMNS[k.value]) for k in TargetKind},
+        by_kind={k: getattr(counters, counters_store.KIND_COLUMNS[k.value]) for k in TargetKind},
     )

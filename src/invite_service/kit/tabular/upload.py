@@ -1,10 +1,10 @@
 """Uploads: a size limit enforced while the body arrives (413), and the file spooled for the job.
 
-``UploadLimitRoute`` refuses a declared ``Content-Length`` over the limit before reading anything and
-stops a body that grows past it (chunked uploads) while it streams in, so an oversized upload is never
-spooled whole. The handler then copies the part into an anonymous temp file the job owns: the
-request's own upload is closed when the response is sent, and an anonymous file vanishes with the
-process if it dies.
+``upload_limit_route`` makes a route class that refuses a declared ``Content-Length`` over the limit
+before reading anything and stops a body that grows past it (chunked uploads) while it streams in, so an
+oversized upload is never spooled whole. The handler then copies the part into an anonymous temp file
+the job owns: the request's own upload is closed when the response is sent, and an anonymous file
+vanishes with the process if it dies.
 """
 
 from __future__ import annotations
@@ -28,41 +28,41 @@ def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"The file is larger than the {limit // (1024 * 1024)} MiB upload limit.")
 
 
-class UploadLimitRoute(APIRoute):
-    """Subclass and say where the limit comes from (``max_bytes``)."""
+def upload_limit_route(max_bytes: Callable[[Request], int]) -> type[APIRoute]:
+    """A route class that refuses a body over ``max_bytes(request)`` (plus the multipart framing)."""
 
-    def max_bytes(self, request: Request) -> int:
-        raise NotImplementedError
+    class UploadLimitRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def limited(request: Request) -> Response:
-            file_limit = self.max_bytes(request)
-            body_limit = file_limit + bounds.MULTIPART_OVERHEAD_BYTES
-            declared = request.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > body_limit:
-                raise _too_large(file_limit)
-            received = 0
-            receive = request.receive
-
-            async def counting_receive() -> Message:
-                nonlocal received
-                message = await receive()
-                received += len(message.get("body", b""))
-                if received > body_limit:
+            async def limited(request: Request) -> Response:
+                file_limit = max_bytes(request)
+                body_limit = file_limit + bounds.MULTIPART_OVERHEAD_BYTES
+                declared = request.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > body_limit:
                     raise _too_large(file_limit)
-                return message
+                received = 0
+                receive = request.receive
 
-            try:
-                return await handler(Request(request.scope, counting_receive))
-            except HTTPException as exc:
-                # FastAPI turns any error while parsing the form into a 400; keep ours a 413.
-                if isinstance(exc.__cause__, PayloadTooLarge):
-                    raise exc.__cause__ from None
-                raise
+                async def counting_receive() -> Message:
+                    nonlocal received
+                    message = await receive()
+                    received += len(message.get("body", b""))
+                    if received > body_limit:
+                        raise _too_large(file_limit)
+                    return message
 
-        return limited
+                try:
+                    return await handler(Request(request.scope, counting_receive))
+                except HTTPException as exc:
+                    # FastAPI turns any error while parsing the form into a 400; keep ours a 413.
+                    if isinstance(exc.__cause__, PayloadTooLarge):
+                        raise exc.__cause__ from None
+                    raise
+
+            return limited
+
+    return UploadLimitRoute
 
 
 def _copy(source: IO[bytes]) -> IO[bytes]:
