@@ -9,9 +9,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from invite_service.accounts import IntegrationClient
 from invite_service.adapters.base import AccountStatus, InvitePlatformAdapter, Outcome, TargetRef
 from invite_service.adapters.registry import AdapterRegistry, UnknownPlatformError
+from invite_service.adapters.telegram import IntegrationClient
 from invite_service.adapters.telegram.adapter import TelegramAdapter
 from invite_service.config import Settings
 from invite_service.kit.clock import SimulatedClock

@@ -13,8 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from invite_service.accounts import IntegrationAuthError, IntegrationClient, RetryPolicy, mint_service_token
 from invite_service.adapters.base import AccountStatus, MissingInviteeReason, Outcome, TargetRef
+from invite_service.adapters.telegram import (
+    IntegrationAuthError,
+    IntegrationClient,
+    RetryPolicy,
+    mint_service_token,
+)
 from invite_service.adapters.telegram.adapter import TelegramAdapter
 from invite_service.adapters.telegram.errors import (
     MISSING_INVITEE_PREMIUM_REQUIRED_FOR_PM,

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from invite_service.accounts import mint_service_token
+from invite_service.adapters.telegram import mint_service_token
 from tests.conftest import free_port
 
 CLI = Path(sys.executable).with_name("invite-service")

@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from invite_service.accounts import (
+from invite_service.adapters.base import OperationState, Outcome, TargetRef
+from invite_service.adapters.telegram import (
     Delivery,
     IntegrationClient,
     IntegrationError,
@@ -22,7 +23,6 @@ from invite_service.accounts import (
     Invitee,
     RetryPolicy,
 )
-from invite_service.adapters.base import OperationState, Outcome, TargetRef
 from invite_service.adapters.telegram.adapter import TelegramAdapter
 from invite_service.adapters.telegram.types import parse_invite_response
 from invite_service.models.enums import TargetKind

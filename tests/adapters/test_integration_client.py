@@ -15,7 +15,8 @@ import jwt
 import pytest
 import structlog
 
-from invite_service.accounts import (
+from invite_service.adapters.base import OperationState
+from invite_service.adapters.telegram import (
     SERVICE_AUDIENCE,
     Delivery,
     IntegrationAuthError,
@@ -26,7 +27,6 @@ from invite_service.accounts import (
     Invitee,
     RetryPolicy,
 )
-from invite_service.adapters.base import OperationState
 from invite_service.adapters.telegram.client import OperationRecord
 from invite_service.config import ConfigError
 from invite_service.kit.service_http import SERVICE_NAME
