@@ -33,7 +33,8 @@ from invite_service.db import Database
 from invite_service.models import ImportFile, ImportJob, InviteTarget, TaskCounters
 from tests.conftest import free_port
 
-pytestmark = pytest.mark.asyncio
+# Process kills and a 200,000-row file: the slow tier (`make test` runs them, `make test-fast` does not).
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 BIN = Path(sys.executable).parent / "invite-service"
 SECRET = "import-restart-test-secret-0123456789abcdef"
 ROWS = 200_000
@@ -228,7 +229,6 @@ def own_postgres() -> Iterator[str]:
         yield url
 
 
-@pytest.mark.slow
 async def test_an_import_survives_kill_9_of_the_api_on_celery(own_postgres: str, tmp_path: Path) -> None:
     """The production shape: the job runs on a Celery worker (RabbitMQ, a vhost and queue prefix of
     this run's own), so killing the API mid-way does not touch it; it completes with every target once."""
