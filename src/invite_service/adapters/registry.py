@@ -26,9 +26,6 @@ class AdapterRegistry:
         self._builders = dict(builders or {})
         self._adapters: dict[str, InvitePlatformAdapter] = {}
 
-    def platforms(self) -> list[str]:
-        return sorted(set(self._builders) | set(self._adapters))
-
     def get(self, platform: str) -> InvitePlatformAdapter:
         key = str(platform)
         adapter = self._adapters.get(key)
