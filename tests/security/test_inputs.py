@@ -382,3 +382,55 @@ def test_start_on_a_completed_or_cancelled_task_is_a_409_naming_its_state(
     before = api.get(f"/api/v1/tasks/{cancelled}", headers=h).json()
     _assert_conflict_naming(api.post(f"/api/v1/tasks/{cancelled}/start", headers=h), "cancelled")
     assert api.get(f"/api/v1/tasks/{cancelled}", headers=h).json() == before
+
+
+# --------------------------------------------------------------------------------- NUL bytes in bodies
+
+
+def test_nul_bytes_in_request_bodies_are_a_422_naming_the_field_and_nothing_is_written(
+    api: httpx.Client, server: Server
+) -> None:
+    h = server.headers()
+    tid = api.post("/api/v1/tasks", json=DRAFT, headers=h).json()["id"]
+    before = api.get(f"/api/v1/tasks/{tid}", headers=h).json()
+    creates: list[tuple[dict[str, Any], list[str | int]]] = [
+        ({**DRAFT, "name": "a\x00b"}, ["body", "name"]),
+        ({**DRAFT, "description": "a\x00b"}, ["body", "description"]),
+        ({**DRAFT, "action": "message", "message_template": "hi\x00"}, ["body", "message_template"]),
+    ]
+    for body, loc in creates:
+        assert_refused(api.post("/api/v1/tasks", json=body, headers=h), loc)
+    assert api.get("/api/v1/tasks", headers=h).json()["total"] == 1
+    assert_refused(api.put(f"/api/v1/tasks/{tid}", json={"name": "x\x00"}, headers=h), ["body", "name"])
+    assert_refused(
+        api.post(f"/api/v1/tasks/{tid}/duplicate", json={"name": "x\x00"}, headers=h), ["body", "name"]
+    )
+    assert api.get(f"/api/v1/tasks/{tid}", headers=h).json() == before
+    assert api.get("/api/v1/tasks", headers=h).json()["total"] == 1
+
+    # A bulk add reports the row as invalid (the others go in); a single add is a 422.
+    rows = [{"username": "clean_row"}, {"username": "nul_row", "first_name": "a\x00"}]
+    bulk = api.post(f"/api/v1/tasks/{tid}/targets/bulk", json={"targets": rows}, headers=h)
+    assert bulk.status_code == 200, bulk.text
+    assert [r["result"] for r in bulk.json()["results"]] == ["created", "invalid"]
+    assert bulk.json()["results"][1]["errors"][0]["loc"][-1] == "first_name"
+    single = {"username": "nul_fields", "fields": {"k\x00": "v"}}
+    assert_refused(api.post(f"/api/v1/tasks/{tid}/targets", json=single, headers=h), ["body", "fields"])
+    assert api.get(f"/api/v1/tasks/{tid}/targets", headers=h).json()["total"] == 1
+
+    note = {"platform": "sandbox", "username": "nul_note", "reason": "manual", "note": "x\x00"}
+    assert_refused(api.post("/api/v1/suppressions", json=note, headers=h), ["body", "note"])
+    assert api.get("/api/v1/suppressions", headers=h).json()["total"] == 0
+
+
+def test_ids_beyond_64_bits_are_a_422(api: httpx.Client, user: dict[str, str], task_id: str) -> None:
+    for big in (2**63, -(2**63) - 1, 10**30):
+        assert_refused(api.get(f"/api/v1/tasks/{task_id}/targets/{big}", headers=user), ["path", "target_id"])
+        assert_refused(
+            api.delete(f"/api/v1/tasks/{task_id}/targets/{big}", headers=user), ["path", "target_id"]
+        )
+        assert_refused(api.delete(f"/api/v1/suppressions/{big}", headers=user), ["path", "suppression_id"])
+        action = {"action": "skip", "ids": [1, big]}
+        resp = api.post(f"/api/v1/tasks/{task_id}/targets/bulk-action", json=action, headers=user)
+        assert_refused(resp, ["body", "ids", 1])
+    assert api.get(f"/api/v1/tasks/{task_id}/targets/{2**63 - 1}", headers=user).status_code == 404

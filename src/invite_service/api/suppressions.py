@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from invite_service.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep, UploadRoute
 from invite_service.imports.schemas import MAPPING_DOC, ImportOptions
-from invite_service.kit.inputs import Text
+from invite_service.kit.inputs import RowId, Text
 from invite_service.kit.pagination import MAX_LIMIT, Page, SortSpec
 from invite_service.models.enums import Platform, SuppressionReason, TargetKind
 from invite_service.stores.suppressions import SORT_COLUMNS
@@ -59,7 +59,7 @@ async def list_suppressions(
 
 
 @router.delete("/{suppression_id}", status_code=204)
-async def delete_suppression(suppression_id: int, user: CurrentUser, session: SessionDep) -> Response:
+async def delete_suppression(suppression_id: RowId, user: CurrentUser, session: SessionDep) -> Response:
     await service.delete(session, user, suppression_id)
     return Response(status_code=204)
 

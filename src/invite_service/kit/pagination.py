@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from invite_service.errors import FieldError, InvalidInput
-from invite_service.kit.inputs import no_nul, to_utc
+from invite_service.kit.inputs import in_int64, no_nul, to_utc
 
 T = TypeVar("T")
 MAX_LIMIT = 500
@@ -72,9 +72,6 @@ def _restore(value: Any) -> Any:
     return value
 
 
-_INT64 = (-(2**63), 2**63 - 1)  # BIGINT on PostgreSQL, INTEGER on SQLite
-
-
 def _typed(value: Any, python_type: type[Any]) -> Any:
     """``value`` as a value of a column of ``python_type``, or ``ValueError``/``TypeError``.
 
@@ -93,9 +90,9 @@ def _typed(value: Any, python_type: type[Any]) -> Any:
             raise TypeError("not a uuid")
         return value
     if python_type is int:
-        if type(value) is not int or not _INT64[0] <= value <= _INT64[1]:  # bool is an int: refused
-            raise TypeError("not a 64-bit integer")
-        return value
+        if type(value) is not int:  # bool is an int: refused
+            raise TypeError("not an integer")
+        return in_int64(value)  # BIGINT on PostgreSQL, INTEGER on SQLite
     if python_type is str:
         if not isinstance(value, str):
             raise TypeError("not a string")
