@@ -62,7 +62,7 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 def in_int64(value: int) -> int:
     if not INT64_MIN <= value <= INT64_MAX:
-        raise ValueError("is out of range")
+        raise ValueError("must fit in a signed 64-bit integer")
     return value
 
 
