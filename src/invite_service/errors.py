@@ -240,7 +240,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
         import structlog
 
-        structlog.get_logger("invite_service.errors").exception("unhandled_error")
+        # From request.state, not only the log context: this handler runs outside the context the request's
+        # dependencies bound theirs in (the auth dependency's user_id never reaches it otherwise).
+        context = {
+            key: value
+            for key in ("request_id", "user_id")
+            if (value := getattr(request.state, key, None)) is not None
+        }
+        structlog.get_logger("invite_service.errors").exception("unhandled_error", **context)
         return problem(
             request,
             status=500,

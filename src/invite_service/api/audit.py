@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from invite_service.api.deps import CurrentUser, SessionDep
+from invite_service.kit.inputs import Text
 from invite_service.kit.pagination import MAX_LIMIT, Page, SortSpec, split_page
 from invite_service.observability import audit
 
@@ -31,7 +32,7 @@ async def list_audit(
     user: CurrentUser,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    cursor: Annotated[Text | None, Query(max_length=1000)] = None,
 ) -> Page[AuditOut]:
     rows, total = await audit.list_events(session, user, _SORT, cursor, limit)
     items, next_cursor = split_page(rows, limit, _SORT, lambda e: (e.id,))

@@ -7,11 +7,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from invite_service.api.deps import SettingsDep
 from invite_service.auth.jwt import mint_token
+from invite_service.kit.inputs import InputModel
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-class DevLoginIn(BaseModel):
+class DevLoginIn(InputModel):
     model_config = ConfigDict(extra="forbid")
     user: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@-]+$")
 

@@ -26,6 +26,7 @@ from invite_service.imports.schemas import (
     ValidateOut,
 )
 from invite_service.imports.validate import validate_file
+from invite_service.kit.inputs import Text
 from invite_service.kit.pagination import MAX_LIMIT, Page, SortSpec
 from invite_service.models import ImportJob
 from invite_service.models.enums import ImportStatus
@@ -108,9 +109,9 @@ async def list_jobs(
     user: CurrentUser,
     session: SessionDep,
     task_id: uuid.UUID | None = None,
-    sort: Annotated[str, Query(description="created_at; '-' for descending")] = "-created_at",
+    sort: Annotated[Text, Query(description="created_at; '-' for descending")] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    cursor: Annotated[Text | None, Query(max_length=1000)] = None,
 ) -> Page[ImportJobOut]:
     return await service.list_jobs(
         session, user, task_id, SortSpec.parse(sort, list(SORT_COLUMNS)), cursor, limit

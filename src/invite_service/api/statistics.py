@@ -12,9 +12,9 @@ import structlog
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import AwareDatetime
 
 from invite_service.api.deps import DatabaseDep, OwnedTask, RuntimeDep, SessionDep
+from invite_service.kit.inputs import Instant, Text
 from invite_service.kit.pagination import MAX_LIMIT, SortSpec
 from invite_service.observability import metrics
 from invite_service.statistics import events, service
@@ -31,8 +31,8 @@ router = APIRouter(prefix="/tasks/{task_id}", tags=["statistics"], dependencies=
 metrics_router = APIRouter(tags=["metrics"])
 _gauges = metrics.ScrapeGauges()
 
-From = Annotated[AwareDatetime | None, Query(alias="from", description="start, inclusive (with a time zone)")]
-To = Annotated[AwareDatetime | None, Query(alias="to", description="end, exclusive (with a time zone)")]
+From = Annotated[Instant | None, Query(alias="from", description="start, inclusive (with a time zone)")]
+To = Annotated[Instant | None, Query(alias="to", description="end, exclusive (with a time zone)")]
 
 
 @router.get("/status", response_model=TaskStatusOut, summary="State, progress, counters and an ETA")
@@ -97,12 +97,12 @@ async def task_logs(
     session: SessionDep,
     start: From = None,
     end: To = None,
-    outcome: Annotated[str | None, Query(max_length=32)] = None,
-    account_id: Annotated[str | None, Query(max_length=128)] = None,
-    error_code: Annotated[str | None, Query(max_length=64)] = None,
-    sort: Annotated[str, Query(description="at (oldest first) or -at (newest first)")] = "-at",
+    outcome: Annotated[Text | None, Query(max_length=32)] = None,
+    account_id: Annotated[Text | None, Query(max_length=128)] = None,
+    error_code: Annotated[Text | None, Query(max_length=64)] = None,
+    sort: Annotated[Text, Query(description="at (oldest first) or -at (newest first)")] = "-at",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    cursor: Annotated[Text | None, Query(max_length=1000)] = None,
 ) -> LogPage:
     filters = LogFilters(outcome, account_id, error_code, start, end)
     spec = SortSpec.parse(sort, service.LOG_SORTS)

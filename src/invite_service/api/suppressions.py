@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from invite_service.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep, UploadRoute
 from invite_service.imports.schemas import MAPPING_DOC, ImportOptions
+from invite_service.kit.inputs import RowId, Text
 from invite_service.kit.pagination import MAX_LIMIT, Page, SortSpec
 from invite_service.models.enums import Platform, SuppressionReason, TargetKind
 from invite_service.stores.suppressions import SORT_COLUMNS
@@ -36,13 +37,13 @@ async def add_suppression(
 async def list_suppressions(
     user: CurrentUser,
     session: SessionDep,
-    q: Annotated[str | None, Query(max_length=200, description="search keys and notes")] = None,
+    q: Annotated[Text | None, Query(max_length=200, description="search keys and notes")] = None,
     reason: SuppressionReason | None = None,
     kind: TargetKind | None = None,
     platform: Platform | None = None,
-    sort: Annotated[str, Query(description="created_at or key; '-' for descending")] = "-created_at",
+    sort: Annotated[Text, Query(description="created_at or key; '-' for descending")] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    cursor: Annotated[Text | None, Query(max_length=1000)] = None,
 ) -> Page[SuppressionOut]:
     return await service.list_entries(
         session,
@@ -58,7 +59,7 @@ async def list_suppressions(
 
 
 @router.delete("/{suppression_id}", status_code=204)
-async def delete_suppression(suppression_id: int, user: CurrentUser, session: SessionDep) -> Response:
+async def delete_suppression(suppression_id: RowId, user: CurrentUser, session: SessionDep) -> Response:
     await service.delete(session, user, suppression_id)
     return Response(status_code=204)
 

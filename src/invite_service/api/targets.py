@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from invite_service.api.deps import CurrentUser, OwnedTask, SessionDep, SettingsDep
 from invite_service.api.idempotency import idempotent
+from invite_service.kit.inputs import RowId, Text
 from invite_service.kit.pagination import MAX_LIMIT, Page, SortSpec
 from invite_service.models.enums import TargetKind, TargetStatus
 from invite_service.stores.targets import SORT_COLUMNS
@@ -60,10 +61,10 @@ async def list_targets(
     session: SessionDep,
     status: Annotated[list[TargetStatus] | None, Query()] = None,
     kind: TargetKind | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="search usernames and names")] = None,
-    sort: Annotated[str, Query(description="id or status; '-' for descending")] = "id",
+    q: Annotated[Text | None, Query(max_length=200, description="search usernames and names")] = None,
+    sort: Annotated[Text, Query(description="id or status; '-' for descending")] = "id",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    cursor: Annotated[Text | None, Query(max_length=1000)] = None,
 ) -> Page[TargetOut]:
     return await service.list_targets(
         session,
@@ -88,18 +89,18 @@ async def bulk_action(body: BulkActionIn, task: OwnedTask, session: SessionDep) 
 
 
 @router.get("/{target_id}", response_model=TargetOut)
-async def get_target(target_id: int, task: OwnedTask, session: SessionDep) -> TargetOut:
+async def get_target(target_id: RowId, task: OwnedTask, session: SessionDep) -> TargetOut:
     return await service.get_target(session, task, target_id)
 
 
 @router.put("/{target_id}", response_model=TargetOut)
 async def update_target(
-    target_id: int, body: TargetUpdate, task: OwnedTask, session: SessionDep
+    target_id: RowId, body: TargetUpdate, task: OwnedTask, session: SessionDep
 ) -> TargetOut:
     return await service.update_target(session, task, target_id, body)
 
 
 @router.delete("/{target_id}", status_code=204)
-async def delete_target(target_id: int, task: OwnedTask, session: SessionDep) -> Response:
+async def delete_target(target_id: RowId, task: OwnedTask, session: SessionDep) -> Response:
     await service.delete_target(session, task, target_id)
     return Response(status_code=204)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
@@ -13,7 +12,6 @@ from fastapi.responses import JSONResponse
 from invite_service.accounts import service as accounts
 from invite_service.api.deps import CurrentUser, RuntimeDep, SessionDep, SettingsDep
 from invite_service.api.idempotency import idempotent
-from invite_service.errors import FieldError, InvalidInput
 from invite_service.execution import service as execution
 from invite_service.invite_tasks import service
 from invite_service.invite_tasks.schemas import (
@@ -24,6 +22,7 @@ from invite_service.invite_tasks.schemas import (
     TaskOut,
     TaskUpdate,
 )
+from invite_service.kit.inputs import Instant, Text
 from invite_service.kit.pagination import MAX_LIMIT, Page, SortSpec
 from invite_service.models.enums import Platform, Priority, TaskAction, TaskStatus
 from invite_service.stores.tasks import SORT_COLUMNS, TaskFilters
@@ -61,18 +60,15 @@ async def list_tasks(
     platform: Platform | None = None,
     priority: Priority | None = None,
     action: TaskAction | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="search in names")] = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    q: Annotated[Text | None, Query(max_length=200, description="search in names")] = None,
+    created_from: Instant | None = None,
+    created_to: Instant | None = None,
     sort: Annotated[
         str, Query(description="created_at, name, priority or status; '-' for descending")
     ] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    cursor: Annotated[Text | None, Query(max_length=1000)] = None,
 ) -> Page[TaskOut]:
-    for name, value in (("created_from", created_from), ("created_to", created_to)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(errors=[FieldError(("query", name), "must include a timezone offset")])
     filters = TaskFilters(
         statuses=[s.value for s in status or []],
         platform=platform.value if platform else None,

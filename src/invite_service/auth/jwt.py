@@ -10,6 +10,8 @@ from invite_service.config import ConfigError, Settings
 from invite_service.errors import Unauthorized
 from invite_service.kit.clock import utcnow
 
+_NUMERIC_DATES = ("exp", "iat", "nbf")
+
 
 def _verification_key(settings: Settings) -> str:
     return settings.jwt_secret if settings.uses_hmac else settings.jwt_public_key
@@ -40,8 +42,14 @@ def decode_token(token: str, settings: Settings) -> str:
         # PyJWTError, not just InvalidTokenError: a header naming another allowed algorithm whose
         # key type does not match raises InvalidKeyError, which is the caller's fault (401), not a 500.
         raise Unauthorized(f"Invalid token: {type(exc).__name__}") from exc
+    for claim in _NUMERIC_DATES:
+        # PyJWT reads these with int(), so "exp": "9999999999" would pass; RFC 7519 says a JSON number.
+        value = claims.get(claim)
+        if claim in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise Unauthorized(f"Invalid token: {claim} is not a number")
     sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub.strip() or len(sub) > 128:
+    # The subject becomes the user id in every query: a NUL in it would be a database error.
+    if not isinstance(sub, str) or not sub.strip() or len(sub) > 128 or "\x00" in sub:
         raise Unauthorized("Token subject is missing or malformed")
     return sub
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from invite_service.context.jobs import defer
 from invite_service.errors import FieldError, InvalidInput
 from invite_service.execution.jobspec import dispatch_job
-from invite_service.execution.policy import LANE_USABLE, check_transition
+from invite_service.execution.policy import LANE_USABLE, TransitionNotAllowed, check_transition
 from invite_service.kit.progress import ProgressBus, defer_event
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import TargetStatus, TaskStatus
@@ -66,6 +66,11 @@ async def start_check(session: AsyncSession, task: InviteTask) -> list[FieldErro
     return errors
 
 
+async def _has_pending(session: AsyncSession, task: InviteTask) -> bool:
+    counters = await task_store.counters(session, task.id)
+    return counters is not None and counters.pending > 0
+
+
 async def start(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
     scheduled = task.scheduled_at is not None and task.scheduled_at > now
     to = TaskStatus.SCHEDULED if scheduled else TaskStatus.RUNNING
@@ -75,6 +80,13 @@ async def start(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datet
     ):
         return
     check_transition("start", current, to)
+    if current is TaskStatus.COMPLETED and not await _has_pending(session, task):
+        # A completed task runs again only for targets requeued into it. With none, starting it is a
+        # transition it cannot make (409 naming its state), not a precondition the user could fix (422).
+        raise TransitionNotAllowed(
+            f"Cannot start a task that is {current}: it has no pending targets (requeue some first).",
+            extra={"current_status": str(current)},
+        )
     errors = await start_check(session, task)
     if errors:
         raise InvalidInput("The task cannot start yet; see errors.", errors=errors)

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 from invite_service.db import Database
 from invite_service.imports import repository as repo
-from invite_service.kit.tabular.csv_out import BOM, PAGE, cell, csv_lines, neutralize
+from invite_service.kit.tabular.csv_out import BOM, PAGE, cell, csv_lines, header, neutralize
 
 
 async def rejected_csv(database: Database, job_id: uuid.UUID, columns: list[str]) -> AsyncIterator[bytes]:
     """``row, reason, detail`` then the row as it was in the file, one line a rejected row."""
-    yield (BOM + csv_lines([["row", "reason", "detail", *columns]])).encode()
+    yield (BOM + header(["row", "reason", "detail", *columns])).encode()
     after: tuple[int, int] | None = None
     while True:
         async with database.session() as session:

@@ -6,9 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from invite_service.invite_tasks.template import TemplateError, placeholders
+from invite_service.kit.inputs import Instant
 from invite_service.models.enums import Platform, Priority, TaskAction, TaskStatus
 from invite_service.models.identity import NormalizeError, normalize_destination
 from invite_service.models.task_settings import StrictModel, TaskSettings
@@ -44,7 +46,7 @@ class TaskFields(StrictModel):
     message_template: str | None = Field(default=None, max_length=4096)
     account_ids: list[AccountId] | None = Field(default=None, max_length=100)
     settings: TaskSettings | None = None
-    scheduled_at: AwareDatetime | None = None
+    scheduled_at: Instant | None = None
 
     _destination = field_validator("destination")(_check_destination)
     _template = field_validator("message_template")(_check_template)
@@ -65,11 +67,20 @@ class TaskCreate(TaskFields):
 
 
 class TaskUpdate(TaskFields):
-    """Partial update: only the fields given change."""
+    """Partial update: only the fields given change. A required field may be left out, never nulled."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    action: TaskAction | None = None
-    priority: Priority | None = None
+    # None only as "not given" (SkipJsonSchema: the document does not offer null); an explicit null is a 422.
+    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    action: TaskAction | SkipJsonSchema[None] = None
+    priority: Priority | SkipJsonSchema[None] = None
+
+    @field_validator("name", "action", "priority")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs for given values only (defaults are not validated), so None here is an explicit null.
+        if value is None:
+            raise ValueError("may be left out but not null")
+        return value
 
 
 class TaskOut(BaseModel):

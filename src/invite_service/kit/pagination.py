@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -15,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from invite_service.errors import FieldError, InvalidInput
+from invite_service.kit.inputs import in_int64, no_nul, to_utc
 
 T = TypeVar("T")
 MAX_LIMIT = 500
@@ -59,12 +61,43 @@ def _jsonable(value: Any) -> Any:
 
 
 def _restore(value: Any) -> Any:
-    if isinstance(value, dict):
-        if "t" in value:
-            return datetime.fromisoformat(value["t"])
-        if "u" in value:
-            return uuid.UUID(value["u"])
+    if isinstance(value, dict) and len(value) == 1:
+        tag, text = next(iter(value.items()))
+        if tag in ("t", "u") and not isinstance(text, str):
+            raise TypeError("a tagged cursor value is a string")
+        if tag == "t":
+            return datetime.fromisoformat(text)
+        if tag == "u":
+            return uuid.UUID(text)
     return value
+
+
+def _typed(value: Any, python_type: type[Any]) -> Any:
+    """``value`` as a value of a column of ``python_type``, or ``ValueError``/``TypeError``.
+
+    A cursor is client input: a value of the wrong type would reach the query and fail there (a 500).
+    """
+    if issubclass(python_type, Enum):  # before str: a StrEnum is both
+        if not isinstance(value, str):
+            raise TypeError("not an enum value")
+        return python_type(value)
+    if python_type is datetime:
+        if not isinstance(value, datetime):
+            raise TypeError("not a datetime")
+        return to_utc(value)
+    if python_type is uuid.UUID:
+        if not isinstance(value, uuid.UUID):
+            raise TypeError("not a uuid")
+        return value
+    if python_type is int:
+        if type(value) is not int:  # bool is an int: refused
+            raise TypeError("not an integer")
+        return in_int64(value)  # BIGINT on PostgreSQL, INTEGER on SQLite
+    if python_type is str:
+        if not isinstance(value, str):
+            raise TypeError("not a string")
+        return no_nul(value)
+    raise TypeError(f"no cursor values for a {python_type.__name__} column")
 
 
 def encode_cursor(sort: SortSpec, values: Sequence[Any]) -> str:
@@ -72,13 +105,17 @@ def encode_cursor(sort: SortSpec, values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: SortSpec) -> list[Any]:
+def decode_cursor(cursor: str, sort: SortSpec, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    """The cursor's values, one for each of ``columns`` and of its type, or a 422 naming ``cursor``."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if data["s"] != sort.field or data["d"] != sort.descending:
+        if not isinstance(data, dict) or data.get("s") != sort.field or data.get("d") is not sort.descending:
             raise ValueError("cursor was made for another sort")
-        return [_restore(v) for v in data["v"]]
+        values = data.get("v")
+        if not isinstance(values, list) or len(values) != len(columns):
+            raise ValueError("cursor has the wrong number of values")
+        return [_typed(_restore(v), c.type.python_type) for v, c in zip(values, columns, strict=True)]
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidInput(
             errors=[FieldError(("query", "cursor"), "is not a cursor from this list with this sort")]
@@ -100,10 +137,7 @@ def keyset_page(
     stmt = stmt.order_by(*order).limit(limit + 1)
     if cursor is None:
         return stmt
-    values = decode_cursor(cursor, sort)
-    if len(values) != len(columns):
-        raise InvalidInput(errors=[FieldError(("query", "cursor"), "is malformed")])
-    return stmt.where(_after(columns, values, sort.descending))
+    return stmt.where(_after(columns, decode_cursor(cursor, sort, columns), sort.descending))
 
 
 def _after(

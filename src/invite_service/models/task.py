@@ -22,6 +22,10 @@ class PriorityType(TypeDecorator[Priority]):
     impl = SmallInteger()
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[Priority]:
+        return Priority  # the enum, not the stored rank: cursors carry "normal", not 1
+
     def process_bind_param(self, value: Priority | str | None, dialect: Dialect) -> int | None:
         return None if value is None else PRIORITY_RANK[Priority(value)]
 

@@ -10,10 +10,12 @@ from datetime import time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from invite_service.kit.inputs import InputModel
 
 
-class StrictModel(BaseModel):
+class StrictModel(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

@@ -31,6 +31,9 @@ import structlog
 REDACTED = "[redacted]"
 # A phone: an optional +, then 10-15 digits with common separators (spaces, dots, dashes, brackets).
 _PHONE = re.compile(r"(?<![\w+])\+?\d(?:[\s().-]{0,2}\d){9,14}(?![\w:])")
+# A UUID's groups can be all digits (``942753ee-1234-5678-9012-…``), which the phone pattern would read as
+# a number with dashes: a phone match that touches a UUID is left alone, so ids stay whole for correlation.
+_UUID = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
 _JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*")
 _SCHEME_CREDENTIALS = re.compile(r"(?i)\b(bearer|basic)(\s+)[\w\-.~+/=]+")
 _KEY_VALUE = re.compile(
@@ -91,7 +94,20 @@ def redact_text(text: str) -> str:
     text = _SCHEME_CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     text = _KEY_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     text = _BODY_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-    return _PHONE.sub("[redacted-phone]", text)
+    return _redact_phones(text)
+
+
+def _redact_phones(text: str) -> str:
+    ids = [m.span() for m in _UUID.finditer(text)]
+    if not ids:
+        return _PHONE.sub("[redacted-phone]", text)
+
+    def mask(m: re.Match[str]) -> str:
+        start, end = m.span()
+        inside_id = any(start < id_end and id_start < end for id_start, id_end in ids)
+        return m.group(0) if inside_id else "[redacted-phone]"
+
+    return _PHONE.sub(mask, text)
 
 
 def _is_sensitive(key: object) -> bool:

@@ -7,9 +7,11 @@ temporary file as they come, strings inline (no shared-strings table growing wit
 the finished file is streamed from disk, then deleted.
 
 Spreadsheet formula injection (OWASP "CSV injection"): a cell that starts with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return would be run as a formula by Excel, LibreOffice or Sheets, so it
-gets a leading apostrophe and is shown as the text it is. This covers every text cell, names and
-error details included, and phone numbers too (``+7…`` would otherwise be read as a formula).
+``@`` (or their fullwidth forms, or any of them behind zero-width characters), a tab or a carriage
+return would be run as a formula by Excel, LibreOffice or Sheets, so it gets a leading apostrophe and
+is shown as the text it is: ``csv_out.neutralize``, the rule of every download. This covers every text
+cell, the header, names and error details included, and phone numbers too (``+7…`` would otherwise be
+read as a formula).
 """
 
 from __future__ import annotations
@@ -28,35 +30,28 @@ from openpyxl import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from invite_service.db import Database
+from invite_service.kit.tabular.csv_out import neutralize
 from invite_service.statistics import repository as repo
 from invite_service.statistics.schemas import ReportOut
 
 PAGE_ROWS = 1000
 FILE_CHUNK = 64 * 1024
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Excel reads a CSV as UTF-8 only when it starts with a byte order mark (names are often Cyrillic).
 UTF8_BOM = "\ufeff"
 
 
-def neutralise(value: Any) -> Any:
-    """A text cell that a spreadsheet would evaluate becomes inert text; other values pass through."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
-    return neutralise(value)
+    return neutralize(value)
 
 
 def _xlsx_cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None)  # spreadsheets have no time zones: UTC
-    return neutralise(value)
+    return neutralize(value)
 
 
 def filename(task_id: uuid.UUID, extension: str) -> str:
@@ -82,7 +77,7 @@ HEADER = [*repo.REPORT_COLUMNS[:-2], "processed_at_utc", "source"]
 async def csv_stream(db: Database, user_id: str, task_id: uuid.UUID) -> AsyncIterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(HEADER)
+    writer.writerow([neutralize(c) for c in HEADER])
     yield (UTF8_BOM + buffer.getvalue()).encode()
     async for rows in _pages(db, user_id, task_id):
         buffer.seek(0)
@@ -92,7 +87,7 @@ async def csv_stream(db: Database, user_id: str, task_id: uuid.UUID) -> AsyncIte
 
 
 def _summary(sheet: WriteOnlyWorksheet, summary: ReportOut) -> None:
-    sheet.append(["Task", neutralise(summary.name)])
+    sheet.append(["Task", neutralize(summary.name)])
     sheet.append(["Task id", str(summary.task_id)])
     sheet.append(["Status", summary.status.value])
     sheet.append(["Progress %", summary.progress])
@@ -115,7 +110,7 @@ async def xlsx_stream(
         workbook = Workbook(write_only=True)
         _summary(workbook.create_sheet("Summary"), summary)
         targets = workbook.create_sheet("Targets")
-        targets.append(HEADER)
+        targets.append([neutralize(c) for c in HEADER])
         async for rows in _pages(db, user_id, task_id):
             # openpyxl is synchronous CPU work: a page at a time off the event loop.
             await asyncio.to_thread(_append, targets, rows)

@@ -6,10 +6,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from invite_service.kit.inputs import InputModel
 from invite_service.models.enums import Platform, SuppressionReason, TargetKind
 
 
-class SuppressionIn(BaseModel):
+class SuppressionIn(InputModel):
     """Exactly one identity (normalized like targets) and why it may not be contacted."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

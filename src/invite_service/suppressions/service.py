@@ -144,7 +144,7 @@ async def delete(session: AsyncSession, user_id: str, suppression_id: int) -> No
 
 async def export_csv(database: Database, user_id: str, platform: str | None) -> AsyncIterator[bytes]:
     """The whole list as CSV that the bulk import reads back."""
-    yield (csv_out.BOM + csv_out.csv_lines([EXPORT_COLUMNS])).encode()
+    yield (csv_out.BOM + csv_out.header(EXPORT_COLUMNS)).encode()
     after = 0
     while True:
         async with database.session() as session:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from invite_service.kit.inputs import InputModel, RowId
 from invite_service.models.enums import TargetKind, TargetStatus
 
 FieldValue = str | int | float | bool | None
@@ -25,7 +26,7 @@ def _check_fields(value: dict[str, FieldValue]) -> dict[str, FieldValue]:
     return value
 
 
-class TargetIn(BaseModel):
+class TargetIn(InputModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     username: str | None = Field(default=None, max_length=64)
@@ -45,7 +46,7 @@ class TargetIn(BaseModel):
         return value
 
 
-class TargetUpdate(BaseModel):
+class TargetUpdate(InputModel):
     """Names and template fields; the identity is fixed (delete and add to change it)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -106,18 +107,18 @@ class BulkTargetsOut(BaseModel):
     results: list[BulkRowResult]
 
 
-class TargetFilter(BaseModel):
+class TargetFilter(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     status: list[TargetStatus] = Field(default_factory=list)
     kind: TargetKind | None = None
 
 
-class BulkActionIn(BaseModel):
+class BulkActionIn(InputModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["delete", "reset_to_pending", "skip"]
-    ids: Annotated[list[int], Field(max_length=10_000)] | None = None
+    ids: Annotated[list[RowId], Field(max_length=10_000)] | None = None
     filter: TargetFilter | None = None
 
     @model_validator(mode="after")
