@@ -2043,6 +2043,15 @@ export interface operations {
                     "application/json": components["schemas"]["TokenOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input; `errors` names each invalid field */
             422: {
                 headers: {
@@ -2148,6 +2157,15 @@ export interface operations {
                     "application/json": components["schemas"]["TaskOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -2206,6 +2224,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BulkTaskResult"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -2328,6 +2355,15 @@ export interface operations {
                     "application/json": components["schemas"]["TaskOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -2446,6 +2482,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -2577,6 +2622,15 @@ export interface operations {
                     "application/json": components["schemas"]["TargetOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -2639,6 +2693,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BulkTargetsOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -2761,6 +2824,15 @@ export interface operations {
                     "application/json": components["schemas"]["BulkActionOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -2881,6 +2953,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TargetOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -3464,6 +3545,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImportAccepted"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -3544,6 +3634,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImportAccepted"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -3620,6 +3719,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidateOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -4099,6 +4207,15 @@ export interface operations {
                     "application/json": components["schemas"]["SuppressionOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -4249,6 +4366,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SuppressionImportOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -4710,7 +4836,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        /** @description snapshot, progress, status or end */
+                        event: string;
+                        /** @description the event as JSON */
+                        data: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description Missing, expired or invalid bearer token */

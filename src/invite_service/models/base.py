@@ -66,6 +66,8 @@ class StrEnumType(TypeDecorator[E]):
 
 # Big integer ids; SQLite only auto-increments a column declared exactly INTEGER.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest BigId (signed 64 bits): the API refuses a larger id instead of overflowing in the driver.
+MAX_BIG_ID = 2**63 - 1
 # JSONB on PostgreSQL (indexable, compact), plain JSON elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
