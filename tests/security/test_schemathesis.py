@@ -151,11 +151,11 @@ def _selector(operation: str) -> str:
     return f"include-name = {_toml(operation)}"
 
 
-def write_config(workdir: Path, task_id: str) -> Path:
+def write_config(workdir: Path, auth_headers: dict[str, str]) -> Path:
     auth = {
         "auth": [
             {"name": user, "fixedHeaders": [{"name": "Authorization", "value": header}]}
-            for user, header in AUTH_HEADERS.items()
+            for user, header in auth_headers.items()
         ]
     }
     (workdir / "auth.json").write_text(json.dumps(auth))
@@ -187,11 +187,8 @@ def write_config(workdir: Path, task_id: str) -> Path:
     return path
 
 
-AUTH_HEADERS: dict[str, str] = {}
-
-
 def seed_task(server: Server) -> str:
-    """A task of the first user, with a target: what the ``{task_id}`` operations work on."""
+    """A task of the first user, with a target: what the ``{task_id}`` operations find and work on."""
     with server.client(headers=server.headers(OWNER)) as c:
         accounts = c.get("/api/v1/accounts", params={"platform": "telegram"})
         assert accounts.status_code == 200, accounts.text
@@ -260,8 +257,8 @@ DELETING = ["DELETE /api/v1/tasks/{task_id}", "POST /api/v1/tasks/bulk"]
 
 
 def test_the_api_conforms_to_its_openapi_document(server: Server, tmp_path: Path) -> None:
-    AUTH_HEADERS.update({user: server.headers(user)["Authorization"] for user in (OWNER, PEER)})
-    config = write_config(tmp_path, seed_task(server))
+    seed_task(server)
+    config = write_config(tmp_path, {user: server.headers(user)["Authorization"] for user in (OWNER, PEER)})
     assert httpx.get(f"{server.base_url}/openapi.json").status_code == 200
     failures = [
         st_run(server, config, tmp_path, "most", *[f"--exclude-name={op}" for op in DELETING]),
