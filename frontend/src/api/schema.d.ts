@@ -2044,6 +2044,15 @@ export interface operations {
                     "application/json": components["schemas"]["TokenOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input; `errors` names each invalid field */
             422: {
                 headers: {
@@ -2149,6 +2158,15 @@ export interface operations {
                     "application/json": components["schemas"]["TaskOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -2207,6 +2225,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BulkTaskResult"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -2329,6 +2356,15 @@ export interface operations {
                     "application/json": components["schemas"]["TaskOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -2447,6 +2483,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -2578,6 +2623,15 @@ export interface operations {
                     "application/json": components["schemas"]["TargetOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -2640,6 +2694,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BulkTargetsOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -2762,6 +2825,15 @@ export interface operations {
                     "application/json": components["schemas"]["BulkActionOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -2882,6 +2954,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TargetOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -3465,6 +3546,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImportAccepted"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -3545,6 +3635,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImportAccepted"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -3621,6 +3720,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidateOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -4100,6 +4208,15 @@ export interface operations {
                     "application/json": components["schemas"]["SuppressionOut"];
                 };
             };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Missing, expired or invalid bearer token */
             401: {
                 headers: {
@@ -4250,6 +4367,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SuppressionImportOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -4711,7 +4837,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        /** @description snapshot, progress, status or end */
+                        event: string;
+                        /** @description the event as JSON */
+                        data: string;
+                        id?: string;
+                        retry?: number;
+                    };
                 };
             };
             /** @description Missing, expired or invalid bearer token */

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from invite_service.api.deps import SettingsDep
+from invite_service.api.params import UNREADABLE_BODY
 from invite_service.auth.jwt import mint_token
 from invite_service.kit.inputs import InputModel
 
@@ -24,7 +25,7 @@ class TokenOut(BaseModel):
     user: str
 
 
-@router.post("/dev-login", response_model=TokenOut)
+@router.post("/dev-login", response_model=TokenOut, responses=UNREADABLE_BODY)
 async def dev_login(body: DevLoginIn, settings: SettingsDep) -> TokenOut:
     token = mint_token(body.user, settings)
     return TokenOut(access_token=token, expires_in=settings.dev_token_ttl_seconds, user=body.user)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from invite_service.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep, UploadRoute
 from invite_service.api.idempotency import idempotent
+from invite_service.api.params import UNREADABLE_BODY
 from invite_service.imports import rejected, service
 from invite_service.imports.repository import SORT_COLUMNS
 from invite_service.imports.schemas import (
@@ -55,7 +56,7 @@ def _accepted(job: ImportJob) -> ImportAccepted:
     )
 
 
-@router.post("/file", status_code=202, response_model=ImportAccepted)
+@router.post("/file", status_code=202, response_model=ImportAccepted, responses=UNREADABLE_BODY)
 async def import_file(
     user: CurrentUser,
     session: SessionDep,
@@ -72,7 +73,7 @@ async def import_file(
     return _accepted(job)
 
 
-@router.post("/parsing", status_code=202, response_model=ImportAccepted)
+@router.post("/parsing", status_code=202, response_model=ImportAccepted, responses=UNREADABLE_BODY)
 async def import_parsing(
     body: ParsingImportIn,
     user: CurrentUser,
@@ -86,7 +87,7 @@ async def import_parsing(
     return await idempotent(session, user, "POST /import/parsing", key, body, 202, start)
 
 
-@router.post("/validate", response_model=ValidateOut)
+@router.post("/validate", response_model=ValidateOut, responses=UNREADABLE_BODY)
 async def validate(
     user: CurrentUser,
     session: SessionDep,

@@ -31,6 +31,22 @@ router = APIRouter(prefix="/tasks/{task_id}", tags=["statistics"], dependencies=
 metrics_router = APIRouter(tags=["metrics"])
 _gauges = metrics.ScrapeGauges()
 
+# One event of the stream: before OpenAPI 3.2's itemSchema, a text/event-stream `schema` describes each event.
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "description": "snapshot, progress, status or end"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "the event as JSON",
+        },
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+    "required": ["event", "data"],
+}
+
 From = Annotated[Instant | None, Query(alias="from", description="start, inclusive (with a time zone)")]
 To = Annotated[Instant | None, Query(alias="to", description="end, exclusive (with a time zone)")]
 
@@ -112,7 +128,7 @@ async def task_logs(
 @router.get(
     "/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+    responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}}},
     summary="Server-Sent Events: snapshot, progress, status, heartbeats, end",
 )
 async def task_events(task: OwnedTask, db: DatabaseDep, rt: RuntimeDep) -> StreamingResponse:

@@ -8,8 +8,9 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from invite_service.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep, UploadRoute
+from invite_service.api.params import UNREADABLE_BODY, RowIdPath
 from invite_service.imports.schemas import MAPPING_DOC, ImportOptions
-from invite_service.kit.inputs import RowId, Text
+from invite_service.kit.inputs import Text
 from invite_service.kit.pagination import MAX_LIMIT, Page, SortSpec
 from invite_service.models.enums import Platform, SuppressionReason, TargetKind
 from invite_service.stores.suppressions import SORT_COLUMNS
@@ -23,7 +24,10 @@ router = APIRouter(prefix="/suppressions", tags=["suppressions"], route_class=Up
     "",
     response_model=SuppressionOut,
     status_code=201,
-    responses={200: {"model": SuppressionOut, "description": "already on the list (unchanged)"}},
+    responses={
+        200: {"model": SuppressionOut, "description": "already on the list (unchanged)"},
+        **UNREADABLE_BODY,
+    },
 )
 async def add_suppression(
     body: SuppressionIn, user: CurrentUser, session: SessionDep, settings: SettingsDep, response: Response
@@ -59,12 +63,12 @@ async def list_suppressions(
 
 
 @router.delete("/{suppression_id}", status_code=204)
-async def delete_suppression(suppression_id: RowId, user: CurrentUser, session: SessionDep) -> Response:
+async def delete_suppression(suppression_id: RowIdPath, user: CurrentUser, session: SessionDep) -> Response:
     await service.delete(session, user, suppression_id)
     return Response(status_code=204)
 
 
-@router.post("/import", response_model=SuppressionImportOut)
+@router.post("/import", response_model=SuppressionImportOut, responses=UNREADABLE_BODY)
 async def import_suppressions(
     user: CurrentUser,
     session: SessionDep,

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 
 from invite_service.api.deps import CurrentUser, OwnedTask, SessionDep, SettingsDep
 from invite_service.api.idempotency import idempotent
-from invite_service.kit.inputs import RowId, Text
+from invite_service.api.params import UNREADABLE_BODY, RowIdPath
+from invite_service.kit.inputs import Text
 from invite_service.kit.pagination import MAX_LIMIT, Page, SortSpec
 from invite_service.models.enums import TargetKind, TargetStatus
 from invite_service.stores.targets import SORT_COLUMNS
@@ -28,14 +29,14 @@ from invite_service.targets.schemas import (
 router = APIRouter(prefix="/tasks/{task_id}/targets", tags=["targets"])
 
 
-@router.post("", status_code=201, response_model=TargetOut)
+@router.post("", status_code=201, response_model=TargetOut, responses=UNREADABLE_BODY)
 async def create_target(
     body: TargetIn, task: OwnedTask, session: SessionDep, settings: SettingsDep
 ) -> TargetOut:
     return await service.create_target(session, settings, task, body)
 
 
-@router.post("/bulk", response_model=BulkTargetsOut)
+@router.post("/bulk", response_model=BulkTargetsOut, responses=UNREADABLE_BODY)
 async def bulk_create(
     body: BulkTargetsIn,
     task: OwnedTask,
@@ -83,24 +84,24 @@ async def target_stats(task: OwnedTask, session: SessionDep) -> TargetStats:
     return await service.stats(session, task)
 
 
-@router.post("/bulk-action", response_model=BulkActionOut)
+@router.post("/bulk-action", response_model=BulkActionOut, responses=UNREADABLE_BODY)
 async def bulk_action(body: BulkActionIn, task: OwnedTask, session: SessionDep) -> BulkActionOut:
     return await service.bulk_action(session, task, body)
 
 
 @router.get("/{target_id}", response_model=TargetOut)
-async def get_target(target_id: RowId, task: OwnedTask, session: SessionDep) -> TargetOut:
+async def get_target(target_id: RowIdPath, task: OwnedTask, session: SessionDep) -> TargetOut:
     return await service.get_target(session, task, target_id)
 
 
-@router.put("/{target_id}", response_model=TargetOut)
+@router.put("/{target_id}", response_model=TargetOut, responses=UNREADABLE_BODY)
 async def update_target(
-    target_id: RowId, body: TargetUpdate, task: OwnedTask, session: SessionDep
+    target_id: RowIdPath, body: TargetUpdate, task: OwnedTask, session: SessionDep
 ) -> TargetOut:
     return await service.update_target(session, task, target_id, body)
 
 
 @router.delete("/{target_id}", status_code=204)
-async def delete_target(target_id: RowId, task: OwnedTask, session: SessionDep) -> Response:
+async def delete_target(target_id: RowIdPath, task: OwnedTask, session: SessionDep) -> Response:
     await service.delete_target(session, task, target_id)
     return Response(status_code=204)

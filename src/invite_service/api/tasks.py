@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from invite_service.accounts import service as accounts
 from invite_service.api.deps import CurrentUser, RuntimeDep, SessionDep, SettingsDep
 from invite_service.api.idempotency import idempotent
+from invite_service.api.params import UNREADABLE_BODY
 from invite_service.execution import service as execution
 from invite_service.invite_tasks import service
 from invite_service.invite_tasks.schemas import (
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
-@router.post("", status_code=201, response_model=TaskOut)
+@router.post("", status_code=201, response_model=TaskOut, responses=UNREADABLE_BODY)
 async def create_task(
     body: TaskCreate,
     user: CurrentUser,
@@ -83,7 +84,7 @@ async def list_tasks(
     )
 
 
-@router.post("/bulk", response_model=BulkTaskResult)
+@router.post("/bulk", response_model=BulkTaskResult, responses=UNREADABLE_BODY)
 async def bulk_tasks(
     body: BulkTaskAction, user: CurrentUser, session: SessionDep, rt: RuntimeDep
 ) -> BulkTaskResult:
@@ -97,7 +98,7 @@ async def get_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) -
     return await service.get_task(session, user, task_id)
 
 
-@router.put("/{task_id}", response_model=TaskOut)
+@router.put("/{task_id}", response_model=TaskOut, responses=UNREADABLE_BODY)
 async def update_task(
     task_id: uuid.UUID,
     body: TaskUpdate,
@@ -116,7 +117,7 @@ async def delete_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep
     return Response(status_code=204)
 
 
-@router.post("/{task_id}/duplicate", status_code=201, response_model=TaskOut)
+@router.post("/{task_id}/duplicate", status_code=201, response_model=TaskOut, responses=UNREADABLE_BODY)
 async def duplicate_task(
     task_id: uuid.UUID,
     user: CurrentUser,

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from invite_service.invite_tasks.template import TemplateError, placeholders
@@ -138,4 +138,4 @@ class BulkTaskResult(BaseModel):
 
 class DuplicateIn(StrictModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    include_targets: bool = False
+    include_targets: StrictBool = False  # 0 or "true" is a 422, as the document says

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, field_validator
 
 INSTANT_MIN = datetime(2, 1, 1, tzinfo=UTC)
 INSTANT_MAX = datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
@@ -68,7 +68,8 @@ def in_int64(value: int) -> int:
 
 Instant = Annotated[AwareDatetime, AfterValidator(to_utc)]
 Text = Annotated[str, AfterValidator(no_nul)]
-RowId = Annotated[int, AfterValidator(in_int64)]
+# Bounds in the schema (so the OpenAPI document says them) rather than a validator: ids start at 1.
+RowId = Annotated[int, Field(ge=1, le=INT64_MAX)]
 
 
 class InputModel(BaseModel):

@@ -7,12 +7,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from invite_service.kit.inputs import InputModel, RowId
 from invite_service.models.enums import TargetKind, TargetStatus
 
 FieldValue = str | int | float | bool | None
 FIELD_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+# What the document says of the template fields (the validator below enforces it, for the bulk rows too).
+FieldInput = Annotated[str, Field(max_length=1000)] | int | float | bool | None
+FIELD_NAMES: JsonDict = {"propertyNames": {"pattern": FIELD_NAME}}
 
 
 def _check_fields(value: dict[str, FieldValue]) -> dict[str, FieldValue]:
@@ -34,7 +38,7 @@ class TargetIn(InputModel):
     phone: str | None = Field(default=None, max_length=32)
     first_name: str | None = Field(default=None, max_length=200)
     last_name: str | None = Field(default=None, max_length=200)
-    fields: dict[str, FieldValue] = Field(default_factory=dict, max_length=50)
+    fields: dict[str, FieldInput] = Field(default_factory=dict, max_length=50, json_schema_extra=FIELD_NAMES)
 
     _fields = field_validator("fields")(_check_fields)
 
@@ -53,7 +57,7 @@ class TargetUpdate(InputModel):
 
     first_name: str | None = Field(default=None, max_length=200)
     last_name: str | None = Field(default=None, max_length=200)
-    fields: dict[str, FieldValue] | None = Field(default=None, max_length=50)
+    fields: dict[str, FieldInput] | None = Field(default=None, max_length=50, json_schema_extra=FIELD_NAMES)
 
     @field_validator("fields")
     @classmethod
