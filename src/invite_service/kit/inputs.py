@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, BaseModel, Field, field_validator
 
 INSTANT_MIN = datetime(2, 1, 1, tzinfo=UTC)
 INSTANT_MAX = datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
@@ -36,6 +36,20 @@ def to_utc(value: datetime) -> datetime:
     if not INSTANT_MIN <= utc <= INSTANT_MAX:
         raise ValueError(_RANGE)
     return utc
+
+
+def iso_only(value: Any) -> Any:
+    """Refuse a number (or a numeric string) where a date-time is expected: pydantic would read it as a
+    Unix time, which the document does not promise and a caller sending ``0.5`` surely did not mean."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("must be an ISO 8601 date-time with a timezone offset")
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
+        raise ValueError("must be an ISO 8601 date-time with a timezone offset")
+    return value
 
 
 def no_nul(value: str) -> str:
@@ -66,7 +80,7 @@ def in_int64(value: int) -> int:
     return value
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(to_utc)]
+Instant = Annotated[AwareDatetime, BeforeValidator(iso_only), AfterValidator(to_utc)]
 Text = Annotated[str, AfterValidator(no_nul)]
 # Bounds in the schema (so the OpenAPI document says them) rather than a validator: ids start at 1.
 RowId = Annotated[int, Field(ge=1, le=INT64_MAX)]
