@@ -70,16 +70,17 @@ def far_cells_xlsx(rows: int) -> bytes:
 
 
 _SST_OVERRIDE = (
-    b'<Override PartName="/xl/sharedStrings.xml" '
+    b'<Override PartName="/%s" '
     b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
 )
 
 
-def shared_strings_xlsx(target_bytes: int) -> bytes:
+def shared_strings_xlsx(target_bytes: int, part: str = "xl/sharedStrings.xml") -> bytes:
     """A workbook whose shared-strings part inflates to about ``target_bytes``.
 
     The strings are varied enough (random hex in each) that the part compresses ~30:1, under the
-    zip-bomb ratio guard, so only a bound on the part itself refuses it.
+    zip-bomb ratio guard, so only a bound on the part itself refuses it. ``part`` names the part
+    (openpyxl finds shared strings by their declared content type, whatever the name).
     """
     xlsx = _workbook([["username"], ["@alice_one"]])
     head = (
@@ -91,10 +92,10 @@ def shared_strings_xlsx(target_bytes: int) -> bytes:
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "[Content_Types].xml" and b"sharedStrings" not in data:
-                data = data.replace(b"</Types>", _SST_OVERRIDE + b"</Types>")
-            if item.filename != "xl/sharedStrings.xml":
+                data = data.replace(b"</Types>", _SST_OVERRIDE % part.encode() + b"</Types>")
+            if item.filename != part:
                 dst.writestr(item.filename, data)
-        info = zipfile.ZipInfo("xl/sharedStrings.xml")
+        info = zipfile.ZipInfo(part)
         info.compress_type = zipfile.ZIP_DEFLATED
         with dst.open(info, "w", force_zip64=True) as part:
             part.write(head)

@@ -6,6 +6,7 @@ The files come from ``attack_files.py``; ``bench/attack_files.py`` measures the 
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from invite_service.kit.tabular.errors import UnsafeFile
+from invite_service.kit.tabular.xlsx import check_archive
 from tests.security import attack_files as attack
 from tests.security.conftest import HEALTH_BOUND_SECONDS
 from tests.security.server import HealthProbe, RssSampler, Server
@@ -136,6 +139,13 @@ def strings_xlsx() -> bytes:
 def test_huge_shared_strings_are_refused_before_inflating(server: Server, strings_xlsx: bytes) -> None:
     body = refused_everywhere(server, "strings.xlsx", strings_xlsx, 422, "unsafe_file")
     assert "shared strings" in body["detail"] and "64 MiB" in body["detail"]
+
+
+def test_shared_strings_under_a_worksheet_name_are_still_bounded() -> None:
+    # openpyxl loads whatever part is declared shared strings; a worksheet-like name exempts nothing.
+    content = attack.shared_strings_xlsx(70 * 2**20, part="xl/worksheets/sheet9.xml")
+    with pytest.raises(UnsafeFile, match=r"sheet9\.xml"):
+        check_archive(io.BytesIO(content))
 
 
 # Finding 2: headers that cost per-column work on the event loop.

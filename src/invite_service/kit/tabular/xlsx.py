@@ -33,17 +33,20 @@ _MIB = 1024 * 1024
 
 
 def _streamed_parts(archive: zipfile.ZipFile) -> set[str]:
-    """The parts openpyxl's read-only mode streams: those declared worksheets and nothing else.
+    """The parts openpyxl's read-only mode streams: those declared worksheets and nothing else, and
+    undeclared ones under ``xl/worksheets/`` (a writer relying on a default content type).
 
-    openpyxl picks the shared strings (and styles…) by content type, so a part declared both a
-    worksheet and something else counts as loaded whole.
+    openpyxl picks the shared strings by content type, so a part declared both a worksheet and
+    something else counts as loaded whole.
     """
     declared: dict[str, set[bytes]] = {}
     for attrs in _OVERRIDE.findall(archive.read(_CONTENT_TYPES)):
         name, kind = _PART_NAME.search(attrs), _CONTENT_TYPE.search(attrs)
         if name and kind:
             declared.setdefault(name.group(1).decode("utf-8", "replace"), set()).add(kind.group(1))
-    return {name for name, kinds in declared.items() if all(k.endswith(_WORKSHEET_TYPE) for k in kinds)}
+    undeclared = {n for n in archive.namelist() if n.startswith("xl/worksheets/") and n not in declared}
+    worksheets = {n for n, kinds in declared.items() if all(k.endswith(_WORKSHEET_TYPE) for k in kinds)}
+    return undeclared | worksheets
 
 
 def _check_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
