@@ -25,6 +25,11 @@ from invite_service.migrations import runner
 ATTACKS: list[tuple[str, str, Callable[[], bytes]]] = [
     ("xlsx, <dimension> A1:XFD100000, 3 real rows", "lying.xlsx", attack.lying_dimension_xlsx),
     ("xlsx, a cell in column XFD on 100,000 rows", "far.xlsx", lambda: attack.far_cells_xlsx(100_000)),
+    (
+        "xlsx, no <dimension>, 5,000,000 empty rows",
+        "unsized.xlsx",
+        lambda: attack.unsized_rows_xlsx(5_000_000),
+    ),
     ("xlsx, 430 MB shared-strings part", "strings.xlsx", lambda: attack.shared_strings_xlsx(430 * 2**20)),
     ("csv, 5 MB header of commas", "commas.csv", attack.comma_header_csv),
     ("csv, 8,000 columns normalising to one name", "same.csv", attack.same_name_columns_csv),

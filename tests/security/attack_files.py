@@ -75,6 +75,19 @@ _SST_OVERRIDE = (
 )
 
 
+def unsized_rows_xlsx(rows: int) -> bytes:
+    """A sheet with no ``<dimension>`` and ``rows`` empty row elements (6 bytes of XML each)."""
+    xlsx = _workbook([["username"], ["@alice_one"]])
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    sheet = re.sub(rb"<dimension [^>]*/>", b"", sheet)
+    # Varied row numbers keep the part under the zip-bomb ratio guard.
+    body = b"".join(b'<row r="%d"/>' % i for i in range(3, rows + 3))
+    return _rewrite(
+        xlsx, {"xl/worksheets/sheet1.xml": sheet.replace(b"</sheetData>", body + b"</sheetData>")}
+    )
+
+
 def shared_strings_xlsx(target_bytes: int, part: str = "xl/sharedStrings.xml") -> bytes:
     """A workbook whose shared-strings part inflates to about ``target_bytes``.
 

@@ -128,6 +128,19 @@ def test_cells_past_the_budget_are_a_4xx_or_a_failed_job(server: Server) -> None
         nothing_written(c, h, task, jobs=1)
 
 
+def test_large_sheet_without_a_dimension_is_refused_before_opening(server: Server) -> None:
+    # openpyxl would parse the whole sheet at open time to size it, keeping an element per row.
+    content = attack.unsized_rows_xlsx(2_000_000)
+    body = refused_everywhere(server, "unsized.xlsx", content, 422, "unsafe_file")
+    assert "<dimension>" in body["detail"]
+    # A small sheet without one (some writers omit it) still reads.
+    small = attack.unsized_rows_xlsx(10)
+    h = server.headers()
+    with server.client() as c:
+        resp = send(c, h, VALIDATE, "small.xlsx", small)
+        assert (resp.status_code, resp.json()["rows"]) == (200, 1), resp.text
+
+
 # Finding 6: a shared-strings part that passes the zip-bomb ratio guard but inflates past the bound.
 
 

@@ -40,6 +40,10 @@ XLSX_MAX_MEMBERS = 10_000
 # shared-strings part costs ~3 times its XML in memory, and 64 MiB holds ~2M distinct strings (a full-height
 # sheet of unique usernames and names). Only worksheets, which are streamed, may be larger.
 XLSX_MAX_PART_BYTES = 64 * 1024 * 1024
+# A sheet with no <dimension> before its rows is parsed whole by openpyxl just to size it (an element
+# kept per row): above this inflated size it is refused. Excel, LibreOffice and the common libraries
+# write the dimension first.
+XLSX_MAX_UNSIZED_SHEET_BYTES = 4 * 1024 * 1024
 # openpyxl pads each row to its last cell, so a cell in column XFD makes a row 16,384 cells wide for a
 # few bytes of XML. Reading stops past this many cells (padding included): 20M is more real cells than
 # a 50 MiB upload holds (~4 compressed bytes a cell), and walks in well under a second padded.

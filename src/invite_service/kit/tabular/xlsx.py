@@ -29,6 +29,8 @@ _OVERRIDE = re.compile(rb"<(?:\w+:)?Override\b([^>]*)>")
 _PART_NAME = re.compile(rb"""\bPartName\s*=\s*["']/?([^"']*)["']""")
 _CONTENT_TYPE = re.compile(rb"""\bContentType\s*=\s*["']([^"']*)["']""")
 _WORKSHEET_TYPE = b"spreadsheetml.worksheet+xml"
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b")
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b")
 _MIB = 1024 * 1024
 
 
@@ -61,7 +63,10 @@ def _check_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> No
         raise UnsafeFile(f"The workbook's content types part is over {limit // _MIB} MiB.")
     streamed = _streamed_parts(archive)
     for member in members:
-        if member.file_size <= limit or member.filename in streamed:
+        if member.filename in streamed:
+            _check_sized(archive, member)
+            continue
+        if member.file_size <= limit:
             continue
         what = (
             "shared strings"
@@ -71,6 +76,26 @@ def _check_parts(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> No
         raise UnsafeFile(
             f"The workbook's {what} would inflate to {member.file_size // _MIB} MiB (at most "
             f"{limit // _MIB} MiB); save the sheet as CSV and upload that instead."
+        )
+
+
+def _check_sized(archive: zipfile.ZipFile, sheet: zipfile.ZipInfo) -> None:
+    """Refuse a large sheet with no ``<dimension>`` before its rows.
+
+    openpyxl sizes every sheet when it opens the workbook, and without a dimension it parses the
+    whole sheet to do so, keeping an element per row: 30 MB of ``<row/>`` cost 5 s and 450 MB before
+    any bound of ours could count a cell. Real writers put the dimension first; a small sheet without
+    one is cheap to size.
+    """
+    if sheet.file_size <= bounds.XLSX_MAX_UNSIZED_SHEET_BYTES:
+        return
+    with archive.open(sheet) as part:
+        head = part.read(bounds.SNIFF_BYTES)
+    dimension, rows = _DIMENSION.search(head), _SHEET_DATA.search(head)
+    if dimension is None or (rows is not None and rows.start() < dimension.start()):
+        raise UnsafeFile(
+            f"The sheet {sheet.filename.rsplit('/', 1)[-1][:100]!r} has no <dimension> and would inflate to "
+            f"{sheet.file_size // _MIB} MiB; open and save it in Excel, or save it as CSV."
         )
 
 
@@ -133,14 +158,19 @@ def _last_filled(values: tuple[Any, ...] | list[Any]) -> int:
     return end
 
 
+def _blank(values: tuple[Any, ...]) -> bool:
+    """Whether every cell is None or "", in C: ``count(None)`` is an identity check per cell, and the
+    slower ``count("")`` (a rich comparison per None) runs only when something else is there."""
+    nones = values.count(None)
+    return nones == len(values) or nones + values.count("") == len(values)
+
+
 def _beyond_header(values: tuple[Any, ...], width: int) -> dict[str, Any]:
     """A row's cells right of the header as ``column_N``; a row with a value past ``MAX_COLUMNS`` is
-    marked rejected instead. The blank checks run in C: a padded row costs no Python loop."""
-    extra = values[width:]
-    if extra.count(None) + extra.count("") == len(extra):
+    marked rejected instead. A padded row costs no Python loop."""
+    if _blank(values[width:]):
         return {}
-    far = values[bounds.MAX_COLUMNS :]
-    if far.count(None) + far.count("") != len(far):
+    if not _blank(values[bounds.MAX_COLUMNS :]):
         detail = f"the row has values past column {bounds.MAX_COLUMNS}; at most that many are read"
         return {ROW_ERROR: ("too_many_columns", detail)}
     return {
@@ -219,7 +249,7 @@ class XlsxReader:
     def _first_row(self) -> tuple[Any, ...] | None:
         for values in self._rows:
             self._header_row += 1
-            if values.count(None) + values.count("") != len(values):
+            if not _blank(values):
                 return values
         return None
 
