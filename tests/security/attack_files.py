@@ -55,7 +55,7 @@ def lying_dimension_xlsx(ref: str = "A1:XFD100000", last_row: int = 100_000) -> 
 
 
 def far_cells_xlsx(rows: int) -> bytes:
-    """No dimension lie, but every row has a real (empty) cell in column XFD: each row reads 16,384 wide."""
+    """No lie: every row has a real (empty) cell in column XFD, so each row reads 16,384 wide."""
     xlsx = _workbook([["username"], ["@alice_one"]])
     body = b"".join(
         b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>@user_%07d</t></is></c><c r="XFD%d"/></row>'
@@ -64,7 +64,8 @@ def far_cells_xlsx(rows: int) -> bytes:
     )
     with zipfile.ZipFile(io.BytesIO(xlsx)) as z:
         sheet = z.read("xl/worksheets/sheet1.xml")
-    sheet = re.sub(rb"<dimension [^>]*/>", b"", sheet)
+    # An honest dimension: the sheet really is that wide.
+    sheet = re.sub(rb"<dimension [^>]*/>", b'<dimension ref="A1:XFD%d"/>' % (rows + 2), sheet)
     sheet = sheet.replace(b"</sheetData>", body + b"</sheetData>")
     return _rewrite(xlsx, {"xl/worksheets/sheet1.xml": sheet})
 
