@@ -6,7 +6,8 @@ file's. Printed per file: the answer, the server's CPU seconds over the request 
 utime+stime, every thread), its peak RSS (VmHWM) against its idle RSS, and the p99 and worst of a
 concurrent client's ``/health`` latency while the request ran.
 
-Run: ``python -m bench.attack_files`` (also part of ``make bench``).
+Run: ``python -m bench.attack_files`` (``ATTACKS=lying.xlsx,commas.csv`` picks files). Not in ``make bench``:
+it prints absolute figures, not ratios to a baseline of the same run.
 """
 
 from __future__ import annotations
