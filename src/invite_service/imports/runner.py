@@ -26,10 +26,8 @@ from invite_service.imports import repository as repo
 from invite_service.imports.errors import ParsingError
 from invite_service.imports.parsing_client import parsing_results
 from invite_service.imports.pipeline import JobSpec, JobStopped
-from invite_service.imports.sources import FileSource, ParsingSource, RowSource
+from invite_service.imports.sources import FileSource, ParsingSource, RowSource, probe
 from invite_service.kit.tabular.errors import FileRejected
-from invite_service.kit.tabular.mapping import build_plan
-from invite_service.kit.tabular.open import open_reader
 from invite_service.models import ImportJob
 from invite_service.models.enums import ImportStatus
 
@@ -89,8 +87,7 @@ async def _file_source(database: Database, job: ImportJob) -> FileSource:
             if not await repo.load_file(session, job.id, stream):
                 raise FileGone
         options = job.options
-        reader = await asyncio.to_thread(open_reader, stream, sheet=options.get("sheet"))
-        plan = build_plan(reader, options.get("mapping"), purpose="targets")
+        reader, plan = await asyncio.to_thread(probe, stream, options.get("sheet"), options.get("mapping"))
     except BaseException:
         stream.close()
         raise

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from invite_service.errors import FieldError, InvalidInput
+from invite_service.kit.tabular import bounds
 from invite_service.models.enums import ImportStatus
 
 MAPPING_DOC = (
@@ -34,17 +35,20 @@ class ImportOptions(BaseModel):
         cls, mapping: str | None, dedupe: bool, skip_suppressed: bool, sheet: str | None
     ) -> ImportOptions:
         parsed: dict[str, str | None] | None = None
+        loc = ("body", "mapping")
         if mapping and mapping.strip():
             try:
                 value = json.loads(mapping)
+            except RecursionError as exc:  # json recurses per level; a flat object is all a mapping is
+                raise InvalidInput(errors=[FieldError(loc, "is nested too deeply")]) from exc
             except ValueError as exc:
-                raise InvalidInput(errors=[FieldError(("body", "mapping"), "is not valid JSON")]) from exc
+                raise InvalidInput(errors=[FieldError(loc, "is not valid JSON")]) from exc
             if not isinstance(value, dict) or not all(
                 isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in value.items()
             ):
-                raise InvalidInput(
-                    errors=[FieldError(("body", "mapping"), "must be a JSON object of column → field name")]
-                )
+                raise InvalidInput(errors=[FieldError(loc, "must be a JSON object of column → field name")])
+            if len(value) > bounds.MAX_COLUMNS:
+                raise InvalidInput(errors=[FieldError(loc, f"maps at most {bounds.MAX_COLUMNS} columns")])
             parsed = value
         return cls(mapping=parsed, dedupe=dedupe, skip_suppressed=skip_suppressed, sheet=sheet or None)
 

@@ -23,10 +23,9 @@ from invite_service.imports.errors import ImportFinished, ImportJobNotFound
 from invite_service.imports.jobspec import run_import_job
 from invite_service.imports.pipeline import JobSpec
 from invite_service.imports.schemas import ImportJobOut, ImportOptions, ParsingImportIn, RowError
+from invite_service.imports.sources import probe
 from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import Page, SortSpec, split_page
-from invite_service.kit.tabular.mapping import build_plan
-from invite_service.kit.tabular.open import open_reader
 from invite_service.kit.tabular.upload import spool
 from invite_service.models import ImportJob, InviteTask
 from invite_service.models.enums import ImportStatus
@@ -101,12 +100,14 @@ async def start_file_import(
     options: ImportOptions,
 ) -> ImportJob:
     """Check the task and the file (a bad file is a 4xx here, before any job exists), create the job
-    with the file's bytes beside it, and defer the job that imports it."""
-    task = await get_owned(session, user_id, task_id)
+    with the file's bytes beside it, and defer the job that imports it.
+
+    The file is probed (off the event loop) before the session is first used, so no database
+    connection is held while it is parsed."""
     stream, size = await spool(upload, config.import_max_upload_bytes)
     try:
-        reader = await asyncio.to_thread(open_reader, stream, sheet=options.sheet)
-        plan = build_plan(reader, options.mapping, purpose="targets")
+        reader, plan = await asyncio.to_thread(probe, stream, options.sheet, options.mapping)
+        task = await get_owned(session, user_id, task_id)
         info = reader.info
         job = await repo.create_job(
             session,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import IO, Any, Protocol
 
 from invite_service.imports import file_limits as limits
 from invite_service.imports.parsing_client import ParsedUser, ParsingResults
 from invite_service.kit.tabular import bounds
-from invite_service.kit.tabular.mapping import RowPlan
+from invite_service.kit.tabular.mapping import RowPlan, build_plan
+from invite_service.kit.tabular.open import open_reader
 from invite_service.kit.tabular.readers import ROW_ERROR, RawRow, Reader
 
 PARSING_COLUMNS = ["user_id", "username", "first_name", "last_name", "phone", "is_bot", "is_deleted"]
@@ -32,6 +33,16 @@ class RowSource(Protocol):
     def columns(self) -> list[str]: ...
 
     async def aclose(self) -> None: ...
+
+
+def probe(
+    stream: IO[bytes], sheet: str | None, mapping: Mapping[str, str | None] | None
+) -> tuple[Reader, RowPlan]:
+    """The file's reader (positioned before its first data row) and its plan. Reading a header and
+    mapping up to MAX_COLUMNS columns is CPU work: callers run this off the event loop, with no
+    database connection checked out."""
+    reader = open_reader(stream, sheet=sheet)
+    return reader, build_plan(reader, mapping, purpose="targets")
 
 
 def _take(rows: Iterator[RawRow], n: int) -> list[RawRow]:
@@ -65,7 +76,16 @@ class FileSource:
         self.reader = reader
         self.plan = plan
         self._stream = stream
-        self._rows = reader.rows()
+        self._stopped = False
+        self._rows = self._until_stopped(reader.rows())
+
+    def _until_stopped(self, rows: Iterator[RawRow]) -> Iterator[RawRow]:
+        # A worker thread reading a chunk cannot be cancelled: it checks this flag (set by ``aclose``
+        # when the job is cancelled or fails) between rows and stops instead of reading on.
+        for row in rows:
+            if self._stopped:
+                return
+            yield row
 
     async def chunks(self) -> AsyncIterator[Iterable[RawRow]]:
         if self.reader.info.format == "xlsx":
@@ -93,6 +113,7 @@ class FileSource:
         return list(seen)
 
     async def aclose(self) -> None:
+        self._stopped = True
         self._stream.close()
 
 

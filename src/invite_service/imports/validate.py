@@ -22,9 +22,9 @@ from invite_service.imports import repository as repo
 from invite_service.imports.convert import Staged, convert_chunk
 from invite_service.imports.pipeline import identities, split_suppressed
 from invite_service.imports.schemas import ImportOptions, RowError, ValidateOut
+from invite_service.imports.sources import probe
 from invite_service.kit.tabular import bounds
-from invite_service.kit.tabular.mapping import Rejection, build_plan
-from invite_service.kit.tabular.open import open_reader
+from invite_service.kit.tabular.mapping import Rejection
 from invite_service.kit.tabular.readers import RawRow
 from invite_service.kit.tabular.upload import spool
 from invite_service.stores import suppressions
@@ -50,6 +50,12 @@ def _preview(row: Staged) -> dict[str, Any]:
     }
 
 
+async def _release(session: AsyncSession) -> None:
+    """End the session's read-only transaction, which returns its connection to the pool while the next
+    chunk is read (validate writes nothing; the objects it loaded are not used again)."""
+    await session.rollback()
+
+
 async def validate_file(
     session: AsyncSession,
     config: Settings,
@@ -58,11 +64,16 @@ async def validate_file(
     options: ImportOptions,
     task_id: uuid.UUID | None,
 ) -> ValidateOut:
-    task = await get_owned(session, user_id, task_id) if task_id is not None else None
     stream, _size = await spool(upload, config.import_max_upload_bytes)
     try:
-        reader = await asyncio.to_thread(open_reader, stream, sheet=options.sheet)
-        plan = build_plan(reader, options.mapping, purpose="targets")
+        # The file is probed before the session is first used, and each chunk is read with the
+        # session's connection handed back (``_release``): no connection waits on a file's parsing.
+        reader, plan = await asyncio.to_thread(probe, stream, options.sheet, options.mapping)
+        task: tuple[uuid.UUID, str] | None = None
+        if task_id is not None:
+            owned = await get_owned(session, user_id, task_id)
+            task = (owned.id, owned.platform)
+            await _release(session)
         rows = reader.rows()
         # Hashes, not the keys themselves: a million identities stay a few dozen MB.
         seen_keys: set[int] = set()
@@ -77,7 +88,7 @@ async def validate_file(
             invalid += len(rejected)
             matched: list[Rejection] = []
             if task is not None:
-                hits = await suppressions.suppressed_among(session, user_id, task.platform, identities(valid))
+                hits = await suppressions.suppressed_among(session, user_id, task[1], identities(valid))
                 clear, matched = split_suppressed(valid, raws, hits)
                 suppressed += len(matched)
                 candidates = clear if options.skip_suppressed else valid
@@ -95,7 +106,8 @@ async def validate_file(
                 by_kind: dict[str, list[str]] = {}
                 for row in firsts:
                     by_kind.setdefault(row[1], []).append(row[2])
-                existing = await repo.existing_identities(session, task.id, by_kind)
+                existing = await repo.existing_identities(session, task[0], by_kind)
+                await _release(session)
                 duplicates += sum((row[1], row[2]) in existing for row in firsts)
                 firsts = [row for row in firsts if (row[1], row[2]) not in existing]
             preview += [_preview(row) for row in firsts[: limits.PREVIEW_ROWS - len(preview)]]

@@ -23,6 +23,16 @@ class UnsafeFile(FileRejected):
     code, title = "unsafe_file", "Unsafe file"
 
 
+class TooManyColumns(FileRejected):
+    code, title = "too_many_columns", "Too many columns"
+
+
+class TooManyCells(FileRejected):
+    """The sheet is larger than a file is allowed to cost to read."""
+
+    code, title = "too_many_cells", "Too many cells"
+
+
 class SheetNotFound(FileRejected):
     code, title = "sheet_not_found", "Sheet not found"
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from invite_service.kit.tabular import bounds
-from invite_service.kit.tabular.errors import FileUnreadable
+from invite_service.kit.tabular.errors import FileUnreadable, TooManyColumns
 from invite_service.kit.tabular.readers import ROW_ERROR, FileInfo, RawRow
 
 IDENTITY_COLUMN = "identity"
@@ -26,8 +26,34 @@ class MalformedItem(Exception):
     """An NDJSON line that is not JSON: reported for its row, the import goes on."""
 
 
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists/objects more than ``limit`` deep (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack += [(c, depth + 1) for c in children if isinstance(c, dict | list)]
+    return False
+
+
+def checked_depth(value: Any, brackets: int) -> Any:
+    """``value``, or a MalformedItem when it nests past ``MAX_JSON_DEPTH`` (later steps recurse per
+    level). ``brackets`` counts the item's ``[`` and ``{`` (a C-speed count): the walk runs only when
+    the count could reach the bound."""
+    deep = brackets > bounds.MAX_JSON_DEPTH and isinstance(value, dict | list)
+    if deep and _nested_deeper(value, bounds.MAX_JSON_DEPTH):
+        return MalformedItem(f"nested more than {bounds.MAX_JSON_DEPTH} levels deep")
+    return value
+
+
 def as_row(item: Any) -> dict[str, Any]:
+    if isinstance(item, MalformedItem):
+        raise item
     if isinstance(item, dict):
+        if len(item) > bounds.MAX_COLUMNS:
+            raise MalformedItem(f"{len(item)} keys; at most {bounds.MAX_COLUMNS} are read")
         return item
     if isinstance(item, str | int | float) and not isinstance(item, bool):
         return {IDENTITY_COLUMN: item}
@@ -47,6 +73,11 @@ class JsonReader:
         for _number, item in self._sample:
             if isinstance(item, dict):
                 columns.update(dict.fromkeys(str(k) for k in item))
+                if len(columns) > bounds.MAX_COLUMNS:
+                    raise TooManyColumns(
+                        f"The first {len(self._sample)} items have more than {bounds.MAX_COLUMNS} "
+                        f"different keys; at most {bounds.MAX_COLUMNS} columns are read."
+                    )
             elif not isinstance(item, MalformedItem):
                 columns[IDENTITY_COLUMN] = None
         self.info = FileInfo(format="ndjson" if ndjson else "json", encoding="utf-8", columns=list(columns))
@@ -63,12 +94,20 @@ class JsonReader:
                 raise FileUnreadable("The JSON file is not valid UTF-8.") from exc
 
     def _ndjson_items(self) -> Iterator[tuple[int, Any]]:
-        text = io_lines(self._chunks())
+        limit = bounds.MAX_JSON_ITEM_BYTES
+        text = io_lines(self._chunks(), limit)
         for number, line in enumerate(text, start=1):
+            if line is None or len(line) > limit:
+                yield number, MalformedItem(f"line {number} is longer than {limit:,} characters")
+                continue
             if not line.strip():
                 continue
             try:
-                yield number, as_row(json.loads(line))
+                value = checked_depth(json.loads(line), line.count("[") + line.count("{"))
+                yield number, as_row(value)
+            except RecursionError:
+                deep = f"nested more than {bounds.MAX_JSON_DEPTH} levels deep"
+                yield number, MalformedItem(f"line {number} is not a JSON object: {deep}")
             except (ValueError, MalformedItem) as exc:
                 yield number, MalformedItem(f"line {number} is not a JSON object: {str(exc)[:120]}")
 
@@ -90,13 +129,25 @@ class JsonReader:
         return self._stream.tell()
 
 
-def io_lines(chunks: Iterator[str]) -> Iterator[str]:
+def io_lines(chunks: Iterator[str], limit: int) -> Iterator[str | None]:
+    """The lines of the text; ``None`` for a line over ``limit`` characters, which is skipped, not held."""
     rest = ""
+    skipping = False  # inside a line already reported too long
     for chunk in chunks:
+        if skipping:
+            cut = chunk.find("\n")
+            if cut < 0:
+                continue
+            chunk, skipping = chunk[cut + 1 :], False
+            yield None
         lines = (rest + chunk).split("\n")
         rest = lines.pop()
         yield from lines
-    if rest:
+        if len(rest) > limit:
+            rest, skipping = "", True
+    if skipping:
+        yield None
+    elif rest:
         yield rest
 
 
@@ -133,6 +184,10 @@ class _ArrayScanner:
         while True:
             try:
                 value, end = _decoder.raw_decode(self._buf, self._pos)
+            except RecursionError as exc:
+                raise FileUnreadable(
+                    f"The JSON nests item {number} more than {bounds.MAX_JSON_DEPTH} levels deep."
+                ) from exc
             except json.JSONDecodeError as exc:
                 if self._eof and exc.pos >= len(self._buf) - 1:
                     raise FileUnreadable(f"The JSON file ends in the middle of item {number}.") from exc
@@ -143,8 +198,9 @@ class _ArrayScanner:
             # A number at the very end of the buffer may go on in the next chunk.
             if end == len(self._buf) and not self._eof and self._more():
                 continue
+            brackets = self._buf.count("[", self._pos, end) + self._buf.count("{", self._pos, end)
             self._pos = end
-            return value
+            return checked_depth(value, brackets)
 
     def items(self) -> Iterator[tuple[int, Any]]:
         if self._peek() != "[":

@@ -125,18 +125,23 @@ class RowPlan:
     def __post_init__(self) -> None:
         self._known = _KNOWN[self.purpose]
         self._extras = {f for f in self.fields.values() if f not in self._known}
+        self._taken = set(self.fields.values())
+        self._suffixes: dict[str, int] = {}
 
     def _field_for(self, column: str) -> str | None:
         if column in self.fields or not self.dynamic:
             return self.fields.get(column)
-        name = _auto_field(column, len(self.fields) + 1, self.purpose, taken=set(self.fields.values()))
+        if len(self.fields) >= bounds.MAX_COLUMNS:
+            return IGNORE  # keys past the bound are not remembered: the plan stays bounded
+        name = _auto_field(column, len(self.fields) + 1, self.purpose, taken=self._taken)
         if name is not None and name not in self._known:
-            name = _unique(name, self._extras)
+            name = _unique(name, self._extras, self._suffixes)
             if len(self._extras) >= bounds.MAX_EXTRA_FIELDS:
                 name = None
             else:
                 self._extras.add(name)
         self.fields[column] = name or IGNORE
+        self._taken.add(self.fields[column])
         return self.fields[column]
 
     def extract(self, number: int, raw: dict[str, Any]) -> Extracted | Rejection | None:
@@ -214,12 +219,19 @@ _LIMITS: dict[Purpose, dict[str, int]] = {
 }
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, n = name, 2
-    while candidate in taken:
+def _unique(name: str, taken: set[str], next_suffix: dict[str, int]) -> str:
+    """``name``, or ``name_N`` (cut to 64) for the first N free; ``next_suffix`` remembers where each
+    name's search ended, so n columns with one name cost n steps, not n²/2."""
+    if name not in taken:
+        return name
+    n = next_suffix.get(name, 2)
+    while True:
         suffix = f"_{n}"
-        candidate, n = name[: 64 - len(suffix)] + suffix, n + 1
-    return candidate
+        candidate = name[: 64 - len(suffix)] + suffix
+        n += 1
+        if candidate not in taken:
+            next_suffix[name] = n
+            return candidate
 
 
 def _auto_field(column: str, index: int, purpose: Purpose, *, taken: set[str]) -> str | None:
@@ -237,17 +249,19 @@ def _explicit(
     allowed = (*STANDARD_FIELDS, IDENTITY, *(SUPPRESSION_FIELDS if purpose == "suppressions" else ()))
     errors: list[FieldError] = []
     out: dict[str, str] = {}
+    present, mapped = set(columns), set()
     for column, target in mapping.items():
         loc = ("body", "mapping", column)
-        if strict_columns and column not in columns:
+        if strict_columns and column not in present:
             shown = ", ".join(columns[:30])
             errors.append(FieldError(loc, f"no such column; the file has: {shown}"))
             continue
         if target in (None, "", IGNORE):
             out[column] = IGNORE
         elif target in allowed:
-            if target in out.values():
+            if target in mapped:
                 errors.append(FieldError(loc, f"{target} is mapped from two columns"))
+            mapped.add(target)
             out[column] = target
         elif purpose == "targets" and _FIELD_NAME.match(target):
             out[column] = target
@@ -297,6 +311,7 @@ def build_plan(reader: Reader, mapping: Mapping[str, str | None] | None, *, purp
 def _auto(columns: list[str], fields: dict[str, str], purpose: Purpose) -> dict[str, str]:
     out = dict(fields)
     taken = set(out.values())
+    suffixes: dict[str, int] = {}
     for index, column in enumerate(columns, start=1):
         if column in out:
             continue
@@ -305,7 +320,7 @@ def _auto(columns: list[str], fields: dict[str, str], purpose: Purpose) -> dict[
             out[column] = IGNORE
             continue
         if name not in _KNOWN[purpose]:
-            name = _unique(name, taken)
+            name = _unique(name, taken, suffixes)
         out[column] = name
         taken.add(name)
     return out

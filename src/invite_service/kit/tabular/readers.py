@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal, Protocol
 
 from invite_service.kit.tabular import bounds
-from invite_service.kit.tabular.errors import EmptyFile, FileUnreadable, UnrecognisedFile
+from invite_service.kit.tabular.errors import EmptyFile, FileUnreadable, TooManyColumns, UnrecognisedFile
 
 Format = Literal["csv", "xlsx", "json", "ndjson"]
 RawRow = tuple[int, dict[str, Any]]
@@ -62,12 +62,19 @@ def unique_columns(names: list[Any]) -> list[str]:
     """Header cells as distinct strings: blanks become ``column_N``, repeats get ``_2``, ``_3``…"""
     out: list[str] = []
     seen: set[str] = set()
+    # Each name's next suffix: n repeats of one name cost n steps, not n²/2.
+    next_suffix: dict[str, int] = {}
     for index, raw in enumerate(names, start=1):
         name = "" if raw is None else str(raw).strip()
         name = name or f"column_{index}"
-        candidate, n = name, 2
-        while candidate.lower() in seen:
-            candidate, n = f"{name}_{n}", n + 1
+        candidate, key = name, name.lower()
+        if key in seen:
+            n = next_suffix.get(key, 2)
+            candidate = f"{name}_{n}"
+            while candidate.lower() in seen:
+                n += 1
+                candidate = f"{name}_{n}"
+            next_suffix[key] = n + 1
         seen.add(candidate.lower())
         out.append(candidate)
     return out
@@ -167,6 +174,17 @@ def sniff_delimiter(sample: str) -> str | None:
     return choice
 
 
+def _beyond_header(record: list[str], width: int) -> dict[str, Any]:
+    """A record's cells right of the header as ``column_N``; a record with a value past
+    ``MAX_COLUMNS`` is marked rejected instead. The blank checks run in C (``join``)."""
+    if not "".join(record[width:]).strip():
+        return {}
+    if "".join(record[bounds.MAX_COLUMNS :]).strip():
+        detail = f"the row has values past column {bounds.MAX_COLUMNS}; at most that many are read"
+        return {ROW_ERROR: ("too_many_columns", detail)}
+    return {f"column_{i}": v for i, v in enumerate(record[width : bounds.MAX_COLUMNS], start=width + 1)}
+
+
 class CsvReader:
     def __init__(self, stream: IO[bytes], head: bytes) -> None:
         self._stream = stream
@@ -176,11 +194,17 @@ class CsvReader:
         sample = self._text.read(bounds.SNIFF_BYTES)
         delimiter = sniff_delimiter(sample) or ","
         self._text.seek(0)
-        self._reader = csv.reader(self._text, delimiter=delimiter)
+        self._line = 0
         self._header_row = 0
-        header = self._first_record()
+        header = self._first_record(delimiter)
         if header is None:
             raise EmptyFile("The file has no rows.")
+        if len(header) > bounds.MAX_COLUMNS:
+            raise TooManyColumns(
+                f"The header has {len(header)} columns; at most {bounds.MAX_COLUMNS} are read."
+            )
+        # The data rows, read on from where the header ended, each line bounded.
+        self._reader = csv.reader(self._lines(bounds.MAX_LINE_CHARS, per_line=True), delimiter=delimiter)
         self.info = FileInfo(
             format="csv",
             encoding="utf-8" if encoding == "utf-8-sig" else encoding,
@@ -189,14 +213,33 @@ class CsvReader:
         )
         self.header_cells: list[Any] = header
 
-    def _first_record(self) -> list[str] | None:
+    def _lines(self, limit: int, *, per_line: bool) -> Iterator[str]:
+        """The text's lines for the csv module, refusing a line (or, for the header, all the lines
+        read) over ``limit`` characters before the csv module splits it into cells."""
+        readline, budget = self._text.readline, limit
+        while line := readline(budget + 1):
+            self._line += 1
+            budget -= len(line)
+            if budget < 0:
+                if not per_line:
+                    raise TooManyColumns(
+                        f"The header is longer than {limit // 1024} KiB (it reads past line {self._line}); "
+                        f"at most {bounds.MAX_COLUMNS} columns are read."
+                    )
+                raise FileUnreadable(f"Line {self._line} is longer than {limit:,} characters.")
+            yield line
+            if per_line:
+                budget = limit
+
+    def _first_record(self, delimiter: str) -> list[str] | None:
+        reader = csv.reader(self._lines(bounds.MAX_HEADER_CHARS, per_line=False), delimiter=delimiter)
         try:
-            for record in self._reader:
+            for record in reader:
                 self._header_row += 1
                 if any(cell.strip() for cell in record):
                     return [cell.lstrip("\ufeff") for cell in record]
         except csv.Error as exc:
-            raise FileUnreadable(f"The CSV is malformed near line {self._reader.line_num}: {exc}.") from exc
+            raise FileUnreadable(f"The CSV is malformed near line {self._line}: {exc}.") from exc
         return None
 
     def set_headerless(self) -> None:
@@ -215,8 +258,7 @@ class CsvReader:
                 number += 1
                 if not any(record):
                     continue
-                if len(record) > width and any(cell.strip() for cell in record[width:]):
-                    extra = {f"column_{i}": v for i, v in enumerate(record[width:], start=width + 1)}
+                if len(record) > width and (extra := _beyond_header(record, width)):
                     yield number, {**dict(zip(columns, record, strict=False)), **extra}
                     continue
                 yield number, dict(zip(columns, record, strict=False))
