@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, BaseModel, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field, field_validator
 
 INSTANT_MIN = datetime(2, 1, 1, tzinfo=UTC)
 INSTANT_MAX = datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
