@@ -256,3 +256,39 @@ def test_deep_mapping_field_is_a_field_error(server: Server) -> None:
                 assert body["errors"][0]["loc"] == ["body", "mapping"]
                 assert "nested" in body["errors"][0]["msg"]
         nothing_written(c, h, task)
+
+
+# A NUL character inside a file: PostgreSQL's text and JSONB columns cannot hold one, so a cell, a template
+# field or a column name carrying it must be a rejected row, never a database error (a 500, a failed job).
+
+
+def _nul_files() -> dict[str, bytes]:
+    ok = [{"username": "@alice_one", "city": "Omsk"}, {"username": "@bob_two", "city": "Tver"}]
+    bad = [
+        {"username": "@carol\u0000three", "city": "Perm"},  # in an identity
+        {"username": "@dave_four", "city": "Kazan\u0000"},  # in a template field
+        {"username": "@erin_five", "ci\u0000ty": "Ufa"},  # in a column name
+    ]
+    rows = ok + bad
+    ndjson = "".join(attack.as_json(r) + "\n" for r in rows).encode()
+    # Past the 64 KiB sniffed for binary data: the reader sees text, and the NUL comes later.
+    padding = "".join(f"@pad_user_{i:05d},Town\n" for i in range(4000))
+    csv = ("username,city\n" + padding + "@frank_six,Sa\u0000mara\n").encode()
+    return {"rows.json": attack.as_json(rows).encode(), "rows.ndjson": ndjson, "rows.csv": csv}
+
+
+@pytest.mark.parametrize("name", ["rows.json", "rows.ndjson", "rows.csv"])
+def test_nul_characters_in_a_file_are_rejected_rows(server: Server, name: str) -> None:
+    content = _nul_files()[name]
+    h = server.headers()
+    with server.client() as c:
+        task = new_task(c, h)
+        for path in (VALIDATE, "/api/v1/suppressions/import"):
+            resp = send(c, h, path, name, content)
+            assert resp.status_code < 500, (path, resp.text[:500])
+        job = import_job(c, h, task, name, content)
+        assert job["status"] == "completed", job
+        assert job["rows_invalid"] >= 1
+        assert {e["reason"] for e in job["error_sample"]} == {"malformed_row"}
+        listed = c.get(f"/api/v1/tasks/{task}/targets", headers=h, params={"limit": 500}).json()["items"]
+        assert listed and not any("\u0000" in attack.as_json(t) for t in listed)

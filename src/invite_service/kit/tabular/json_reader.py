@@ -72,7 +72,7 @@ class JsonReader:
         columns: dict[str, None] = {}
         for _number, item in self._sample:
             if isinstance(item, dict):
-                columns.update(dict.fromkeys(str(k) for k in item))
+                columns.update(dict.fromkeys(str(k).replace("\x00", "\ufffd") for k in item))
                 if len(columns) > bounds.MAX_COLUMNS:
                     raise TooManyColumns(
                         f"The first {len(self._sample)} items have more than {bounds.MAX_COLUMNS} "

@@ -92,6 +92,24 @@ class Rejection:
     detail: str
     raw: dict[str, Any]
 
+    def __post_init__(self) -> None:
+        # The row is kept for rejected.csv; a NUL in it would be a database error on PostgreSQL.
+        self.detail = self.detail.replace(NUL, NUL_SHOWN)
+        self.raw = _without_nul(self.raw)
+
+
+NUL, NUL_SHOWN = "\x00", "\ufffd"
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace(NUL, NUL_SHOWN)
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
 
 @dataclass(slots=True)
 class Extracted:
@@ -160,11 +178,15 @@ class RowPlan:
                 value = value.strip()
                 if not value:
                     continue
+                if NUL in value:  # no column of ours can store it (PostgreSQL text refuses NUL)
+                    return Rejection(number, "malformed_row", f"{column}: holds a NUL character", raw)
             elif value is None:
                 continue
             blank = False
             name = fields.get(column)
             if name is None:
+                if NUL in column:  # a JSON key: it would be remembered in the job's mapping
+                    return Rejection(number, "malformed_row", "a column name holds a NUL character", raw)
                 name = self._field_for(column)
             if name is None or name == IGNORE:
                 continue

@@ -65,7 +65,7 @@ def unique_columns(names: list[Any]) -> list[str]:
     # Each name's next suffix: n repeats of one name cost n steps, not n²/2.
     next_suffix: dict[str, int] = {}
     for index, raw in enumerate(names, start=1):
-        name = "" if raw is None else str(raw).strip()
+        name = "" if raw is None else str(raw).replace("\x00", "\ufffd").strip()  # kept in the job's mapping
         name = name or f"column_{index}"
         candidate, key = name, name.lower()
         if key in seen:
