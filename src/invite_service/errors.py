@@ -24,7 +24,13 @@ class FieldError:
     type: str = "value_error"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"loc": list(self.loc), "msg": self.msg, "type": self.type}
+        return {"loc": shown_loc(self.loc), "msg": self.msg, "type": self.type}
+
+
+def shown_loc(loc: Any) -> list[str | int]:
+    """A location as answered: a caller's key may hold NUL, which a stored answer (an Idempotency-Key's,
+    in PostgreSQL JSONB) cannot."""
+    return [p.replace("\x00", "\ufffd") if isinstance(p, str) else p for p in loc]
 
 
 class ProblemFieldError(BaseModel):
@@ -194,7 +200,8 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         # Drop pydantic's echo of the input: it may hold secrets or phone numbers.
-        out.append({"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")})
+        loc = shown_loc(err.get("loc", ()))
+        out.append({"loc": loc, "msg": err.get("msg", ""), "type": err.get("type", "")})
     return out
 
 

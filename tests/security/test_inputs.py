@@ -414,6 +414,15 @@ def test_nul_bytes_in_request_bodies_are_a_422_naming_the_field_and_nothing_is_w
     assert bulk.status_code == 200, bulk.text
     assert [r["result"] for r in bulk.json()["results"]] == ["created", "invalid"]
     assert bulk.json()["results"][1]["errors"][0]["loc"][-1] == "first_name"
+    # A NUL in a row's key is echoed in the row's error; the answer stored for an Idempotency-Key (JSONB
+    # on PostgreSQL) shows it as U+FFFD, and a replay gives the same answer.
+    keyed = {**h, "Idempotency-Key": "nul-key-row"}
+    rows = [{"username": "keyed_row", "fie\x00ld": 1}]
+    first = api.post(f"/api/v1/tasks/{tid}/targets/bulk", json={"targets": rows}, headers=keyed)
+    assert first.status_code == 200, first.text
+    assert first.json()["results"][0]["errors"][0]["loc"][-1] == "fie\ufffdld"
+    again = api.post(f"/api/v1/tasks/{tid}/targets/bulk", json={"targets": rows}, headers=keyed)
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == first.json()
     single = {"username": "nul_fields", "fields": {"k\x00": "v"}}
     assert_refused(api.post(f"/api/v1/tasks/{tid}/targets", json=single, headers=h), ["body", "fields"])
     assert api.get(f"/api/v1/tasks/{tid}/targets", headers=h).json()["total"] == 1
