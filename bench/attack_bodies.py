@@ -2,7 +2,8 @@
 
 Run: `python -m bench.attack_bodies`. A real `invite-service serve` on a fresh SQLite file; the body is
 sent twice, once with its Content-Length declared and once chunked (no length), each on a fresh process
-so one attack's memory does not hide the other's.
+so one attack's memory does not hide the other's; then a body just under the JSON cap made of empty rows
+(the most objects a byte of JSON can make).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-
 from tests.security.server import HealthProbe, RssSampler, serve
 
 ROW = b'{"username": "member_0000000", "first_name": "Name", "fields": {"city": "Moscow"}},'
@@ -27,25 +27,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
-def body_chunks() -> Iterator[bytes]:
-    rows = (BODY_BYTES - 32) // len(ROW)
+def body_chunks(row: bytes = ROW, size: int = BODY_BYTES) -> Iterator[bytes]:
+    rows = (size - 32) // len(row)
     yield b'{"targets": ['
-    batch = ROW * 1000
+    batch = row * 1000
     for _ in range(rows // 1000):
         yield batch
-    yield ROW * (rows % 1000) + b'{"username": "last"}]}'
+    yield row * (rows % 1000) + b'{"username": "last"}]}'
 
 
-def attack(chunked: bool) -> None:
-    with tempfile.TemporaryDirectory(prefix="http-bench-") as tmp, serve(
-        f"sqlite+aiosqlite:///{tmp}/bench.db", Path(tmp)
-    ) as srv:
+def attack(chunked: bool, row: bytes = ROW, size: int = BODY_BYTES) -> None:
+    with (
+        tempfile.TemporaryDirectory(prefix="http-bench-") as tmp,
+        serve(f"sqlite+aiosqlite:///{tmp}/bench.db", Path(tmp)) as srv,
+    ):
         h = srv.headers()
         with srv.client(timeout=600) as c:
-            tid = c.post(
-                "/api/v1/tasks", json={"name": "bench", "action": "invite", "destination": "@bench_chat"}, headers=h
-            ).json()["id"]
-            body: bytes | Iterator[bytes] = body_chunks() if chunked else b"".join(body_chunks())
+            task = {"name": "bench", "action": "invite", "destination": "@bench_chat"}
+            tid = c.post("/api/v1/tasks", json=task, headers=h).json()["id"]
+            chunks = body_chunks(row, size)
+            body: bytes | Iterator[bytes] = chunks if chunked else b"".join(chunks)
             cpu_before = cpu_seconds(srv.pid)
             started = time.perf_counter()
             with HealthProbe(srv.base_url) as probe, RssSampler(srv.pid) as rss:
@@ -64,7 +65,8 @@ def attack(chunked: bool) -> None:
             cpu = cpu_seconds(srv.pid) - cpu_before
     mode = "chunked" if chunked else "Content-Length"
     print(
-        f"  63 MiB targets/bulk ({mode}): status {status}, {elapsed:.2f} s,"
+        f"  {size / 2**20:.0f} MiB targets/bulk of {row[:20]!r}… rows ({mode}):"
+        f" status {status}, {elapsed:.2f} s,"
         f" peak RSS {rss.peak / 2**20:.0f} MiB (+{rss.growth / 2**20:.0f} MiB),"
         f" server CPU {cpu:.2f} s, /health p99 {probe.p99() * 1000:.0f} ms"
         f" (worst {probe.worst * 1000:.0f} ms, {probe.failures} failed)"
@@ -75,6 +77,8 @@ def main() -> None:
     print("\n[bench.attack_bodies] an oversized JSON body")
     attack(chunked=False)
     attack(chunked=True)
+    # The worst case under the 16 MiB JSON cap: the smallest rows, the most objects per byte.
+    attack(chunked=False, row=b"{},", size=16 * 1024 * 1024 - 64)
 
 
 if __name__ == "__main__":

@@ -97,11 +97,15 @@ def _multipart_head(path: str, length: int, boundary: str, extra: str = "") -> b
     ).encode()
 
 
-@pytest.mark.parametrize("path", ["/api/v1/import/validate", "/api/v1/import/file", "/api/v1/suppressions"])
+def _file_part(boundary: str) -> bytes:
+    return f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'.encode()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/import/validate", "/api/v1/import/file", "/api/v1/suppressions/import"])
 def test_an_unauthenticated_upload_is_refused_before_its_body_is_read(server: Server, path: str) -> None:
     boundary = "sec" + uuid.uuid4().hex
     total = 40 * MiB
-    part = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'.encode()
+    part = _file_part(boundary)
     with RssSampler(server.pid) as rss, _raw(server) as sock:
         sock.sendall(_multipart_head(path, total, boundary) + part + b"username\n" + b"m" * 65536)
         # 64 KiB of 40 MiB sent: the answer must come now, not after the whole file was spooled.
@@ -114,7 +118,8 @@ def test_an_unauthenticated_upload_is_refused_before_its_body_is_read(server: Se
 def test_a_bad_token_on_an_upload_is_refused_before_its_body_is_read(server: Server) -> None:
     boundary = "sec" + uuid.uuid4().hex
     with _raw(server) as sock:
-        head = _multipart_head("/api/v1/import/validate", 40 * MiB, boundary, "Authorization: Bearer nope\r\n")
+        bad = "Authorization: Bearer nope\r\n"
+        head = _multipart_head("/api/v1/import/validate", 40 * MiB, boundary, bad)
         sock.sendall(head + f"--{boundary}\r\n".encode())
         status, _ = _status_line(sock)
     assert status == 401
@@ -149,7 +154,7 @@ def test_an_idle_body_times_out_with_408(impatient: Server, kind: str) -> None:
     else:
         boundary = "sec" + uuid.uuid4().hex
         head = _multipart_head("/api/v1/import/validate", 5 * MiB, boundary, f"Authorization: {auth}\r\n")
-        start = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'.encode()
+        start = _file_part(boundary)
     with HealthProbe(impatient.base_url) as probe, _raw(impatient) as sock:
         sock.sendall(head + start)  # … and then nothing more
         status, head_in = _status_line(sock)
@@ -187,7 +192,8 @@ def test_a_declared_oversized_json_body_is_413_before_it_is_read(server: Server)
     with _raw(server) as sock:
         sock.sendall(
             (
-                f"POST /api/v1/tasks/{tid}/targets/bulk HTTP/1.1\r\nHost: x\r\nAuthorization: {h['Authorization']}\r\n"
+                f"POST /api/v1/tasks/{tid}/targets/bulk HTTP/1.1\r\nHost: x\r\n"
+                f"Authorization: {h['Authorization']}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {63 * MiB}\r\n\r\n"
             ).encode()
             + b'{"targets": ['
@@ -295,7 +301,9 @@ def test_anonymous_detailed_health_is_served_from_a_cache(server: Server) -> Non
 def _open(stack: ExitStack, client: httpx.Client, url: str, headers: dict[str, str]) -> httpx.Response:
     resp = stack.enter_context(client.stream("GET", url, headers=headers))
     if resp.status_code == 200:
-        assert next(resp.iter_lines()).startswith("retry:")  # the stream is open and serving
+        lines = resp.iter_lines()
+        stack.callback(lines.close)  # held until the stack closes: dropped, it would close the connection
+        assert next(lines).startswith("retry:")  # the stream is open and serving
     return resp
 
 
@@ -326,4 +334,3 @@ def test_event_streams_are_capped_per_user_and_released_on_disconnect(server: Se
                     break
             assert time.monotonic() < deadline, "a closed stream never released its slot"
             time.sleep(0.1)
-

@@ -84,8 +84,17 @@ def _upload_max_bytes(request: Request) -> int:
     return settings.import_max_upload_bytes
 
 
-# Routes that take a file: 413 above INVITE_IMPORT_MAX_UPLOAD_BYTES while the body arrives.
-UploadRoute = upload_limit_route(_upload_max_bytes)
+def _authenticate_upload(request: Request) -> None:
+    """``current_user``'s check, from the header alone: the upload route runs it before reading the body."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("A bearer token is required", credentials_given=False)
+    decode_token(token.strip(), request.app.state.settings)
+
+
+# Routes that take a file: 401 before the body is read, 413 above INVITE_IMPORT_MAX_UPLOAD_BYTES while it
+# arrives.
+UploadRoute = upload_limit_route(_upload_max_bytes, _authenticate_upload)
 
 
 async def owned_task(task_id: uuid.UUID, user_id: CurrentUser, session: SessionDep) -> InviteTask:
