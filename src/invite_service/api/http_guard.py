@@ -10,7 +10,9 @@
   and gets ``Settings.request_max_json_bytes``.
 
 An error found while reading the body is raised to the code reading it (which stops reading), and the
-answer the app then gives (FastAPI turns any body error into a 400) is replaced by ours.
+answer the app then gives (FastAPI turns any body error into a 400) is replaced by ours. The connection is
+left open: uvicorn reads and discards the rest of a refused body (nothing is kept). Closing it instead
+would reset the connection under a client still sending, which nginx reports as a 502, not our answer.
 """
 
 from __future__ import annotations
@@ -104,21 +106,11 @@ class BodyGuard:
             complete = not message.get("more_body", False)
             return message
 
-        def body_left() -> bool:
-            if complete:
-                return False
-            return declared > received if declared is not None else _chunked(scope)
-
         async def guarded_send(message: Message) -> None:
             nonlocal started
             if error is not None and not started:
                 return  # the app's answer to a body we refused; ours replaces it below
-            if message["type"] == "http.response.start":
-                started = True
-                if body_left():
-                    # Answered before the body was read (refused, or never needed): close the connection
-                    # rather than let the server read and discard the rest of it, however long it is.
-                    message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+            started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
@@ -130,12 +122,6 @@ class BodyGuard:
         if refused is not None and not started:
             error = None  # from here on, send our answer through
             await _answer(refused, scope, receive, guarded_send)
-
-
-def _chunked(scope: Scope) -> bool:
-    return any(
-        name == b"transfer-encoding" and b"chunked" in value.lower() for name, value in scope["headers"]
-    )
 
 
 def _content_length(scope: Scope) -> int | None:
