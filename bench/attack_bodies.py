@@ -36,7 +36,7 @@ def body_chunks(row: bytes = ROW, size: int = BODY_BYTES) -> Iterator[bytes]:
     yield row * (rows % 1000) + b'{"username": "last"}]}'
 
 
-def attack(chunked: bool, row: bytes = ROW, size: int = BODY_BYTES) -> None:
+def attack(chunked: bool, row: bytes = ROW, size: int = BODY_BYTES, path: str = "") -> None:
     with (
         tempfile.TemporaryDirectory(prefix="http-bench-") as tmp,
         serve(f"sqlite+aiosqlite:///{tmp}/bench.db", Path(tmp)) as srv,
@@ -52,7 +52,7 @@ def attack(chunked: bool, row: bytes = ROW, size: int = BODY_BYTES) -> None:
             with HealthProbe(srv.base_url) as probe, RssSampler(srv.pid) as rss:
                 try:
                     resp = c.post(
-                        f"/api/v1/tasks/{tid}/targets/bulk",
+                        path or f"/api/v1/tasks/{tid}/targets/bulk",
                         content=body,
                         headers={**h, "Content-Type": "application/json"},
                     )
@@ -65,7 +65,7 @@ def attack(chunked: bool, row: bytes = ROW, size: int = BODY_BYTES) -> None:
             cpu = cpu_seconds(srv.pid) - cpu_before
     mode = "chunked" if chunked else "Content-Length"
     print(
-        f"  {size / 2**20:.0f} MiB targets/bulk of {row[:20]!r}… rows ({mode}):"
+        f"  {size / 2**20:.0f} MiB {path or 'targets/bulk'} of {row[:20]!r}… rows ({mode}):"
         f" status {status}, {elapsed:.2f} s,"
         f" peak RSS {rss.peak / 2**20:.0f} MiB (+{rss.growth / 2**20:.0f} MiB),"
         f" server CPU {cpu:.2f} s, /health p99 {probe.p99() * 1000:.0f} ms"
@@ -77,8 +77,10 @@ def main() -> None:
     print("\n[bench.attack_bodies] an oversized JSON body")
     attack(chunked=False)
     attack(chunked=True)
-    # The worst case under the 16 MiB JSON cap: the smallest rows, the most objects per byte.
+    # The worst case under the bulk cap (16 MiB, signed in): the smallest rows, the most objects per byte.
     attack(chunked=False, row=b"{},", size=16 * 1024 * 1024 - 64)
+    # … and under the cap of every other JSON route (1 MiB, before the token is checked).
+    attack(chunked=False, row=b"{},", size=1024 * 1024 - 64, path="/api/v1/tasks")
 
 
 if __name__ == "__main__":

@@ -240,6 +240,26 @@ def test_a_streamed_oversized_json_body_is_413_while_it_arrives(server: Server) 
         assert c.get(f"/api/v1/tasks/{tid}/targets", headers=h).json()["items"] == []  # nothing written
 
 
+def test_other_json_routes_have_a_small_cap_and_bulk_checks_the_token_first(server: Server) -> None:
+    h = server.headers()
+    with server.client() as c:
+        tid = _create_task(c, h)
+        big = b'{"name": "' + b"x" * (2 * MiB) + b'"}'
+        _is_problem(
+            c.post("/api/v1/tasks", content=big, headers={**h, "Content-Type": "application/json"}), 413
+        )
+    with _raw(server) as sock:  # no token: 401 before 16 MiB of rows are read
+        sock.sendall(
+            (
+                f"POST /api/v1/tasks/{tid}/targets/bulk HTTP/1.1\r\nHost: x\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {15 * MiB}\r\n\r\n"
+            ).encode()
+            + b'{"targets": [{},{},'
+        )
+        status, head = _status_line(sock)
+    assert status == 401 and b"application/problem+json" in head
+
+
 def test_the_largest_legitimate_bulk_body_fits(server: Server) -> None:
     # 10,000 rows (INVITE_MAX_BULK_TARGETS) with names, a phone and a few extra fields: about 4 MB.
     h = server.headers()
