@@ -262,3 +262,15 @@ def install_error_handlers(app: FastAPI) -> None:
             title="Internal server error",
             detail="An unexpected error occurred; the request id identifies it in the logs.",
         )
+
+
+class MethodNotAllowed(AppError):
+    status, code, title = 405, "method_not_allowed", "Method not allowed"
+
+
+class RequestTimeout(AppError):
+    status, code, title = 408, "request_timeout", "Request timeout"
+
+
+class TooManyRequests(AppError):
+    status, code, title = 429, "too_many_requests", "Too many requests"

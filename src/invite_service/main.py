@@ -30,6 +30,8 @@ from invite_service.api import suppressions as suppression_endpoints
 from invite_service.api import targets as target_endpoints
 from invite_service.api import tasks as task_endpoints
 from invite_service.api.audit import router as audit_router
+from invite_service.api.http_guard import KNOWN_METHODS, BodyGuard, MethodGuard
+from invite_service.api.streams import StreamSlots
 from invite_service.config import Settings, get_settings
 from invite_service.context.runtime import Runtime
 from invite_service.db import Database
@@ -49,7 +51,15 @@ def _http_metrics() -> Callable[[Info], None]:
     instrumentation = instrumentator_metrics.default()
     if instrumentation is None:
         raise RuntimeError("the HTTP metrics were registered outside _http_metrics")
-    return instrumentation
+
+    def known_methods_only(info: Info) -> None:
+        # The method is whatever token the client sent: as a label, each new one would be a series for
+        # the life of the process (MethodGuard answers them 405; they are counted here as `other`).
+        if info.method not in KNOWN_METHODS:
+            info.method = "other"
+        instrumentation(info)
+
+    return known_methods_only
 
 
 class SPAStaticFiles(StaticFiles):
@@ -100,6 +110,18 @@ def create_app(
     app.state.runner = runner
     app.state.runtime = rt
 
+    app.state.event_streams = StreamSlots(settings.max_event_streams_per_user)
+
+    # Innermost of the middleware (added first): they see the request after its id is set, and act before
+    # any route reads a body. Junk methods are refused before routing (405), and every body is capped and
+    # given up on when it stalls (413, 408).
+    app.add_middleware(
+        BodyGuard,
+        max_bytes=settings.request_max_json_bytes,
+        idle_timeout_seconds=settings.request_body_idle_timeout_seconds,
+    )
+    app.add_middleware(MethodGuard)
+
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -121,8 +143,14 @@ def create_app(
         return response
 
     # HTTP metrics (http_requests_total, http_request_duration_seconds) for the dashboard and the 5xx alert;
-    # served with the domain metrics at GET /metrics.
-    http = Instrumentator(should_group_status_codes=False, excluded_handlers=["/metrics", "/health"])
+    # served with the domain metrics at GET /metrics. Labels stay bounded: the handler is the route's
+    # template, or "none" for a path no route matches (should_group_untemplated), and the method one of
+    # KNOWN_METHODS or "other".
+    http = Instrumentator(
+        should_group_status_codes=False,
+        should_group_untemplated=True,
+        excluded_handlers=["/metrics", "/health"],
+    )
     http.add(_http_metrics()).instrument(app)
 
     install_error_handlers(app)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -133,6 +134,46 @@ def test_uploads_above_nginxs_default_limit_reach_the_service(gateway: str) -> N
     )
     assert resp.status_code == 200, resp.text[:500]
     assert resp.json()["delimiter"] == ","
+
+
+def _raw_answer(base: str, head: bytes) -> bytes:
+    """Send ``head`` (a request line, headers and the start of a body) and read the answer's head."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=20) as sock:
+        sock.sendall(head)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+@pytest.mark.parametrize("prefix", ["/api", "/api/invite"])
+def test_an_unauthenticated_upload_is_refused_before_the_file_is_sent(gateway: str, prefix: str) -> None:
+    # The 401 comes back while the client has sent 64 KiB of a 40 MiB file: nginx refuses a tokenless
+    # upload before buffering its body (which it otherwise does in full before passing it on).
+    boundary = "gw0123456789"
+    head = (
+        f"POST {prefix}/v1/import/validate HTTP/1.1\r\nHost: x\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {40 * 1024 * 1024}\r\n\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+    ).encode()
+    answer = _raw_answer(gateway, head + b"username\n" + b"m" * 65536)
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
+    assert b"application/problem+json" in answer
+
+
+def test_a_json_body_over_the_gateways_limit_is_a_problem_413(gateway: str) -> None:
+    head = (
+        "POST /api/invite/v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {20 * 1024 * 1024}\r\n\r\n"
+    ).encode()
+    answer = _raw_answer(gateway, head + b'{"name": ')
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
+    assert b"application/problem+json" in answer
 
 
 def test_a_burst_is_throttled_with_a_problem_answer(gateway: str) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
 
 import structlog
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from invite_service.config import Settings
 from invite_service.context.runtime import Runtime
 from invite_service.db import Database
 from invite_service.errors import Conflict, Unauthorized
-from invite_service.kit.tabular.upload import upload_limit_route
+from invite_service.kit.tabular.upload import BODY_LIMIT_SCOPE_KEY, upload_limit_route
 from invite_service.models import InviteTask
 from invite_service.stores.tasks import get_owned
 
@@ -84,8 +85,33 @@ def _upload_max_bytes(request: Request) -> int:
     return settings.import_max_upload_bytes
 
 
-# Routes that take a file: 413 above INVITE_IMPORT_MAX_UPLOAD_BYTES while the body arrives.
-UploadRoute = upload_limit_route(_upload_max_bytes)
+def _authenticate_upload(request: Request) -> None:
+    """``current_user``'s check, from the header alone: upload and bulk routes run it before the body."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("A bearer token is required", credentials_given=False)
+    decode_token(token.strip(), request.app.state.settings)
+
+
+# Routes that take a file: 401 before the body is read, 413 above INVITE_IMPORT_MAX_UPLOAD_BYTES while it
+# arrives.
+UploadRoute = upload_limit_route(_upload_max_bytes, _authenticate_upload)
+
+
+class BulkRoute(APIRoute):
+    """Routes that take a large JSON body (``targets/bulk``): the token is checked before the body is read,
+    and the body may be up to INVITE_REQUEST_MAX_BULK_JSON_BYTES (api.http_guard.BodyGuard counts it)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def authenticated_first(request: Request) -> Response:
+            _authenticate_upload(request)
+            settings: Settings = request.app.state.settings
+            request.scope[BODY_LIMIT_SCOPE_KEY] = settings.request_max_bulk_json_bytes
+            return await handler(request)
+
+        return authenticated_first
 
 
 async def owned_task(task_id: uuid.UUID, user_id: CurrentUser, session: SessionDep) -> InviteTask:

@@ -1,4 +1,5 @@
-"""Liveness (`/health`, touches nothing) and the detailed readiness check of every configured backend."""
+"""Liveness (`/health`, touches nothing) and the detailed readiness check of every configured backend
+(public, so served from a cache refreshed at most every INVITE_HEALTH_DETAILED_CACHE_SECONDS)."""
 
 from __future__ import annotations
 
@@ -118,5 +119,35 @@ async def detailed_checks(settings: Settings, db: Database) -> Detailed:
     responses={503: {"model": Detailed, "description": "a configured backend is down"}},
 )
 async def health_detailed(request: Request) -> JSONResponse:
-    result = await detailed_checks(request.app.state.settings, request.app.state.db)
-    return JSONResponse(result.model_dump(), status_code=200 if result.status == "ok" else 503)
+    settings: Settings = request.app.state.settings
+    cache: _CachedChecks | None = getattr(request.app.state, "detailed_health", None)
+    if cache is None:
+        cache = request.app.state.detailed_health = _CachedChecks(settings.health_detailed_cache_seconds)
+    result, age = await cache.get(lambda: detailed_checks(settings, request.app.state.db))
+    return JSONResponse(
+        result.model_dump(),
+        status_code=200 if result.status == "ok" else 503,
+        headers={"Age": str(int(age)), "Cache-Control": "no-store"},
+    )
+
+
+class _CachedChecks:
+    """The last detailed check, reused for ``ttl`` seconds; one check at a time (callers wait for it).
+
+    The route is public (load balancers and people look at it without a token) and each check opens a
+    database connection and a connection to each backend: uncached, anyone could spend our pool on it.
+    Nothing automated needs it fresher than a few seconds (the container healthcheck uses ``/health``).
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._lock = asyncio.Lock()
+        self._result: Detailed | None = None
+        self._at = 0.0
+
+    async def get(self, check: Callable[[], Awaitable[Detailed]]) -> tuple[Detailed, float]:
+        async with self._lock:
+            if self._result is None or time.monotonic() - self._at >= self.ttl:
+                self._result = await check()
+                self._at = time.monotonic()
+            return self._result, time.monotonic() - self._at

@@ -9,11 +9,13 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import structlog
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from invite_service.api.deps import DatabaseDep, OwnedTask, RuntimeDep, SessionDep
+from invite_service.api.streams import EventStreamResponse, StreamSlots
+from invite_service.errors import problem_responses
 from invite_service.kit.inputs import Instant, Text
 from invite_service.kit.pagination import MAX_LIMIT, SortSpec
 from invite_service.observability import metrics
@@ -128,12 +130,20 @@ async def task_logs(
 @router.get(
     "/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}}},
+    responses={
+        200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}},
+        **problem_responses(429),
+    },
     summary="Server-Sent Events: snapshot, progress, status, heartbeats, end",
 )
-async def task_events(task: OwnedTask, db: DatabaseDep, rt: RuntimeDep) -> StreamingResponse:
-    return StreamingResponse(
+async def task_events(
+    task: OwnedTask, db: DatabaseDep, rt: RuntimeDep, request: Request
+) -> StreamingResponse:
+    slots: StreamSlots = request.app.state.event_streams
+    release = slots.acquire(task.user_id)  # 429 over INVITE_MAX_EVENT_STREAMS_PER_USER
+    return EventStreamResponse(
         events.stream(db, rt, task.id),
+        on_close=release,
         media_type="text/event-stream",
         # No caching, and no buffering by nginx (the gateway), or events would arrive in bursts.
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

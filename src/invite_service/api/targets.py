@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
-from invite_service.api.deps import CurrentUser, OwnedTask, SessionDep, SettingsDep
+from invite_service.api.deps import BulkRoute, CurrentUser, OwnedTask, SessionDep, SettingsDep
 from invite_service.api.idempotency import idempotent
 from invite_service.api.params import UNREADABLE_BODY, RowIdPath
 from invite_service.kit.inputs import Text
@@ -26,7 +26,8 @@ from invite_service.targets.schemas import (
     TargetUpdate,
 )
 
-router = APIRouter(prefix="/tasks/{task_id}/targets", tags=["targets"])
+# BulkRoute: a token before the body, and room for 10,000 rows in targets/bulk.
+router = APIRouter(prefix="/tasks/{task_id}/targets", tags=["targets"], route_class=BulkRoute)
 
 
 @router.post("", status_code=201, response_model=TargetOut, responses=UNREADABLE_BODY)

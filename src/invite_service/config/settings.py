@@ -131,6 +131,18 @@ class Settings(BaseSettings):
     # Port for a Celery worker host's /metrics (0 = off); set PROMETHEUS_MULTIPROC_DIR with it.
     worker_metrics_port: int = 0
     health_timeout_seconds: float = 2.0
+    # A fresh detailed health check at most this often; callers in between get the last result (Age header).
+    health_detailed_cache_seconds: float = 5.0
+    # HTTP limits (docs/security.md). JSON bodies: 413 above the cap, counted while the body arrives. A
+    # parsed body can take ~50 times its size in memory (16 MiB of `{},` took 800 MB), so the cap is small
+    # everywhere (the largest other body, 500 task ids, is ~20 KB) and larger only on the targets routes,
+    # which check the token before reading: 16 MiB holds 10,000 bulk rows (max_bulk_targets) at ~1.6 KiB
+    # each, a generous row with names, a phone and several extra fields. Files have their own cap.
+    request_max_json_bytes: int = Field(1024 * 1024, gt=0)
+    request_max_bulk_json_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    request_body_idle_timeout_seconds: float = Field(30.0, gt=0)  # 408 when a body stalls this long
+    # Open GET /tasks/{id}/events per user and API process; the one over it is a 429.
+    max_event_streams_per_user: int = Field(10, gt=0)
 
     @field_validator("cors_origins", "jwt_algorithms", mode="before")
     @classmethod
