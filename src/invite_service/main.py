@@ -18,6 +18,7 @@ from prometheus_fastapi_instrumentator import metrics as instrumentator_metrics
 from prometheus_fastapi_instrumentator.metrics import Info
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response as StarletteResponse
+from starlette.routing import Match
 from starlette.types import Scope
 
 from invite_service.api import accounts as account_endpoints
@@ -35,7 +36,7 @@ from invite_service.api.streams import StreamSlots
 from invite_service.config import Settings, get_settings
 from invite_service.context.runtime import Runtime
 from invite_service.db import Database
-from invite_service.errors import NotFound, install_error_handlers, problem_responses
+from invite_service.errors import MethodNotAllowed, NotFound, install_error_handlers, problem_responses
 from invite_service.observability.logging import configure_logging
 from invite_service.runtime import build_job_queue, build_runtime, runs_jobs_in_process
 from invite_service.workers.local import BackgroundRunner, LocalTicker
@@ -172,11 +173,21 @@ def create_app(
     app.include_router(api)
     app.include_router(statistics_endpoints.metrics_router)  # GET /metrics for Prometheus
 
-    @app.api_route(
-        "/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
-    )
-    async def api_not_found(rest: str) -> None:
-        # Unknown API paths are a problem+json 404, never the UI's index page or a 405 from it.
+    served = list(app.router.routes)  # every route but the catch-all below and the UI
+
+    @app.api_route("/api/{rest:path}", methods=sorted(KNOWN_METHODS), include_in_schema=False)
+    async def api_not_found(request: Request, rest: str) -> None:
+        # No route took this method and path. A path some route serves under other methods is a 405 naming
+        # all of them (Starlette alone would name the first route's only); any other is a problem+json 404,
+        # never the UI's index page.
+        allowed = [
+            method
+            for method in sorted(KNOWN_METHODS)
+            if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in served)
+        ]
+        if allowed:
+            allow = ", ".join(allowed)
+            raise MethodNotAllowed(f"{request.url.path} answers {allow}.", headers={"Allow": allow})
         raise NotFound(f"No API route /api/{rest}")
 
     if (UI_DIST / "index.html").exists():

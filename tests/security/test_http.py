@@ -82,9 +82,26 @@ def test_junk_methods_are_405_and_leave_no_metric_labels(server: Server) -> None
 
 def test_known_methods_still_route(server: Server) -> None:
     with server.client() as c:
-        assert c.request("OPTIONS", "/api/v1/tasks").status_code in (200, 404, 405)
         assert c.head("/health").status_code in (200, 405)
         _is_problem(c.put("/api/v1/no-such-route", json={}), 404)  # the API's catch-all, as before
+
+
+def test_a_method_a_path_does_not_serve_is_405_naming_every_method_it_does(server: Server) -> None:
+    h = server.headers()
+    task = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    cases = {
+        ("PUT", "/api/v1/accounts"): "GET",
+        ("PATCH", "/api/v1/tasks"): "GET, POST",
+        ("OPTIONS", f"/api/v1/tasks/{task}"): "DELETE, GET, PUT",
+        ("PATCH", f"/api/v1/tasks/{task}/targets"): "GET, POST",
+        ("POST", f"/api/v1/tasks/{task}/targets/7"): "DELETE, GET, PUT",
+        ("PUT", "/api/v1/import/jobs/" + task): "DELETE, GET",
+    }
+    with server.client() as c:
+        for (method, path), allow in cases.items():
+            resp = c.request(method, path, headers=h)
+            _is_problem(resp, 405)
+            assert resp.headers["allow"] == allow, (method, path, resp.headers["allow"])
 
 
 # --- finding 4: uploads read before authentication; bodies that never finish ---------------------------

@@ -89,16 +89,7 @@ SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
 
 # PENDING_FIXES: failures being fixed on other branches now. The lead removes an entry once its fix is
 # merged (and the test then proves it). {(operation, check): what fails, and which fix}.
-PENDING_FIXES: dict[tuple[str, str], str] = {
-    (ALL, "unsupported_method"): (
-        "405 fix: an undeclared method (PUT /api/v1/tasks/bulk, POST /api/v1/tasks/{id}, PATCH/TRACE ...) is "
-        "a 404 from main.py's /api/{rest} catch-all, or a 422 where it matches another route's path"
-    ),
-    (ALL, "allow_header_conformance"): (
-        "405 fix: a 405's Allow names one route's methods only, e.g. OPTIONS /api/v1/tasks/{id} answers "
-        "`Allow: GET` (PUT, DELETE missing), OPTIONS /api/v1/import/jobs/{id} `Allow: GET` (DELETE missing)"
-    ),
-}
+PENDING_FIXES: dict[tuple[str, str], str] = {}
 
 # Found by this test, not fixed on this branch, and in no fix under way that we know of; each needs a
 # decision beyond the API layer (docs/security-schemathesis.md). {(operation, check): what fails}.

@@ -20,13 +20,13 @@ async def list_accounts(
     return await service.list_accounts(session, rt, user, platform)
 
 
-@router.get("/tasks/{task_id}/lanes", response_model=list[LaneOut])
+@router.get("/tasks/{task_id:uuid}/lanes", response_model=list[LaneOut])
 async def task_lanes(task: OwnedTask, session: SessionDep) -> list[LaneOut]:
     """The task's lanes: each account working for it, with its state, cooldown and counts."""
     return await service.task_lanes(session, task)
 
 
-@router.get("/tasks/{task_id}/accounts", response_model=list[LaneOut], deprecated=True)
+@router.get("/tasks/{task_id:uuid}/accounts", response_model=list[LaneOut], deprecated=True)
 async def task_accounts(task: OwnedTask, session: SessionDep) -> list[LaneOut]:
     """The old name of ``GET /tasks/{task_id}/lanes``; kept so existing clients keep working."""
     return await service.task_lanes(session, task)

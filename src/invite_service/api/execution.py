@@ -10,7 +10,7 @@ from invite_service.api.deps import CurrentUser, RuntimeDep, SessionDep
 from invite_service.execution import service
 from invite_service.invite_tasks.schemas import TaskOut
 
-router = APIRouter(prefix="/tasks/{task_id}", tags=["execution"])
+router = APIRouter(prefix="/tasks/{task_id:uuid}", tags=["execution"])
 
 
 @router.post(

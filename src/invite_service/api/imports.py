@@ -119,17 +119,17 @@ async def list_jobs(
     )
 
 
-@router.get("/jobs/{job_id}", response_model=ImportJobOut)
+@router.get("/jobs/{job_id:uuid}", response_model=ImportJobOut)
 async def get_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ImportJobOut:
     return await service.get_job(session, user, job_id)
 
 
-@router.delete("/jobs/{job_id}", response_model=ImportJobOut)
+@router.delete("/jobs/{job_id:uuid}", response_model=ImportJobOut)
 async def cancel_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ImportJobOut:
     return await service.cancel(session, user, job_id)
 
 
-@router.get("/jobs/{job_id}/rejected.csv", response_class=StreamingResponse)
+@router.get("/jobs/{job_id:uuid}/rejected.csv", response_class=StreamingResponse)
 async def rejected_rows(
     job_id: uuid.UUID, user: CurrentUser, session: SessionDep, database: DatabaseDep
 ) -> StreamingResponse:

@@ -29,7 +29,7 @@ def _bind_task(task_id: uuid.UUID) -> None:
     structlog.contextvars.bind_contextvars(task_id=str(task_id))
 
 
-router = APIRouter(prefix="/tasks/{task_id}", tags=["statistics"], dependencies=[Depends(_bind_task)])
+router = APIRouter(prefix="/tasks/{task_id:uuid}", tags=["statistics"], dependencies=[Depends(_bind_task)])
 metrics_router = APIRouter(tags=["metrics"])
 _gauges = metrics.ScrapeGauges()
 

@@ -62,7 +62,7 @@ async def list_suppressions(
     )
 
 
-@router.delete("/{suppression_id}", status_code=204)
+@router.delete("/{suppression_id:int}", status_code=204)
 async def delete_suppression(suppression_id: RowIdPath, user: CurrentUser, session: SessionDep) -> Response:
     await service.delete(session, user, suppression_id)
     return Response(status_code=204)

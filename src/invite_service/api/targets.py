@@ -27,7 +27,7 @@ from invite_service.targets.schemas import (
 )
 
 # BulkRoute: a token before the body, and room for 10,000 rows in targets/bulk.
-router = APIRouter(prefix="/tasks/{task_id}/targets", tags=["targets"], route_class=BulkRoute)
+router = APIRouter(prefix="/tasks/{task_id:uuid}/targets", tags=["targets"], route_class=BulkRoute)
 
 
 @router.post("", status_code=201, response_model=TargetOut, responses=UNREADABLE_BODY)
@@ -90,19 +90,19 @@ async def bulk_action(body: BulkActionIn, task: OwnedTask, session: SessionDep) 
     return await service.bulk_action(session, task, body)
 
 
-@router.get("/{target_id}", response_model=TargetOut)
+@router.get("/{target_id:int}", response_model=TargetOut)
 async def get_target(target_id: RowIdPath, task: OwnedTask, session: SessionDep) -> TargetOut:
     return await service.get_target(session, task, target_id)
 
 
-@router.put("/{target_id}", response_model=TargetOut, responses=UNREADABLE_BODY)
+@router.put("/{target_id:int}", response_model=TargetOut, responses=UNREADABLE_BODY)
 async def update_target(
     target_id: RowIdPath, body: TargetUpdate, task: OwnedTask, session: SessionDep
 ) -> TargetOut:
     return await service.update_target(session, task, target_id, body)
 
 
-@router.delete("/{target_id}", status_code=204)
+@router.delete("/{target_id:int}", status_code=204)
 async def delete_target(target_id: RowIdPath, task: OwnedTask, session: SessionDep) -> Response:
     await service.delete_target(session, task, target_id)
     return Response(status_code=204)

@@ -93,12 +93,12 @@ async def bulk_tasks(
     )
 
 
-@router.get("/{task_id}", response_model=TaskOut)
+@router.get("/{task_id:uuid}", response_model=TaskOut)
 async def get_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> TaskOut:
     return await service.get_task(session, user, task_id)
 
 
-@router.put("/{task_id}", response_model=TaskOut, responses=UNREADABLE_BODY)
+@router.put("/{task_id:uuid}", response_model=TaskOut, responses=UNREADABLE_BODY)
 async def update_task(
     task_id: uuid.UUID,
     body: TaskUpdate,
@@ -111,13 +111,13 @@ async def update_task(
     return await service.update_task(session, settings, user, task_id, body, check)
 
 
-@router.delete("/{task_id}", status_code=204)
+@router.delete("/{task_id:uuid}", status_code=204)
 async def delete_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
     await service.delete_task(session, user, task_id)
     return Response(status_code=204)
 
 
-@router.post("/{task_id}/duplicate", status_code=201, response_model=TaskOut, responses=UNREADABLE_BODY)
+@router.post("/{task_id:uuid}/duplicate", status_code=201, response_model=TaskOut, responses=UNREADABLE_BODY)
 async def duplicate_task(
     task_id: uuid.UUID,
     user: CurrentUser,
