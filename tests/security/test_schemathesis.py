@@ -5,7 +5,7 @@ once per database backend, with a fixed seed and a bounded number of examples pe
 generation modes (positive: schema-valid input; negative: schema-invalid input), through schemathesis'
 phases (coverage, fuzzing, stateful). It fails on any 5xx, an undocumented status code, content type or
 header, a body (or an SSE event) that does not match its schema, and on every other check schemathesis has,
-except where turned off below, each time with the reason (docs/security-schemathesis.md says the same).
+except where turned off below, each time with the reason (docs/security.md, "Schema fuzzing" says the same).
 
 Two users sign in (a WFC auth file with two peers), so ``object_level_authorization`` replays one user's
 reads as the other. A task of the first user (with a target) is seeded: schemathesis reuses the ids it sees
@@ -92,7 +92,7 @@ SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
 PENDING_FIXES: dict[tuple[str, str], str] = {}
 
 # Found by this test, not fixed on this branch, and in no fix under way that we know of; each needs a
-# decision beyond the API layer (docs/security-schemathesis.md). {(operation, check): what fails}.
+# decision beyond the API layer (docs/security.md, "Schema fuzzing"). {(operation, check): what fails}.
 KNOWN_UNFIXED: dict[tuple[str, str], str] = {}
 
 
