@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI
 
 from invite_service.api.deps import CurrentUser
@@ -36,8 +37,12 @@ def app_with_a_failing_route(settings: Settings, database: Database, log: io.Str
     async def fail(user: CurrentUser) -> None:
         raise RuntimeError(SECRET_IN_MESSAGE)
 
-    app.add_api_route("/api/v1/test-only/fail", fail, methods=["GET"])
-    app.router.routes.insert(0, app.router.routes.pop())
+    async def note(user: CurrentUser) -> None:
+        structlog.get_logger("test").warning("handler_line")
+
+    for path, endpoint in (("/api/v1/test-only/fail", fail), ("/api/v1/test-only/log", note)):
+        app.add_api_route(path, endpoint, methods=["GET"])
+        app.router.routes.insert(0, app.router.routes.pop())
     return app
 
 
@@ -59,3 +64,17 @@ async def test_the_unhandled_error_line_names_the_user_and_the_request(
     assert errors[0]["request_id"] == "req-unhandled-1"
     assert "RuntimeError" in errors[0]["exception"]
     assert SECRET_IN_MESSAGE not in log.getvalue()
+
+
+async def test_a_handlers_log_lines_name_the_user(
+    app_with_a_failing_route: FastAPI, settings: Settings, log: io.StringIO
+) -> None:
+    # The authenticating dependency binds user_id to the log context; run in a thread pool (a plain
+    # ``def``), its binding would be lost before the handler logs.
+    headers = {"Authorization": f"Bearer {mint_token('logging-user-1', settings)}"}
+    transport = httpx.ASGITransport(app=app_with_a_failing_route)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        assert (await client.get("/api/v1/test-only/log", headers=headers)).status_code == 200
+    lines = [json.loads(line) for line in log.getvalue().splitlines() if line.startswith("{")]
+    noted = [line for line in lines if line.get("event") == "handler_line"]
+    assert len(noted) == 1 and noted[0]["user_id"] == "logging-user-1", lines
