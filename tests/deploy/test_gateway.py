@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import free_port, require_tool
 from tests.e2e.conftest import start_server
+from tests.security.server import read_head
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "deploy" / "nginx" / "invite-service.conf"
@@ -141,13 +142,7 @@ def _raw_answer(base: str, head: bytes) -> bytes:
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=20) as sock:
         sock.sendall(head)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    return data
+        return read_head(sock)
 
 
 @pytest.mark.parametrize("prefix", ["/api", "/api/invite"])

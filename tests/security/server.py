@@ -8,6 +8,7 @@ memory shows up as it would in production: in that process's RSS and in a concur
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -197,3 +198,14 @@ class RssSampler:
     @property
     def growth(self) -> int:
         return self.peak - self.start
+
+
+def read_head(sock: socket.socket) -> bytes:
+    """An HTTP answer's status line and headers (and whatever of the body came with them) off a raw socket."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.security.conftest import HEALTH_BOUND_SECONDS
-from tests.security.server import HealthProbe, RssSampler, Server, serve
+from tests.security.server import HealthProbe, RssSampler, Server, read_head, serve
 
 PROBLEM = "application/problem+json"
 MiB = 1024 * 1024
@@ -35,12 +35,7 @@ def _is_problem(resp: httpx.Response, status: int) -> None:
 def _status_line(sock: socket.socket) -> tuple[int, bytes]:
     """The status code and the head of the answer on a raw socket (waits up to the functional bound)."""
     sock.settimeout(ANSWER_WITHIN_SECONDS)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
+    data = read_head(sock)
     assert data.startswith(b"HTTP/1.1 "), data[:200]
     return int(data.split(b" ", 2)[1]), data
 
