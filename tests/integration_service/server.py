@@ -22,6 +22,7 @@ from integration_service.app import create_app, utcnow
 from integration_service.config import Settings
 from integration_service.crypto import SessionCipher
 from integration_service.db import engine_for, upgrade
+from integration_service.telegram import ClientFactory
 from tests.conftest import free_port
 from tests.integration_service.fake_telegram import FakeTelegram, World
 
@@ -90,6 +91,7 @@ class IntegrationServer:
         events_url: str = "",
         session_key: str = SESSION_KEY,
         listen: bool = True,
+        client_factory: ClientFactory | None = None,
         **settings: Any,
     ) -> None:
         self.db_url, self.workdir, self.world, self.secret = db_url, workdir, world, secret
@@ -106,6 +108,7 @@ class IntegrationServer:
             **settings,
         )
         self.fake = FakeTelegram(world)
+        self.client_factory = client_factory  # None: the fake (the live test passes Telethon's)
         self._http: ThreadedServer | None = None
         upgrade(db_url)
 
@@ -116,7 +119,7 @@ class IntegrationServer:
 
     def start(self) -> IntegrationServer:
         self.fake = FakeTelegram(self.world)
-        app: FastAPI = create_app(self.settings, client_factory=self.fake.factory)
+        app: FastAPI = create_app(self.settings, client_factory=self.client_factory or self.fake.factory)
         self._http = ThreadedServer(app)
         self._http.start()
         return self

@@ -1,0 +1,57 @@
+"""The command line: settings refused before serving, accounts listed, logout revokes then deletes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from integration_service.cli import list_accounts, logout, main
+from integration_service.config import ConfigError, Settings
+from integration_service.crypto import SessionCipher
+from integration_service.db import accounts, engine_for
+from tests.integration_service.fake_telegram import FakeTelegram, World
+from tests.integration_service.server import IntegrationServer
+
+SECRET = "integration-cli-test-secret-" + "c" * 32
+
+
+def test_serving_needs_a_long_shared_secret_and_a_session_key() -> None:
+    with pytest.raises(ConfigError, match="INTEGRATION_TOKEN_SECRET"):
+        Settings(_env_file=None, token_secret="short", session_key="k").check_serving()  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match="INTEGRATION_SESSION_KEY"):
+        Settings(_env_file=None, token_secret=SECRET).check_serving()  # type: ignore[call-arg]
+
+
+def test_keygen_prints_a_usable_key(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keygen"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert SessionCipher(key).decrypt(SessionCipher(key).encrypt("s")) == "s"
+
+
+def test_accounts_lists_and_logout_revokes_then_deletes_the_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/cli.db"
+    world = World()
+    world.user(1, "me")
+    server = IntegrationServer(url, tmp_path, world, SECRET)  # migrates; not started
+    server.add_account("tg-cli-1", "owner-1", 1)
+    settings = server.settings
+    rows = asyncio.run(list_accounts(settings, "owner-1"))
+    assert [(r["id"], r["status"]) for r in rows] == [("tg-cli-1", "active")]
+    assert "tg-cli-1" in capsys.readouterr().out
+    fake = FakeTelegram(world)
+    asyncio.run(logout(settings, "tg-cli-1", fake.factory))
+    assert fake.clients["tg-cli-1"].logged_out  # revoked on Telegram first
+
+    async def stored() -> tuple[object, str]:
+        engine = engine_for(url)
+        async with engine.connect() as conn:
+            row = (await conn.execute(select(accounts.c.session_ciphertext, accounts.c.status))).one()
+        await engine.dispose()
+        return row[0], row[1]
+
+    assert asyncio.run(stored()) == (None, "unavailable")
