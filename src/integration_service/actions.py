@@ -41,6 +41,8 @@ class Actions:
         except RPCError as err:
             status, body = rpc_payload(err)
             await self.store.note_error(account_id, body["code"], body["rpc_code"], body["retry_after"])
+            if body["rpc_code"] == 401:  # the session is dead: drop its client, later calls say so
+                await self.pool.forget(account_id)
             return status, body
 
     async def invite(self, account_id: str, chat: str, users: list[dict[str, str]]) -> Payload:

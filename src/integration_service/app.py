@@ -132,8 +132,10 @@ def create_app(
             tasks.append(asyncio.create_task(poster.run(), name="outbox-poster"))
         if settings.listen:
             log.info("integration_listening", accounts=await pool.connect_all())
-        else:  # with listening, clients stay connected to hear replies
-            tasks.append(asyncio.create_task(_reaper(pool, settings.idle_disconnect_seconds), name="reaper"))
+        # With listening, clients stay connected to hear replies; without, idle ones are closed.
+        idle = None if settings.listen else settings.idle_disconnect_seconds
+        retention = timedelta(hours=settings.operation_retention_hours)
+        tasks.append(asyncio.create_task(_maintain(pool, operations, idle, retention), name="maintenance"))
         try:
             yield
         finally:
@@ -144,7 +146,7 @@ def create_app(
             await engine.dispose()
 
     app = FastAPI(title="Integration Service", docs_url=None, redoc_url=None, lifespan=lifespan)
-    app.state.pool, app.state.store, app.state.outbox = pool, store, outbox
+    app.state.pool, app.state.store, app.state.outbox, app.state.operations = pool, store, outbox, operations
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -271,10 +273,16 @@ async def _unwrap(work: Callable[[], Awaitable[Payload]]) -> Payload:
         return exc.payload
 
 
-async def _reaper(pool: ClientPool, idle_seconds: float) -> None:
+async def _maintain(
+    pool: ClientPool, operations: OperationStore, idle_seconds: float | None, retention: timedelta
+) -> None:
+    """Close idle clients (when not listening) and prune operation keys past their retention."""
+    interval = min(max((idle_seconds or 60) / 4, 1.0), 60.0)
     while True:
-        await asyncio.sleep(max(idle_seconds / 4, 1.0))
-        await pool.reap_idle(idle_seconds)
+        await asyncio.sleep(interval)
+        if idle_seconds is not None:
+            await pool.reap_idle(idle_seconds)
+        await operations.prune(retention)
 
 
 def _authenticate(secret: str) -> Callable[[Request], None]:

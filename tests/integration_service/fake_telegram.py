@@ -6,6 +6,7 @@ Only the client surface the Integration Service uses is here. Every request is r
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -93,7 +94,19 @@ class World:
         self.random_ids: set[tuple[int, int]] = set()  # (sender, random_id): Telegram's own dedup
         self.messages: list[tuple[int, int, str]] = []  # (sender, peer, text)
         self.unreachable = False
+        self.hold: set[str] = set()  # request names that wait in "Telegram" until release()
+        self.held = 0
+        self.gate: asyncio.Event | None = None
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}  # per account: the most calls "Telegram" saw at once
         self._ids = itertools.count(1000)
+
+    async def release(self) -> None:
+        """Let held requests go on (run on the server's loop)."""
+        self.hold.clear()
+        if self.gate is not None:
+            self.gate.set()
+        self.gate = None
 
     def user(self, id: int, username: str | None = None, **kw: Any) -> FakeUser:
         self.users[id] = FakeUser(id, username, **kw)
@@ -220,6 +233,21 @@ class FakeClient:
         name = type(request).__name__
         users = _user_ids(request)
         self.telegram.calls.append(Call(self.account_id, name, _args(request)))
+        flights = self.world.in_flight
+        flights[self.account_id] = flights.get(self.account_id, 0) + 1
+        peak = self.world.max_in_flight
+        peak[self.account_id] = max(peak.get(self.account_id, 0), flights[self.account_id])
+        try:
+            if name in self.world.hold:
+                self.world.held += 1
+                if self.world.gate is None:
+                    self.world.gate = asyncio.Event()
+                await self.world.gate.wait()
+            return self._answer(request, name, users)
+        finally:
+            flights[self.account_id] -= 1
+
+    def _answer(self, request: Any, name: str, users: list[int]) -> Any:
         for item in list(self.world.scripted):
             if item.request == name and (item.user_id is None or item.user_id in users):
                 self.world.scripted.remove(item)

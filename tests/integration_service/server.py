@@ -120,6 +120,7 @@ class IntegrationServer:
     def start(self) -> IntegrationServer:
         self.fake = FakeTelegram(self.world)
         app: FastAPI = create_app(self.settings, client_factory=self.client_factory or self.fake.factory)
+        self.app = app  # app.state.pool / .operations / .outbox, for tests that look inside
         self._http = ThreadedServer(app)
         self._http.start()
         return self

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import httpx
 import pytest
@@ -259,3 +260,75 @@ async def _insert_in_progress(server: IntegrationServer, key: str) -> None:
             )
         )
     await engine.dispose()
+
+
+async def test_one_call_per_account_at_a_time_and_a_repeat_waits_for_the_first(
+    server: IntegrationServer, client: IntegrationClient
+) -> None:
+    world = server.world
+    world.user(31, "erin")
+    world.hold.add("InviteToChannelRequest")
+    world.held = 0
+    first = asyncio.create_task(client.invite(ACCOUNT, CHAT, [by_id(31)], key="held-key-0001"))
+    await until(lambda: world.held == 1)  # Telegram is "working" on the invite
+    repeat = asyncio.create_task(client.invite(ACCOUNT, CHAT, [by_id(31)], key="held-key-0001"))
+    message = asyncio.create_task(client.send_message(ACCOUNT, by_id(31), "hi", key="held-key-0002"))
+
+    async def both_waiting() -> bool:
+        # The message's key is recorded (it is past the store, at the account's lock) ...
+        return (await client.operation("held-key-0002")).state is OperationState.IN_PROGRESS
+
+    await until_async(both_waiting)
+    assert (await client.operation("held-key-0001")).state is OperationState.IN_PROGRESS
+    server.run(world.release())
+    assert await first == await repeat  # ... and the repeat got the first call's answer
+    await message
+    invites = [c for c in server.fake.calls if c.request == "InviteToChannelRequest" and 31 in _ids(c.args)]
+    assert len(invites) == 1
+    assert world.max_in_flight[ACCOUNT] == 1
+
+
+async def test_idle_clients_disconnect_and_an_unreachable_telegram_is_a_503_that_frees_the_key(
+    server: IntegrationServer, client: IntegrationClient
+) -> None:
+    await client.is_member(ACCOUNT, CHAT, by_id(ALICE))
+    assert server.run(server.app.state.pool.reap_idle(0)) == 1
+    assert not server.fake.clients[ACCOUNT].is_connected()
+    server.world.unreachable = True
+    try:
+        with pytest.raises(IntegrationError) as down:
+            await client.send_message(ACCOUNT, by_id(ALICE), "later", key="down-key-0001")
+        assert (down.value.status, down.value.code) == (503, "UNAVAILABLE")
+        assert (await client.operation("down-key-0001")).state is OperationState.UNKNOWN_KEY
+    finally:
+        server.world.unreachable = False
+    await client.send_message(ACCOUNT, by_id(ALICE), "later", key="down-key-0001")  # connects on demand
+    assert server.fake.clients[ACCOUNT].is_connected()
+
+
+async def test_metrics_count_calls(server: IntegrationServer) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        text = (await http.get("/metrics")).text
+    assert 'integration_calls_total{operation="invite",outcome="ok"}' in text
+    assert "integration_outbox_depth" in text
+
+
+def _ids(args: dict[str, object]) -> list[int]:
+    users = args.get("users") or []
+    return [int(u["user_id"]) for u in users if isinstance(u, dict)]  # type: ignore[union-attr]
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    async def check() -> bool:
+        return condition()
+
+    await until_async(check, timeout)
+
+
+async def until_async(condition: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
+    """Wait for a condition (never a fixed sleep)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the condition did not hold in time")
+        await asyncio.sleep(0.01)
