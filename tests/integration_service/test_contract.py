@@ -332,3 +332,23 @@ async def until_async(condition: Callable[[], Awaitable[bool]], timeout: float =
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("the condition did not hold in time")
         await asyncio.sleep(0.01)
+
+
+async def test_identities_resolve_as_telegram_allows(
+    server: IntegrationServer, client: IntegrationClient
+) -> None:
+    server.world.user(41, "frank", phone="4915100000041", contact=True)
+    server.world.user(42, "gina", phone="4915100000042")  # not a contact: her phone does not resolve
+    by_phone = await client.invite(
+        ACCOUNT, CHAT, [Invitee.of(TargetKind.PHONE, "+4915100000041")], key="id-key-0001"
+    )
+    assert by_phone.invited == (Invitee.of(TargetKind.PHONE, "+4915100000041"),)
+    cases = [
+        (Invitee.of(TargetKind.PHONE, "+4915100000042"), "USER_ID_INVALID"),
+        (Invitee.of(TargetKind.USERNAME, "nobody_here"), "USERNAME_NOT_OCCUPIED"),
+        (by_id(999_999), "USER_ID_INVALID"),
+    ]
+    for n, (who, code) in enumerate(cases):
+        with pytest.raises(IntegrationError) as refused:
+            await client.invite(ACCOUNT, CHAT, [who], key=f"id-key-01{n}")
+        assert (refused.value.status, refused.value.code) == (400, code)
