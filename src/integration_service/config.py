@@ -69,7 +69,8 @@ def load_settings(**overrides: Any) -> Settings:
     """The environment, then Vault (when configured) on top, then ``overrides``."""
     settings = Settings(**overrides)
     if settings.vault_addr:
-        settings = settings.model_copy(update={**read_vault(settings), **overrides})
+        # Built again (not model_copy) so Vault's strings are validated and typed like the environment's.
+        settings = Settings(**{**read_vault(settings), **overrides})
     return settings
 
 

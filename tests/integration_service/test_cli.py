@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from integration_service.cli import list_accounts, logout, main
-from integration_service.config import ConfigError, Settings
+from integration_service.config import ConfigError, Settings, load_settings
 from integration_service.crypto import SessionCipher
 from integration_service.db import accounts, engine_for
 from tests.integration_service.fake_telegram import FakeTelegram, World
 from tests.integration_service.server import IntegrationServer
+from tests.vault_server import VaultServer
 
 SECRET = "integration-cli-test-secret-" + "c" * 32
 
@@ -55,3 +56,29 @@ def test_accounts_lists_and_logout_revokes_then_deletes_the_session(
         return row[0], row[1]
 
     assert asyncio.run(stored()) == (None, "unavailable")
+
+
+def test_vault_overrides_the_secrets_and_a_refusal_says_where(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = SessionCipher.generate_key()
+    data = {
+        "token_secret": SECRET,
+        "session_key": key,
+        "telegram_api_id": "12345",
+        "telegram_api_hash": "abc",
+    }
+    with VaultServer(secrets={"integration-service": data}) as vault:
+        for name, value in {
+            "INTEGRATION_VAULT_ADDR": vault.url,
+            "INTEGRATION_VAULT_ROLE_ID": vault.role_id,
+            "INTEGRATION_VAULT_SECRET_ID": vault.secret_id,
+            "INTEGRATION_TOKEN_SECRET": "env-value-is-overridden",
+        }.items():
+            monkeypatch.setenv(name, value)
+        settings = load_settings(_env_file=None)
+        assert (settings.token_secret, settings.session_key) == (SECRET, key)
+        assert (settings.telegram_api_id, settings.telegram_api_hash) == (12345, "abc")
+        settings.check_serving()
+        monkeypatch.setenv("INTEGRATION_VAULT_SECRET_ID", "wrong")
+        with pytest.raises(ConfigError, match="secret/integration-service") as refused:
+            load_settings(_env_file=None)
+        assert vault.secret_id not in str(refused.value)
