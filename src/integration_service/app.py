@@ -135,7 +135,9 @@ def create_app(
         # With listening, clients stay connected to hear replies; without, idle ones are closed.
         idle = None if settings.listen else settings.idle_disconnect_seconds
         retention = timedelta(hours=settings.operation_retention_hours)
-        tasks.append(asyncio.create_task(_maintain(pool, operations, idle, retention), name="maintenance"))
+        tasks.append(
+            asyncio.create_task(_maintain(pool, operations, outbox, idle, retention), name="maintenance")
+        )
         try:
             yield
         finally:
@@ -274,15 +276,23 @@ async def _unwrap(work: Callable[[], Awaitable[Payload]]) -> Payload:
 
 
 async def _maintain(
-    pool: ClientPool, operations: OperationStore, idle_seconds: float | None, retention: timedelta
+    pool: ClientPool,
+    operations: OperationStore,
+    outbox: Outbox,
+    idle_seconds: float | None,
+    retention: timedelta,
 ) -> None:
-    """Close idle clients (when not listening) and prune operation keys past their retention."""
+    """Close idle clients (when not listening); prune keys and finished replies past their retention."""
     interval = min(max((idle_seconds or 60) / 4, 1.0), 60.0)
     while True:
         await asyncio.sleep(interval)
-        if idle_seconds is not None:
-            await pool.reap_idle(idle_seconds)
-        await operations.prune(retention)
+        try:
+            if idle_seconds is not None:
+                await pool.reap_idle(idle_seconds)
+            await operations.prune(retention)
+            await outbox.prune(retention)
+        except Exception:  # a database or network hiccup: the next round tries again
+            log.exception("maintenance_round_failed")
 
 
 def _authenticate(secret: str) -> Callable[[Request], None]:

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import jwt
 import structlog
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telethon import types
@@ -114,6 +114,17 @@ class Outbox:
         async with self._engine.begin() as conn:
             await conn.execute(update(outbox_events).where(outbox_events.c.id == event_id).values(**values))
 
+    async def prune(self, retention: timedelta) -> int:
+        """Forget rows delivered or dropped longer ago than ``retention`` (pending ones stay)."""
+        cutoff = self._clock() - retention
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                delete(outbox_events).where(
+                    outbox_events.c.status != "pending", outbox_events.c.next_attempt_at < cutoff
+                )
+            )
+        return int(result.rowcount or 0)
+
     async def get(self, event_id: str) -> Any:
         async with self._engine.connect() as conn:
             query = select(outbox_events).where(outbox_events.c.id == event_id)
@@ -177,7 +188,10 @@ class Poster:
     async def run(self) -> None:
         try:
             while True:
-                await self.deliver_due()
+                try:
+                    await self.deliver_due()
+                except Exception:  # the database hiccuped: the rows are still there next round
+                    log.exception("outbox_round_failed")
                 self._outbox.wake.clear()
                 wait = self._poll
                 next_due = await self._outbox.next_due()

@@ -12,8 +12,9 @@ from telethon import errors
 from telethon.errors import rpcbaseerrors
 
 from integration_service.mapping import random_id_for
-from invite_service.adapters.base import OperationState
+from invite_service.adapters.base import OperationState, Outcome, TargetRef
 from invite_service.adapters.telegram import IntegrationClient, IntegrationError, Invitee, RetryPolicy
+from invite_service.adapters.telegram.adapter import TelegramAdapter
 from invite_service.adapters.telegram.client import mint_service_token
 from invite_service.models.enums import TargetKind
 from tests.conftest import fresh_postgres
@@ -352,3 +353,31 @@ async def test_identities_resolve_as_telegram_allows(
         with pytest.raises(IntegrationError) as refused:
             await client.invite(ACCOUNT, CHAT, [who], key=f"id-key-01{n}")
         assert (refused.value.status, refused.value.code) == (400, code)
+
+
+async def test_the_invite_services_adapter_reads_the_answers_as_it_reads_the_sandboxs(
+    server: IntegrationServer, client: IntegrationClient
+) -> None:
+    adapter = TelegramAdapter(client)
+    server.world.user(51, "hank")
+    hank = TargetRef(TargetKind.USERNAME, "hank", username="hank")
+    assert (await adapter.send_invite(ACCOUNT, CHAT, hank, key="adapter-key-01")).outcome is Outcome.SUCCESS
+    assert (await adapter.send_message(ACCOUNT, hank, "hi", key="adapter-key-02")).outcome is Outcome.SUCCESS
+    assert await adapter.check_membership(ACCOUNT, CHAT, hank) is True
+    server.world.user(52, "ivy")
+    ivy = TargetRef(TargetKind.USERNAME, "ivy", username="ivy")
+    cases = [
+        (lambda: errors.UserPrivacyRestrictedError(request=None), Outcome.TARGET_REJECTED, None),
+        (lambda: errors.FloodWaitError(request=None, capture=30), Outcome.RETRY_AFTER, 30.0),
+        (lambda: errors.PeerFloodError(request=None), Outcome.ACCOUNT_RESTRICTED, None),
+        (lambda: errors.AuthKeyUnregisteredError(request=None), Outcome.ACCOUNT_UNAVAILABLE, None),
+    ]
+    for n, (make_error, outcome, retry_after) in enumerate(cases):
+        server.world.fail("InviteToChannelRequest", make_error)
+        result = await adapter.send_invite(ACCOUNT, CHAT, ivy, key=f"adapter-key-1{n}")
+        assert (result.outcome, result.retry_after) == (outcome, retry_after)
+        server.run(
+            server_store(server).set(
+                ACCOUNT, status="active", status_detail=None, flood_wait_until=None, restricted_until=None
+            )
+        )
