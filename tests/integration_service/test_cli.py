@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -12,6 +18,8 @@ from integration_service.cli import list_accounts, logout, main
 from integration_service.config import ConfigError, Settings, load_settings
 from integration_service.crypto import SessionCipher
 from integration_service.db import accounts, engine_for
+from invite_service.adapters.telegram.client import mint_service_token
+from tests.conftest import free_port
 from tests.integration_service.fake_telegram import FakeTelegram, World
 from tests.integration_service.server import IntegrationServer
 from tests.vault_server import VaultServer
@@ -82,3 +90,41 @@ def test_vault_overrides_the_secrets_and_a_refusal_says_where(monkeypatch: pytes
         with pytest.raises(ConfigError, match="secret/integration-service") as refused:
             load_settings(_env_file=None)
         assert vault.secret_id not in str(refused.value)
+
+
+@pytest.mark.slow  # a process start: Telethon's import alone takes seconds
+def test_serve_migrates_and_answers_as_a_real_process(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "INTEGRATION_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/served.db",
+        "INTEGRATION_TOKEN_SECRET": SECRET,
+        "INTEGRATION_SESSION_KEY": SessionCipher.generate_key(),
+        "INTEGRATION_TELEGRAM_API_ID": "1",
+        "INTEGRATION_TELEGRAM_API_HASH": "not-used-without-accounts",
+    }
+    cli = Path(sys.executable).with_name("integration-service")
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [str(cli), "serve", "--migrate", "--port", str(port)], env=env, cwd=tmp_path, stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "serve did not come up"
+            time.sleep(0.05)
+        headers = {"Authorization": f"Bearer {mint_service_token(SECRET)}"}
+        listed = httpx.get(f"{url}/v1/users/nobody/accounts", headers=headers)
+        assert (listed.status_code, listed.json()) == (200, {"accounts": []})
+    finally:
+        process.send_signal(signal.SIGTERM)
+        # uvicorn re-raises the signal it shut down on once it is done: -SIGTERM is the clean exit.
+        assert process.wait(timeout=20) in (0, -signal.SIGTERM)
+        log.close()
