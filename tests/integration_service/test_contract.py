@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import httpx
 import pytest
-from telethon import errors
-from telethon.errors import rpcbaseerrors
+from telethon import errors, types
+from telethon.errors import rpc_message_to_error, rpcbaseerrors
 
 from integration_service.mapping import random_id_for
 from invite_service.adapters.base import OperationState, Outcome, TargetRef
@@ -33,6 +33,11 @@ def by_id(uid: int) -> Invitee:
 
 async def _skip(_s: float) -> None:
     return None
+
+
+def wire(code: int, message: str) -> Callable[[], Exception]:
+    """The error Telethon raises when Telegram answers ``rpc_error(code, message)``."""
+    return lambda: rpc_message_to_error(types.RpcError(error_code=code, error_message=message), None)
 
 
 def make_world() -> World:
@@ -134,6 +139,17 @@ async def test_an_invite_with_no_visible_add_lists_nobody(
         ),
         (lambda: errors.BotsTooMuchError(request=None), 400, "BOTS_TOO_MUCH", 400, None),
         (lambda: errors.RpcCallFailError(request=None), 502, "RPC_CALL_FAIL", 500, None),
+        # As Telethon builds them from the wire (``rpc_message_to_error``), known to it or not:
+        (wire(400, "USER_NOT_MUTUAL_CONTACT"), 400, "USER_NOT_MUTUAL_CONTACT", 400, None),
+        (wire(400, "USERS_TOO_MUCH"), 400, "USERS_TOO_MUCH", 400, None),
+        (wire(403, "PREMIUM_ACCOUNT_REQUIRED"), 403, "PREMIUM_ACCOUNT_REQUIRED", 403, None),
+        (wire(400, "CHAT_MEMBER_ADD_FAILED"), 400, "CHAT_MEMBER_ADD_FAILED", 400, None),
+        (wire(400, "CHANNEL_MONOFORUM_UNSUPPORTED"), 400, "CHANNEL_MONOFORUM_UNSUPPORTED", 400, None),
+        (wire(403, "ALLOW_PAYMENT_REQUIRED"), 403, "ALLOW_PAYMENT_REQUIRED", 403, None),
+        (wire(403, "ALLOW_PAYMENT_REQUIRED_250"), 403, "ALLOW_PAYMENT_REQUIRED_250", 403, None),
+        (wire(420, "FLOOD_PREMIUM_WAIT_5"), 420, "FLOOD_PREMIUM_WAIT_5", 420, 5.0),
+        (wire(-503, "Timeout"), 504, "TIMEOUT", -503, None),
+        (wire(-500, "No workers running"), 502, "NO_WORKERS_RUNNING", -500, None),
     ],
 )
 async def test_telegram_errors_keep_their_name_class_and_wait(
