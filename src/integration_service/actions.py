@@ -15,8 +15,8 @@ from telethon.errors import RPCError, UserNotParticipantError
 
 from integration_service.accounts import AccountStore
 from integration_service.mapping import added_user_ids, random_id_for, rpc_payload, sent_message
-from integration_service.operations import Payload, error
-from integration_service.telegram import ClientPool, TelegramClientLike
+from integration_service.operations import NotSent, Payload, error
+from integration_service.telegram import ClientPool, TelegramClientLike, Unusable
 
 
 class Refused(Exception):
@@ -130,6 +130,20 @@ class Actions:
             return 200, {"member": any(p.user_id == wanted for p in participants)}
 
         return await self._run(account_id, work)
+
+    async def connect_all(self) -> int:
+        """Connect every active account, so replies arrive. Each makes one request (``get_me``):
+        Telegram starts pushing updates to a connection once it has been used."""
+        connected = 0
+        for row in await self.store.list():
+            if row.status == "unavailable" or row.session_ciphertext is None:
+                continue
+            try:
+                await self.refresh_me(row.id)
+            except (NotSent, Unusable):
+                continue  # stays for later: the next call connects it
+            connected += 1
+        return connected
 
     async def refresh_me(self, account_id: str) -> None:
         """Username and Premium from ``get_me`` (once per account per process)."""

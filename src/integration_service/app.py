@@ -131,7 +131,7 @@ def create_app(
             poster.on_result = lambda result: metrics.outbox.labels(result).inc()
             tasks.append(asyncio.create_task(poster.run(), name="outbox-poster"))
         if settings.listen:
-            log.info("integration_listening", accounts=await pool.connect_all())
+            log.info("integration_listening", accounts=await actions.connect_all())
         # With listening, clients stay connected to hear replies; without, idle ones are closed.
         idle = None if settings.listen else settings.idle_disconnect_seconds
         retention = timedelta(hours=settings.operation_retention_hours)

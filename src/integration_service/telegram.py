@@ -120,19 +120,6 @@ class ClientPool:
             finally:
                 entry.last_used = time.monotonic()
 
-    async def connect_all(self) -> int:
-        """Connect every active account (to hear replies); an account that fails stays for later."""
-        connected = 0
-        for row in await self._store.list():
-            if row.status == "unavailable" or row.session_ciphertext is None:
-                continue
-            try:
-                await self.call(row.id, _noop)
-                connected += 1
-            except (NotSent, Unusable):
-                continue
-        return connected
-
     async def reap_idle(self, idle_seconds: float) -> int:
         now, closed = time.monotonic(), 0
         for entry in list(self._entries.values()):
@@ -151,10 +138,6 @@ class ClientPool:
     async def close(self) -> None:
         for account_id in list(self._entries):
             await self.forget(account_id)
-
-
-async def _noop(_client: TelegramClientLike) -> None:
-    return None
 
 
 def _session_gone(detail: str | None) -> tuple[int, dict[str, Any]]:
