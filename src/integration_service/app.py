@@ -183,6 +183,10 @@ def create_app(
             status, body = exc.payload
         except SessionKeyError as exc:
             status, body = error(500, "INTERNAL", str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug is a contract 5xx (retried by key), not a crash
+            # Only the type: a message may carry a phone number or a username.
+            log.error("integration_call_failed", operation=operation, error=type(exc).__name__)
+            status, body = error(500, "INTERNAL", "the service failed during this call")
         metrics.latency.labels(operation).observe(time.perf_counter() - started)
         outcome = "ok" if status < 400 else str(body.get("code", status))[:40]
         metrics.calls.labels(operation, "ok" if status < 400 else "error").inc()

@@ -397,3 +397,18 @@ async def test_the_invite_services_adapter_reads_the_answers_as_it_reads_the_san
                 ACCOUNT, status="active", status_detail=None, flood_wait_until=None, restricted_until=None
             )
         )
+
+
+async def test_a_failure_inside_the_service_is_a_500_and_the_key_is_never_acted_on_again(
+    server: IntegrationServer, client: IntegrationClient
+) -> None:
+    server.world.fail("InviteToChannelRequest", lambda: KeyError("a bug"))
+    with pytest.raises(IntegrationError) as failed:
+        await client.invite(ACCOUNT, CHAT, [by_id(DAVE)], key="bug-key-00001")
+    assert (failed.value.status, failed.value.code) == (500, "INTERNAL")
+    record = await client.operation("bug-key-00001")  # the call may have acted: never again under this key
+    assert (record.state, record.status, record.body["code"]) == (
+        OperationState.COMPLETED,
+        502,
+        "OPERATION_INTERRUPTED",
+    )
