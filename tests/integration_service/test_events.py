@@ -3,6 +3,8 @@ events endpoint with a valid service JWT; 5xx is retried, 4xx is not, a restart 
 
 from __future__ import annotations
 
+import io
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -10,9 +12,11 @@ from typing import Any
 
 import jwt
 import pytest
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from invite_service.observability.logging import configure_logging
 from tests.integration_service.fake_telegram import World
 from tests.integration_service.server import IntegrationServer, ThreadedServer
 
@@ -132,3 +136,20 @@ def test_undelivered_replies_are_sent_after_a_restart(server: IntegrationServer,
     receiver.posts.clear()
     server.start()
     until(lambda: any(b["text"] == "while you were down" for b in receiver.bodies()))
+
+
+def test_reply_logs_carry_no_phone_or_text(server: IntegrationServer, receiver: Receiver) -> None:
+    stream = io.StringIO()
+    configure_logging("DEBUG", json_output=True, stream=stream)
+    try:
+        receiver.posts.clear()
+        receiver.statuses[:] = [503]  # a retry is logged too
+        server.deliver(ACCOUNT, PERSON, "please unsubscribe me")
+        until(lambda: len(receiver.posts) == 2)
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    text = stream.getvalue()
+    assert "reply_queued" in text and "reply_retry" in text
+    for secret in ("4915112345678", "unsubscribe", SECRET):
+        assert secret not in text
