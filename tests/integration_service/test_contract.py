@@ -3,82 +3,33 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-
 import httpx
 import pytest
-from telethon import errors, types
-from telethon.errors import rpc_message_to_error, rpcbaseerrors
+from telethon import errors
+from telethon.errors import rpcbaseerrors
 
 from integration_service.mapping import random_id_for
-from invite_service.adapters.base import OperationState, Outcome, TargetRef
-from invite_service.adapters.telegram import IntegrationClient, IntegrationError, Invitee, RetryPolicy
+from invite_service.adapters.base import Outcome, TargetRef
+from invite_service.adapters.telegram import IntegrationClient, IntegrationError, Invitee
 from invite_service.adapters.telegram.adapter import TelegramAdapter
 from invite_service.adapters.telegram.client import mint_service_token
 from invite_service.models.enums import TargetKind
-from tests.conftest import fresh_postgres
-from tests.integration_service.fake_telegram import World
 from tests.integration_service.server import IntegrationServer
-
-SECRET = "integration-service-test-secret-" + "s" * 32
-USER, ACCOUNT, ME = "user-1", "tg-acc-1", 1
-CHAT, BASIC = "club", "basic"
-ALICE, BOB, CAROL, DAVE = 11, 12, 13, 14
-
-
-def by_id(uid: int) -> Invitee:
-    return Invitee.of(TargetKind.USER_ID, str(uid))
-
-
-async def _skip(_s: float) -> None:
-    return None
-
-
-def wire(code: int, message: str) -> Callable[[], Exception]:
-    """The error Telethon raises when Telegram answers ``rpc_error(code, message)``."""
-    return lambda: rpc_message_to_error(types.RpcError(error_code=code, error_message=message), None)
-
-
-def make_world() -> World:
-    world = World()
-    world.user(ME, "me_account")
-    for uid, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol"), (DAVE, "dave")):
-        world.user(uid, name)
-    world.chat(500, CHAT, channel=True)
-    world.chat(600, BASIC, channel=False)
-    return world
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[IntegrationServer]:
-    workdir = tmp_path_factory.mktemp("integration-service")
-    if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite+aiosqlite:///{workdir / 'is.db'}"])
-        running = IntegrationServer(next(urls), workdir, make_world(), SECRET)
-        running.add_account(ACCOUNT, USER, ME)
-        yield running.start()
-        running.stop()
-        return
-    with fresh_postgres("integration_test", migrated=False) as url:
-        running = IntegrationServer(url, workdir, make_world(), SECRET)
-        running.add_account(ACCOUNT, USER, ME)
-        yield running.start()
-        running.stop()
-
-
-@pytest.fixture
-async def client(server: IntegrationServer) -> AsyncIterator[IntegrationClient]:
-    integration = IntegrationClient(server.url, SECRET, retry=RetryPolicy(max_attempts=1), sleep=_skip)
-    yield integration
-    await integration.aclose()
-
-
-def raw(server: IntegrationServer) -> httpx.AsyncClient:
-    headers = {"Authorization": f"Bearer {mint_service_token(SECRET, ttl_seconds=600)}"}
-    return httpx.AsyncClient(base_url=server.url, headers=headers)
+from tests.integration_service.support import (
+    ACCOUNT,
+    ALICE,
+    BASIC,
+    BOB,
+    CAROL,
+    CHAT,
+    DAVE,
+    ME,
+    USER,
+    by_id,
+    raw,
+    reset_account,
+    wire,
+)
 
 
 async def test_lists_the_users_accounts_with_get_me_details(client: IntegrationClient) -> None:
@@ -180,20 +131,7 @@ async def test_telegram_errors_keep_their_name_class_and_wait(
         rpc_code, "restricted" if code == "PEER_FLOOD" else "active"
     )
     assert account["status"] == expected
-    # Put the account back for the next case (the row is the service's state, not Telegram's).
-    server.run(
-        server_store(server).set(
-            ACCOUNT, status="active", status_detail=None, flood_wait_until=None, restricted_until=None
-        )
-    )
-
-
-def server_store(server: IntegrationServer):  # type: ignore[no-untyped-def]
-    from integration_service.accounts import AccountStore
-    from integration_service.app import utcnow
-    from integration_service.db import engine_for
-
-    return AccountStore(engine_for(server.db_url), utcnow)
+    server.run(reset_account(server))
 
 
 async def test_message_random_id_comes_from_the_key_and_a_replay_makes_no_call(
@@ -238,119 +176,6 @@ async def test_a_bad_body_is_a_validation_error(server: IntegrationServer) -> No
     assert (bad.status_code, bad.json()["code"]) == (400, "VALIDATION_ERROR")
 
 
-async def test_keys_survive_a_restart_and_an_interrupted_call_is_reported(
-    server: IntegrationServer, client: IntegrationClient
-) -> None:
-    live = await client.invite(ACCOUNT, CHAT, [by_id(CAROL)], key="restart-key-01")
-    # A call the process died in: its key was recorded in_progress and never completed.
-    server.run(_insert_in_progress(server, "crash-key-0001"))
-    server.stop()
-    server.start()
-    fresh = IntegrationClient(server.url, SECRET, retry=RetryPolicy(max_attempts=1), sleep=_skip)
-    try:
-        assert await fresh.invite(ACCOUNT, CHAT, [by_id(CAROL)], key="restart-key-01") == live
-        assert server.fake.calls == []  # replayed from the database: Telegram not asked
-        record = await fresh.operation("crash-key-0001")
-        assert (record.state, record.status) == (OperationState.COMPLETED, 502)
-        assert record.body["code"] == "OPERATION_INTERRUPTED"
-        assert (await fresh.operation("never-used-key")).state is OperationState.UNKNOWN_KEY
-    finally:
-        await fresh.aclose()
-
-
-async def _insert_in_progress(server: IntegrationServer, key: str) -> None:
-    from sqlalchemy import insert
-
-    from integration_service.app import utcnow
-    from integration_service.db import engine_for, operations
-
-    engine = engine_for(server.db_url)
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(operations).values(
-                key=key,
-                fingerprint="invite|x|y",
-                operation="invite",
-                account_id=ACCOUNT,
-                status="in_progress",
-                created_at=utcnow(),
-            )
-        )
-    await engine.dispose()
-
-
-async def test_one_call_per_account_at_a_time_and_a_repeat_waits_for_the_first(
-    server: IntegrationServer, client: IntegrationClient
-) -> None:
-    world = server.world
-    world.user(31, "erin")
-    world.hold.add("InviteToChannelRequest")
-    world.held = 0
-    first = asyncio.create_task(client.invite(ACCOUNT, CHAT, [by_id(31)], key="held-key-0001"))
-    await until(lambda: world.held == 1)  # Telegram is "working" on the invite
-    repeat = asyncio.create_task(client.invite(ACCOUNT, CHAT, [by_id(31)], key="held-key-0001"))
-    message = asyncio.create_task(client.send_message(ACCOUNT, by_id(31), "hi", key="held-key-0002"))
-
-    async def both_waiting() -> bool:
-        # The message's key is recorded (it is past the store, at the account's lock) ...
-        return (await client.operation("held-key-0002")).state is OperationState.IN_PROGRESS
-
-    await until_async(both_waiting)
-    assert (await client.operation("held-key-0001")).state is OperationState.IN_PROGRESS
-    server.run(world.release())
-    assert await first == await repeat  # ... and the repeat got the first call's answer
-    await message
-    invites = [c for c in server.fake.calls if c.request == "InviteToChannelRequest" and 31 in _ids(c.args)]
-    assert len(invites) == 1
-    assert world.max_in_flight[ACCOUNT] == 1
-
-
-async def test_idle_clients_disconnect_and_an_unreachable_telegram_is_a_503_that_frees_the_key(
-    server: IntegrationServer, client: IntegrationClient
-) -> None:
-    await client.is_member(ACCOUNT, CHAT, by_id(ALICE))
-    assert server.run(server.app.state.pool.reap_idle(0)) == 1
-    assert not server.fake.clients[ACCOUNT].is_connected()
-    server.world.unreachable = True
-    try:
-        with pytest.raises(IntegrationError) as down:
-            await client.send_message(ACCOUNT, by_id(ALICE), "later", key="down-key-0001")
-        assert (down.value.status, down.value.code) == (503, "UNAVAILABLE")
-        assert (await client.operation("down-key-0001")).state is OperationState.UNKNOWN_KEY
-    finally:
-        server.world.unreachable = False
-    await client.send_message(ACCOUNT, by_id(ALICE), "later", key="down-key-0001")  # connects on demand
-    assert server.fake.clients[ACCOUNT].is_connected()
-
-
-async def test_metrics_count_calls(server: IntegrationServer) -> None:
-    async with httpx.AsyncClient(base_url=server.url) as http:
-        text = (await http.get("/metrics")).text
-    assert 'integration_calls_total{operation="invite",outcome="ok"}' in text
-    assert "integration_outbox_depth" in text
-
-
-def _ids(args: dict[str, object]) -> list[int]:
-    users = args.get("users") or []
-    return [int(u["user_id"]) for u in users if isinstance(u, dict)]  # type: ignore[union-attr]
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10) -> None:
-    async def check() -> bool:
-        return condition()
-
-    await until_async(check, timeout)
-
-
-async def until_async(condition: Callable[[], Awaitable[bool]], timeout: float = 10) -> None:
-    """Wait for a condition (never a fixed sleep)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the condition did not hold in time")
-        await asyncio.sleep(0.01)
-
-
 async def test_identities_resolve_as_telegram_allows(
     server: IntegrationServer, client: IntegrationClient
 ) -> None:
@@ -392,23 +217,4 @@ async def test_the_invite_services_adapter_reads_the_answers_as_it_reads_the_san
         server.world.fail("InviteToChannelRequest", make_error)
         result = await adapter.send_invite(ACCOUNT, CHAT, ivy, key=f"adapter-key-1{n}")
         assert (result.outcome, result.retry_after) == (outcome, retry_after)
-        server.run(
-            server_store(server).set(
-                ACCOUNT, status="active", status_detail=None, flood_wait_until=None, restricted_until=None
-            )
-        )
-
-
-async def test_a_failure_inside_the_service_is_a_500_and_the_key_is_never_acted_on_again(
-    server: IntegrationServer, client: IntegrationClient
-) -> None:
-    server.world.fail("InviteToChannelRequest", lambda: KeyError("a bug"))
-    with pytest.raises(IntegrationError) as failed:
-        await client.invite(ACCOUNT, CHAT, [by_id(DAVE)], key="bug-key-00001")
-    assert (failed.value.status, failed.value.code) == (500, "INTERNAL")
-    record = await client.operation("bug-key-00001")  # the call may have acted: never again under this key
-    assert (record.state, record.status, record.body["code"]) == (
-        OperationState.COMPLETED,
-        502,
-        "OPERATION_INTERRUPTED",
-    )
+        server.run(reset_account(server))
