@@ -156,6 +156,7 @@ REPORT_COLUMNS = (
     "account_id",
     "processed_at",
     "source",
+    "replied_at",
 )
 
 
