@@ -66,6 +66,13 @@ async def test_a_reply_marks_the_contacted_target_once_and_a_repeat_changes_noth
     assert after[target["id"]]["status"] == "messaged"  # replied is beside the status, not instead of it
     assert [t for t in after.values() if t["replied_at"]] == [after[target["id"]]]
     assert await _replied(client, h, tid) == 1
+    # The live log shows the reply; the call statistics do not count it as a call.
+    logs = (await client.get(f"/api/v1/tasks/{tid}/logs", params={"limit": 200}, headers=h)).json()["items"]
+    assert [(e["action"], e["outcome"], e["target_id"]) for e in logs if e["action"] == "reply"] == [
+        ("reply", "replied", target["id"])
+    ]
+    stats = (await client.get(f"/api/v1/tasks/{tid}/stats", headers=h)).json()
+    assert "reply" not in stats["by_action"] and "replied" not in stats["by_outcome"]
 
     again = await post_event(client, body)
     assert again.status_code == 200, again.text

@@ -87,7 +87,7 @@ async def receive(
             user_id=user_id,
             target_id=target_id,
             account_id=event.account_id,
-            action="reply",
+            action=repo.REPLY_ACTION,
             outcome=outcome,
             at=now,
         )

@@ -15,6 +15,7 @@ from invite_service.models.enums import TargetKind, TargetStatus
 from invite_service.stores.counters import apply_counter_deltas
 
 EVENT_RETENTION = timedelta(days=7)
+REPLY_ACTION = "reply"  # the execution log's action of a reply (not a call: left out of the call stats)
 
 
 async def claim_event(session: AsyncSession, user_id: str, event_id: str, now: datetime) -> bool:
