@@ -6,6 +6,7 @@ and only a valid Integration Service token is accepted. On SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 import uuid
@@ -232,3 +233,19 @@ async def test_no_reply_text_or_phone_reaches_the_logs(
     logged = out.getvalue()
     assert body["id"] in logged  # the line is there, without what the person wrote or their number
     assert "secret words" not in logged and "9161234567" not in logged
+
+
+async def test_concurrent_replies_count_once(
+    events_client: httpx.AsyncClient, events_settings: Settings
+) -> None:
+    """Whatever the interleaving: one event id applied once, one target counted once."""
+    user, h = user_headers(events_settings)
+    tid, rows = await finished_message_task(events_client, h, FIXED_NAMES)
+    target = _messaged(rows)
+    same = event(user, target["account_id"], "stop", username=target["username"])
+    others = [event(user, target["account_id"], "hi", username=target["username"]) for _ in range(3)]
+    answers = await asyncio.gather(*[post_event(events_client, b) for b in (same, same, same, *others)])
+    assert sorted(a.status_code for a in answers[:3]) == [200, 200, 202]
+    assert all(a.status_code == 202 for a in answers[3:])
+    assert sum(a.json()["replied_targets"] for a in answers if a.status_code == 202) == 1
+    assert await _replied(events_client, h, tid) == 1
