@@ -249,3 +249,17 @@ async def test_concurrent_replies_count_once(
     assert all(a.status_code == 202 for a in answers[3:])
     assert sum(a.json()["replied_targets"] for a in answers if a.status_code == 202) == 1
     assert await _replied(events_client, h, tid) == 1
+
+
+async def test_ids_of_the_longest_allowed_length_are_kept(
+    events_client: httpx.AsyncClient, events_settings: Settings
+) -> None:
+    user, h = user_headers(events_settings)
+    account = "a" * 128
+    body = {**event(user, account, "stop", username=f"ln_{uuid.uuid4().hex[:6]}"), "id": "e" * 128}
+    resp = await post_event(events_client, body)
+    assert resp.status_code == 202 and resp.json()["opted_out"], resp.text
+    listed = (await events_client.get("/api/v1/suppressions", headers=h)).json()["items"]
+    assert {e["source"] for e in listed} == {f"reply:{account}"}
+    audit = (await events_client.get("/api/v1/audit", headers=h)).json()["items"]
+    assert [(a["action"], a["detail"]["event_id"]) for a in audit] == [("integration.reply", "e" * 128)]

@@ -96,9 +96,14 @@ async def receive(
         session,
         user_id,
         "integration.reply",
-        "account",
-        event.account_id,
-        {"event_id": event.id, "replied_targets": len(marked), "opted_out": opted_out},
+        "integration_event",
+        None,  # the ids (up to 128 characters each) go in the detail: object_id holds 64
+        {
+            "event_id": event.id,
+            "account_id": event.account_id,
+            "replied_targets": len(marked),
+            "opted_out": opted_out,
+        },
     )
     log.info(
         "integration_event.reply",
