@@ -134,6 +134,7 @@ def cmd_sandbox_integration(args: argparse.Namespace, settings: Settings) -> int
         settings.integration_token_secret,
         demo_accounts_per_user=args.accounts_per_user,
         state_file=state_file,
+        events_url=args.events_url,
     )
     # Injected latency keeps requests open; do not let them hold a shutdown for long.
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=2)
@@ -199,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox_integration.add_argument(
         "--accounts-per-user", type=int, default=4, help="demo accounts created on a user's first listing"
+    )
+    sandbox_integration.add_argument(
+        "--events-url",
+        default=None,
+        help="where POST /admin/replies delivers inbound events "
+        "(the Invite Service's http://HOST:PORT/api/v1/integration/events)",
     )
     sandbox_integration.add_argument(
         "--state-file",

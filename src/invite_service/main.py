@@ -26,6 +26,7 @@ from invite_service.api import auth as auth_endpoints
 from invite_service.api import execution as execution_endpoints
 from invite_service.api import health
 from invite_service.api import imports as import_endpoints
+from invite_service.api import integration_events as integration_event_endpoints
 from invite_service.api import statistics as statistics_endpoints
 from invite_service.api import suppressions as suppression_endpoints
 from invite_service.api import targets as target_endpoints
@@ -171,6 +172,10 @@ def create_app(
     api.include_router(audit_router)
     api.include_router(statistics_endpoints.router)
     app.include_router(api)
+    # The Integration Service's events: its own service token (401), no user-owned object in the path.
+    app.include_router(
+        integration_event_endpoints.router, prefix="/api/v1", responses=problem_responses(401, 422)
+    )
     app.include_router(statistics_endpoints.metrics_router)  # GET /metrics for Prometheus
 
     served = list(app.router.routes)  # every route but the catch-all below and the UI

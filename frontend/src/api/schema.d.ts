@@ -637,6 +637,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integration/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Receive Event */
+        post: operations["receive_event_api_v1_integration_events_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1165,6 +1182,60 @@ export interface components {
          * @enum {string}
          */
         ImportStatus: "running" | "completed" | "failed" | "cancelled";
+        /** IntegrationEventIn */
+        IntegrationEventIn: {
+            /**
+             * Id
+             * @description unique per event
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "message_received";
+            platform: components["schemas"]["Platform"];
+            /**
+             * Account Id
+             * @description the receiving account
+             */
+            account_id: string;
+            /**
+             * User Id
+             * @description the account's owner
+             */
+            user_id: string;
+            peer: components["schemas"]["Peer"];
+            /** Text */
+            text: string;
+            /** Message Id */
+            message_id: number;
+            /**
+             * Date
+             * Format: date-time
+             */
+            date: string;
+        };
+        /** IntegrationEventOut */
+        IntegrationEventOut: {
+            /** Id */
+            id: string;
+            /**
+             * Duplicate
+             * @description true: this id was received before; nothing changed
+             */
+            duplicate: boolean;
+            /**
+             * Replied Targets
+             * @description targets this account contacted that the reply was matched to
+             */
+            replied_targets: number;
+            /**
+             * Opted Out
+             * @description the reply matched an opt-out keyword; the person is suppressed
+             */
+            opted_out: boolean;
+        };
         /** LaneOut */
         LaneOut: {
             /** Account Id */
@@ -1336,6 +1407,18 @@ export interface components {
             skip_suppressed: boolean;
         };
         /**
+         * Peer
+         * @description Who wrote: their Telegram user id, and the username and phone when the account can see them.
+         */
+        Peer: {
+            /** User Id */
+            user_id: string;
+            /** Username */
+            username?: string | null;
+            /** Phone */
+            phone?: string | null;
+        };
+        /**
          * Platform
          * @enum {string}
          */
@@ -1395,6 +1478,12 @@ export interface components {
             counters: components["schemas"]["Counters"];
             /** Progress */
             progress: number;
+            /**
+             * Replied
+             * @description targets that replied to the account that contacted them
+             * @default 0
+             */
+            replied: number;
             /** Lanes */
             lanes: components["schemas"]["LaneReport"][];
             /**
@@ -1531,7 +1620,7 @@ export interface components {
          * SuppressionReason
          * @enum {string}
          */
-        SuppressionReason: "opt_out" | "blocked_us" | "manual" | "complaint";
+        SuppressionReason: "opt_out" | "blocked_us" | "manual" | "complaint" | "reply_opt_out";
         /** TargetFilter */
         TargetFilter: {
             /** Status */
@@ -1601,6 +1690,11 @@ export interface components {
             next_attempt_at: string | null;
             /** Processed At */
             processed_at: string | null;
+            /**
+             * Replied At
+             * @description the person's first reply, if any
+             */
+            replied_at?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1748,6 +1842,12 @@ export interface components {
             status: components["schemas"]["TaskStatus"];
             /** @description all time, by target state */
             targets: components["schemas"]["Counters"];
+            /**
+             * Replied
+             * @description targets that replied to the account that contacted them
+             * @default 0
+             */
+            replied: number;
             /** @description the hours the call counts below cover */
             range: components["schemas"]["StatsRange"];
             /**
@@ -1810,6 +1910,12 @@ export interface components {
             send_window: components["schemas"]["SendWindowOut"] | null;
             /** Lanes */
             lanes: components["schemas"]["LaneStateOut"][];
+            /**
+             * Replied
+             * @description targets that replied to the account that contacted them
+             * @default 0
+             */
+            replied: number;
         };
         /**
          * TaskUpdate
@@ -4885,6 +4991,66 @@ export interface operations {
             };
             /** @description Too Many Requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receive_event_api_v1_integration_events_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationEventIn"];
+            };
+        };
+        responses: {
+            /** @description a duplicate id: nothing changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationEventOut"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationEventOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -143,8 +143,13 @@ class Settings(BaseSettings):
     request_body_idle_timeout_seconds: float = Field(30.0, gt=0)  # 408 when a body stalls this long
     # Open GET /tasks/{id}/events per user and API process; the one over it is a 429.
     max_event_streams_per_user: int = Field(10, gt=0)
+    # A reply that is one of these (or starts with one, then a space or punctuation) opts the person out
+    # (integration_events/keywords.py; compared casefolded, punctuation at the ends stripped).
+    opt_out_keywords: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["stop", "unsubscribe", "стоп", "отписаться", "не пишите"]
+    )
 
-    @field_validator("cors_origins", "jwt_algorithms", mode="before")
+    @field_validator("cors_origins", "jwt_algorithms", "opt_out_keywords", mode="before")
     @classmethod
     def _split_csv(cls, value: Any) -> Any:
         if isinstance(value, str):

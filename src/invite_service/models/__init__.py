@@ -1,6 +1,12 @@
 """ORM models, one aggregate a file; importing this package registers every table."""
 
-from invite_service.models.activity import AuditEvent, ExecutionLog, IdempotencyKey, RateLimitLedger
+from invite_service.models.activity import (
+    AuditEvent,
+    ExecutionLog,
+    IdempotencyKey,
+    IntegrationEvent,
+    RateLimitLedger,
+)
 from invite_service.models.audience import ImportFile, ImportJob, ImportRejection, Suppression
 from invite_service.models.base import Base
 from invite_service.models.target import InviteTarget, TaskCounters
@@ -14,6 +20,7 @@ __all__ = [
     "ImportFile",
     "ImportJob",
     "ImportRejection",
+    "IntegrationEvent",
     "InviteTarget",
     "InviteTask",
     "Lane",

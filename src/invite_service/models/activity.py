@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Uuid
+from sqlalchemy import Boolean, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from invite_service.kit.clock import utcnow
@@ -78,3 +78,21 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
     __table_args__ = (Index("ix_idempotency_keys_created", "created_at"),)
+
+
+class IntegrationEvent(Base):
+    """An inbound event's id, per user: a repeat of it is answered as a duplicate and changes nothing.
+
+    Only ids and what the event did are kept (never a message's text); rows older than a week are pruned,
+    far beyond the Integration Service's retry horizon.
+    """
+
+    __tablename__ = "integration_events"
+
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    replied_targets: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    opted_out: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    __table_args__ = (Index("ix_integration_events_received", "received_at"),)

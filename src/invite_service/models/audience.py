@@ -22,7 +22,8 @@ class Suppression(TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     reason: Mapped[str] = mapped_column(String(32), nullable=False)
-    source: Mapped[str] = mapped_column(String(32), nullable=False, default="api")
+    # "api", "import", or "reply:<account_id>" (an account id is up to 128 characters).
+    source: Mapped[str] = mapped_column(String(160), nullable=False, default="api")
     note: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (

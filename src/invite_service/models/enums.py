@@ -96,6 +96,7 @@ class SuppressionReason(StrEnum):
     BLOCKED_US = "blocked_us"
     MANUAL = "manual"
     COMPLAINT = "complaint"
+    REPLY_OPT_OUT = "reply_opt_out"  # the person answered an opt-out keyword ("stop", "стоп", ...)
 
 
 class ImportStatus(StrEnum):

@@ -47,6 +47,9 @@ class InviteTarget(TimestampMixin, Base):
     # the platform provably did not act, so a retry after a crash or an unanswered call reuses the key.
     operation_key: Mapped[str | None] = mapped_column(String(64))
     lineage: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # The person's first reply to the account that contacted them (integration events): a fact beside
+    # the status, which stays messaged/invited/... The reply's text is never stored.
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         UniqueConstraint("task_id", "kind", "key", name="uq_invite_targets_identity"),
@@ -97,3 +100,5 @@ class TaskCounters(Base):
     kind_user_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     kind_username: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     kind_phone: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Targets with ``replied_at`` set: not a status, so not part of ``total``'s sum of statuses.
+    replied: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")

@@ -12,18 +12,28 @@ before|after, operation, target} (5xx, 429 with Retry-After, or a connection clo
 httpx sees ``RemoteProtocolError``; "before" = nothing recorded, the platform never asked; "after" = the
 platform acted and the key completed, then the answer was lost; ``target`` = only calls naming that
 user), ``DELETE /admin/faults``.
+``POST /admin/replies`` {account_id, peer: {user_id | username}, text}: the simulated person replies to
+the account; the server posts the inbound event (id ``<account_id>:<n>``, ``user_id`` the account's owner)
+to the Invite Service at ``events_url`` with a service token (5xx retried) and answers with its status
+and body (409 when no events URL is configured, 502 when the Invite Service cannot be reached).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Literal
 
+import httpx
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, model_validator
 
+from invite_service.kit.service_http import Retryable
+from invite_service.sandbox.events import EventPoster
 from invite_service.sandbox.integration_state import ApiError, HttpFault, SandboxState
-from invite_service.sandbox.model import AccountPlatform
+from invite_service.sandbox.model import AccountPlatform, target_user_id
 from invite_service.sandbox.sim_state import UnknownAccountError
 
 
@@ -41,9 +51,62 @@ class NewAccount(BaseModel):
     platform: AccountPlatform = "telegram"
 
 
-def admin_router(state: SandboxState, authenticate: Callable[[Request], None]) -> APIRouter:
+class ReplyPeer(BaseModel):
+    user_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")
+    username: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_given(self) -> ReplyPeer:
+        if not self.user_id and not self.username:
+            raise ValueError("give the peer's user_id or username")
+        return self
+
+
+class Reply(BaseModel):
+    account_id: str = Field(min_length=1)
+    peer: ReplyPeer
+    text: str = Field(max_length=4096)
+
+
+def admin_router(
+    state: SandboxState, authenticate: Callable[[Request], None], events_url: str | None = None
+) -> APIRouter:
     router = APIRouter(prefix="/admin", dependencies=[Depends(authenticate)])
     sim = state.simulator
+    poster = EventPoster(events_url, state.token_secret) if events_url else None
+    message_ids = itertools.count(1)
+
+    @router.post("/replies")
+    async def reply(body: Reply) -> JSONResponse:
+        if poster is None:
+            raise ApiError(409, "EVENTS_URL_NOT_CONFIGURED", "start the server with --events-url")
+        account = next((a for a in sim.snapshot()["accounts"] if a["account_id"] == body.account_id), None)
+        if account is None:
+            raise ApiError(404, "ACCOUNT_NOT_FOUND")
+        username = body.peer.username.removeprefix("@") if body.peer.username else None
+        # A username alone: the simulated person's stable user id (what Telegram would show us).
+        peer_id = body.peer.user_id or str(target_user_id(sim.config, username or ""))
+        n = next(message_ids)
+        event = {
+            "id": f"{body.account_id}:{n}",
+            "type": "message_received",
+            "platform": account["platform"],
+            "account_id": body.account_id,
+            "user_id": account["user_id"],
+            "peer": {"user_id": peer_id, "username": username, "phone": None},
+            "text": body.text,
+            "message_id": n,
+            "date": datetime.now(UTC).isoformat(),
+        }
+        try:
+            answer = await poster.post(event)
+        except (Retryable, httpx.HTTPError) as exc:
+            raise ApiError(502, "EVENTS_UNREACHABLE", type(exc).__name__) from exc
+        try:
+            content: Any = answer.json()
+        except ValueError:
+            content = {"detail": answer.text[:500]}
+        return JSONResponse(content, status_code=answer.status_code)
 
     @router.get("/state")
     async def snapshot() -> dict[str, Any]:

@@ -98,6 +98,7 @@ def create_integration_app(
     *,
     demo_accounts_per_user: int = 0,
     state_file: Path | None = None,
+    events_url: str | None = None,
 ) -> IntegrationSandboxApp:
     """``state_file``: a JSON-lines file the operation keys are kept in, so a restarted server still
     answers lookups and replays (the simulator itself starts afresh)."""
@@ -123,7 +124,7 @@ def create_integration_app(
         return {"status": "ok"}
 
     app.include_router(_contract_router(state))
-    app.include_router(admin_router(state, _authenticate(state)))
+    app.include_router(admin_router(state, _authenticate(state), events_url))
     return app
 
 

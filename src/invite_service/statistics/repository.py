@@ -22,6 +22,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from invite_service.kit.pagination import SortSpec, keyset_page
 from invite_service.models import ExecutionLog, InviteTarget, InviteTask, Lane, RateLimitLedger
 from invite_service.models.enums import TargetStatus, TaskStatus
+from invite_service.stores.replies import REPLY_ACTION
 
 
 class epoch_bucket(FunctionElement[int]):  # lower case: it reads like the SQL function it renders
@@ -91,6 +92,8 @@ async def activity(
             ExecutionLog.user_id == user_id,
             ExecutionLog.at >= start,
             ExecutionLog.at < end,
+            # Replies are logged for the live log but are not calls: the stats count them in ``replied``.
+            ExecutionLog.action != REPLY_ACTION,
         )
         .group_by(
             hour, ExecutionLog.account_id, ExecutionLog.action, ExecutionLog.outcome, ExecutionLog.error_code
@@ -156,6 +159,7 @@ REPORT_COLUMNS = (
     "account_id",
     "processed_at",
     "source",
+    "replied_at",
 )
 
 

@@ -54,6 +54,7 @@ class TaskStatusOut(BaseModel):
     estimate: EstimateOut | None
     send_window: SendWindowOut | None
     lanes: list[LaneStateOut]
+    replied: int = Field(default=0, description="targets that replied to the account that contacted them")
 
 
 class HourlyPoint(BaseModel):
@@ -81,6 +82,7 @@ class TaskStatsOut(BaseModel):
     task_id: uuid.UUID
     status: TaskStatus
     targets: Counters = Field(description="all time, by target state")
+    replied: int = Field(default=0, description="targets that replied to the account that contacted them")
     range: StatsRange = Field(description="the hours the call counts below cover")
     by_outcome: dict[str, int] = Field(description="calls in the range by outcome")
     by_error_code: dict[str, int] = Field(description="calls in the range by platform error code")
@@ -118,6 +120,7 @@ class ReportOut(BaseModel):
     generated_at: datetime
     counters: Counters
     progress: float
+    replied: int = Field(default=0, description="targets that replied to the account that contacted them")
     lanes: list[LaneReport]
     errors: list[ErrorCount] = Field(description="targets failed, skipped or unknown, by reason")
 

@@ -39,7 +39,7 @@ from invite_service.statistics.schemas import (
     TaskStatusOut,
 )
 from invite_service.stores import tasks as task_store
-from invite_service.stores.counters import Counters, counters_dict, progress_pct
+from invite_service.stores.counters import Counters, counters_dict, progress_pct, replied_count
 
 TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.CANCELLED, TaskStatus.FAILED})
 HOUR = timedelta(hours=1)
@@ -135,7 +135,8 @@ async def _plan(
 
 async def task_status(session: AsyncSession, rt: Runtime, task: InviteTask) -> TaskStatusOut:
     now = rt.clock.now()
-    counts = counters_dict(await task_store.counters(session, task.id))
+    row = await task_store.counters(session, task.id)
+    counts = counters_dict(row)
     lanes = await task_store.lanes(session, task.id)
     remaining = counts["pending"] + counts["reserved"] + counts["sending"]
     plan = await _plan(session, rt, task, lanes, remaining)
@@ -181,6 +182,7 @@ async def task_status(session: AsyncSession, rt: Runtime, task: InviteTask) -> T
         if window is None
         else SendWindowOut(open=window.is_open(now), next_open_at=window.next_open(now)),
         lanes=lanes_out,
+        replied=replied_count(row),
     )
 
 
@@ -230,11 +232,13 @@ async def task_stats(
         hourly.append(HourlyPoint(hour=hour, counts={o: counts.get(o, 0) for o in outcomes}))
         hour += HOUR
     lanes = await task_store.lanes(session, task.id)
-    counters = counters_dict(await task_store.counters(session, task.id))
+    counter_row = await task_store.counters(session, task.id)
+    counters = counters_dict(counter_row)
     return TaskStatsOut(
         task_id=task.id,
         status=task.status,
         targets=Counters(**counters),
+        replied=replied_count(counter_row),
         range=StatsRange(start=start, end=end),
         by_outcome=dict(by_outcome),
         by_error_code=dict(sorted(by_error.items(), key=lambda kv: -kv[1])),
@@ -255,7 +259,8 @@ async def task_stats(
 
 
 async def task_report(session: AsyncSession, task: InviteTask, now: datetime) -> ReportOut:
-    counts = counters_dict(await task_store.counters(session, task.id))
+    row = await task_store.counters(session, task.id)
+    counts = counters_dict(row)
     lanes = await task_store.lanes(session, task.id)
     errors = await repo.unsuccessful_by_error(session, task.user_id, task.id)
     duration = None
@@ -275,6 +280,7 @@ async def task_report(session: AsyncSession, task: InviteTask, now: datetime) ->
         generated_at=now,
         counters=Counters(**counts),
         progress=progress_pct(counts),
+        replied=replied_count(row),
         lanes=[
             LaneReport(
                 account_id=lane.account_id,

@@ -71,7 +71,8 @@ async def _pages(db: Database, user_id: str, task_id: uuid.UUID) -> AsyncIterato
         after = rows[-1].id
 
 
-HEADER = [*repo.REPORT_COLUMNS[:-2], "processed_at_utc", "source"]
+# Datetimes are UTC; ``replied_at``: the person's first reply to the account (empty: none).
+HEADER = [*repo.REPORT_COLUMNS[:-3], "processed_at_utc", "source", "replied_at"]
 
 
 async def csv_stream(db: Database, user_id: str, task_id: uuid.UUID) -> AsyncIterator[bytes]:
@@ -96,6 +97,7 @@ def _summary(sheet: WriteOnlyWorksheet, summary: ReportOut) -> None:
     sheet.append([])
     for name, count in summary.counters.model_dump().items():
         sheet.append([name, count])
+    sheet.append(["replied", summary.replied])
 
 
 def _append(sheet: WriteOnlyWorksheet, rows: Sequence[Any]) -> None:

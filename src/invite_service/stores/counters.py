@@ -33,6 +33,12 @@ def counters_dict(c: TaskCounters | None) -> dict[str, int]:
     return {n: int(getattr(c, n)) if c is not None else 0 for n in names}
 
 
+def replied_count(c: TaskCounters | None) -> int:
+    """Targets that replied: beside the status counters, not one of them (a replied target is still
+    messaged, invited, ...)."""
+    return int(c.replied) if c is not None else 0
+
+
 def progress_pct(counts: dict[str, int]) -> float:
     done = sum(counts[s.value] for s in FINAL_TARGET_STATUSES)
     return round(100.0 * done / counts["total"], 2) if counts["total"] else 0.0

@@ -85,6 +85,7 @@ class TargetOut(BaseModel):
     error_detail: str | None
     next_attempt_at: datetime | None
     processed_at: datetime | None
+    replied_at: datetime | None = Field(default=None, description="the person's first reply, if any")
     created_at: datetime
     updated_at: datetime
 

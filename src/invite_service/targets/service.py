@@ -71,6 +71,7 @@ def to_out(t: InviteTarget) -> TargetOut:
         error_detail=t.error_detail,
         next_attempt_at=t.next_attempt_at,
         processed_at=t.processed_at,
+        replied_at=t.replied_at,
         created_at=t.created_at,
         updated_at=t.updated_at,
     )

@@ -4,7 +4,7 @@ import { type FormEvent, useState } from "react";
 import { describeError, fieldErrors } from "../../api/problem";
 import { type SuppressionPlatform, type SuppressionReason, useAddSuppression } from "../../api/suppressions";
 import { detectKind } from "../../lib/pasteTargets";
-import { REASONS } from "./reasons";
+import { MANUAL_REASONS } from "./reasons";
 
 export function AddSuppression({ platform }: { platform: SuppressionPlatform }) {
   const [who, setWho] = useState("");
@@ -37,7 +37,7 @@ export function AddSuppression({ platform }: { platform: SuppressionPlatform }) 
       <form onSubmit={submit} noValidate>
         <Group align="flex-start" wrap="wrap" gap="sm">
           <TextInput label="Add someone" placeholder="@username, user id or +phone" value={who} onChange={(e) => setWho(e.currentTarget.value)} error={errors.who || null} style={{ flex: "1 1 240px" }} />
-          <Select label="Reason" data={REASONS} value={reason} onChange={(v) => v && setReason(v as SuppressionReason)} allowDeselect={false} error={errors.reason || null} w={220} />
+          <Select label="Reason" data={MANUAL_REASONS} value={reason} onChange={(v) => v && setReason(v as SuppressionReason)} allowDeselect={false} error={errors.reason || null} w={220} />
           <Button type="submit" mt={25} loading={add.isPending}>
             Add to list
           </Button>

@@ -32,6 +32,7 @@ import { AccountPicker } from "./AccountPicker";
 import { CAP_FIELDS, emptyValues, FORM_PATHS, type FormValues, formPath, toCreate, toUpdate, valuesFromTask } from "./formModel";
 import { SendWindowFields } from "./SendWindowFields";
 import { TemplateEditor } from "./TemplateEditor";
+import { t } from "../../lib/i18n";
 
 export function TaskFormPage() {
   const { taskId } = useParams();
@@ -236,7 +237,7 @@ function TaskForm({ task }: { task?: Task }) {
           <AccountPicker value={v.account_ids} onChange={(ids) => form.setFieldValue("account_ids", ids)} error={err("account_ids")} platform={v.platform} />
         </Section>
 
-        <Section title="Pace and limits" description="Empty means the platform's own caps (Telegram: 5 invites an hour and 50 a day, 40 messages a day per account). A task can only lower them.">
+        <Section title="Pace and limits" description={t("caps.help")}>
           <SimpleGrid cols={{ base: 2, md: 4 }}>
             {CAP_FIELDS.map((f) => (
               <NumberInput key={f} label={CAP_LABEL[f]} placeholder="platform cap" min={1} allowDecimal={false} {...form.getInputProps(`caps.${f}`)} disabled={lock} />

@@ -1,7 +1,9 @@
-import { SimpleGrid, Stack, Text } from "@mantine/core";
+import { Group, SimpleGrid, Stack, Text, Tooltip as HintTooltip } from "@mantine/core";
 import { Bar, BarChart, CartesianGrid, Cell, Legend, Pie, PieChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { Task } from "../../api/hooks";
 import type { TaskStatsOut } from "../../api/types";
+import { num } from "../../lib/format";
+import { t } from "../../lib/i18n";
 
 const COLORS: Record<string, string> = {
   pending: "#adb5bd",
@@ -27,9 +29,16 @@ export default function Charts({ counters, stats }: { counters: Task["counters"]
   return (
     <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
       <Stack gap={4}>
-        <Text size="sm" c="dimmed">
-          Targets by state
-        </Text>
+        <Group justify="space-between" gap="xs">
+          <Text size="sm" c="dimmed">
+            Targets by state
+          </Text>
+          <HintTooltip label={t("replies.hint")} multiline w={280} withArrow>
+            <Text size="sm" data-testid="replies-count">
+              {t("replies.label")}: <b>{num(stats?.replied ?? 0)}</b>
+            </Text>
+          </HintTooltip>
+        </Group>
         {outcomes.length === 0 ? (
           <Text size="sm" c="dimmed" py="xl" ta="center">
             No targets yet.

@@ -32,6 +32,7 @@ import {
   useTargetStats,
 } from "../../api/hooks";
 import { TargetStatusBadge } from "../../components/Badges";
+import { t as tr } from "../../lib/i18n";
 import { useConfirm } from "../../components/Confirm";
 import { KeysetPager, useCursorStack } from "../../components/KeysetPager";
 import { EmptyState, ErrorState } from "../../components/States";
@@ -192,7 +193,10 @@ export function TargetsPanel({ task }: { task: Task }) {
                     </Text>
                   </div>
                 </Group>
-                <TargetStatusBadge status={t.status} />
+                <Group gap={4} wrap="nowrap">
+                  <TargetStatusBadge status={t.status} />
+                  {t.replied_at && <RepliedBadge at={t.replied_at} />}
+                </Group>
               </Group>
               {t.error_code && (
                 <Text size="xs" c="red" mt={4}>
@@ -240,7 +244,10 @@ export function TargetsPanel({ task }: { task: Task }) {
                     <Text size="sm">{[t.first_name, t.last_name].filter(Boolean).join(" ") || "—"}</Text>
                   </Table.Td>
                   <Table.Td>
-                    <TargetStatusBadge status={t.status} />
+                    <Group gap={4} wrap="nowrap">
+                      <TargetStatusBadge status={t.status} />
+                      {t.replied_at && <RepliedBadge at={t.replied_at} />}
+                    </Group>
                   </Table.Td>
                   <Table.Td ta="right">{t.attempts}</Table.Td>
                   <Table.Td>
@@ -358,5 +365,13 @@ function TargetBulkBar({
         </Group>
       </Group>
     </Paper>
+  );
+}
+
+function RepliedBadge({ at }: { at: string }) {
+  return (
+    <Badge size="sm" variant="outline" color="grape" title={new Date(at).toLocaleString()} data-testid="replied-badge">
+      {tr("replies.badge")}
+    </Badge>
   );
 }

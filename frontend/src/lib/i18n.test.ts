@@ -1,0 +1,25 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { currentLang, t } from "./i18n";
+
+describe("i18n", () => {
+  afterEach(() => localStorage.removeItem("invite.lang"));
+
+  it("has Russian and English for the reply texts", () => {
+    expect(t("reason.reply_opt_out", "en")).toBe("Replied to opt out");
+    expect(t("reason.reply_opt_out", "ru")).toBe("Отписался ответом");
+    expect(t("replies.label", "ru")).toBe("Ответы");
+  });
+
+  it("says the caps are community values and names the 200-member cap, in both languages", () => {
+    expect(t("caps.help", "en")).toMatch(/publishes no per-account/);
+    expect(t("caps.help", "en")).toMatch(/first 200 members/);
+    expect(t("caps.help", "ru")).toMatch(/не публикует/);
+    expect(t("caps.help", "ru")).toMatch(/200/);
+  });
+
+  it("follows a stored choice over the browser's language", () => {
+    localStorage.setItem("invite.lang", "ru");
+    expect(currentLang()).toBe("ru");
+    expect(t("replies.label")).toBe("Ответы");
+  });
+});

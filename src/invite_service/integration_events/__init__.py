@@ -1,0 +1,1 @@
+"""Events the Integration Service posts to us: replies to our accounts (replied outcome, opt-out)."""
