@@ -91,6 +91,8 @@ class World:
             set()
         )  # added, but Telegram's answer shows nothing (neither added nor missing)
         self.scripted: list[Scripted] = []
+        # Users every invite of whom Telegram refuses with this error (a privacy setting, say).
+        self.refuse: dict[int, Callable[[], Exception]] = {}
         self.random_ids: set[tuple[int, int]] = set()  # (sender, random_id): Telegram's own dedup
         self.messages: list[tuple[int, int, str]] = []  # (sender, peer, text)
         self.unreachable = False
@@ -278,6 +280,9 @@ class FakeClient:
 
     def _invite(self, chat_id: int, users: list[int], *, channel: bool) -> types.messages.InvitedUsers:
         chat = self.world.chats[chat_id]
+        for user_id in users:
+            if user_id in self.world.refuse:
+                raise self.world.refuse[user_id]()
         added, missing = [], []
         for user_id in users:
             if user_id in self.world.missing:

@@ -23,8 +23,17 @@ CLI = Path(sys.executable).with_name("invite-service")
 class SandboxServer:
     """One server process on a free port; ``start`` again (same ``state_file``) is a restart."""
 
-    def __init__(self, secret: str, workdir: Path, *, seed: int, state_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        secret: str,
+        workdir: Path,
+        *,
+        seed: int,
+        state_file: Path | None = None,
+        events_url: str | None = None,
+    ) -> None:
         self.secret, self.workdir, self.seed, self.state_file = secret, workdir, seed, state_file
+        self.events_url = events_url
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
@@ -34,6 +43,8 @@ class SandboxServer:
         args += ["--caps", "none", "--accounts-per-user", "0"]
         if self.state_file is not None:
             args += ["--state-file", str(self.state_file)]
+        if self.events_url:
+            args += ["--events-url", self.events_url]
         env = {**os.environ, "INVITE_INTEGRATION_TOKEN_SECRET": self.secret, "INVITE_PROFILE": "embedded"}
         log_path = self.workdir / f"server-{port}.log"
         with log_path.open("wb") as log:
