@@ -157,6 +157,29 @@ async def test_accounts_and_their_status(adapter: TelegramAdapter, admin: httpx.
         ),
         ({"name": "USERS_TOO_MUCH"}, Outcome.TASK_MISCONFIGURED, "USERS_TOO_MUCH", {"pause_task": True}),
         ({"name": "RPC_CALL_FAIL"}, Outcome.TRANSIENT, "RPC_CALL_FAIL", {"delivery_uncertain": True}),
+        # Not in the table: the contract's rpc_code (401, Telegram's session class) makes the account
+        # unusable, instead of an unknown name failing target after target.
+        ({"name": "ACTIVE_USER_REQUIRED"}, Outcome.ACCOUNT_UNAVAILABLE, "ACTIVE_USER_REQUIRED", {}),
+        ({"name": "USER_DEACTIVATED_BAN"}, Outcome.ACCOUNT_UNAVAILABLE, "USER_DEACTIVATED_BAN", {}),
+        ({"name": "BOTS_TOO_MUCH"}, Outcome.TARGET_REJECTED, "BOTS_TOO_MUCH", {"message_allowed": False}),
+        (
+            {"name": "CHANNEL_MONOFORUM_UNSUPPORTED"},
+            Outcome.TASK_MISCONFIGURED,
+            "CHANNEL_MONOFORUM_UNSUPPORTED",
+            {"pause_task": True},
+        ),
+        (
+            {"name": "CHAT_MEMBER_ADD_FAILED"},
+            Outcome.TARGET_REJECTED,
+            "CHAT_MEMBER_ADD_FAILED",
+            {"pause_if_repeated": True},
+        ),
+        (
+            {"name": "USER_NOT_MUTUAL_CONTACT"},
+            Outcome.TARGET_REJECTED,
+            "USER_NOT_MUTUAL_CONTACT",
+            {"message_allowed": False},
+        ),
     ],
 )
 async def test_platform_errors_map_to_their_class_without_retries(

@@ -74,6 +74,8 @@ class InviteResult:
     # The invite failed for a privacy reason: for an invite_or_message task a link may be
     # sent by message instead (Telegram itself offers this). False when messaging is barred.
     message_allowed: bool = False
+    # A per-target refusal that, repeated for many targets in a row, points at the chat: the task pauses.
+    pause_if_repeated: bool = False
 
     def __post_init__(self) -> None:
         if self.retry_after is not None and self.retry_after < 0:

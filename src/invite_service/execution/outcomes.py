@@ -13,6 +13,7 @@ from invite_service.adapters.base import InviteResult, PlatformRules
 from invite_service.context.runtime import Runtime
 from invite_service.execution.control import pause_task, publish_status
 from invite_service.execution.policy import (
+    REPEAT_PAUSE_AFTER,
     Effect,
     Tuning,
     breaker_reason,
@@ -22,6 +23,8 @@ from invite_service.execution.policy import (
     effect_of,
     kept_error,
     last_lane_excluded_reason,
+    repeated_refusal,
+    repeated_refusal_reason,
     stranded,
     task_settings,
 )
@@ -110,8 +113,15 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
             target.error_code = result.error_code
         if result.suggest_suppression is not None:
             await _suppress(session, task, target, result)
-        if effect.pause_reason:
-            await pause_task(session, rt, task, effect.pause_reason, now)
+        pause_reason = effect.pause_reason
+        if effect.pause_if_repeated and pause_reason is None:
+            recent = await log_store.recent_error_codes(
+                session, task.id, str(outcome.step), REPEAT_PAUSE_AFTER
+            )
+            if repeated_refusal(recent, result.error_code):
+                pause_reason = repeated_refusal_reason(result.error_code, result.detail)
+        if pause_reason:
+            await pause_task(session, rt, task, pause_reason, now)
         await publish_status(session, rt, task)
         await rt.faults.hit(Boundary.BEFORE_RECORD_COMMIT, task_id=task.id, target_id=target.id)
     return effect

@@ -110,6 +110,8 @@ class Effect:
     fallback_to_message: bool = False
     stop_batch: bool = False
     count_as_failure: bool = False
+    # A per-target refusal that pauses the task when the task's last REPEAT_PAUSE_AFTER calls all got it.
+    pause_if_repeated: bool = False
 
     @property
     def stored_status(self) -> TargetStatus:
@@ -197,20 +199,26 @@ def effect_of(
             count_as_failure=True,
         )
     if outcome is Outcome.TASK_MISCONFIGURED:
-        reason = None
         if result.pause_task:
-            reason = chat_full_reason(result.error_code)
+            # The chat refuses, whichever account asks: the task pauses and its lanes stay as they are,
+            # so a resume after the chat is fixed goes on with every account.
+            reason = chat_refused_reason(result.error_code, result.detail)
+            return Effect(TargetStatus.PENDING, pause_reason=reason, stop_batch=True, count_as_failure=True)
         return Effect(
             TargetStatus.PENDING,
             lane_status=LaneStatus.EXCLUDED,
-            pause_reason=reason,
             stop_batch=True,
             count_as_failure=True,
         )
     if outcome is Outcome.TARGET_REJECTED:
         if step is Step.INVITE and action is TaskAction.INVITE_OR_MESSAGE and result.message_allowed:
             return Effect(TargetStatus.SENDING, fallback_to_message=True)
-        return Effect(TargetStatus.FAILED, charge_attempt=True, count_as_failure=True)
+        return Effect(
+            TargetStatus.FAILED,
+            charge_attempt=True,
+            count_as_failure=True,
+            pause_if_repeated=result.pause_if_repeated,
+        )
     # TRANSIENT. A call that never reached the platform costs the target nothing.
     if not result.charged:
         backoff = min(tuning.transient_backoff_seconds, tuning.transient_backoff_max_seconds)
@@ -275,5 +283,25 @@ def last_lane_excluded_reason(error_code: str | None) -> str:
     return f"No account can work on this task any more (last: {error_code})."
 
 
-def chat_full_reason(error_code: str | None) -> str:
-    return f"The destination chat refused new members ({error_code}): the chat is full."
+def chat_refused_reason(error_code: str | None, detail: str | None) -> str:
+    """Why a chat-level refusal (the chat is full, or takes no invites) paused the task."""
+    return f"The destination chat refused the invite ({error_code}): {detail or 'see the error code'}."
+
+
+# How many calls of a task in a row must get the same repeat-pausing refusal (CHAT_MEMBER_ADD_FAILED)
+# before the chat, not the targets, is taken to be the cause.
+REPEAT_PAUSE_AFTER = 5
+
+
+def repeated_refusal(recent_codes: Iterable[str | None], code: str | None) -> bool:
+    """The task's most recent calls (newest first, this one included) all ended with ``code``."""
+    codes = list(recent_codes)[:REPEAT_PAUSE_AFTER]
+    return code is not None and len(codes) == REPEAT_PAUSE_AFTER and all(c == code for c in codes)
+
+
+def repeated_refusal_reason(error_code: str | None, detail: str | None) -> str:
+    return (
+        f"The last {REPEAT_PAUSE_AFTER} invites of this task were all refused with {error_code} "
+        f"({detail or 'no detail'}): the chat itself is the likely cause (its settings, or the platform "
+        "refusing adds to it). Check the chat before resuming."
+    )

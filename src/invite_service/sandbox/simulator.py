@@ -264,6 +264,9 @@ class TelegramSimulator:
             missing = MissingInvitee(target_user_id(self.config, key), key, allow, pm)
             self._record(account_id, "invite", chat, key, now, "missing_invitee")
             return InvitedUsers(chat, added=[], missing_invitees=[missing])
+        if fate is TargetFate.SILENT:
+            self._record(account_id, "invite", chat, key, now, "no_change")
+            return InvitedUsers(chat, added=[], missing_invitees=[])
         self._members[chat].add(key)
         self._record(account_id, "invite", chat, key, now, "added")
         return InvitedUsers(chat, added=[key], missing_invitees=[])
