@@ -73,9 +73,10 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
     result = outcome.result
     rules = rt.adapters.get(task.platform).rules
     async with rt.db.session() as session:
-        await task_store.task(
-            session, task.id, for_update=True
-        )  # lock order: the task row before its targets
+        # Lock order: the task row before its targets. The row is this session's: a pause must change it,
+        # not the caller's detached copy (a change to that one would never be written).
+        locked = await task_store.task(session, task.id, for_update=True)
+        current = locked if locked is not None else task
         effect = _effect(rt, task, target, outcome, rules, now)
         moved = await target_store.finish_sending(
             session,
@@ -108,7 +109,7 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
         metrics.record_outcome(  # on commit
             session, task.platform, outcome.step, result, outcome.unknown, outcome.duration_ms or 0
         )
-        await _update_lane(rt, session, task, outcome.account_id, result, effect, now)
+        await _update_lane(rt, session, current, outcome.account_id, result, effect, now)
         if effect.fallback_to_message:
             target.error_code = result.error_code
         if result.suggest_suppression is not None:
@@ -121,8 +122,8 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
             if repeated_refusal(recent, result.error_code):
                 pause_reason = repeated_refusal_reason(result.error_code, result.detail)
         if pause_reason:
-            await pause_task(session, rt, task, pause_reason, now)
-        await publish_status(session, rt, task)
+            await pause_task(session, rt, current, pause_reason, now)
+        await publish_status(session, rt, current)
         await rt.faults.hit(Boundary.BEFORE_RECORD_COMMIT, task_id=task.id, target_id=target.id)
     return effect
 

@@ -254,7 +254,7 @@ class AccountStatus:
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
-    """One action the platform accepted. ``result``: added | missing_invitee | delivered."""
+    """One action the platform accepted. ``result``: added | missing_invitee | no_change | delivered."""
 
     seq: int
     account_id: str
