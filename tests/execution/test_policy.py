@@ -9,6 +9,7 @@ import pytest
 from invite_service.adapters.base import InviteResult, MissingInviteeReason, Outcome, PlatformRules
 from invite_service.adapters.telegram.errors import TELEGRAM_RULES, classify, classify_missing_invitee
 from invite_service.execution.policy import (
+    REPEAT_PAUSE_AFTER,
     Effect,
     TransitionNotAllowed,
     Tuning,
@@ -19,6 +20,7 @@ from invite_service.execution.policy import (
     checks_breaker,
     effect_of,
     kept_error,
+    repeated_refusal,
     step_for,
     stranded,
 )
@@ -97,7 +99,22 @@ def test_misconfigured_excludes_the_lane_and_a_full_chat_pauses() -> None:
     e = effect(classify("CHAT_ADMIN_REQUIRED"))
     assert (e.lane_status, e.account_wide, e.pause_reason) == (LaneStatus.EXCLUDED, False, None)
     full = effect(classify("USERS_TOO_MUCH"))
-    assert full.pause_reason and "full" in full.pause_reason
+    assert full.pause_reason and "full" in full.pause_reason and "200" in full.pause_reason
+    # The chat refuses whoever asks: the task pauses, the account is not blamed (no lane change).
+    assert full.lane_status is None and full.stop_batch
+    monoforum = effect(classify("CHANNEL_MONOFORUM_UNSUPPORTED"))
+    assert monoforum.pause_reason and "CHANNEL_MONOFORUM_UNSUPPORTED" in monoforum.pause_reason
+
+
+def test_a_refusal_repeated_five_times_in_a_row_pauses() -> None:
+    e = effect(classify("CHAT_MEMBER_ADD_FAILED"))
+    assert e.target_status is TargetStatus.FAILED and e.pause_if_repeated and e.lane_status is None
+    code = "CHAT_MEMBER_ADD_FAILED"
+    assert repeated_refusal([code] * REPEAT_PAUSE_AFTER, code)
+    assert repeated_refusal([code] * (REPEAT_PAUSE_AFTER + 3), code)
+    assert not repeated_refusal([code] * (REPEAT_PAUSE_AFTER - 1), code)
+    assert not repeated_refusal([code, code, None, code, code, code], code), "a success breaks the run"
+    assert not effect(classify("BOTS_TOO_MUCH")).pause_if_repeated
 
 
 def test_transient_backs_off_then_fails_at_max_attempts() -> None:
