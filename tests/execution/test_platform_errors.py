@@ -195,3 +195,31 @@ async def test_an_invite_with_no_change_and_no_membership_ends_unknown_and_is_no
         assert len(invites) == 1, "invited once, never again"
     finally:
         await h.rt.db.dispose()
+
+
+async def test_a_missing_invitee_premium_would_admit_is_retried_once_by_a_premium_lane(h: Harness) -> None:
+    a, b = await h.accounts(2)
+    h.simulator.set_premium(b)
+    picky = name_with(TargetFate.MISSING_PREMIUM_ALLOW, "picky")
+    # The picky target first: the first lane (a, no Premium) reserves it.
+    task_id = await h.task(0, [a, b], usernames=[picky, *ok_names(4)])
+    await h.control(task_id, "start")
+    await settle(h, task_id)
+    assert await h.status(task_id) == "completed"
+    rows = await targets(h, task_id)
+    assert rows[picky].status == "invited" and rows[picky].error_code is None
+    calls = [(e.account_id, e.result) for e in h.simulator.ledger(action="invite") if e.target == picky]
+    assert calls == [(a, "missing_invitee"), (b, "added")], "one retry, by the Premium account"
+
+
+async def test_without_a_premium_lane_the_missing_invitee_is_skipped_with_its_reason(h: Harness) -> None:
+    a, b = await h.accounts(2)
+    picky = name_with(TargetFate.MISSING_PREMIUM_ALLOW, "picky")
+    task_id = await h.task(0, [a, b], usernames=[picky, *ok_names(3)])
+    await h.control(task_id, "start")
+    await settle(h, task_id)
+    assert await h.status(task_id) == "completed"
+    row = (await targets(h, task_id))[picky]
+    assert (row.status, row.error_code) == ("failed", "MISSING_INVITEE_PREMIUM_WOULD_ALLOW")
+    assert "premium" in (row.error_detail or "")
+    assert len([e for e in h.simulator.ledger(action="invite") if e.target == picky]) == 1

@@ -9,6 +9,7 @@ import pytest
 from invite_service.adapters.base import InviteResult, MissingInviteeReason, Outcome, PlatformRules
 from invite_service.adapters.telegram.errors import TELEGRAM_RULES, classify, classify_missing_invitee
 from invite_service.execution.policy import (
+    HANDED_TO_PREMIUM,
     REPEAT_PAUSE_AFTER,
     Effect,
     TransitionNotAllowed,
@@ -20,6 +21,8 @@ from invite_service.execution.policy import (
     checks_breaker,
     effect_of,
     kept_error,
+    key_step,
+    premium_lane_waiting,
     repeated_refusal,
     step_for,
     stranded,
@@ -230,3 +233,32 @@ def test_a_call_that_never_left_costs_no_attempt_and_infra_errors_never_fail_as_
     assert not e.charge_attempt
     timeout = InviteResult(Outcome.TRANSIENT, error_code="INTEGRATION_TIMEOUT", delivery_uncertain=True)
     assert effect(timeout, previous="INTEGRATION_TIMEOUT").target_status is TargetStatus.PENDING
+
+
+def test_a_refusal_premium_would_admit_is_handed_to_a_premium_lane_once() -> None:
+    allow = classify_missing_invitee(True, False)
+    handed = effect_of(
+        allow,
+        action=TaskAction.INVITE_OR_MESSAGE,
+        step=Step.INVITE,
+        attempts=0,
+        max_attempts=3,
+        previous_error=None,
+        now=NOW,
+        tuning=Tuning(),
+        rules=TELEGRAM_RULES,
+        premium_retry=True,
+    )
+    assert handed.hand_to_premium and handed.target_status is TargetStatus.PENDING
+    assert not handed.fallback_to_message and not handed.charge_attempt and handed.lane_status is None
+    assert kept_error(handed, allow.error_code, None, TELEGRAM_RULES) == HANDED_TO_PREMIUM
+    # The retry is an invite (even where a message could follow), under a key of its own.
+    assert step_for(TaskAction.INVITE_OR_MESSAGE, HANDED_TO_PREMIUM, TELEGRAM_RULES) is Step.INVITE
+    assert key_step(Step.INVITE, HANDED_TO_PREMIUM) != key_step(Step.INVITE, None) == "invite"
+    # Once: the retry failing the same way is final (here: the message goes instead).
+    again = effect(allow, action=TaskAction.INVITE_OR_MESSAGE, previous=HANDED_TO_PREMIUM)
+    assert not again.hand_to_premium and again.fallback_to_message
+    # No Premium lane in the task: skipped with the reason (an invite task) — as before.
+    assert effect(allow).target_status is TargetStatus.FAILED
+    assert premium_lane_waiting([(True, LaneStatus.RESTRICTED)])
+    assert not premium_lane_waiting([(True, LaneStatus.UNAVAILABLE), (False, LaneStatus.ACTIVE)])

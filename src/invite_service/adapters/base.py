@@ -217,6 +217,9 @@ class PlatformRules:
     # Whether ``code`` is one of the platform's known error names. An unknown name gets one more try
     # and then fails the target (a known one is retried up to the task's max attempts).
     is_known_error: Callable[[str], bool] = _every_name_known
+    # An invite refused with this code would have been admitted from a Premium account: the engine retries
+    # it once through a Premium lane of the same task, if the task has one (None: no such refusal).
+    premium_retry_code: str | None = None
 
 
 class InvitePlatformAdapter(ABC):

@@ -23,6 +23,7 @@ from invite_service.execution.policy import (
     effect_of,
     kept_error,
     last_lane_excluded_reason,
+    premium_lane_waiting,
     repeated_refusal,
     repeated_refusal_reason,
     stranded,
@@ -77,7 +78,8 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
         # not the caller's detached copy (a change to that one would never be written).
         locked = await task_store.task(session, task.id, for_update=True)
         current = locked if locked is not None else task
-        effect = _effect(rt, task, target, outcome, rules, now)
+        premium_retry = await _premium_retry(session, task, outcome, rules)
+        effect = _effect(rt, task, target, outcome, rules, now, premium_retry)
         moved = await target_store.finish_sending(
             session,
             task.id,
@@ -128,6 +130,20 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
     return effect
 
 
+async def _premium_retry(
+    session: AsyncSession, task: InviteTask, outcome: StepOutcome, rules: PlatformRules
+) -> bool:
+    """The sender has no Premium and another lane of the task does (asked only for the refusal it helps)."""
+    if rules.premium_retry_code is None or outcome.result.error_code != rules.premium_retry_code:
+        return False
+    lanes = await task_store.lanes(session, task.id)
+    if any(lane.is_premium for lane in lanes if lane.account_id == outcome.account_id):
+        return False
+    return premium_lane_waiting(
+        (lane.is_premium, lane.status) for lane in lanes if lane.account_id != outcome.account_id
+    )
+
+
 def _effect(
     rt: Runtime,
     task: InviteTask,
@@ -135,6 +151,7 @@ def _effect(
     outcome: StepOutcome,
     rules: PlatformRules,
     now: datetime,
+    premium_retry: bool,
 ) -> Effect:
     if outcome.unknown:
         return Effect(TargetStatus.UNKNOWN, count_as_failure=True)
@@ -148,6 +165,7 @@ def _effect(
         now=now,
         tuning=Tuning.from_settings(rt.settings),
         rules=rules,
+        premium_retry=premium_retry,
     )
 
 

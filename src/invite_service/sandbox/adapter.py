@@ -249,6 +249,7 @@ class SandboxAdapter(InvitePlatformAdapter):
             platform=self.platform,
             label=account.label,
             status=_STATES[status.state],
+            is_premium=account.is_premium,
             cooldown_until=status.restricted_until or status.flood_wait_until,
             status_detail="session revoked" if status.state == "session_revoked" else None,
         )

@@ -234,6 +234,8 @@ class SimAccount:
     user_id: str
     label: str
     platform: AccountPlatform
+    # Telegram Premium: privacy that admits premium inviters lets this account add the user.
+    is_premium: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,4 +160,5 @@ TELEGRAM_RULES = PlatformRules(
         | {MISSING_INVITEE_PRIVACY, MISSING_INVITEE_PREMIUM_WOULD_ALLOW}
     ),
     is_known_error=is_known_error,
+    premium_retry_code=MISSING_INVITEE_PREMIUM_WOULD_ALLOW,
 )
