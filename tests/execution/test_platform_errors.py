@@ -223,3 +223,32 @@ async def test_without_a_premium_lane_the_missing_invitee_is_skipped_with_its_re
     assert (row.status, row.error_code) == ("failed", "MISSING_INVITEE_PREMIUM_WOULD_ALLOW")
     assert "premium" in (row.error_detail or "")
     assert len([e for e in h.simulator.ledger(action="invite") if e.target == picky]) == 1
+
+
+@pytest.mark.parametrize(("action", "ends"), [("invite", "failed"), ("invite_or_message", "messaged")])
+async def test_a_hand_off_ends_when_no_premium_lane_is_left(h: Harness, action: str, ends: str) -> None:
+    a, b = await h.accounts(2)
+    h.simulator.set_premium(b)
+    picky = name_with(TargetFate.MISSING_PREMIUM_ALLOW, "picky")
+    task_id = await h.task(
+        0, [a, b], usernames=[picky, *ok_names(3)], action=action, message_template="Join us, {first_name}"
+    )
+    await h.control(task_id, "start")
+
+    async def handed() -> bool:
+        return (await targets(h, task_id))[picky].error_code == "HANDED_TO_PREMIUM"
+
+    await simulate(h.rt, h.clock, h.queue, until=handed, horizon=timedelta(hours=1))
+    assert await handed()
+    # The Premium account's session is revoked before it gets to the target: it is left to no one.
+    async with h.rt.db.session() as s:
+        lane = await s.get(Lane, (task_id, b))
+        assert lane is not None
+        lane.status = "unavailable"  # type: ignore[assignment]
+    await settle(h, task_id)
+    row = (await targets(h, task_id))[picky]
+    assert row.status == ends
+    assert [e.account_id for e in h.simulator.ledger(action="invite") if e.target == picky] == [a]
+    if ends == "failed":
+        assert row.error_code == "MISSING_INVITEE_PREMIUM_WOULD_ALLOW"
+        assert "no Premium account" in (row.error_detail or "")

@@ -255,6 +255,11 @@ def test_a_refusal_premium_would_admit_is_handed_to_a_premium_lane_once() -> Non
     # The retry is an invite (even where a message could follow), under a key of its own.
     assert step_for(TaskAction.INVITE_OR_MESSAGE, HANDED_TO_PREMIUM, TELEGRAM_RULES) is Step.INVITE
     assert key_step(Step.INVITE, HANDED_TO_PREMIUM) != key_step(Step.INVITE, None) == "invite"
+    # A premium retry that must be tried again (a wait) stays handed; one that ended does not.
+    wait = effect(classify("FLOOD_WAIT_30"), previous=HANDED_TO_PREMIUM)
+    assert kept_error(wait, "FLOOD_WAIT_X", HANDED_TO_PREMIUM, TELEGRAM_RULES) == HANDED_TO_PREMIUM
+    done = effect(InviteResult(Outcome.SUCCESS), previous=HANDED_TO_PREMIUM)
+    assert kept_error(done, None, HANDED_TO_PREMIUM, TELEGRAM_RULES) is None
     # Once: the retry failing the same way is final (here: the message goes instead).
     again = effect(allow, action=TaskAction.INVITE_OR_MESSAGE, previous=HANDED_TO_PREMIUM)
     assert not again.hand_to_premium and again.fallback_to_message

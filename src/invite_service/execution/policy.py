@@ -161,7 +161,11 @@ def kept_error(
     """The error code a target keeps after this step: the call's own, or none — except that a message
     sent in place of a refused invite keeps the refusal as its reason (and only that: a message that
     got through on a retry is not marked with the retry's cause)."""
-    if effect.hand_to_premium:
+    if effect.hand_to_premium or (
+        previous_error == HANDED_TO_PREMIUM and effect.target_status is TargetStatus.PENDING
+    ):
+        # Handed, or its premium retry must be tried again (a wait, an account fault, a call that never
+        # left): it stays for a Premium lane, under the premium step's key.
         return HANDED_TO_PREMIUM
     if error_code:
         return error_code
