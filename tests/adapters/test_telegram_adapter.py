@@ -201,6 +201,17 @@ async def test_platform_errors_map_to_their_class_without_retries(
     assert await ledger(admin) == []
 
 
+async def test_random_id_duplicate_on_a_message_is_a_delivery(
+    adapter: TelegramAdapter, admin: httpx.AsyncClient
+) -> None:
+    # Telegram's 500 class (502 on the wire, so the client tries again with the same key): still, the
+    # platform says it has this message already — a success, never a failure to send it again.
+    await inject(admin, "rpc", name="RANDOM_ID_DUPLICATE", count=ATTEMPTS, account_id=ACCOUNT)
+    result = await adapter.send_message(ACCOUNT, by_username(key_with(TargetFate.OK)), "hi", key="tg-key-rid")
+    assert (result.outcome, result.error_code) == (Outcome.SUCCESS, "RANDOM_ID_DUPLICATE")
+    assert result.ok and not result.delivery_uncertain
+
+
 async def test_target_fates_map_to_rejections_and_already_member(adapter: TelegramAdapter) -> None:
     privacy = await adapter.send_invite(
         ACCOUNT, CHAT, by_username(key_with(TargetFate.PRIVACY)), key="tg-key-04"

@@ -58,6 +58,7 @@ class TelegramError:
 #   C:sm  core.telegram.org/method/messages.sendMessage "Possible errors"
 #   C:err core.telegram.org/api/errors (the classes, FLOOD_WAIT, 5xx and the negative codes)
 #   P     Pyrogram's error lists (pyrogram/errors/source/*.tsv)
+#   TDLib Telegram's own client library, td_api.tl method descriptions
 #   folklore: reported by client authors, in no official list; said so in the row.
 Rows = Mapping[str, tuple[str, str]]
 
@@ -73,8 +74,8 @@ _RETRY_AFTER = _group(
     Outcome.RETRY_AFTER,
     {
         "FLOOD_WAIT_X": ("the platform asks this account to wait", "420; T, C:err, C:itc, C:sm"),
-        "FLOOD_PREMIUM_WAIT_X": ("the platform asks this account to wait (premium flood wait)", "420; C:err"),
-        "SLOWMODE_WAIT_X": ("slow mode is on in this chat: wait before sending again", "420; C:sm"),
+        "FLOOD_PREMIUM_WAIT_X": ("the platform asks this account to wait (premium flood wait)", "420; P"),
+        "SLOWMODE_WAIT_X": ("slow mode is on in this chat: wait before sending again", "420; T, P"),
         "FLOOD_TEST_PHONE_WAIT_X": ("the platform asks this test account to wait", "420; T"),
     },
 )
@@ -113,7 +114,7 @@ _ACCOUNT_RESTRICTED = _group(
     {
         "PEER_FLOOD": (
             "the platform limits this account for spam or too many actions",
-            "400; T, C:itc, C:sm",
+            "400; C:sm (T lists it without a class)",
         ),
         "USER_RESTRICTED": ("the account is restricted for spam reports", "403; T"),
         "USER_BANNED_IN_CHANNEL": (
@@ -123,7 +124,7 @@ _ACCOUNT_RESTRICTED = _group(
         "PHONE_NUMBER_BANNED": ("the account's phone number is banned", "400; T"),
         "FROZEN_METHOD_INVALID": (
             "the account is frozen by the platform",
-            "420; folklore: returned to frozen accounts (Telegram's 2025 account freezes), not in T",
+            "420; P (Flood list), core.telegram.org/api/auth#frozen-accounts",
         ),
     },
 )
@@ -158,7 +159,7 @@ _ALREADY_DELIVERED = _group(
     {
         "RANDOM_ID_DUPLICATE": (
             "already delivered: the platform saw this message's random_id before",
-            "500; T, C:sm",
+            "500; T",
         )
     },
 )
@@ -174,11 +175,12 @@ _TARGET_PRIVACY = _group(
 _TARGET_REJECTED = _group(
     Outcome.TARGET_REJECTED,
     {
-        # On an invite Telegram's docs give this for a user who left the chat (only mutual contacts may
-        # re-add them): they chose to leave, so no invite link is sent either.
+        # Telegram's lists say only "not a mutual contact". That on an invite it mostly means the person
+        # left the chat (only a mutual contact may add them back) is client authors' experience — the
+        # reading issue 13 adopts: they chose to leave, so no invite link is messaged either.
         "USER_NOT_MUTUAL_CONTACT": (
             "the user is not a mutual contact: they may have left this chat, so no invite link is sent",
-            "400/403; T, C:itc, C:acu",
+            "400/403; T, C:itc, C:acu; 'left the chat': folklore",
         ),
         "USER_CHANNELS_TOO_MUCH": ("the user is in too many channels and groups", "400/403; T, C:itc"),
         "USER_KICKED": ("the user was banned from this chat by its admins", "400; T, C:itc"),
@@ -264,12 +266,12 @@ _TASK_MISCONFIGURED = _group(
 _TASK_CHAT_REFUSES = _group(
     Outcome.TASK_MISCONFIGURED,
     {
-        # The 200 is Telegram's published limit: a channel's admins may add only its first 200 members
-        # (core.telegram.org/api/channel; everyone later joins by link).
+        # The 200: "Members can't be added to a channel if it has more than 200 members" (TDLib, Telegram's
+        # own client library: td_api.tl addChatMembers); later members join by link.
         "USERS_TOO_MUCH": (
             "the chat is full, or the channel has reached the 200 members its admins may add "
             "(Telegram's limit: later members must join by link)",
-            "400; T, C:itc, C:acu",
+            "400; T, C:itc, C:acu; the 200: TDLib td_api.tl addChatMembers",
         ),
         "CHANNEL_MONOFORUM_UNSUPPORTED": (
             "the destination is a channel's direct-messages forum (monoforum), which takes no invites",
