@@ -157,6 +157,29 @@ async def test_accounts_and_their_status(adapter: TelegramAdapter, admin: httpx.
         ),
         ({"name": "USERS_TOO_MUCH"}, Outcome.TASK_MISCONFIGURED, "USERS_TOO_MUCH", {"pause_task": True}),
         ({"name": "RPC_CALL_FAIL"}, Outcome.TRANSIENT, "RPC_CALL_FAIL", {"delivery_uncertain": True}),
+        # Not in the table: the contract's rpc_code (401, Telegram's session class) makes the account
+        # unusable, instead of an unknown name failing target after target.
+        ({"name": "ACTIVE_USER_REQUIRED"}, Outcome.ACCOUNT_UNAVAILABLE, "ACTIVE_USER_REQUIRED", {}),
+        ({"name": "USER_DEACTIVATED_BAN"}, Outcome.ACCOUNT_UNAVAILABLE, "USER_DEACTIVATED_BAN", {}),
+        ({"name": "BOTS_TOO_MUCH"}, Outcome.TARGET_REJECTED, "BOTS_TOO_MUCH", {"message_allowed": False}),
+        (
+            {"name": "CHANNEL_MONOFORUM_UNSUPPORTED"},
+            Outcome.TASK_MISCONFIGURED,
+            "CHANNEL_MONOFORUM_UNSUPPORTED",
+            {"pause_task": True},
+        ),
+        (
+            {"name": "CHAT_MEMBER_ADD_FAILED"},
+            Outcome.TARGET_REJECTED,
+            "CHAT_MEMBER_ADD_FAILED",
+            {"pause_if_repeated": True},
+        ),
+        (
+            {"name": "USER_NOT_MUTUAL_CONTACT"},
+            Outcome.TARGET_REJECTED,
+            "USER_NOT_MUTUAL_CONTACT",
+            {"message_allowed": False},
+        ),
     ],
 )
 async def test_platform_errors_map_to_their_class_without_retries(
@@ -176,6 +199,17 @@ async def test_platform_errors_map_to_their_class_without_retries(
         assert getattr(result, name) == value
     assert await calls(admin, "invite") == count
     assert await ledger(admin) == []
+
+
+async def test_random_id_duplicate_on_a_message_is_a_delivery(
+    adapter: TelegramAdapter, admin: httpx.AsyncClient
+) -> None:
+    # Telegram's 500 class (502 on the wire, so the client tries again with the same key): still, the
+    # platform says it has this message already — a success, never a failure to send it again.
+    await inject(admin, "rpc", name="RANDOM_ID_DUPLICATE", count=ATTEMPTS, account_id=ACCOUNT)
+    result = await adapter.send_message(ACCOUNT, by_username(key_with(TargetFate.OK)), "hi", key="tg-key-rid")
+    assert (result.outcome, result.error_code) == (Outcome.SUCCESS, "RANDOM_ID_DUPLICATE")
+    assert result.ok and not result.delivery_uncertain
 
 
 async def test_target_fates_map_to_rejections_and_already_member(adapter: TelegramAdapter) -> None:

@@ -30,7 +30,6 @@ ACCOUNT_RESTRICTED = [
     "USER_RESTRICTED",
     "USER_BANNED_IN_CHANNEL",
     "PHONE_NUMBER_BANNED",
-    "USER_DEACTIVATED_BAN",
 ]
 ACCOUNT_UNAVAILABLE = [
     "AUTH_KEY_UNREGISTERED",
@@ -39,6 +38,8 @@ ACCOUNT_UNAVAILABLE = [
     "SESSION_REVOKED",
     "SESSION_EXPIRED",
     "USER_DEACTIVATED",
+    # Banned by the platform: gone, not resting (Telethon errors.csv: 401, the session class).
+    "USER_DEACTIVATED_BAN",
 ]
 TARGET_REJECTED = [
     "USER_PRIVACY_RESTRICTED",
@@ -56,6 +57,12 @@ TARGET_REJECTED = [
     "PRIVACY_PREMIUM_REQUIRED",
     "USER_ID_INVALID",
     "PEER_ID_INVALID",
+    # Raised only when the invitee is a bot (core.telegram.org channels.inviteToChannel).
+    "BOTS_TOO_MUCH",
+    "CHAT_MEMBER_ADD_FAILED",
+    "ALLOW_PAYMENT_REQUIRED",
+    "ALLOW_PAYMENT_REQUIRED_X",
+    "PREMIUM_ACCOUNT_REQUIRED",
 ]
 TASK_MISCONFIGURED = [
     "CHAT_ADMIN_REQUIRED",
@@ -65,9 +72,8 @@ TASK_MISCONFIGURED = [
     "CHAT_INVALID",
     "CHAT_ID_INVALID",
     "USERS_TOO_MUCH",
-    "BOTS_TOO_MUCH",
+    "CHANNEL_MONOFORUM_UNSUPPORTED",
     "CHAT_RESTRICTED",
-    "CHAT_MEMBER_ADD_FAILED",
 ]
 
 EXPECTED: list[tuple[str, Outcome]] = [
@@ -77,6 +83,7 @@ EXPECTED: list[tuple[str, Outcome]] = [
     *[(name, Outcome.ACCOUNT_UNAVAILABLE) for name in ACCOUNT_UNAVAILABLE],
     *[(name, Outcome.TARGET_REJECTED) for name in TARGET_REJECTED],
     ("USER_ALREADY_PARTICIPANT", Outcome.ALREADY_MEMBER),
+    ("RANDOM_ID_DUPLICATE", Outcome.SUCCESS),
     *[(name, Outcome.TASK_MISCONFIGURED) for name in TASK_MISCONFIGURED],
 ]
 
@@ -101,6 +108,34 @@ def test_table_keys_are_canonical_and_consistent() -> None:
         assert entry.name == key
         assert normalize_error_name(key)[0] == key
         assert entry.description
+        # Every row says where it was checked: Telegram's class first, then the list(s) giving it.
+        assert entry.source, f"{key} cites no source"
+
+
+def test_the_rows_issue_13_corrected() -> None:
+    # Skipped per target, never the account or the task; no invite link is messaged instead.
+    for name in (
+        "BOTS_TOO_MUCH",
+        "ALLOW_PAYMENT_REQUIRED",
+        "PREMIUM_ACCOUNT_REQUIRED",
+        "USER_NOT_MUTUAL_CONTACT",
+    ):
+        result = classify(name)
+        assert result.outcome is Outcome.TARGET_REJECTED and not result.message_allowed, name
+        assert not result.pause_task and not result.stops_account, name
+    assert "left" in (classify("USER_NOT_MUTUAL_CONTACT").detail or "")
+    # Chat-level: the whole task pauses, with a reason naming the cause(s).
+    monoforum = classify("CHANNEL_MONOFORUM_UNSUPPORTED")
+    assert monoforum.pause_task and monoforum.outcome is Outcome.TASK_MISCONFIGURED
+    full = classify("USERS_TOO_MUCH").detail or ""
+    assert "full" in full and "200" in full
+    # Per target, but a run of them pauses the task (the engine counts them).
+    add_failed = classify("CHAT_MEMBER_ADD_FAILED")
+    assert add_failed.pause_if_repeated and not add_failed.pause_task
+    banned = classify("USER_DEACTIVATED_BAN")
+    assert banned.outcome is Outcome.ACCOUNT_UNAVAILABLE and "banned" in (banned.detail or "")
+    delivered = classify("RANDOM_ID_DUPLICATE")
+    assert delivered.ok and delivered.charged and not delivered.delivery_uncertain
 
 
 @pytest.mark.parametrize(
@@ -151,11 +186,13 @@ def test_transient_server_errors_are_flagged_uncertain() -> None:
         assert result.counts_attempt
 
 
-def test_chat_full_pauses_the_task() -> None:
-    result = classify("USERS_TOO_MUCH")
-    assert result.pause_task
-    assert not result.counts_attempt
-    assert not any(classify(name).pause_task for name in TASK_MISCONFIGURED if name != "USERS_TOO_MUCH")
+def test_chat_level_refusals_pause_the_task() -> None:
+    chat_level = {"USERS_TOO_MUCH", "CHANNEL_MONOFORUM_UNSUPPORTED"}
+    for name in chat_level:
+        result = classify(name)
+        assert result.pause_task
+        assert not result.counts_attempt
+    assert not any(classify(name).pause_task for name in TASK_MISCONFIGURED if name not in chat_level)
 
 
 def test_blocked_by_the_user_suggests_a_blocked_us_suppression() -> None:

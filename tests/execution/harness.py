@@ -13,6 +13,7 @@ from invite_service.config import Settings
 from invite_service.context.runtime import Runtime
 from invite_service.db import Database
 from invite_service.execution import control
+from invite_service.execution.premium import refresh_premium
 from invite_service.invite_tasks.schemas import TaskCreate
 from invite_service.invite_tasks.service import create_task
 from invite_service.kit.clock import SimulatedClock
@@ -83,10 +84,12 @@ class Harness:
             now = self.clock.now()
             if action == "start":
                 await control.start(s, self.rt, task, now)
+                await refresh_premium(s, self.rt, task)
             elif action == "pause":
                 await control.pause(s, self.rt, task, None, now)
             elif action == "resume":
                 await control.resume(s, self.rt, task, now)
+                await refresh_premium(s, self.rt, task)
             else:
                 await control.cancel(s, self.rt, task, now)
 

@@ -9,6 +9,8 @@ import pytest
 from invite_service.adapters.base import InviteResult, MissingInviteeReason, Outcome, PlatformRules
 from invite_service.adapters.telegram.errors import TELEGRAM_RULES, classify, classify_missing_invitee
 from invite_service.execution.policy import (
+    HANDED_TO_PREMIUM,
+    REPEAT_PAUSE_AFTER,
     Effect,
     TransitionNotAllowed,
     Tuning,
@@ -19,6 +21,9 @@ from invite_service.execution.policy import (
     checks_breaker,
     effect_of,
     kept_error,
+    key_step,
+    premium_lane_waiting,
+    repeated_refusal,
     step_for,
     stranded,
 )
@@ -97,7 +102,22 @@ def test_misconfigured_excludes_the_lane_and_a_full_chat_pauses() -> None:
     e = effect(classify("CHAT_ADMIN_REQUIRED"))
     assert (e.lane_status, e.account_wide, e.pause_reason) == (LaneStatus.EXCLUDED, False, None)
     full = effect(classify("USERS_TOO_MUCH"))
-    assert full.pause_reason and "full" in full.pause_reason
+    assert full.pause_reason and "full" in full.pause_reason and "200" in full.pause_reason
+    # The chat refuses whoever asks: the task pauses, the account is not blamed (no lane change).
+    assert full.lane_status is None and full.stop_batch
+    monoforum = effect(classify("CHANNEL_MONOFORUM_UNSUPPORTED"))
+    assert monoforum.pause_reason and "CHANNEL_MONOFORUM_UNSUPPORTED" in monoforum.pause_reason
+
+
+def test_a_refusal_repeated_five_times_in_a_row_pauses() -> None:
+    e = effect(classify("CHAT_MEMBER_ADD_FAILED"))
+    assert e.target_status is TargetStatus.FAILED and e.pause_if_repeated and e.lane_status is None
+    code = "CHAT_MEMBER_ADD_FAILED"
+    assert repeated_refusal([code] * REPEAT_PAUSE_AFTER, code)
+    assert repeated_refusal([code] * (REPEAT_PAUSE_AFTER + 3), code)
+    assert not repeated_refusal([code] * (REPEAT_PAUSE_AFTER - 1), code)
+    assert not repeated_refusal([code, code, None, code, code, code], code), "a success breaks the run"
+    assert not effect(classify("BOTS_TOO_MUCH")).pause_if_repeated
 
 
 def test_transient_backs_off_then_fails_at_max_attempts() -> None:
@@ -213,3 +233,37 @@ def test_a_call_that_never_left_costs_no_attempt_and_infra_errors_never_fail_as_
     assert not e.charge_attempt
     timeout = InviteResult(Outcome.TRANSIENT, error_code="INTEGRATION_TIMEOUT", delivery_uncertain=True)
     assert effect(timeout, previous="INTEGRATION_TIMEOUT").target_status is TargetStatus.PENDING
+
+
+def test_a_refusal_premium_would_admit_is_handed_to_a_premium_lane_once() -> None:
+    allow = classify_missing_invitee(True, False)
+    handed = effect_of(
+        allow,
+        action=TaskAction.INVITE_OR_MESSAGE,
+        step=Step.INVITE,
+        attempts=0,
+        max_attempts=3,
+        previous_error=None,
+        now=NOW,
+        tuning=Tuning(),
+        rules=TELEGRAM_RULES,
+        premium_retry=True,
+    )
+    assert handed.hand_to_premium and handed.target_status is TargetStatus.PENDING
+    assert not handed.fallback_to_message and not handed.charge_attempt and handed.lane_status is None
+    assert kept_error(handed, allow.error_code, None, TELEGRAM_RULES) == HANDED_TO_PREMIUM
+    # The retry is an invite (even where a message could follow), under a key of its own.
+    assert step_for(TaskAction.INVITE_OR_MESSAGE, HANDED_TO_PREMIUM, TELEGRAM_RULES) is Step.INVITE
+    assert key_step(Step.INVITE, HANDED_TO_PREMIUM) != key_step(Step.INVITE, None) == "invite"
+    # A premium retry that must be tried again (a wait) stays handed; one that ended does not.
+    wait = effect(classify("FLOOD_WAIT_30"), previous=HANDED_TO_PREMIUM)
+    assert kept_error(wait, "FLOOD_WAIT_X", HANDED_TO_PREMIUM, TELEGRAM_RULES) == HANDED_TO_PREMIUM
+    done = effect(InviteResult(Outcome.SUCCESS), previous=HANDED_TO_PREMIUM)
+    assert kept_error(done, None, HANDED_TO_PREMIUM, TELEGRAM_RULES) is None
+    # Once: the retry failing the same way is final (here: the message goes instead).
+    again = effect(allow, action=TaskAction.INVITE_OR_MESSAGE, previous=HANDED_TO_PREMIUM)
+    assert not again.hand_to_premium and again.fallback_to_message
+    # No Premium lane in the task: skipped with the reason (an invite task) — as before.
+    assert effect(allow).target_status is TargetStatus.FAILED
+    assert premium_lane_waiting([(True, LaneStatus.RESTRICTED)])
+    assert not premium_lane_waiting([(True, LaneStatus.UNAVAILABLE), (False, LaneStatus.ACTIVE)])

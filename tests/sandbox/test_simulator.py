@@ -370,3 +370,58 @@ async def test_platform_calls_hold_every_call_that_reached_the_platform_and_find
     assert json.loads(json.dumps(sim.platform_calls()[0].to_dict()))["result"] == "CHAT_ADMIN_REQUIRED"
     sim.reset()
     assert sim.platform_calls() == [] and sim.snapshot()["platform_calls"] == 0
+
+
+async def test_a_premium_account_adds_whom_premium_admits_and_no_one_else() -> None:
+    sim, _ = make(MIXED, accounts=2)
+    sim.set_premium("acc1")
+    allow = next(
+        f"p{n}" for n in range(10_000) if target_fate(MIXED, f"p{n}") is TargetFate.MISSING_PREMIUM_ALLOW
+    )
+    privacy = next(f"q{n}" for n in range(10_000) if target_fate(MIXED, f"q{n}") is TargetFate.MISSING)
+    assert await invite_outcome(sim, "acc0", "chat", allow) == "missing:10"
+    assert await invite_outcome(sim, "acc1", "chat", allow) == "added"
+    assert await invite_outcome(sim, "acc1", "chat", privacy) == "missing:00"
+    assert [a["is_premium"] for a in sim.snapshot()["accounts"]] == [False, True]
+
+
+async def test_a_silent_invite_adds_no_one_and_reports_no_one_missing() -> None:
+    config = replace(MIXED, silent_invite_share=0.05)
+    sim, _ = make(config)
+    silent = next(f"s{n}" for n in range(10_000) if target_fate(config, f"s{n}") is TargetFate.SILENT)
+    result = await sim.invite("acc0", "chat", silent)
+    assert (result.added, result.missing_invitees) == ([], [])
+    assert not await sim.is_member("chat", silent)
+    assert [e.result for e in sim.ledger()] == ["no_change"]
+    # The share comes out of the reachable targets only: every other fate is where it was.
+    assert all(
+        target_fate(config, f"t{n}") is target_fate(MIXED, f"t{n}")
+        for n in range(2_000)
+        if target_fate(MIXED, f"t{n}") is not TargetFate.OK
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("USER_DEACTIVATED_BAN", 401),
+        ("ACTIVE_USER_REQUIRED", 401),
+        ("RANDOM_ID_DUPLICATE", 500),
+        ("BOTS_TOO_MUCH", 400),
+        ("CHAT_MEMBER_ADD_FAILED", 400),
+        ("CHANNEL_MONOFORUM_UNSUPPORTED", 400),
+        ("ALLOW_PAYMENT_REQUIRED", 406),
+        ("PREMIUM_ACCOUNT_REQUIRED", 403),
+    ],
+)
+async def test_injected_errors_carry_telegrams_class_to_the_wire(name: str, code: int) -> None:
+    from invite_service.sandbox.integration_state import rpc_payload
+
+    sim, _ = make()
+    sim.inject(name)
+    with pytest.raises(RpcError) as raised:
+        await sim.invite("acc0", "chat", "x")
+    assert raised.value.code == code
+    status, body = rpc_payload(raised.value)
+    assert body["rpc_code"] == code and body["code"] == name
+    assert status == {401: 403, 500: 502}.get(code, code)  # the contract's HTTP mapping is unchanged

@@ -64,7 +64,8 @@ class InviteResult:
     # The call may have taken effect although we got no answer (timeouts, 5xx): never
     # re-send blindly, resolve through a membership check where the platform has one.
     delivery_uncertain: bool = False
-    # The chat is full (USERS_TOO_MUCH): the whole task pauses, not just this lane.
+    # The chat refuses whoever asks (full: USERS_TOO_MUCH; no invites: a monoforum): the task pauses, and
+    # ``detail`` says why; the lanes stay as they are.
     pause_task: bool = False
     # The target told us it does not want us (USER_IS_BLOCKED → blocked_us).
     suggest_suppression: SuppressionReason | None = None
@@ -72,8 +73,11 @@ class InviteResult:
     retry_by_username: bool = False
     missing_invitee: MissingInviteeReason | None = None
     # The invite failed for a privacy reason: for an invite_or_message task a link may be
-    # sent by message instead (Telegram itself offers this). False when messaging is barred.
+    # sent by message instead (Telegram itself offers this). False when messaging is barred
+    # or unwanted (a person who left the chat: USER_NOT_MUTUAL_CONTACT).
     message_allowed: bool = False
+    # A per-target refusal that, repeated for many targets in a row, points at the chat: the task pauses.
+    pause_if_repeated: bool = False
 
     def __post_init__(self) -> None:
         if self.retry_after is not None and self.retry_after < 0:
@@ -215,6 +219,9 @@ class PlatformRules:
     # Whether ``code`` is one of the platform's known error names. An unknown name gets one more try
     # and then fails the target (a known one is retried up to the task's max attempts).
     is_known_error: Callable[[str], bool] = _every_name_known
+    # An invite refused with this code would have been admitted from a Premium account: the engine retries
+    # it once through a Premium lane of the same task, if the task has one (None: no such refusal).
+    premium_retry_code: str | None = None
 
 
 class InvitePlatformAdapter(ABC):

@@ -27,7 +27,7 @@ from invite_service.execution.control import publish_status
 from invite_service.execution.jobspec import dispatch_job
 from invite_service.execution.keys import operation_key
 from invite_service.execution.outcomes import StepOutcome, record
-from invite_service.execution.policy import step_for, task_settings
+from invite_service.execution.policy import key_step, step_for, task_settings
 from invite_service.execution.recovery import Resolution, Verdict, apply, resolve
 from invite_service.execution.refs import target_ref, template_fields
 from invite_service.invite_tasks.template import render
@@ -222,7 +222,7 @@ async def _send_one(
         return gated
 
     windows = windows_for(rt.settings.caps_for(task.platform), task_settings(task), step)
-    key = operation_key(task.id, target.id, step, target.lineage)
+    key = operation_key(task.id, target.id, key_step(step, target.error_code), target.lineage)
     lease_until = now + timedelta(seconds=rt.settings.send_lease_seconds)
     async with (
         rt.db.sessionmaker() as session,

@@ -20,7 +20,9 @@ from invite_service.context.runtime import Runtime
 from invite_service.execution.control import complete_task, pause_task, start_scheduled
 from invite_service.execution.jobspec import batch_job, dispatch_job
 from invite_service.execution.policy import (
+    HANDED_TO_PREMIUM,
     LANE_USABLE,
+    premium_lane_waiting,
     send_window,
     stranded,
     stranded_reason,
@@ -29,7 +31,7 @@ from invite_service.execution.policy import (
 from invite_service.execution.recovery import resolve_expired_sending
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTask, Lane
-from invite_service.models.enums import LaneStatus, TargetStatus, TaskStatus, first_step
+from invite_service.models.enums import LaneStatus, TargetStatus, TaskAction, TaskStatus, first_step
 from invite_service.stores import targets as target_store
 from invite_service.stores import tasks as task_store
 
@@ -91,6 +93,7 @@ async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> Non
         await task_store.set_next_run(session, task.id, min(w for w in waiting if w is not None))
         return
 
+    skip_handed = await _premium_handoffs(session, rt, task, lanes, now)
     caps = rt.settings.caps_for(task.platform)
     delay = min_delay(caps, task_settings(task))
     step = first_step(task.action)
@@ -126,6 +129,7 @@ async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> Non
             size,
             now,
             now + timedelta(seconds=rt.settings.reservation_lease_seconds),
+            skip_error_code=None if lane.is_premium else skip_handed,
         )
         if not ids:
             break  # nothing due for anyone right now
@@ -139,6 +143,25 @@ async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> Non
     await task_store.set_next_run(
         session, task.id, min(wakes) if wakes else now + timedelta(seconds=SAFETY_RECHECK_SECONDS)
     )
+
+
+async def _premium_handoffs(
+    session: AsyncSession, rt: Runtime, task: InviteTask, lanes: Sequence[Lane], now: datetime
+) -> str | None:
+    """Targets handed to a Premium lane wait for one; the code other lanes must leave (None: nothing to
+    leave). With no Premium lane left that could act again, the hand-off ends: an ``invite`` task's targets
+    fail with the refusal, an ``invite_or_message`` task's go back to it (the message may be sent instead)."""
+    if not any(lane.is_premium for lane in lanes):
+        return None  # nothing was ever handed in this task
+    if premium_lane_waiting((lane.is_premium, lane.status) for lane in lanes):
+        return HANDED_TO_PREMIUM
+    refusal = rt.adapters.get(task.platform).rules.premium_retry_code
+    fail = task.action is TaskAction.INVITE
+    detail = "no Premium account of this task is left to retry the invite"
+    await target_store.relabel_pending(
+        session, task.id, HANDED_TO_PREMIUM, refusal, fail=fail, detail=detail, now=now
+    )
+    return None
 
 
 def _lane_summary(lanes: Sequence[Lane]) -> str:

@@ -13,6 +13,7 @@ from invite_service.adapters.base import InviteResult, PlatformRules
 from invite_service.context.runtime import Runtime
 from invite_service.execution.control import pause_task, publish_status
 from invite_service.execution.policy import (
+    REPEAT_PAUSE_AFTER,
     Effect,
     Tuning,
     breaker_reason,
@@ -22,6 +23,9 @@ from invite_service.execution.policy import (
     effect_of,
     kept_error,
     last_lane_excluded_reason,
+    premium_lane_waiting,
+    repeated_refusal,
+    repeated_refusal_reason,
     stranded,
     task_settings,
 )
@@ -70,10 +74,12 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
     result = outcome.result
     rules = rt.adapters.get(task.platform).rules
     async with rt.db.session() as session:
-        await task_store.task(
-            session, task.id, for_update=True
-        )  # lock order: the task row before its targets
-        effect = _effect(rt, task, target, outcome, rules, now)
+        # Lock order: the task row before its targets. The row is this session's: a pause must change it,
+        # not the caller's detached copy (a change to that one would never be written).
+        locked = await task_store.task(session, task.id, for_update=True)
+        current = locked if locked is not None else task
+        premium_retry = await _premium_retry(session, task, outcome, rules)
+        effect = _effect(rt, task, target, outcome, rules, now, premium_retry)
         moved = await target_store.finish_sending(
             session,
             task.id,
@@ -105,16 +111,37 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
         metrics.record_outcome(  # on commit
             session, task.platform, outcome.step, result, outcome.unknown, outcome.duration_ms or 0
         )
-        await _update_lane(rt, session, task, outcome.account_id, result, effect, now)
+        await _update_lane(rt, session, current, outcome.account_id, result, effect, now)
         if effect.fallback_to_message:
             target.error_code = result.error_code
         if result.suggest_suppression is not None:
             await _suppress(session, task, target, result)
-        if effect.pause_reason:
-            await pause_task(session, rt, task, effect.pause_reason, now)
-        await publish_status(session, rt, task)
+        pause_reason = effect.pause_reason
+        if effect.pause_if_repeated and pause_reason is None:
+            recent = await log_store.recent_error_codes(
+                session, task.id, str(outcome.step), REPEAT_PAUSE_AFTER
+            )
+            if repeated_refusal(recent, result.error_code):
+                pause_reason = repeated_refusal_reason(result.error_code, result.detail)
+        if pause_reason:
+            await pause_task(session, rt, current, pause_reason, now)
+        await publish_status(session, rt, current)
         await rt.faults.hit(Boundary.BEFORE_RECORD_COMMIT, task_id=task.id, target_id=target.id)
     return effect
+
+
+async def _premium_retry(
+    session: AsyncSession, task: InviteTask, outcome: StepOutcome, rules: PlatformRules
+) -> bool:
+    """The sender has no Premium and another lane of the task does (asked only for the refusal it helps)."""
+    if rules.premium_retry_code is None or outcome.result.error_code != rules.premium_retry_code:
+        return False
+    lanes = await task_store.lanes(session, task.id)
+    if any(lane.is_premium for lane in lanes if lane.account_id == outcome.account_id):
+        return False
+    return premium_lane_waiting(
+        (lane.is_premium, lane.status) for lane in lanes if lane.account_id != outcome.account_id
+    )
 
 
 def _effect(
@@ -124,6 +151,7 @@ def _effect(
     outcome: StepOutcome,
     rules: PlatformRules,
     now: datetime,
+    premium_retry: bool,
 ) -> Effect:
     if outcome.unknown:
         return Effect(TargetStatus.UNKNOWN, count_as_failure=True)
@@ -137,6 +165,7 @@ def _effect(
         now=now,
         tuning=Tuning.from_settings(rt.settings),
         rules=rules,
+        premium_retry=premium_retry,
     )
 
 

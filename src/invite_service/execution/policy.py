@@ -110,6 +110,10 @@ class Effect:
     fallback_to_message: bool = False
     stop_batch: bool = False
     count_as_failure: bool = False
+    # A per-target refusal that pauses the task when the task's last REPEAT_PAUSE_AFTER calls all got it.
+    pause_if_repeated: bool = False
+    # Refused only for want of Premium: the target waits for one retry by a Premium lane of the task.
+    hand_to_premium: bool = False
 
     @property
     def stored_status(self) -> TargetStatus:
@@ -126,11 +130,29 @@ class Effect:
         return self.account_wide and self.lane_status is LaneStatus.RESTRICTED
 
 
+# The error code of a target handed to a Premium lane for its one retry (the engine's own, not a platform's).
+HANDED_TO_PREMIUM = "HANDED_TO_PREMIUM"
+# The premium retry is a step of its own: its operation key differs from the first invite's.
+PREMIUM_KEY_STEP = "invite-premium"
+
+
 def step_for(action: TaskAction, previous_error: str | None, rules: PlatformRules) -> Step:
     """Which call a target needs next."""
+    if previous_error == HANDED_TO_PREMIUM:
+        return Step.INVITE
     if action is TaskAction.INVITE_OR_MESSAGE and previous_error in rules.message_fallback_codes:
         return Step.MESSAGE
     return first_step(action)
+
+
+def key_step(step: Step, previous_error: str | None) -> str:
+    """The step's name in its operation key (``keys.py``): the premium retry has its own."""
+    return PREMIUM_KEY_STEP if previous_error == HANDED_TO_PREMIUM else str(step)
+
+
+def premium_lane_waiting(lanes: Iterable[tuple[bool, LaneStatus]]) -> bool:
+    """A Premium lane of the task (``(is_premium, status)`` pairs) can act now or later."""
+    return any(premium and status in LANE_MAY_RETURN for premium, status in lanes)
 
 
 def kept_error(
@@ -139,6 +161,12 @@ def kept_error(
     """The error code a target keeps after this step: the call's own, or none — except that a message
     sent in place of a refused invite keeps the refusal as its reason (and only that: a message that
     got through on a retry is not marked with the retry's cause)."""
+    if effect.hand_to_premium or (
+        previous_error == HANDED_TO_PREMIUM and effect.target_status is TargetStatus.PENDING
+    ):
+        # Handed, or its premium retry must be tried again (a wait, an account fault, a call that never
+        # left): it stays for a Premium lane, under the premium step's key.
+        return HANDED_TO_PREMIUM
     if error_code:
         return error_code
     if effect.target_status is TargetStatus.MESSAGED and previous_error in rules.message_fallback_codes:
@@ -157,10 +185,12 @@ def effect_of(
     now: datetime,
     tuning: Tuning,
     rules: PlatformRules,
+    premium_retry: bool = False,
 ) -> Effect:
     """The effect of ``result`` for a target on its ``attempts``-th try (before this one).
 
-    ``step`` is the call that produced ``result``.
+    ``step`` is the call that produced ``result``. ``premium_retry``: the sender has no Premium and another
+    lane of the task has it (``premium_lane_waiting``), so a refusal Premium would admit is retried there.
     """
     outcome = result.outcome
     if outcome is Outcome.SUCCESS:
@@ -197,20 +227,35 @@ def effect_of(
             count_as_failure=True,
         )
     if outcome is Outcome.TASK_MISCONFIGURED:
-        reason = None
         if result.pause_task:
-            reason = chat_full_reason(result.error_code)
+            # The chat refuses, whichever account asks: the task pauses and its lanes stay as they are,
+            # so a resume after the chat is fixed goes on with every account.
+            reason = chat_refused_reason(result.error_code, result.detail)
+            return Effect(TargetStatus.PENDING, pause_reason=reason, stop_batch=True, count_as_failure=True)
         return Effect(
             TargetStatus.PENDING,
             lane_status=LaneStatus.EXCLUDED,
-            pause_reason=reason,
             stop_batch=True,
             count_as_failure=True,
         )
     if outcome is Outcome.TARGET_REJECTED:
+        if (
+            premium_retry
+            and step is Step.INVITE
+            and result.error_code is not None
+            and result.error_code == rules.premium_retry_code
+            and previous_error != HANDED_TO_PREMIUM  # once: a retry that fails the same way is final
+        ):
+            # Not the account's fault nor the target's: Telegram documents that Premium would be let in.
+            return Effect(TargetStatus.PENDING, hand_to_premium=True)
         if step is Step.INVITE and action is TaskAction.INVITE_OR_MESSAGE and result.message_allowed:
             return Effect(TargetStatus.SENDING, fallback_to_message=True)
-        return Effect(TargetStatus.FAILED, charge_attempt=True, count_as_failure=True)
+        return Effect(
+            TargetStatus.FAILED,
+            charge_attempt=True,
+            count_as_failure=True,
+            pause_if_repeated=result.pause_if_repeated,
+        )
     # TRANSIENT. A call that never reached the platform costs the target nothing.
     if not result.charged:
         backoff = min(tuning.transient_backoff_seconds, tuning.transient_backoff_max_seconds)
@@ -275,5 +320,25 @@ def last_lane_excluded_reason(error_code: str | None) -> str:
     return f"No account can work on this task any more (last: {error_code})."
 
 
-def chat_full_reason(error_code: str | None) -> str:
-    return f"The destination chat refused new members ({error_code}): the chat is full."
+def chat_refused_reason(error_code: str | None, detail: str | None) -> str:
+    """Why a chat-level refusal (the chat is full, or takes no invites) paused the task."""
+    return f"The destination chat refused the invite ({error_code}): {detail or 'see the error code'}."
+
+
+# How many calls of a task in a row must get the same repeat-pausing refusal (CHAT_MEMBER_ADD_FAILED)
+# before the chat, not the targets, is taken to be the cause.
+REPEAT_PAUSE_AFTER = 5
+
+
+def repeated_refusal(recent_codes: Iterable[str | None], code: str | None) -> bool:
+    """The task's most recent calls (newest first, this one included) all ended with ``code``."""
+    codes = list(recent_codes)[:REPEAT_PAUSE_AFTER]
+    return code is not None and len(codes) == REPEAT_PAUSE_AFTER and all(c == code for c in codes)
+
+
+def repeated_refusal_reason(error_code: str | None, detail: str | None) -> str:
+    return (
+        f"The last {REPEAT_PAUSE_AFTER} invites of this task were all refused with {error_code} "
+        f"({detail or 'no detail'}): the chat itself is the likely cause (its settings, or the platform "
+        "refusing adds to it). Check the chat before resuming."
+    )

@@ -12,6 +12,7 @@ from invite_service.accounts.service import find_account
 from invite_service.context.runtime import Runtime
 from invite_service.errors import Conflict, NotFound
 from invite_service.execution import control
+from invite_service.execution.premium import refresh_premium
 from invite_service.invite_tasks.schemas import TaskOut
 from invite_service.invite_tasks.service import task_view
 from invite_service.models import InviteTask
@@ -37,11 +38,13 @@ def _change(action: str) -> Change:
         now = rt.clock.now()
         if action == "start":
             await control.start(session, rt, task, now)
+            await refresh_premium(session, rt, task)
         elif action == "pause":
             if await control.pause(session, rt, task, None, now):
                 await audit.record(session, task.user_id, "task.pause", "task", task.id, {"by": "user"})
         elif action == "resume":
             await control.resume(session, rt, task, now)
+            await refresh_premium(session, rt, task)
             await audit.record(session, task.user_id, "task.resume", "task", task.id, {})
         else:
             await control.cancel(session, rt, task, now)

@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, TypeDecorator, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, TypeDecorator, Uuid
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from invite_service.models.base import Base, JSONType, StrEnumType, TimestampMixin, UTCDateTime
 from invite_service.models.enums import PRIORITY_RANK, LaneStatus, Platform, Priority, TaskAction, TaskStatus
@@ -90,5 +91,8 @@ class Lane(Base):
     failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The account has Telegram Premium (from its status at the task's start or resume): a missing invitee
+    # that Premium would admit is retried once through such a lane.
+    is_premium: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
     __table_args__ = (Index("ix_lanes_account", "account_id", "status"),)

@@ -31,6 +31,7 @@ from invite_service.adapters.base import (
 from invite_service.adapters.telegram.adapter import (
     OneCall,
     call_with_reresolve,
+    confirm_no_change,
     lookup_with_reresolve,
     primary_identity,
     result_from_invite,
@@ -137,11 +138,12 @@ class SandboxAdapter(InvitePlatformAdapter):
             try:
                 invited = await self.simulator.invite(account_id, destination, who.value)
             except RpcError as err:
-                return result_from_rpc_error(err.message, err.seconds, status=err.code)
+                return result_from_rpc_error(err.message, err.seconds, rpc_code=err.code)
             flags = [
                 (m.premium_would_allow_invite, m.premium_required_for_pm) for m in invited.missing_invitees
             ]
-            return result_from_invite(bool(invited.added), flags)
+            result = result_from_invite(bool(invited.added), flags)
+            return await confirm_no_change(result, lambda: self.simulator.is_member(destination, who.value))
 
         async def once(who: Invitee, op_key: str) -> InviteResult:
             fingerprint = f"invite|{account_id}|{destination}|{who.kind}:{who.value}"
@@ -154,7 +156,7 @@ class SandboxAdapter(InvitePlatformAdapter):
             try:
                 sent = await self.simulator.send_message(account_id, who.value, text)
             except RpcError as err:
-                return result_from_rpc_error(err.message, err.seconds, status=err.code)
+                return result_from_rpc_error(err.message, err.seconds, rpc_code=err.code)
             return InviteResult(Outcome.SUCCESS, detail=f"message {sent.message_id}")
 
         async def once(who: Invitee, op_key: str) -> InviteResult:
@@ -247,6 +249,7 @@ class SandboxAdapter(InvitePlatformAdapter):
             platform=self.platform,
             label=account.label,
             status=_STATES[status.state],
+            is_premium=account.is_premium,
             cooldown_until=status.restricted_until or status.flood_wait_until,
             status_detail="session revoked" if status.state == "session_revoked" else None,
         )

@@ -160,7 +160,7 @@ async def _account_wire(simulator: TelegramSimulator, account_id: str) -> dict[s
         "platform": meta["platform"],
         "label": meta["label"],
         "username": None,
-        "is_premium": False,
+        "is_premium": meta.get("is_premium") is True,
         "status": _ACCOUNT_STATES.get(status["state"], status["state"]),
         "flood_wait_until": status["flood_wait_until"],
         "restricted_until": status["restricted_until"],

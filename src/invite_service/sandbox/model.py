@@ -30,6 +30,11 @@ RPC_ERROR_CODES: dict[str, int] = {
     "AUTH_KEY_UNREGISTERED": 401,
     "SESSION_REVOKED": 401,
     "USER_DEACTIVATED_BAN": 401,
+    "ACTIVE_USER_REQUIRED": 401,
+    "ALLOW_PAYMENT_REQUIRED": 406,
+    "PREMIUM_ACCOUNT_REQUIRED": 403,
+    "USER_NOT_MUTUAL_CONTACT": 403,
+    "RANDOM_ID_DUPLICATE": 500,
     "USER_PRIVACY_RESTRICTED": 403,
     "PRIVACY_PREMIUM_REQUIRED": 403,
     "CHAT_WRITE_FORBIDDEN": 403,
@@ -110,6 +115,8 @@ class SimulatorConfig:
     missing_premium_pm_share: float = (
         0.0  # ... with premium_required_for_pm (message -> PRIVACY_PREMIUM_REQUIRED)
     )
+    # invite "succeeds" with neither the user added nor in missing_invitees, and they are not a member
+    silent_invite_share: float = 0.0
     limits: AccountLimits = field(default_factory=AccountLimits)
     account_limits: Mapping[str, AccountLimits] = field(default_factory=dict)
     restriction_seconds: int = DAY  # how long PEER_FLOOD lasts once a cap is exceeded
@@ -140,6 +147,7 @@ class SimulatorConfig:
             TargetFate.MISSING: self.missing_invitee_share,
             TargetFate.MISSING_PREMIUM_ALLOW: self.missing_premium_allow_share,
             TargetFate.MISSING_PREMIUM_PM: self.missing_premium_pm_share,
+            TargetFate.SILENT: self.silent_invite_share,
         }
 
     def limits_for(self, account_id: str) -> AccountLimits:
@@ -159,6 +167,7 @@ class TargetFate(StrEnum):
     MISSING = "missing"
     MISSING_PREMIUM_ALLOW = "missing_premium_allow"
     MISSING_PREMIUM_PM = "missing_premium_pm"
+    SILENT = "silent"  # an invite answered with no change (not added, not missing, not a member)
 
 
 def canonical_key(target_key: str) -> str:
@@ -225,6 +234,8 @@ class SimAccount:
     user_id: str
     label: str
     platform: AccountPlatform
+    # Telegram Premium: privacy that admits premium inviters lets this account add the user.
+    is_premium: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +256,7 @@ class AccountStatus:
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
-    """One action the platform accepted. ``result``: added | missing_invitee | delivered."""
+    """One action the platform accepted. ``result``: added | missing_invitee | no_change | delivered."""
 
     seq: int
     account_id: str

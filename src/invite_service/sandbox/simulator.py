@@ -23,7 +23,7 @@ import asyncio
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
@@ -117,6 +117,11 @@ class TelegramSimulator:
         """The account's owner logged the session out: every later call gets AUTH_KEY_UNREGISTERED."""
         self._state(account_id).session_revoked = True
 
+    def set_premium(self, account_id: str, premium: bool = True) -> None:
+        """The account has (or no longer has) Telegram Premium."""
+        state = self._state(account_id)
+        state.account = replace(state.account, is_premium=premium)
+
     def restore_session(self, account_id: str) -> None:
         """The owner logged the account in again: calls work as before (a restriction still runs out)."""
         self._state(account_id).session_revoked = False
@@ -181,6 +186,7 @@ class TelegramSimulator:
                     "user_id": s.account.user_id,
                     "label": s.account.label,
                     "platform": s.account.platform,
+                    "is_premium": s.account.is_premium,
                     **self._status(s, now).to_dict(),
                 }
                 for s in self._accounts.values()
@@ -259,11 +265,15 @@ class TelegramSimulator:
             raise RpcError("USERS_TOO_MUCH")
         if fate is TargetFate.PRIVACY:
             raise RpcError("USER_PRIVACY_RESTRICTED")
-        if fate in _MISSING_FLAGS:
+        premium_admits = fate is TargetFate.MISSING_PREMIUM_ALLOW and state.account.is_premium
+        if fate in _MISSING_FLAGS and not premium_admits:
             allow, pm = _MISSING_FLAGS[fate]
             missing = MissingInvitee(target_user_id(self.config, key), key, allow, pm)
             self._record(account_id, "invite", chat, key, now, "missing_invitee")
             return InvitedUsers(chat, added=[], missing_invitees=[missing])
+        if fate is TargetFate.SILENT:
+            self._record(account_id, "invite", chat, key, now, "no_change")
+            return InvitedUsers(chat, added=[], missing_invitees=[])
         self._members[chat].add(key)
         self._record(account_id, "invite", chat, key, now, "added")
         return InvitedUsers(chat, added=[key], missing_invitees=[])

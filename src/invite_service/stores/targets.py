@@ -224,16 +224,27 @@ async def copy_targets(session: AsyncSession, source_id: uuid.UUID, dest_id: uui
 
 
 async def reserve(
-    session: AsyncSession, task_id: uuid.UUID, account_id: str, n: int, now: datetime, lease_until: datetime
+    session: AsyncSession,
+    task_id: uuid.UUID,
+    account_id: str,
+    n: int,
+    now: datetime,
+    lease_until: datetime,
+    *,
+    skip_error_code: str | None = None,
 ) -> list[int]:
-    """Reserve up to ``n`` due pending targets for a lane (SKIP LOCKED on PostgreSQL)."""
+    """Reserve up to ``n`` due pending targets for a lane (SKIP LOCKED on PostgreSQL), leaving out those
+    whose error code is ``skip_error_code`` (targets kept for another kind of lane)."""
+    conditions = [
+        InviteTarget.task_id == task_id,
+        InviteTarget.status == TargetStatus.PENDING,
+        or_(InviteTarget.next_attempt_at.is_(None), InviteTarget.next_attempt_at <= now),
+    ]
+    if skip_error_code is not None:
+        conditions.append(or_(InviteTarget.error_code.is_(None), InviteTarget.error_code != skip_error_code))
     due = (
         select(InviteTarget.id)
-        .where(
-            InviteTarget.task_id == task_id,
-            InviteTarget.status == TargetStatus.PENDING,
-            or_(InviteTarget.next_attempt_at.is_(None), InviteTarget.next_attempt_at <= now),
-        )
+        .where(*conditions)
         .order_by(InviteTarget.id)
         .limit(n)
         .with_for_update(skip_locked=True)
@@ -396,3 +407,24 @@ async def expired(session: AsyncSession, status: str, now: datetime, limit: int 
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def relabel_pending(
+    session: AsyncSession,
+    task_id: uuid.UUID,
+    error_code: str,
+    new_code: str | None,
+    *,
+    fail: bool,
+    detail: str,
+    now: datetime,
+) -> list[int]:
+    """Pending targets of the task with ``error_code`` get ``new_code`` and ``detail``; with ``fail``
+    they end ``failed`` instead of staying pending."""
+    values: dict[str, Any] = {"error_code": new_code, "error_detail": detail}
+    if fail:
+        values["processed_at"] = now
+    to = TargetStatus.FAILED if fail else TargetStatus.PENDING
+    return await transition(
+        session, task_id, InviteTarget.error_code == error_code, [TargetStatus.PENDING], to, **values
+    )

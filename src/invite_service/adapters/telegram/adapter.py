@@ -128,29 +128,55 @@ async def lookup_with_reresolve(target: TargetRef, key: str, look: OneLookup) ->
 
 
 def result_from_rpc_error(
-    code: str, seconds: float | None = None, *, status: int | None = None
+    code: str, seconds: float | None = None, *, status: int | None = None, rpc_code: int | None = None
 ) -> InviteResult:
-    """A Telegram RPC error (name, optional wait seconds, optional Telegram/HTTP status) → result.
+    """A Telegram RPC error (name, optional wait seconds, Telegram's class, HTTP status) → result.
 
-    The name decides when the table knows it; the status decides for names it does not (an unknown
-    420 is still a wait; an unknown 5xx is still uncertain).
+    The name decides when the table knows it. For a name it does not know, Telegram's class decides
+    (``rpc_code``: an unknown 401 is the session's, so the account is unusable — not each target failing
+    in turn; an unknown 420 is still a wait; an unknown 5xx still uncertain), then the HTTP status.
     """
     entry, _ = lookup(code)
-    if entry is None and status is not None:
-        by_status = classify_http_status(status, seconds=seconds)
-        if by_status is not None:
-            return replace(by_status, error_code=code.strip().upper()[:64] or by_status.error_code)
+    if entry is None:
+        for by in (rpc_code, status):
+            by_status = None if by is None else classify_http_status(by, seconds=seconds)
+            if by_status is not None:
+                return replace(by_status, error_code=code.strip().upper()[:64] or by_status.error_code)
     return classify(code, seconds=seconds)
 
 
+# Neither added nor missing: Telegram answers so for a current member of a supergroup, but also when it
+# dropped the add silently. Only a membership check tells them apart; without a yes the target is
+# uncertain (resolved like any answer in doubt: never re-sent, ``unknown`` when nothing proves it).
+NO_CHANGE_CODE = "INVITE_NO_CHANGE"
+NO_CHANGE = InviteResult(
+    Outcome.TRANSIENT,
+    error_code=NO_CHANGE_CODE,
+    detail="the invite was accepted without a change and membership is not confirmed",
+    delivery_uncertain=True,
+)
+ALREADY_MEMBER_CONFIRMED = InviteResult(
+    Outcome.ALREADY_MEMBER, detail="accepted without a change; a membership check confirms a member"
+)
+
+
 def result_from_invite(added: bool, missing: Iterable[MissingFlags]) -> InviteResult:
-    """One user's ``messages.InvitedUsers``: added, left out (why), or accepted without any change."""
+    """One user's ``messages.InvitedUsers``: added, left out (why), or accepted without any change
+    (``NO_CHANGE``: the caller confirms with ``confirm_no_change``)."""
     for premium_would_allow_invite, premium_required_for_pm in missing:
         return classify_missing_invitee(premium_would_allow_invite, premium_required_for_pm)
     if added:
         return InviteResult(Outcome.SUCCESS)
-    # Telegram answers an add of a current member of a supergroup with an empty update.
-    return InviteResult(Outcome.ALREADY_MEMBER, detail="accepted without a change: already a member")
+    return NO_CHANGE
+
+
+async def confirm_no_change(
+    result: InviteResult, is_member: Callable[[], Awaitable[bool | None]]
+) -> InviteResult:
+    """A ``NO_CHANGE`` answer becomes ALREADY_MEMBER when a membership check says so; else it stays."""
+    if result.error_code != NO_CHANGE_CODE:
+        return result
+    return ALREADY_MEMBER_CONFIRMED if await is_member() is True else result
 
 
 def result_from_failure(exc: IntegrationError) -> InviteResult:
@@ -190,7 +216,7 @@ def result_from_failure(exc: IntegrationError) -> InviteResult:
             detail="the Integration Service refused the request",
             charged=False,
         )
-    return result_from_rpc_error(exc.code, exc.retry_after, status=exc.status)
+    return result_from_rpc_error(exc.code, exc.retry_after, status=exc.status, rpc_code=exc.rpc_code)
 
 
 def _uncertain(exc: IntegrationError) -> InviteResult:
@@ -263,7 +289,8 @@ class TelegramAdapter(InvitePlatformAdapter):
             except IntegrationError as exc:
                 return result_from_failure(exc)
 
-        return await call_with_reresolve(target, key, once)
+        result = await call_with_reresolve(target, key, once)
+        return await confirm_no_change(result, lambda: self.check_membership(account_id, destination, target))
 
     async def send_message(self, account_id: str, target: TargetRef, text: str, *, key: str) -> InviteResult:
         async def once(who: Invitee, op_key: str) -> InviteResult:

@@ -297,7 +297,8 @@ class IntegrationClient:
                 raise IntegrationProtocolError(
                     status, "BAD_RESPONSE", delivery=Delivery.UNCERTAIN, operation=state.operation
                 ) from exc
-        code, retry_after, detail = error_body(response)
+        parsed = error_body(response)
+        code, retry_after, detail = parsed.code, parsed.retry_after, parsed.detail
         kind = _error_kind(status, code)
         if kind is None:
             self.counters.errors += 1  # a platform refusal: an answer, not a failure of the service
@@ -341,6 +342,7 @@ class IntegrationClient:
             detail=detail,
             delivery=state.delivery(delivery),
             operation=state.operation,
+            rpc_code=parsed.rpc_code,
         )
 
     def _error(self, kind: str) -> None:

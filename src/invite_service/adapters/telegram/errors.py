@@ -2,235 +2,24 @@
 
 Names follow Telegram's own spelling, with ``X`` for the number (``FLOOD_WAIT_X``); a concrete
 ``FLOOD_WAIT_30`` — or ``FLOOD_WAIT`` plus a separate seconds value — maps to that entry with the
-number parsed. Sources: core.telegram.org/api/errors and the "Possible errors" of
-channels.inviteToChannel, messages.addChatUser, messages.sendMessage, contacts.resolveUsername.
+number parsed. The rows, each with its source, are in ``error_table.py``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any
 
 from invite_service.adapters.base import InviteResult, MissingInviteeReason, Outcome, PlatformRules
-from invite_service.models.enums import SuppressionReason
+from invite_service.adapters.telegram.error_table import DEFAULT_WAIT_SECONDS as DEFAULT_WAIT_SECONDS
+from invite_service.adapters.telegram.error_table import TELEGRAM_ERRORS as TELEGRAM_ERRORS
+from invite_service.adapters.telegram.error_table import TelegramError
 
-# Used only when the platform says "wait" without saying how long: long enough to be safe.
-DEFAULT_WAIT_SECONDS = 60.0
 # error_code is stored in a String(64) column.
 MAX_ERROR_CODE_LENGTH = 64
 
 MISSING_INVITEE_PRIVACY = "MISSING_INVITEE_PRIVACY"
 MISSING_INVITEE_PREMIUM_WOULD_ALLOW = "MISSING_INVITEE_PREMIUM_WOULD_ALLOW"
 MISSING_INVITEE_PREMIUM_REQUIRED_FOR_PM = "MISSING_INVITEE_PREMIUM_REQUIRED_FOR_PM"
-
-
-@dataclass(frozen=True)
-class TelegramError:
-    """One table row: an error name, its class and the flags the engine acts on."""
-
-    name: str
-    outcome: Outcome
-    description: str
-    pause_task: bool = False
-    suggest_suppression: SuppressionReason | None = None
-    retry_by_username: bool = False
-    message_allowed: bool = False
-    delivery_uncertain: bool = False
-
-    def result(self, seconds: float | None = None, *, raw: str | None = None) -> InviteResult:
-        detail = self.description if raw in (None, self.name) else f"{self.description} [{raw}]"
-        retry_after = None
-        if self.outcome is Outcome.RETRY_AFTER:
-            retry_after = DEFAULT_WAIT_SECONDS if seconds is None else seconds
-        return InviteResult(
-            self.outcome,
-            error_code=self.name,
-            retry_after=retry_after,
-            detail=detail,
-            delivery_uncertain=self.delivery_uncertain,
-            pause_task=self.pause_task,
-            suggest_suppression=self.suggest_suppression,
-            retry_by_username=self.retry_by_username,
-            message_allowed=self.message_allowed,
-        )
-
-
-def _group(outcome: Outcome, rows: Mapping[str, str], **flags: Any) -> list[TelegramError]:
-    return [TelegramError(name, outcome, description, **flags) for name, description in rows.items()]
-
-
-_RETRY_AFTER = _group(
-    Outcome.RETRY_AFTER,
-    {
-        "FLOOD_WAIT_X": "the platform asks this account to wait",
-        "FLOOD_PREMIUM_WAIT_X": "the platform asks this account to wait (premium flood wait)",
-        "SLOWMODE_WAIT_X": "slow mode is on in this chat: wait before sending again",
-        "FLOOD_TEST_PHONE_WAIT_X": "the platform asks this test account to wait",
-    },
-)
-
-# Telegram's 5xx (and its internal negative codes): the server may or may not have executed
-# the call, so it is retried — but flagged uncertain, never re-sent blindly.
-_TRANSIENT = _group(
-    Outcome.TRANSIENT,
-    {
-        "TIMEOUT": "the platform timed out; the call may have taken effect",
-        "-500": "platform internal error",
-        "-503": "platform timeout; the call may have taken effect",
-        "INTERNAL": "platform internal error",
-        "RPC_CALL_FAIL": "platform internal call failed",
-        "RPC_MCGET_FAIL": "platform internal storage read failed",
-        "WORKER_BUSY_TOO_LONG_RETRY": "platform workers are busy",
-        "INTERDC_X_CALL_ERROR": "platform inter-datacenter call failed",
-        "INTERDC_X_CALL_RICH_ERROR": "platform inter-datacenter call failed",
-        "MEMBER_OCCUPY_PRIMARY_LOC_FAILED": "platform internal error",
-        "MSG_WAIT_FAILED": "platform failed to wait for a previous call",
-        "HISTORY_GET_FAILED": "platform failed to read chat history",
-        "NEED_MEMBER_INVALID": "platform internal error",
-        "NEED_CHAT_INVALID": "platform internal error",
-    },
-    delivery_uncertain=True,
-)
-
-# The split between the two account classes:
-# - ACCOUNT_RESTRICTED: the platform judged the account's *behaviour* (spam reports, bans).
-#   Re-logging in does not help; only time or a platform appeal lifts it. These are what the
-#   circuit breaker counts to pause a task when restrictions spread.
-# - ACCOUNT_UNAVAILABLE: the *session* is gone or broken (logged out, key revoked, two-factor
-#   password needed, account deleted by its owner). Nothing is held against the account; its
-#   owner must re-connect it in the Integration Service.
-# Both stop the account for every task; neither ever brings in another account to replace it.
-_ACCOUNT_RESTRICTED = _group(
-    Outcome.ACCOUNT_RESTRICTED,
-    {
-        "PEER_FLOOD": "the platform limits this account for spam or too many actions",
-        "USER_RESTRICTED": "the account is restricted for spam reports",
-        "USER_BANNED_IN_CHANNEL": "the account is banned from sending in groups and channels",
-        "PHONE_NUMBER_BANNED": "the account's phone number is banned",
-        "USER_DEACTIVATED_BAN": "the account was banned by the platform",
-        "FROZEN_METHOD_INVALID": "the account is frozen by the platform",
-    },
-)
-
-_ACCOUNT_UNAVAILABLE = _group(
-    Outcome.ACCOUNT_UNAVAILABLE,
-    {
-        "AUTH_KEY_UNREGISTERED": "the session is not logged in",
-        "AUTH_KEY_INVALID": "the session key is invalid",
-        "AUTH_KEY_DUPLICATED": "the session is used from two places at once",
-        "AUTH_KEY_PERM_EMPTY": "the session has no permanent key",
-        "SESSION_REVOKED": "the session was terminated by the account owner",
-        "SESSION_EXPIRED": "the session expired",
-        "SESSION_PASSWORD_NEEDED": "the account needs its two-step verification password",
-        "USER_DEACTIVATED": "the account was deleted by its owner",
-    },
-)
-
-_ALREADY_MEMBER = _group(
-    Outcome.ALREADY_MEMBER,
-    {"USER_ALREADY_PARTICIPANT": "the user is already a member of the chat"},
-)
-
-# Privacy refusals: Telegram's own client offers to send an invite link instead
-# (updateGroupInvitePrivacyForbidden), so an invite_or_message task may message a link.
-_TARGET_PRIVACY = _group(
-    Outcome.TARGET_REJECTED,
-    {
-        "USER_PRIVACY_RESTRICTED": "the user's privacy settings do not allow invites",
-        "USER_NOT_MUTUAL_CONTACT": "the user only allows invites from mutual contacts",
-    },
-    message_allowed=True,
-)
-
-_TARGET_REJECTED = _group(
-    Outcome.TARGET_REJECTED,
-    {
-        "USER_CHANNELS_TOO_MUCH": "the user is in too many channels and groups",
-        "USER_KICKED": "the user was banned from this chat by its admins",
-        "USER_BLOCKED": "the user is blocked",
-        "USER_BOT": "bots can only be added to channels as admins",
-        "BOT_GROUPS_BLOCKED": "this bot cannot be added to groups",
-        "INPUT_USER_DEACTIVATED": "the user's account was deleted",
-        "USERNAME_NOT_OCCUPIED": "no user has this username",
-        "USERNAME_INVALID": "the username is invalid",
-        "PHONE_NOT_OCCUPIED": "no user has this phone number",
-        "PHONE_NUMBER_INVALID": "the phone number is invalid",
-        "USER_IS_BOT": "the target is a bot, which cannot be messaged this way",
-        "YOU_BLOCKED_USER": "this account has blocked the user",
-        "PRIVACY_PREMIUM_REQUIRED": "the user accepts messages only from premium accounts",
-        # The rendered message itself is unusable for this target; retrying cannot help.
-        "MESSAGE_EMPTY": "the rendered message is empty",
-        "MESSAGE_TOO_LONG": "the rendered message is too long",
-        "ENTITIES_TOO_LONG": "the rendered message has too much formatting",
-    },
-)
-
-_TARGET_BLOCKED_US = _group(
-    Outcome.TARGET_REJECTED,
-    {"USER_IS_BLOCKED": "the user has blocked this account"},
-    suggest_suppression=SuppressionReason.BLOCKED_US,
-)
-
-# A stale or foreign id: the engine re-resolves once by username, then fails the target.
-_TARGET_STALE_ID = _group(
-    Outcome.TARGET_REJECTED,
-    {
-        "USER_ID_INVALID": "the user id is not valid for this account",
-        "PEER_ID_INVALID": "the peer id is not valid for this account",
-    },
-    retry_by_username=True,
-)
-
-_TASK_MISCONFIGURED = _group(
-    Outcome.TASK_MISCONFIGURED,
-    {
-        "CHAT_ADMIN_REQUIRED": "this account lacks the admin right to invite into the chat",
-        "CHAT_ADMIN_INVITE_REQUIRED": "this account lacks the right to invite into the chat",
-        "CHAT_WRITE_FORBIDDEN": "this account cannot write in the chat",
-        "CHANNEL_PRIVATE": "the chat is private or this account was removed from it",
-        "CHANNEL_INVALID": "the destination channel is invalid",
-        "CHAT_INVALID": "the destination chat is invalid",
-        "CHAT_ID_INVALID": "the destination chat id is invalid",
-        "BOTS_TOO_MUCH": "the chat has too many bots",
-        "CHAT_RESTRICTED": "the chat is restricted and cannot be used",
-        "CHAT_MEMBER_ADD_FAILED": "the platform refused to add members to this chat",
-    },
-)
-
-_TASK_CHAT_FULL = _group(
-    Outcome.TASK_MISCONFIGURED,
-    {"USERS_TOO_MUCH": "the chat is full"},
-    pause_task=True,
-)
-
-
-def _build() -> Mapping[str, TelegramError]:
-    table: dict[str, TelegramError] = {}
-    for group in (
-        _RETRY_AFTER,
-        _TRANSIENT,
-        _ACCOUNT_RESTRICTED,
-        _ACCOUNT_UNAVAILABLE,
-        _ALREADY_MEMBER,
-        _TARGET_PRIVACY,
-        _TARGET_REJECTED,
-        _TARGET_BLOCKED_US,
-        _TARGET_STALE_ID,
-        _TASK_MISCONFIGURED,
-        _TASK_CHAT_FULL,
-    ):
-        for entry in group:
-            if entry.name in table:
-                raise RuntimeError(f"duplicate Telegram error {entry.name}")
-            table[entry.name] = entry
-    return MappingProxyType(table)
-
-
-# Read-only: every known name (``X`` form) → its class. Tests enumerate it.
-TELEGRAM_ERRORS: Mapping[str, TelegramError] = _build()
 
 
 def _is_int(text: str) -> bool:
@@ -371,4 +160,5 @@ TELEGRAM_RULES = PlatformRules(
         | {MISSING_INVITEE_PRIVACY, MISSING_INVITEE_PREMIUM_WOULD_ALLOW}
     ),
     is_known_error=is_known_error,
+    premium_retry_code=MISSING_INVITEE_PREMIUM_WOULD_ALLOW,
 )

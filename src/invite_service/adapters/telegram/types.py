@@ -36,6 +36,7 @@ class IntegrationError(Exception):
         detail: str | None = None,
         delivery: Delivery = Delivery.SENT,
         operation: str = "",
+        rpc_code: int | None = None,
     ) -> None:
         # The message carries no detail text: details may echo identities, and messages get logged.
         super().__init__(f"{operation or 'integration'}: {status if status is not None else '-'} {code}")
@@ -45,6 +46,9 @@ class IntegrationError(Exception):
         self.detail = detail
         self.delivery = delivery
         self.operation = operation
+        # Telegram's class of the RPC error (400, 401, 403, 406, 420, 500, -503…), when ``code`` is one:
+        # it classifies a name the table does not know (an unknown 401 is the session's).
+        self.rpc_code = rpc_code
 
 
 class IntegrationAuthError(IntegrationError):
@@ -257,19 +261,30 @@ def parse_message_response(data: Any) -> MessageResponse:
     return MessageResponse(_int(body, "message_id"), _time(body, "date"))
 
 
-def error_body(response: httpx.Response) -> tuple[str, float | None, str | None]:
-    """An error answer's (code, retry_after, detail), tolerant of bodies that break the contract."""
+@dataclass(frozen=True)
+class ErrorBody:
+    """An error answer's fields, tolerant of bodies that break the contract."""
+
+    code: str
+    retry_after: float | None = None
+    detail: str | None = None
+    rpc_code: int | None = None
+
+
+def error_body(response: httpx.Response) -> ErrorBody:
     try:
         body = response.json()
     except ValueError:
         body = None
     if not isinstance(body, Mapping):
-        return f"HTTP_{response.status_code}", None, None
+        return ErrorBody(f"HTTP_{response.status_code}")
     code = body.get("code")
     retry_after = body.get("retry_after")
     detail = body.get("detail")
-    return (
+    rpc_code = body.get("rpc_code")
+    return ErrorBody(
         code.strip().upper() if isinstance(code, str) and code.strip() else f"HTTP_{response.status_code}",
         float(retry_after) if isinstance(retry_after, int | float) and retry_after >= 0 else None,
         detail if isinstance(detail, str) else None,
+        rpc_code if isinstance(rpc_code, int) and not isinstance(rpc_code, bool) else None,
     )

@@ -1,0 +1,31 @@
+"""Which lanes have Telegram Premium: read from the accounts' status when a task starts or resumes.
+
+A missing invitee whose privacy admits Premium inviters is retried once through a Premium lane of the
+same task (``policy.HANDED_TO_PREMIUM``); the lanes must know which of them can do that.
+"""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from invite_service.context.runtime import Runtime
+from invite_service.models import InviteTask
+from invite_service.stores import tasks as task_store
+
+log = structlog.get_logger(__name__)
+
+
+async def refresh_premium(session: AsyncSession, rt: Runtime, task: InviteTask) -> None:
+    """Set each lane's ``is_premium`` from its account's status; when the platform cannot answer now,
+    the lanes keep what they knew (a start never fails for this)."""
+    try:
+        accounts = await rt.adapters.get(task.platform).initialize_accounts(task.user_id)
+    except Exception as exc:  # noqa: BLE001 - any adapter failure only leaves the old values
+        log.warning("premium_refresh_failed", task_id=str(task.id), error=type(exc).__name__)
+        return
+    premium = {account.id: account.is_premium for account in accounts}
+    for lane in await task_store.lanes(session, task.id):
+        if lane.account_id in premium:
+            lane.is_premium = premium[lane.account_id]
+    await session.flush()
