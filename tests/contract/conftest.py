@@ -56,7 +56,11 @@ async def _no_sleep(_seconds: float) -> None:
 def make_client(platform: Platform, **options: object) -> IntegrationClient:
     """The Invite Service's own client, one attempt a call (the suite looks at single answers)."""
     return IntegrationClient(
-        platform.url, SECRET, retry=RetryPolicy(max_attempts=1), sleep=_no_sleep, **options  # type: ignore[arg-type]
+        platform.url,
+        SECRET,
+        retry=RetryPolicy(max_attempts=1),
+        sleep=_no_sleep,
+        **options,  # type: ignore[arg-type]
     )
 
 

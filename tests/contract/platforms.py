@@ -22,9 +22,9 @@ from typing import Any
 
 import httpx
 import jwt
-from sqlalchemy import text
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import text
 from telethon import types
 from telethon.errors import rpc_message_to_error
 
@@ -151,14 +151,16 @@ class SandboxPlatform(Platform):
 
     def person(self, fate: Fate, n: int = 0) -> Invitee:
         wanted = TargetFate.ALREADY_MEMBER if fate is Fate.MEMBER else TargetFate(fate.value)
-        found = (f"user{i:05d}" for i in range(20_000) if target_fate(demo_config(SEED), f"user{i:05d}") is wanted)
+        found = (
+            f"user{i:05d}" for i in range(20_000) if target_fate(demo_config(SEED), f"user{i:05d}") is wanted
+        )
         for _ in range(n):
             next(found)
         return by_name(next(found))
 
     async def refuse_next(self, operation: str, error: str, rpc_code: int) -> None:
         async with self._admin() as admin:
-            body = {"name": error, "code": rpc_code, "operation": operation}
+            body = {"name": error, "code": rpc_code}
             (await admin.post("/admin/faults/rpc", json=body)).raise_for_status()
 
     async def platform_calls(self) -> int:
@@ -233,7 +235,9 @@ class TelethonPlatform(Platform):
 
     def _boot(self) -> None:
         self.world = _world()
-        self.server = IntegrationServer(self.db_url, self.workdir, self.world, SECRET, events_url=self.events_url)
+        self.server = IntegrationServer(
+            self.db_url, self.workdir, self.world, SECRET, events_url=self.events_url
+        )
 
     async def prepare(self) -> None:
         # A clean "Telegram" and no operation keys: the same accounts on a fresh world and empty tables.
@@ -284,4 +288,3 @@ class TelethonPlatform(Platform):
 
     def stop(self) -> None:
         self.server.stop()
-

@@ -5,7 +5,7 @@
 ``repeated_calls`` — the counts are over all accounts), ``POST /admin/accounts`` {account_id, user_id,
 label, platform}, ``POST /admin/accounts/{id}/revoke`` and ``…/restore`` (logged out, logged in again),
 ``POST /admin/reset?keep_accounts=`` (the operation keys are forgotten too),
-``POST /admin/faults/rpc`` {name, count, seconds, account_id} (the simulator answers with that RPC
+``POST /admin/faults/rpc`` {name, count, seconds, account_id, code} (the simulator answers with that RPC
 error), ``POST /admin/faults/latency?seconds=`` (the platform acts, then the answer is late),
 ``POST /admin/faults/http`` {kind: http|throttle|drop, count, status, code, retry_after, stage:
 before|after, operation, target} (5xx, 429 with Retry-After, or a connection closed without an answer —
@@ -42,6 +42,7 @@ class RpcFault(BaseModel):
     count: int = Field(default=1, ge=1)
     seconds: int | None = None
     account_id: str | None = None
+    code: int | None = Field(default=None, description="Telegram's error class (default: the name's own)")
 
 
 class NewAccount(BaseModel):
@@ -166,7 +167,7 @@ def admin_router(
     @router.post("/faults/rpc", status_code=204)
     async def rpc_fault(fault: RpcFault) -> None:
         try:
-            sim.inject(fault.name, fault.count, fault.seconds, fault.account_id)
+            sim.inject(fault.name, fault.count, fault.seconds, fault.account_id, fault.code)
         except ValueError as exc:
             raise ApiError(400, "VALIDATION_ERROR", str(exc)) from exc
 

@@ -90,6 +90,8 @@ class ApiError(Exception):
 def rpc_payload(err: RpcError) -> Payload:
     # 401 is the service token's alone (Telegram's session class goes out as 403); a platform 500 is a 502.
     status = {401: 403, 500: 502}.get(err.code, err.code)
+    if err.name == "RANDOM_ID_DUPLICATE":
+        status = 400  # a definite answer (delivered before), not a failure to retry: see the contract
     # rpc_code: Telegram's own class, so the client can classify a name it does not know (contract Error).
     return status, {"code": err.message, "retry_after": err.seconds, "detail": None, "rpc_code": err.code}
 

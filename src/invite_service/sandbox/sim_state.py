@@ -23,6 +23,7 @@ class InjectedFault:
     seconds: int | None
     remaining: int
     account_id: str | None
+    code: int | None = None
 
 
 @dataclass

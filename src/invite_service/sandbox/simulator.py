@@ -127,13 +127,19 @@ class TelegramSimulator:
         self._state(account_id).session_revoked = False
 
     def inject(
-        self, error_name: str, count: int = 1, seconds: int | None = None, account_id: str | None = None
+        self,
+        error_name: str,
+        count: int = 1,
+        seconds: int | None = None,
+        account_id: str | None = None,
+        code: int | None = None,
     ) -> None:
-        """The next ``count`` invite/message calls (only ``account_id``'s, if given) fail with this error."""
+        """The next ``count`` invite/message calls (only ``account_id``'s, if given) fail with this error
+        (of Telegram's class ``code``, if given; else the class Telegram files the name under)."""
         if count < 1:
             raise ValueError("count must be at least 1")
         name, seconds = normalize_error_name(error_name, seconds)
-        self._faults.append(InjectedFault(name, seconds, count, account_id))
+        self._faults.append(InjectedFault(name, seconds, count, account_id, code))
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -353,7 +359,7 @@ class TelegramSimulator:
                 fault.remaining -= 1
                 if fault.remaining == 0:
                     self._faults.remove(fault)
-                raise RpcError(fault.name, fault.seconds)
+                raise RpcError(fault.name, fault.seconds, fault.code)
 
     def _restrict(self, state: AccountState, now: datetime) -> None:
         state.restricted_until = now + timedelta(seconds=self.config.restriction_seconds)

@@ -2,7 +2,7 @@
 premium_would_allow_invite is retried once through such a lane of the same task)
 
 Revision ID: 7c3d9e15a2b8
-Revises: 5b8e2f61c0a4
+Revises: 9d3a7c15e2b8
 Create Date: 2026-12-02 14:30:00.000000
 
 A new column with a constant default: PostgreSQL (11+) adds it without a table rewrite; SQLite adds it
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7c3d9e15a2b8"
-down_revision: str | None = "5b8e2f61c0a4"
+down_revision: str | None = "9d3a7c15e2b8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
