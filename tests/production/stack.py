@@ -176,6 +176,14 @@ class Stack:
         self._start("integration", "sandbox-integration", *args)
         wait_http(f"{self.integration_url}/health")
 
+    def start_api(self, port: int | None = None) -> str:
+        """``invite-service serve`` (on a free port unless given), for callers that need a real socket."""
+        port = port or free_port()
+        self._start("api", "serve", "--port", str(port))
+        url = f"http://127.0.0.1:{port}"
+        wait_http(f"{url}/health")
+        return url
+
     def start_worker(self, concurrency: int = 2, name: str = "worker") -> subprocess.Popen[bytes]:
         from invite_service.workers.celery_app import worker_queues
 
@@ -260,13 +268,15 @@ def running_stack(
 ) -> Iterator[Stack]:
     """A stack with its Integration Service up; workers and beat are the test's to start.
 
-    Without ``broker_url`` the stack gets a new vhost on the shared broker.
+    Without ``broker_url`` the stack gets a new vhost on the shared broker; without ``integration_url``
+    it starts the sandbox Integration Service.
     """
     with broker_vhost() if broker_url is None else _given(broker_url) as url:
         stack = Stack(db_url, workdir, broker_url=url, **kwargs)
         stack.fault_dir.mkdir(exist_ok=True)
         try:
-            stack.start_integration()
+            if not stack.integration_url:
+                stack.start_integration()
             yield stack
         finally:
             stack.stop_all()
