@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import importlib
 
-BENCHES = ["bench.api_list", "bench.limiter", "bench.engine", "bench.imports", "bench.stats"]
+BENCHES = [
+    "bench.api_list",
+    "bench.limiter",
+    "bench.engine",
+    "bench.imports",
+    "bench.stats",
+    "bench.integration_overhead",
+]
 
 if __name__ == "__main__":
     for name in BENCHES:
