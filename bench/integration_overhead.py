@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI
+from tests.integration_service.fake_telegram import World
+from tests.integration_service.server import IntegrationServer, ThreadedServer
 
 from bench.common import summary, temp_postgres
 from invite_service.adapters.telegram import IntegrationClient, Invitee, RetryPolicy
 from invite_service.models.enums import TargetKind
-from tests.integration_service.fake_telegram import World
-from tests.integration_service.server import IntegrationServer, ThreadedServer
 
 CALLS = 400
 SECRET = "bench-integration-secret-" + "b" * 40

@@ -38,7 +38,7 @@ from integration_service.crypto import SessionCipher, SessionKeyError
 from integration_service.db import engine_for
 from integration_service.events import RAW_UPDATES, Outbox, Poster, reply_handler
 from integration_service.operations import NotSent, OperationStore, Payload, error
-from integration_service.schemas import InviteBody, MessageBody, Platform
+from integration_service.schemas import Platform
 from integration_service.telegram import (
     ClientFactory,
     ClientPool,
@@ -46,6 +46,7 @@ from integration_service.telegram import (
     Unusable,
     telethon_factory,
 )
+from invite_service.adapters.telegram.contract import InviteBody, MessageBody
 
 log = structlog.get_logger(__name__)
 AUDIENCE, ISSUER = "integration-service", "invite-service"

@@ -19,10 +19,10 @@ import jwt
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, model_validator
 from starlette.types import Receive, Scope, Send
 
 from invite_service.adapters.telegram.client import SERVICE_AUDIENCE
+from invite_service.adapters.telegram.contract import InviteBody, MessageBody
 from invite_service.kit.service_http import SERVICE_NAME
 from invite_service.sandbox.integration_admin import admin_router
 from invite_service.sandbox.integration_state import (
@@ -42,34 +42,6 @@ from invite_service.sandbox.sim_state import UnknownAccountError
 from invite_service.sandbox.simulator import TelegramSimulator
 
 _ACCOUNT_STATES = {"session_revoked": "unavailable"}  # the rest keep the simulator's names
-
-
-class UserRef(BaseModel):
-    user_id: str | None = Field(default=None, pattern=r"^\d{1,20}$")
-    username: str | None = Field(default=None, min_length=1, max_length=64)
-    phone: str | None = Field(default=None, pattern=r"^\+\d{6,15}$")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> UserRef:
-        if sum(v is not None for v in (self.user_id, self.username, self.phone)) != 1:
-            raise ValueError("give exactly one of user_id, username, phone")
-        return self
-
-    def key(self) -> str:
-        return self.user_id or self.phone or (self.username or "").lstrip("@")
-
-    def wire(self) -> dict[str, str]:
-        return self.model_dump(exclude_none=True)
-
-
-class InviteBody(BaseModel):
-    chat: str = Field(min_length=1)
-    users: list[UserRef] = Field(min_length=1, max_length=200)
-
-
-class MessageBody(BaseModel):
-    peer: UserRef
-    text: str = Field(min_length=1, max_length=4096)
 
 
 class IntegrationSandboxApp(FastAPI):
