@@ -100,7 +100,7 @@ async def _measure_service(url: str) -> dict[str, list[float]]:
 
 
 def _run(db_url: str, workdir: Path, baseline: float) -> None:
-    server = IntegrationServer(db_url, workdir, _world(), SECRET)
+    server = IntegrationServer(db_url, workdir, _world(), SECRET, log_level="WARNING")
     server.add_account(ACCOUNT, USER, 1)
     server.start()
     try:

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from integration_service.db import operations
@@ -62,19 +62,24 @@ class OperationStore:
         work: Callable[[], Awaitable[Payload]],
     ) -> Payload:
         fingerprint = fingerprint_of(operation, account_id, body)
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    insert(operations).values(
-                        key=key,
-                        fingerprint=fingerprint,
-                        operation=operation,
-                        account_id=account_id,
-                        status="in_progress",
-                        created_at=self._clock(),
-                    )
-                )
-        except IntegrityError:
+        # ON CONFLICT DO NOTHING: a repeat finds the key taken without an IntegrityError's rollback.
+        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        claim = (
+            dialect.insert(operations)
+            .values(
+                key=key,
+                fingerprint=fingerprint,
+                operation=operation,
+                account_id=account_id,
+                status="in_progress",
+                created_at=self._clock(),
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(operations.c.key)
+        )
+        async with self._engine.begin() as conn:
+            claimed = (await conn.execute(claim)).first() is not None
+        if not claimed:
             return await self._repeat(key, fingerprint)
         try:
             payload = await work()
