@@ -47,9 +47,11 @@ from integration_service.telegram import (
     telethon_factory,
 )
 from invite_service.adapters.telegram.contract import InviteBody, MessageBody
+from invite_service.kit.service_http import INTEGRATION_SERVICE_NAME, SERVICE_NAME, verify_service_token
 
 log = structlog.get_logger(__name__)
-AUDIENCE, ISSUER = "integration-service", "invite-service"
+# Calls come from the Invite Service, to us.
+AUDIENCE, ISSUER = INTEGRATION_SERVICE_NAME, SERVICE_NAME
 Clock = Callable[[], datetime]
 
 
@@ -306,15 +308,7 @@ def _authenticate(secret: str) -> Callable[[Request], None]:
         if scheme.lower() != "bearer" or not token:
             raise ApiError(error(401, "UNAUTHORIZED", "a bearer service token is required"))
         try:
-            jwt.decode(
-                token,
-                secret,
-                algorithms=["HS256"],
-                audience=AUDIENCE,
-                issuer=ISSUER,
-                leeway=5,
-                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
-            )
+            verify_service_token(token, secret, audience=AUDIENCE, issuer=ISSUER)
         except jwt.PyJWTError as exc:
             raise ApiError(
                 error(401, "UNAUTHORIZED", f"invalid service token ({type(exc).__name__})")

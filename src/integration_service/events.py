@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import jwt
 import structlog
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,26 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telethon import types
 
 from integration_service.db import outbox_events
+from invite_service.kit.service_http import INTEGRATION_SERVICE_NAME, SERVICE_NAME, mint_service_token
 
 log = structlog.get_logger(__name__)
 
-ISSUER = "integration-service"
-AUDIENCE = "invite-service"
 TOKEN_TTL_SECONDS = 60
 RAW_UPDATES = (types.UpdateNewMessage, types.UpdateShortMessage)
 
 
 def mint_event_token(secret: str, now: float | None = None) -> str:
-    issued = int(time.time() if now is None else now)
-    claims = {
-        "iss": ISSUER,
-        "sub": ISSUER,
-        "aud": AUDIENCE,
-        "iat": issued,
-        "exp": issued + TOKEN_TTL_SECONDS,
-        "jti": uuid.uuid4().hex,
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    """The token on every event: from this service to the Invite Service."""
+    return mint_service_token(
+        secret, audience=SERVICE_NAME, issuer=INTEGRATION_SERVICE_NAME, now=now, ttl_seconds=TOKEN_TTL_SECONDS
+    )
 
 
 def incoming_private(update: Any) -> tuple[int, str, int, datetime] | None:

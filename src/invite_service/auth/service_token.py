@@ -11,9 +11,7 @@ import jwt as pyjwt
 
 from invite_service.config import Settings
 from invite_service.errors import Unauthorized
-
-ISSUER = "integration-service"
-AUDIENCE = "invite-service"
+from invite_service.kit.service_http import INTEGRATION_SERVICE_NAME, SERVICE_NAME, verify_service_token
 
 
 def verify_integration_token(token: str, settings: Settings) -> None:
@@ -23,18 +21,14 @@ def verify_integration_token(token: str, settings: Settings) -> None:
     if not secret:
         raise Unauthorized("Inbound integration events are off: no INVITE_INTEGRATION_TOKEN_SECRET")
     try:
-        claims = pyjwt.decode(
+        verify_service_token(
             token,
             secret,
-            algorithms=["HS256"],
-            audience=AUDIENCE,
-            issuer=ISSUER,
+            audience=SERVICE_NAME,
+            issuer=INTEGRATION_SERVICE_NAME,
             leeway=settings.jwt_leeway_seconds,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
         )
     except pyjwt.ExpiredSignatureError as exc:
         raise Unauthorized("Token has expired") from exc
     except pyjwt.PyJWTError as exc:
         raise Unauthorized(f"Invalid token: {type(exc).__name__}") from exc
-    if claims.get("sub") != ISSUER:
-        raise Unauthorized("Invalid token: unexpected subject")

@@ -21,24 +21,49 @@ import jwt
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+INTEGRATION_SERVICE_NAME = "integration-service"
 SERVICE_NAME = "invite-service"  # our issuer and subject in every service token
 
 Sleep = Callable[[float], Awaitable[None]]
 BeforeSleep = Callable[[RetryCallState], None]
 
 
-def mint_service_token(secret: str, *, audience: str, now: float | None = None, ttl_seconds: int = 60) -> str:
-    """A short-lived HS256 bearer token for ``audience`` (a unique ``jti`` each time)."""
+def mint_service_token(
+    secret: str,
+    *,
+    audience: str,
+    issuer: str = SERVICE_NAME,
+    now: float | None = None,
+    ttl_seconds: int = 60,
+) -> str:
+    """A short-lived HS256 bearer token from ``issuer`` (also its subject) for ``audience`` (a unique
+    ``jti`` each time): our calls to other services, and the Integration Service's events to us."""
     issued = int(time.time() if now is None else now)
     claims = {
-        "iss": SERVICE_NAME,
-        "sub": SERVICE_NAME,
+        "iss": issuer,
+        "sub": issuer,
         "aud": audience,
         "iat": issued,
         "exp": issued + ttl_seconds,
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def verify_service_token(token: str, secret: str, *, audience: str, issuer: str, leeway: float = 5) -> None:
+    """Raise a ``jwt.PyJWTError`` unless ``token`` is a service token ``mint_service_token`` made for
+    ``audience`` by ``issuer`` (subject included) with ``secret``."""
+    claims = jwt.decode(
+        token,
+        secret,
+        algorithms=["HS256"],
+        audience=audience,
+        issuer=issuer,
+        leeway=leeway,
+        options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+    )
+    if claims.get("sub") != issuer:
+        raise jwt.InvalidTokenError("unexpected subject")
 
 
 @dataclass(frozen=True)

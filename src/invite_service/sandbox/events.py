@@ -7,30 +7,25 @@ A short-lived HS256 service token (issuer and subject ``integration-service``, a
 
 from __future__ import annotations
 
-import time
-import uuid
 from typing import Any
 
 import httpx
-import jwt
 
-from invite_service.kit.service_http import Retryable, RetryPolicy, retrying
-
-ISSUER = "integration-service"
-AUDIENCE = "invite-service"
+from invite_service.kit.service_http import (
+    INTEGRATION_SERVICE_NAME,
+    SERVICE_NAME,
+    Retryable,
+    RetryPolicy,
+    mint_service_token,
+    retrying,
+)
 
 
 def mint_integration_token(secret: str, *, now: float | None = None, ttl_seconds: int = 60) -> str:
-    issued = int(time.time() if now is None else now)
-    claims = {
-        "iss": ISSUER,
-        "sub": ISSUER,
-        "aud": AUDIENCE,
-        "iat": issued,
-        "exp": issued + ttl_seconds,
-        "jti": uuid.uuid4().hex,
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    """The token the Integration Service signs its events with (as the real one does)."""
+    return mint_service_token(
+        secret, audience=SERVICE_NAME, issuer=INTEGRATION_SERVICE_NAME, now=now, ttl_seconds=ttl_seconds
+    )
 
 
 class EventPoster:

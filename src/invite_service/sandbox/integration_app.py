@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from invite_service.adapters.telegram.client import SERVICE_AUDIENCE
 from invite_service.adapters.telegram.contract import InviteBody, MessageBody
-from invite_service.kit.service_http import SERVICE_NAME
+from invite_service.kit.service_http import SERVICE_NAME, verify_service_token
 from invite_service.sandbox.integration_admin import admin_router
 from invite_service.sandbox.integration_state import (
     DROP_KEY,
@@ -106,15 +106,7 @@ def _authenticate(state: SandboxState) -> Callable[[Request], None]:
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "UNAUTHORIZED", "a bearer service token is required")
         try:
-            jwt.decode(
-                token,
-                state.token_secret,
-                algorithms=["HS256"],
-                audience=SERVICE_AUDIENCE,
-                issuer=SERVICE_NAME,
-                leeway=5,
-                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
-            )
+            verify_service_token(token, state.token_secret, audience=SERVICE_AUDIENCE, issuer=SERVICE_NAME)
         except jwt.PyJWTError as exc:
             raise ApiError(401, "UNAUTHORIZED", f"invalid service token ({type(exc).__name__})") from exc
 

@@ -44,11 +44,17 @@ from invite_service.adapters.telegram.types import (
 )
 from invite_service.config import INTEGRATION_BACKOFF_MAX_SECONDS, ConfigError, Settings
 from invite_service.kit import service_http
-from invite_service.kit.service_http import Retryable, RetryPolicy, Sleep, retry_after_header
+from invite_service.kit.service_http import (
+    INTEGRATION_SERVICE_NAME,
+    Retryable,
+    RetryPolicy,
+    Sleep,
+    retry_after_header,
+)
 
 log = structlog.get_logger(__name__)
 
-SERVICE_AUDIENCE = "integration-service"
+SERVICE_AUDIENCE = INTEGRATION_SERVICE_NAME
 TOKEN_TTL_SECONDS = 60
 # Re-mint this long before expiry, so a token never expires between minting and the server's check.
 _REMINT_MARGIN_SECONDS = 15
