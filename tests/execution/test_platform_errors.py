@@ -6,6 +6,7 @@ on: which targets end how, which accounts stop, when the task pauses and why, an
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -13,6 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from invite_service.execution import premium
 from invite_service.models import InviteTarget, InviteTask, Lane
 from invite_service.sandbox.integration_state import demo_config
 from invite_service.sandbox.model import TargetFate, target_fate
@@ -252,3 +254,27 @@ async def test_a_hand_off_ends_when_no_premium_lane_is_left(h: Harness, action: 
     if ends == "failed":
         assert row.error_code == "MISSING_INVITEE_PREMIUM_WOULD_ALLOW"
         assert "no Premium account" in (row.error_detail or "")
+
+
+async def test_a_listing_that_never_answers_does_not_hold_a_start(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Premium refresh asks the platform inside the start's transaction: it gives up, the start goes on
+    and the lanes keep what they knew."""
+    a, b = await h.accounts(2)
+    task_id = await h.task(0, [a, b], usernames=ok_names(2))
+    never = asyncio.Event()
+
+    async def silent(_user_id: str) -> list[object]:
+        await never.wait()
+        return []
+
+    monkeypatch.setattr(premium, "REFRESH_TIMEOUT_SECONDS", 0.05)
+    monkeypatch.setattr(h.adapter, "initialize_accounts", silent)
+    # The bound is a guard against a hang, not a measurement: without the refresh's own deadline this waits
+    # forever.
+    await asyncio.wait_for(h.control(task_id, "start"), 60)
+    assert await h.status(task_id) == "running"
+    async with h.rt.db.session() as s:
+        rows = (await s.scalars(select(Lane).where(Lane.task_id == task_id))).all()
+    assert sorted((lane.account_id, lane.is_premium) for lane in rows) == [(a, False), (b, False)]

@@ -6,6 +6,8 @@ same task (``policy.HANDED_TO_PREMIUM``); the lanes must know which of them can 
 
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,12 +18,18 @@ from invite_service.stores import tasks as task_store
 log = structlog.get_logger(__name__)
 
 
+# A start or resume waits at most this long for the listing (it runs inside the request's transaction):
+# an Integration Service that is down must not hold the user's click for a whole retry budget.
+REFRESH_TIMEOUT_SECONDS = 3.0
+
+
 async def refresh_premium(session: AsyncSession, rt: Runtime, task: InviteTask) -> None:
     """Set each lane's ``is_premium`` from its account's status; when the platform cannot answer now,
     the lanes keep what they knew (a start never fails for this)."""
+    listing = rt.adapters.get(task.platform).initialize_accounts(task.user_id)
     try:
-        accounts = await rt.adapters.get(task.platform).initialize_accounts(task.user_id)
-    except Exception as exc:  # noqa: BLE001 - any adapter failure only leaves the old values
+        accounts = await asyncio.wait_for(listing, REFRESH_TIMEOUT_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - any adapter failure (or no answer in time) keeps the old values
         log.warning("premium_refresh_failed", task_id=str(task.id), error=type(exc).__name__)
         return
     premium = {account.id: account.is_premium for account in accounts}
