@@ -272,19 +272,6 @@ async def next_pending_at(session: AsyncSession, task_id: uuid.UUID) -> datetime
     )
 
 
-async def has_due_pending(session: AsyncSession, task_id: uuid.UUID, now: datetime) -> bool:
-    stmt = (
-        select(InviteTarget.id)
-        .where(
-            InviteTarget.task_id == task_id,
-            InviteTarget.status == TargetStatus.PENDING,
-            or_(InviteTarget.next_attempt_at.is_(None), InviteTarget.next_attempt_at <= now),
-        )
-        .limit(1)
-    )
-    return (await session.scalar(stmt)) is not None
-
-
 async def targets_by_ids(session: AsyncSession, task_id: uuid.UUID, ids: Sequence[int]) -> list[InviteTarget]:
     stmt = (
         select(InviteTarget)
@@ -388,15 +375,6 @@ async def finish_target(
         session, task_id, InviteTarget.id == target_id, [from_status], to_status, **values
     )
     return bool(moved)
-
-
-async def reserved_for_account(session: AsyncSession, task_id: uuid.UUID, account_id: str) -> list[int]:
-    stmt = select(InviteTarget.id).where(
-        InviteTarget.task_id == task_id,
-        InviteTarget.account_id == account_id,
-        InviteTarget.status == TargetStatus.RESERVED,
-    )
-    return list((await session.scalars(stmt)).all())
 
 
 async def expired(session: AsyncSession, status: str, now: datetime, limit: int = 1000) -> list[InviteTarget]:
