@@ -106,7 +106,8 @@ def test_the_plans_prefix_without_a_version_reaches_the_same_api(gateway: str, l
     assert [c.status_code for c in created] == [201, 201], created[0].text
     ids = {c.json()["id"] for c in created}
     listed = {
-        prefix: httpx.get(f"{gateway}{prefix}/tasks", headers=h) for prefix in ("/api/invite", "/api/invite/v1")
+        prefix: httpx.get(f"{gateway}{prefix}/tasks", headers=h)
+        for prefix in ("/api/invite", "/api/invite/v1")
     }
     for prefix, answer in listed.items():
         assert answer.status_code == 200, (prefix, answer.text)

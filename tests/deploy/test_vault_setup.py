@@ -43,7 +43,9 @@ def run_setup(vault: AdminVaultServer, **extra: str) -> subprocess.CompletedProc
         "INTEGRATION_TOKEN_SECRET": INTEGRATION_SECRET,
         **extra,
     }
-    return subprocess.run(["sh", str(SETUP)], env=env, capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        ["sh", str(SETUP)], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def overlay(role_file: Path, secret_file: Path, vault: AdminVaultServer) -> Settings:
@@ -53,7 +55,9 @@ def overlay(role_file: Path, secret_file: Path, vault: AdminVaultServer) -> Sett
     return apply_vault_overlay(base)
 
 
-def test_the_one_shot_writes_role_files_the_service_logs_in_with(vault: AdminVaultServer, tmp_path: Path) -> None:
+def test_the_one_shot_writes_role_files_the_service_logs_in_with(
+    vault: AdminVaultServer, tmp_path: Path
+) -> None:
     creds = tmp_path / "run-vault"
     done = run_setup(vault, VAULT_CREDENTIALS_DIR=str(creds))
     assert done.returncode == 0, done.stdout + done.stderr

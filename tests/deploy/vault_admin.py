@@ -24,7 +24,7 @@ _KV_WRITE = re.compile(r"^/v1/(?P<mount>[^/]+)/data/(?P<path>.+)$")
 
 
 def _is_admin(method: str, path: str) -> bool:
-    """Operator endpoints: everything the root token does in setup.sh (the service's login and read are not)."""
+    """Operator endpoints: what the root token does in setup.sh (not the service's login and read)."""
     if path.startswith("/v1/sys/"):
         return True
     if _ROLE.match(path) or _ROLE_ID.match(path) or _SECRET_ID.match(path):
