@@ -281,4 +281,6 @@ def test_the_compose_urls_use_the_names_init_sql_creates() -> None:
     assert integration_url.startswith(f"postgresql+asyncpg://{defaults['integration_user']}:")
     assert integration_url.endswith(f"/{defaults['integration_db']}")
     health = services["invite-postgres"]["healthcheck"]["test"]
-    assert health[health.index("-d") + 1] == defaults["invite_db"]  # healthy once init.sql has run
+    # Healthy once init.sql has run: over TCP, which the image's init-time server does not listen on.
+    assert health[health.index("-d") + 1] == defaults["invite_db"]
+    assert health[health.index("-h") + 1] == "127.0.0.1"
