@@ -5,6 +5,7 @@ the role files the script wrote, as the api/worker/beat containers do."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SETUP = ROOT / "deploy" / "vault" / "setup.sh"
 POLICY = ROOT / "deploy" / "vault" / "invite-service-policy.hcl"
 # Quotes, a backslash and a dollar: the script must carry the secret into JSON unchanged.
+VAULT_READERS = ("migrate", "api", "worker", "beat", "integration-sandbox", "parsing-sandbox")
 INTEGRATION_SECRET = 'shared "integration" secret \\ with $dollar ' + "z" * 20
 
 
@@ -122,7 +124,7 @@ def test_the_compose_stack_wires_the_one_shot_to_the_services() -> None:
     assert setup["environment"]["VAULT_CREDENTIALS_DIR"] == creds_dir
     assert setup["environment"]["VAULT_ADDR"] == "http://vault:8200"
     assert setup["environment"]["VAULT_TOKEN"] == services["vault"]["environment"]["VAULT_DEV_ROOT_TOKEN_ID"]
-    for name in ("migrate", "api", "worker", "beat"):
+    for name in VAULT_READERS:
         svc = services[name]
         env = svc["environment"]
         assert env["INVITE_VAULT_ADDR"] == "http://vault:8200"
@@ -132,3 +134,48 @@ def test_the_compose_stack_wires_the_one_shot_to_the_services() -> None:
         assert svc["depends_on"]["vault-setup"] == {"condition": "service_completed_successfully"}
         # The secrets come from Vault, not from the operator's shell.
         assert "INVITE_JWT_SECRET" not in env and "INVITE_INTEGRATION_TOKEN_SECRET" not in env
+
+
+def interpolate(value: str, given: dict[str, str]) -> str:
+    """Compose's ${NAME}, ${NAME:-default} and ${NAME:?message}: ``given`` is the operator's shell."""
+
+    def one(m: re.Match[str]) -> str:
+        name, op, rest = m.group(1), m.group(2), m.group(3)
+        if name in given:
+            return given[name]
+        assert op == ":-", f"${{{name}}} must be set by the operator: {rest}"
+        return rest
+
+    return re.sub(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}", one, value)
+
+
+@pytest.mark.parametrize("service", VAULT_READERS)
+def test_each_service_of_the_stack_starts_with_what_the_one_shot_wrote(
+    vault: AdminVaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    # The operator's shell as the compose header says: only the shared secret (and Grafana's password).
+    shell = {"INVITE_INTEGRATION_TOKEN_SECRET": INTEGRATION_SECRET}
+    compose: dict[str, Any] = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
+    setup_env = {
+        k: interpolate(str(v), shell) for k, v in compose["services"]["vault-setup"]["environment"].items()
+    }
+    creds = tmp_path / "run-vault"
+    assert setup_env["INTEGRATION_TOKEN_SECRET"] == INTEGRATION_SECRET
+    assert run_setup(vault, VAULT_CREDENTIALS_DIR=str(creds)).returncode == 0
+    for name in list(os.environ):
+        if name.startswith("INVITE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    for key, value in compose["services"][service]["environment"].items():
+        value = interpolate(str(value), shell)
+        # The container's addresses, pointed at this machine's stand-ins.
+        value = value.replace("http://vault:8200", vault.url).replace(
+            setup_env["VAULT_CREDENTIALS_DIR"], str(creds)
+        )
+        if key.startswith("INVITE_") and key.removeprefix("INVITE_").lower() in Settings.model_fields:
+            monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    settings = get_settings()  # the start-up path: env, the Vault overlay, then the production checks
+    assert settings.profile.value == "production"
+    assert settings.integration_token_secret == INTEGRATION_SECRET
+    assert settings.jwt_secret == vault.secrets["invite-service"]["jwt_secret"]
