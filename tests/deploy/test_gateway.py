@@ -93,6 +93,46 @@ def test_the_api_answers_under_both_prefixes_and_the_ui_at_the_root(gateway: str
     assert httpx.get(f"{gateway}/metrics").status_code == 404  # Prometheus scrapes the service directly
 
 
+@pytest.mark.parametrize("login_prefix", ["/api/invite", "/api/invite/v1"])
+def test_the_plans_prefix_without_a_version_reaches_the_same_api(gateway: str, login_prefix: str) -> None:
+    # The plan writes the gateway's routes as /api/invite/{path}; /api/invite/v1/{path} keeps working.
+    token = httpx.post(f"{gateway}{login_prefix}/auth/dev-login", json={"user": f"plan-{login_prefix[-2:]}"})
+    assert token.status_code == 200, token.text
+    h = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    created = [
+        httpx.post(f"{gateway}/api/invite/tasks", json={**body, "name": name}, headers=h)
+        for name, body in (("short", TASK), ("versioned", TASK))
+    ]
+    assert [c.status_code for c in created] == [201, 201], created[0].text
+    ids = {c.json()["id"] for c in created}
+    listed = {
+        prefix: httpx.get(f"{gateway}{prefix}/tasks", headers=h)
+        for prefix in ("/api/invite", "/api/invite/v1")
+    }
+    for prefix, answer in listed.items():
+        assert answer.status_code == 200, (prefix, answer.text)
+        assert {t["id"] for t in answer.json()["items"]} == ids, prefix
+    # The query string survives the rewrite.
+    one = httpx.get(f"{gateway}/api/invite/tasks", params={"limit": 1}, headers=h).json()
+    assert len(one["items"]) == 1
+    task_id = created[0].json()["id"]
+    detail = httpx.get(f"{gateway}/api/invite/tasks/{task_id}", headers=h)
+    assert detail.status_code == 200 and detail.json()["name"] == "short"
+    # Live events under the short prefix: the unbuffered location, rewritten the same way.
+    with httpx.stream("GET", f"{gateway}/api/invite/tasks/{task_id}/events", headers=h, timeout=10) as resp:
+        assert resp.status_code == 200
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        assert any(line.startswith("event: snapshot") for line in resp.iter_lines())
+    # Unauthenticated, the service's own problem answer: the request reached /api/v1/tasks, not a 404.
+    refused = httpx.get(f"{gateway}/api/invite/tasks")
+    assert refused.status_code == 401
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert httpx.get(f"{gateway}/api/invite/no-such-thing", headers=h).status_code == 404
+
+
+TASK = {"action": "invite", "destination": "@gw_chat"}
+
+
 def test_live_events_arrive_through_the_gateway_while_the_stream_is_open(gateway: str) -> None:
     h = sign_in(gateway, "/api/invite")
     accounts = httpx.get(
@@ -145,13 +185,13 @@ def _raw_answer(base: str, head: bytes) -> bytes:
         return read_head(sock)
 
 
-@pytest.mark.parametrize("prefix", ["/api", "/api/invite"])
+@pytest.mark.parametrize("prefix", ["/api/v1", "/api/invite/v1", "/api/invite"])
 def test_an_unauthenticated_upload_is_refused_before_the_file_is_sent(gateway: str, prefix: str) -> None:
     # The 401 comes back while the client has sent 64 KiB of a 40 MiB file: nginx refuses a tokenless
     # upload before buffering its body (which it otherwise does in full before passing it on).
     boundary = "gw0123456789"
     head = (
-        f"POST {prefix}/v1/import/validate HTTP/1.1\r\nHost: x\r\n"
+        f"POST {prefix}/import/validate HTTP/1.1\r\nHost: x\r\n"
         f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
         f"Content-Length: {40 * 1024 * 1024}\r\n\r\n"
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'

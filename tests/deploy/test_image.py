@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import time
 import tomllib
 import zipfile
@@ -126,10 +127,17 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
+# Settings the compose file sets that land with another part of issue 14 (the production guard:
+# INVITE_ALLOW_SANDBOX). Tolerated only while the field does not exist yet; the lead drops this at merge.
+PENDING_SETTINGS = {"allow_sandbox"}
+
+
 def test_compose_runs_real_commands_with_real_settings() -> None:
     services: dict[str, dict[str, Any]] = compose()["services"]
-    ours = {name: svc for name, svc in services.items() if svc.get("image") == IMAGE}
-    assert {"migrate", "api", "worker", "beat"} <= set(ours)
+    ours = {
+        name: svc for name, svc in services.items() if svc.get("image") == IMAGE and "entrypoint" not in svc
+    }
+    assert {"migrate", "api", "worker", "beat", "integration-sandbox", "parsing-sandbox"} <= set(ours)
     assert sum(1 for svc in ours.values() if svc["command"][0] == "beat") == 1, "exactly one beat"
     fields = Settings.model_fields
     for name, svc in ours.items():
@@ -139,25 +147,91 @@ def test_compose_runs_real_commands_with_real_settings() -> None:
             if not key.startswith("INVITE_"):
                 continue
             field = key.removeprefix("INVITE_").lower()
+            if field in PENDING_SETTINGS and field not in fields:
+                continue
             assert field in fields, f"{name}: {key} is no setting"
             if "${" not in str(value):  # an operator's value, filled in by compose
                 values[field] = str(value)
         Settings.model_validate(values)  # each literal value is of the setting's type
-        for dependency in svc.get("depends_on", {}):
-            assert dependency in services, f"{name} depends on an unknown service {dependency}"
     assert ours["migrate"]["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
     assert (DEPLOY / ours["migrate"]["build"]["context"] / ours["migrate"]["build"]["dockerfile"]).exists()
-    for svc in services.values():  # files the stack mounts from the repository exist
-        for volume in svc.get("volumes", []):
-            source = volume.split(":")[0]
-            if source.startswith("."):
-                assert (DEPLOY / source).exists(), volume
     worker_env = ours["worker"]["environment"]
     assert "PROMETHEUS_MULTIPROC_DIR" in worker_env  # the prefork children share one /metrics
     scraped = yaml.safe_load((DEPLOY / "prometheus/prometheus.yml").read_text())["scrape_configs"]
     targets = {t for job in scraped for group in job["static_configs"] for t in group["targets"]}
     api_port = ours["api"]["command"][ours["api"]["command"].index("--port") + 1]
     assert {f"api:{api_port}", f"worker:{worker_env['INVITE_WORKER_METRICS_PORT']}"} <= targets
+    # The simulators the defaults point at are services of the stack, on the ports they listen on.
+    env = ours["api"]["environment"]
+    for setting, service in (
+        ("INVITE_INTEGRATION_URL", "integration-sandbox"),
+        ("INVITE_PARSING_URL", "parsing-sandbox"),
+    ):
+        port = ours[service]["command"][ours[service]["command"].index("--port") + 1]
+        assert env[setting].endswith(f":-http://{service}:{port}}}"), env[setting]
+
+
+def test_compose_mounts_existing_files_and_names_existing_services() -> None:
+    loaded = compose()
+    services: dict[str, dict[str, Any]] = loaded["services"]
+    named_volumes = set(loaded["volumes"])
+    for name, svc in services.items():
+        for volume in svc.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):  # files the stack mounts from the repository exist
+                assert (DEPLOY / source).exists(), f"{name}: {volume}"
+            elif not source.startswith("/"):
+                assert source in named_volumes, f"{name}: {source} is no declared volume"
+        for dependency in svc.get("depends_on", {}):
+            assert dependency in services, f"{name} depends on an unknown service {dependency}"
+            # An optional (profile'd) service is never needed by the default stack.
+            if "profiles" not in svc:
+                assert "profiles" not in services[dependency], f"{name} needs the optional {dependency}"
+    # The plan's names (plan §9.1): invite-postgres, invite_postgres_data, init.sql run on the first start.
+    postgres = services["invite-postgres"]
+    assert "invite_postgres_data:/var/lib/postgresql/data" in postgres["volumes"]
+    assert any(v.startswith("./postgres/init.sql:/docker-entrypoint-initdb.d/") for v in postgres["volumes"])
+    assert "postgres" not in services and "postgres" not in named_volumes
+    for name, svc in services.items():
+        for value in (svc.get("environment") or {}).values():
+            if "postgresql" in str(value):
+                assert "@invite-postgres:5432/" in str(value), f"{name}: {value}"
+    assert "@invite-postgres:5432/invite_db" in services["api"]["environment"]["INVITE_DATABASE_URL"]
+    # The optional pieces: log shipping and the real-Telegram Integration Service.
+    assert services["vector"]["profiles"] == ["logs"] and services["loki"]["profiles"] == ["logs"]
+    assert services["integration-service"]["profiles"] == ["telegram"]
+    assert set(services) - {n for n, s in services.items() if "profiles" in s} >= {
+        "alertmanager",
+        "grafana",
+        "vault",
+        "vault-setup",
+        "prometheus",
+    }
+
+
+def test_the_integration_service_container_runs_the_packaged_entry_point() -> None:
+    from integration_service.config import Settings as IntegrationSettings
+
+    svc = compose()["services"]["integration-service"]
+    assert svc["image"] == IMAGE  # the same image: the wheel has both packages
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert svc["entrypoint"] == ["integration-service"] and "integration-service" in scripts
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"][
+        "wheel"
+    ]
+    assert {"src/invite_service", "src/integration_service"} <= set(packages["packages"])
+    fields = IntegrationSettings.model_fields
+    for key in svc["environment"]:
+        assert key.startswith("INTEGRATION_") and key.removeprefix("INTEGRATION_").lower() in fields, key
+    assert svc["environment"]["INTEGRATION_DATABASE_URL"].endswith("@invite-postgres:5432/integration_db")
+    command = svc["command"]
+    assert command[0] == "serve"
+    usage = run(Path(sys.executable).parent / "integration-service", "serve", "--help", cwd=ROOT)
+    for option in command[1:]:
+        if option.startswith("--"):
+            assert option in usage, f"integration-service serve has no {option}"
+    port = command[command.index("--port") + 1]
+    assert f"127.0.0.1:{port}/health" in " ".join(svc["healthcheck"]["test"])
 
 
 def test_the_prometheus_config_and_its_rules_load() -> None:

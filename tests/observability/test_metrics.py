@@ -38,7 +38,7 @@ from tests.statistics.helpers import make_task, samples, usernames
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "deploy/prometheus/alerts.yml"
 ALERT_TESTS = ROOT / "deploy/prometheus/alerts.test.yml"
-DASHBOARD = ROOT / "deploy/grafana/invite-service.json"
+DASHBOARD = ROOT / "deploy/grafana/dashboards/invite-service.json"
 # RabbitMQ's own metrics (rabbitmq_prometheus plugin), named on purpose in the queue alerts and panels.
 RABBITMQ_METRICS = frozenset({"rabbitmq_queue_messages_ready", "rabbitmq_queue_consumers"})
 DOMAIN = {
