@@ -82,6 +82,8 @@ def test_the_wheel_installed_from_the_lock_migrates_and_serves_the_api_and_the_u
             "INVITE_DATABASE_URL": url,
             "INVITE_JWT_SECRET": SECRET,
             "INVITE_INTEGRATION_TOKEN_SECRET": SECRET,
+            # No Integration or Parsing Service here: production starts on the simulators only when told to.
+            "INVITE_ALLOW_SANDBOX": "true",
             "INVITE_LOG_LEVEL": "WARNING",
         }
         run(cli, "migrate", cwd=work, env=env)
