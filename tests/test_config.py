@@ -11,7 +11,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import ValidationError
 
+from invite_service.adapters.registry import UnknownPlatformError
 from invite_service.config import ConfigError, Profile, Settings, get_settings
+from invite_service.runtime import build_adapters
 
 
 @pytest.fixture(autouse=True)
@@ -231,9 +233,6 @@ def test_embedded_profile_is_unchanged() -> None:
 
 
 def test_the_sandbox_platform_is_not_registered_in_production_without_the_opt_in() -> None:
-    from invite_service.adapters.registry import UnknownPlatformError
-    from invite_service.runtime import build_adapters
-
     real = build_adapters(Settings(**PRODUCTION, **REAL_SERVICES, integration_token_secret="s" * 32))
     with pytest.raises(UnknownPlatformError):
         real.get("sandbox")

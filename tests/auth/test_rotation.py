@@ -13,6 +13,8 @@ import httpx
 import jwt as pyjwt
 import pytest
 
+from integration_service.config import ConfigError as IntegrationConfigError
+from integration_service.config import Settings as IntegrationSettings
 from invite_service.auth.jwt import decode_token, mint_token
 from invite_service.auth.service_token import verify_integration_token
 from invite_service.config import Settings
@@ -172,13 +174,10 @@ async def test_the_reference_integration_service_accepts_both_during_rotation(
 
 
 def test_the_reference_service_refuses_a_short_previous_secret(tmp_path: Path) -> None:
-    from integration_service.config import ConfigError
-    from integration_service.config import Settings as IntegrationSettings
-
     settings = IntegrationSettings(  # type: ignore[call-arg]
         _env_file=None, token_secret=NEW, token_secret_previous="short", session_key="k"
     )
-    with pytest.raises(ConfigError, match="INTEGRATION_TOKEN_SECRET_PREVIOUS"):
+    with pytest.raises(IntegrationConfigError, match="INTEGRATION_TOKEN_SECRET_PREVIOUS"):
         settings.check_serving()
 
 

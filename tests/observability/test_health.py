@@ -8,7 +8,9 @@ import pytest
 from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.main import create_app
+from invite_service.sandbox.parsing_app import create_parsing_app
 from tests.conftest import AMQP_URL, REDIS_URL, free_port, require_service
+from tests.integration_service.server import ThreadedServer
 
 pytestmark = pytest.mark.asyncio
 
@@ -82,9 +84,6 @@ async def test_configured_backend_down_is_503(settings: Settings, database: Data
 async def test_a_configured_parsing_service_is_probed_at_its_health(
     settings: Settings, database: Database
 ) -> None:
-    from invite_service.sandbox.parsing_app import create_parsing_app
-    from tests.integration_service.server import ThreadedServer
-
     parsing = ThreadedServer(create_parsing_app())
     parsing.start()
     try:
