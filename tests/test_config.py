@@ -11,7 +11,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import ValidationError
 
+from invite_service.adapters.registry import UnknownPlatformError
 from invite_service.config import ConfigError, Profile, Settings, get_settings
+from invite_service.runtime import build_adapters
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +44,9 @@ def ec_public_pem() -> str:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
+
+
+REAL_SERVICES = {"integration_url": "http://integration.internal", "parsing_url": "http://parsing.internal"}
 
 
 def test_defaults_are_the_embedded_profile() -> None:
@@ -146,9 +151,13 @@ def test_public_key_algorithms_need_a_usable_key_in_every_profile() -> None:
 
 def test_public_key_settings_start_with_a_matching_key() -> None:
     rsa_pem = rsa_public_pem()
-    started = Settings(profile="production", jwt_algorithms=["RS256", "PS256"], jwt_public_key=rsa_pem)
+    started = Settings(
+        profile="production", jwt_algorithms=["RS256", "PS256"], jwt_public_key=rsa_pem, **REAL_SERVICES
+    )
     assert started.ensure_startable().jwt_public_key == rsa_pem
-    ec_settings = Settings(profile="production", jwt_algorithms=["ES256"], jwt_public_key=ec_public_pem())
+    ec_settings = Settings(
+        profile="production", jwt_algorithms=["ES256"], jwt_public_key=ec_public_pem(), **REAL_SERVICES
+    )
     assert ec_settings.ensure_startable() is ec_settings
 
 
@@ -158,6 +167,7 @@ def test_get_settings_refuses_production_without_a_secret(monkeypatch: pytest.Mo
         get_settings()
     get_settings.cache_clear()
     monkeypatch.setenv("INVITE_JWT_SECRET", "s" * 32)
+    monkeypatch.setenv("INVITE_ALLOW_SANDBOX", "true")
     assert get_settings().jwt_secret == "s" * 32
 
 
@@ -175,3 +185,70 @@ def test_a_send_lease_shorter_than_the_longest_integration_call_refuses_to_start
     )
     assert quick.send_call_budget_seconds == 9
     quick.ensure_startable()
+
+
+# --- Production never fakes (issue 14) ---
+
+PRODUCTION = {"profile": "production", "jwt_secret": "p" * 40}
+
+
+@pytest.mark.parametrize(
+    ("urls", "missing"),
+    [
+        ({}, ["INVITE_INTEGRATION_URL", "INVITE_PARSING_URL"]),
+        ({"integration_url": "http://integration.internal"}, ["INVITE_PARSING_URL"]),
+        ({"parsing_url": "http://parsing.internal"}, ["INVITE_INTEGRATION_URL"]),
+    ],
+)
+def test_production_refuses_to_start_on_simulators(urls: dict[str, str], missing: list[str]) -> None:
+    with pytest.raises(ConfigError, match="INVITE_ALLOW_SANDBOX") as refused:
+        Settings(**PRODUCTION, **urls).ensure_startable()
+    for name in missing:
+        assert name in str(refused.value)
+    for name in {"INVITE_INTEGRATION_URL", "INVITE_PARSING_URL"} - set(missing):
+        assert name not in str(refused.value)
+
+
+def test_production_with_real_services_simulates_nothing() -> None:
+    settings = Settings(**PRODUCTION, **REAL_SERVICES).ensure_startable()
+    assert settings.simulated == []
+    assert settings.offered_platforms == ["telegram"]
+    assert settings.sandbox_allowed is False
+
+
+def test_production_opted_into_simulators_starts_and_says_which() -> None:
+    settings = Settings(**PRODUCTION, allow_sandbox=True).ensure_startable()
+    assert settings.sandbox_allowed is True
+    assert settings.simulated == ["telegram", "sandbox", "parsing"]
+    assert settings.offered_platforms == ["telegram", "sandbox"]
+    partly = Settings(**PRODUCTION, allow_sandbox=True, integration_url="http://i").ensure_startable()
+    assert partly.simulated == ["sandbox", "parsing"]
+
+
+def test_embedded_profile_is_unchanged() -> None:
+    settings = Settings().ensure_startable()
+    assert settings.sandbox_allowed is True
+    assert settings.offered_platforms == ["telegram", "sandbox"]
+    assert settings.simulated == ["telegram", "sandbox", "parsing"]
+
+
+def test_the_sandbox_platform_is_not_registered_in_production_without_the_opt_in() -> None:
+    real = build_adapters(Settings(**PRODUCTION, **REAL_SERVICES, integration_token_secret="s" * 32))
+    with pytest.raises(UnknownPlatformError):
+        real.get("sandbox")
+    opted_in = build_adapters(Settings(**PRODUCTION, allow_sandbox=True))
+    assert opted_in.get("sandbox") is not None
+    assert build_adapters(Settings()).get("sandbox") is not None
+
+
+def test_previous_secrets_are_read_and_a_short_previous_jwt_secret_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INVITE_JWT_SECRET_PREVIOUS", "o" * 32)
+    monkeypatch.setenv("INVITE_INTEGRATION_TOKEN_SECRET", "n" * 32)
+    monkeypatch.setenv("INVITE_INTEGRATION_TOKEN_SECRET_PREVIOUS", "m" * 32)
+    settings = Settings(**PRODUCTION, **REAL_SERVICES).ensure_startable()
+    assert settings.jwt_verification_secrets == ("p" * 40, "o" * 32)
+    assert settings.integration_token_secrets == ("n" * 32, "m" * 32)
+    with pytest.raises(ConfigError, match="INVITE_JWT_SECRET_PREVIOUS"):
+        Settings(**PRODUCTION, **REAL_SERVICES, jwt_secret_previous="short").ensure_startable()

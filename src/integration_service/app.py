@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -216,7 +216,7 @@ def create_app(
                     await actions.refresh_me(account_id)
         return store.wire(await store.get(account_id))
 
-    router = APIRouter(prefix="/v1", dependencies=[Depends(_authenticate(settings.token_secret))])
+    router = APIRouter(prefix="/v1", dependencies=[Depends(_authenticate(settings.accepted_token_secrets))])
 
     @router.get("/users/{user_id}/accounts")
     async def list_accounts(user_id: str, platform: Platform | None = None) -> Response:
@@ -302,13 +302,13 @@ async def _maintain(
             log.exception("maintenance_round_failed")
 
 
-def _authenticate(secret: str) -> Callable[[Request], None]:
+def _authenticate(secrets: Sequence[str]) -> Callable[[Request], None]:
     def check(request: Request) -> None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ApiError(error(401, "UNAUTHORIZED", "a bearer service token is required"))
         try:
-            verify_service_token(token, secret, audience=AUDIENCE, issuer=ISSUER)
+            verify_service_token(token, secrets, audience=AUDIENCE, issuer=ISSUER)
         except jwt.PyJWTError as exc:
             raise ApiError(
                 error(401, "UNAUTHORIZED", f"invalid service token ({type(exc).__name__})")

@@ -12,7 +12,13 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-VAULT_FIELDS = ("token_secret", "session_key", "telegram_api_id", "telegram_api_hash")
+VAULT_FIELDS = (
+    "token_secret",
+    "token_secret_previous",
+    "session_key",
+    "telegram_api_id",
+    "telegram_api_hash",
+)
 MIN_SECRET_LENGTH = 32
 
 
@@ -25,6 +31,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./integration-service.db"
     token_secret: str = ""  # shared with the Invite Service (INVITE_INTEGRATION_TOKEN_SECRET)
+    # During a rotation: calls signed with the previous secret are still accepted; events are signed with
+    # ``token_secret`` only (the Invite Service's runbook, "Rotating secrets").
+    token_secret_previous: str = ""
     session_key: str = ""  # a Fernet key: urlsafe base64 of 32 random bytes
     telegram_api_id: int = 0
     telegram_api_hash: str = ""
@@ -57,8 +66,17 @@ class Settings(BaseSettings):
                 f"INTEGRATION_TOKEN_SECRET must be set (at least {MIN_SECRET_LENGTH} characters, "
                 "the same value as the Invite Service's INVITE_INTEGRATION_TOKEN_SECRET)"
             )
+        if self.token_secret_previous and len(self.token_secret_previous) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"INTEGRATION_TOKEN_SECRET_PREVIOUS must be at least {MIN_SECRET_LENGTH} characters"
+            )
         if not self.session_key:
             raise ConfigError("INTEGRATION_SESSION_KEY must be set (a Fernet key: see docs)")
+
+    @property
+    def accepted_token_secrets(self) -> tuple[str, ...]:
+        """The secrets an Invite Service call may be signed with: the current one, then the previous."""
+        return tuple(s for s in (self.token_secret, self.token_secret_previous) if s)
 
     def check_telegram(self) -> None:
         if not self.telegram_api_id or not self.telegram_api_hash:

@@ -135,6 +135,7 @@ def cmd_sandbox_integration(args: argparse.Namespace, settings: Settings) -> int
         demo_accounts_per_user=args.accounts_per_user,
         state_file=state_file,
         events_url=args.events_url,
+        previous_token_secret=settings.integration_token_secret_previous,
     )
     # Injected latency keeps requests open; do not let them hold a shutdown for long.
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, timeout_graceful_shutdown=2)

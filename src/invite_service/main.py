@@ -27,6 +27,7 @@ from invite_service.api import execution as execution_endpoints
 from invite_service.api import health
 from invite_service.api import imports as import_endpoints
 from invite_service.api import integration_events as integration_event_endpoints
+from invite_service.api import meta as meta_endpoints
 from invite_service.api import statistics as statistics_endpoints
 from invite_service.api import suppressions as suppression_endpoints
 from invite_service.api import targets as target_endpoints
@@ -39,7 +40,7 @@ from invite_service.context.runtime import Runtime
 from invite_service.db import Database
 from invite_service.errors import MethodNotAllowed, NotFound, install_error_handlers, problem_responses
 from invite_service.observability.logging import configure_logging
-from invite_service.runtime import build_job_queue, build_runtime, runs_jobs_in_process
+from invite_service.runtime import build_job_queue, build_runtime, runs_jobs_in_process, warn_if_simulated
 from invite_service.workers.local import BackgroundRunner, LocalTicker
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -81,6 +82,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    warn_if_simulated(settings)
     db = database or (
         runtime.db if runtime else Database(settings.database_url, pool_size=settings.database_pool_size)
     )
@@ -171,6 +173,7 @@ def create_app(
     api.include_router(suppression_endpoints.router, responses=uploads)
     api.include_router(audit_router)
     api.include_router(statistics_endpoints.router)
+    api.include_router(meta_endpoints.router)
     app.include_router(api)
     # The Integration Service's events: its own service token (401), no user-owned object in the path.
     app.include_router(

@@ -9,9 +9,10 @@ a simulated clock.
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+import structlog
 from celery import Celery
 
-from invite_service.adapters.registry import AdapterRegistry
+from invite_service.adapters.registry import AdapterBuilder, AdapterRegistry
 from invite_service.adapters.telegram.adapter import TelegramAdapter
 from invite_service.config import ConfigError, Settings, get_settings
 from invite_service.context.jobs import JobQueue
@@ -31,11 +32,26 @@ from invite_service.sandbox.parsing_app import create_parsing_app
 from invite_service.workers.celery_app import CeleryJobQueue, make_celery_app
 from invite_service.workers.local import BackgroundRunner, LocalJobQueue
 
+log = structlog.get_logger(__name__)
+
+
+def warn_if_simulated(settings: Settings) -> None:
+    """Production on simulators (INVITE_ALLOW_SANDBOX) says so loudly at every process start: nothing is
+    really sent, and that must never be a surprise."""
+    if not settings.embedded and settings.simulated:
+        log.warning(
+            "simulators_in_use",
+            simulated=settings.simulated,
+            profile=settings.profile.value,
+            detail="INVITE_ALLOW_SANDBOX is true: these are simulated, nothing is really sent through them",
+        )
+
 
 def build_adapters(settings: Settings) -> AdapterRegistry:
     """``telegram``: the Integration Service when ``INVITE_INTEGRATION_URL`` is set, else an in-process
-    simulator (so the embedded profile runs Telegram tasks end to end); ``sandbox``: always an in-process
-    simulator, pushing back above ``platform_caps["sandbox"]``."""
+    simulator (so the embedded profile runs Telegram tasks end to end); ``sandbox``: an in-process
+    simulator, pushing back above ``platform_caps["sandbox"]``, registered only where it is offered
+    (not in production without INVITE_ALLOW_SANDBOX)."""
 
     def telegram() -> TelegramAdapter | SandboxAdapter:
         if settings.integration_url:
@@ -47,7 +63,10 @@ def build_adapters(settings: Settings) -> AdapterRegistry:
         simulator = embedded_simulator(settings.caps_for(Platform.SANDBOX))
         return SandboxAdapter(simulator, platform=Platform.SANDBOX)
 
-    return AdapterRegistry({Platform.TELEGRAM: telegram, Platform.SANDBOX: sandbox})
+    builders: dict[str, AdapterBuilder] = {Platform.TELEGRAM: telegram}
+    if Platform.SANDBOX in settings.offered_platforms:
+        builders[Platform.SANDBOX] = sandbox
+    return AdapterRegistry(builders)
 
 
 def build_parsing(settings: Settings) -> ServiceEndpoint:
@@ -114,4 +133,5 @@ def worker_app(settings: Settings) -> Celery:
     """The Celery app a worker or beat process runs: its jobs build this process's runtime on first use."""
     if not settings.broker_url:
         raise ConfigError("INVITE_BROKER_URL is empty; the embedded profile runs jobs in `serve`")
+    warn_if_simulated(settings)
     return make_celery_app(settings, build_runtime=_worker_runtime)

@@ -327,7 +327,7 @@ async def test_dev_login_works_with_another_hmac_algorithm(client_for: ClientFor
 
 async def test_dev_login_is_absent_in_production(client_for: ClientFor, settings: Settings) -> None:
     production_secret = "p" * 40
-    async with client_for(profile="production", jwt_secret=production_secret) as c:
+    async with client_for(profile="production", jwt_secret=production_secret, allow_sandbox=True) as c:
         resp = await c.post("/api/v1/auth/dev-login", json={"user": "mallory"})
         assert resp.status_code == 404
         assert resp.headers["content-type"].startswith("application/problem+json")

@@ -218,7 +218,7 @@ def test_production_refuses_placeholder_and_short_secrets() -> None:
 
 
 def test_production_starts_when_vault_supplies_a_long_secret(vault: VaultServer) -> None:
-    settings = vault_settings(vault, profile="production")
+    settings = vault_settings(vault, profile="production", allow_sandbox=True)
     assert settings.jwt_secret == PLACEHOLDER_SECRET
     assert apply_vault_overlay(settings).ensure_startable().jwt_secret == LONG_SECRET
 
@@ -235,6 +235,7 @@ def test_start_up_settings_apply_vault_then_the_checks(
 ) -> None:
     """get_settings() is what the app and the CLI start from: env -> Vault overlay -> ensure_startable."""
     monkeypatch.setenv("INVITE_PROFILE", "production")
+    monkeypatch.setenv("INVITE_ALLOW_SANDBOX", "true")
     monkeypatch.setenv("INVITE_VAULT_ADDR", vault.url)
     monkeypatch.setenv("INVITE_VAULT_ROLE_ID", vault.role_id)
     monkeypatch.setenv("INVITE_VAULT_SECRET_ID", vault.secret_id)

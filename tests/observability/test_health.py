@@ -8,7 +8,9 @@ import pytest
 from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.main import create_app
+from invite_service.sandbox.parsing_app import create_parsing_app
 from tests.conftest import AMQP_URL, REDIS_URL, free_port, require_service
+from tests.integration_service.server import ThreadedServer
 
 pytestmark = pytest.mark.asyncio
 
@@ -35,7 +37,11 @@ async def test_embedded_backends_are_reported(app) -> None:  # type: ignore[no-u
     checks = resp.json()["checks"]
     assert checks["database"]["status"] == "ok"
     assert checks["database"]["latency_ms"] is not None
-    assert {checks[k]["status"] for k in ("redis", "broker", "integration")} == {"not_configured"}
+    assert {checks[k]["status"] for k in ("redis", "broker", "integration", "parsing")} == {"not_configured"}
+    assert checks["parsing"]["backend"] == "sandbox"
+    body = resp.json()
+    assert (body["profile"], body["sandbox_allowed"]) == ("embedded", True)
+    assert body["simulated"] == ["telegram", "sandbox", "parsing"]
 
 
 async def test_real_redis_and_rabbitmq_ok(settings: Settings, database: Database) -> None:
@@ -51,15 +57,21 @@ async def test_real_redis_and_rabbitmq_ok(settings: Settings, database: Database
     assert checks["broker"]["status"] == "ok"
 
 
-@pytest.mark.parametrize("backend", ["redis", "broker", "integration"])
+@pytest.mark.parametrize("backend", ["redis", "broker", "integration", "parsing"])
 async def test_configured_backend_down_is_503(settings: Settings, database: Database, backend: str) -> None:
     dead = free_port()
     url = {
         "redis": f"redis://127.0.0.1:{dead}/0",
         "broker": f"amqp://guest:guest@127.0.0.1:{dead}//",
         "integration": f"http://127.0.0.1:{dead}",
+        "parsing": f"http://127.0.0.1:{dead}",
     }[backend]
-    field = {"redis": "redis_url", "broker": "broker_url", "integration": "integration_url"}[backend]
+    field = {
+        "redis": "redis_url",
+        "broker": "broker_url",
+        "integration": "integration_url",
+        "parsing": "parsing_url",
+    }[backend]
     app = create_app(settings.model_copy(update={field: url}), database=database)
     resp = await _get(app, "/api/v1/health/detailed")
     assert resp.status_code == 503
@@ -67,3 +79,21 @@ async def test_configured_backend_down_is_503(settings: Settings, database: Data
     assert body["status"] == "degraded"
     assert body["checks"][backend]["status"] == "down"
     assert body["checks"]["database"]["status"] == "ok"
+
+
+async def test_a_configured_parsing_service_is_probed_at_its_health(
+    settings: Settings, database: Database
+) -> None:
+    parsing = ThreadedServer(create_parsing_app())
+    parsing.start()
+    try:
+        app = create_app(settings.model_copy(update={"parsing_url": parsing.url}), database=database)
+        resp = await _get(app, "/api/v1/health/detailed")
+    finally:
+        parsing.stop()
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["checks"]["parsing"]["status"] == "ok"
+    assert body["checks"]["parsing"]["backend"] == "http"
+    assert body["checks"]["parsing"]["detail"] is None  # a field for checks with figures (backlogs)
+    assert "parsing" not in body["simulated"]

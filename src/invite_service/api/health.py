@@ -25,11 +25,17 @@ class Check(BaseModel):
     latency_ms: float | None = None
     backend: str | None = None
     error: str | None = None
+    # Figures a check reports beyond up/down (e.g. a delivery backlog).
+    detail: dict[str, Any] | None = None
 
 
 class Detailed(BaseModel):
     status: Literal["ok", "degraded"]
     checks: dict[str, Check]
+    profile: Literal["embedded", "production"]
+    # Simulators may serve this process (always in the embedded profile; INVITE_ALLOW_SANDBOX in production).
+    sandbox_allowed: bool
+    simulated: list[str]  # served by a simulator: "telegram", "sandbox", "parsing" (GET /api/v1/meta)
 
 
 @router.get("/health")
@@ -102,15 +108,24 @@ async def detailed_checks(settings: Settings, db: Database) -> Detailed:
         probes["integration"] = _timed(
             "integration", lambda: _http_probe(settings.integration_url), timeout, "http"
         )
+    if settings.parsing_url:
+        probes["parsing"] = _timed("parsing", lambda: _http_probe(settings.parsing_url), timeout, "http")
     results = dict(zip(probes, await asyncio.gather(*probes.values()), strict=True))
     checks = {
         "database": results["database"],
         "redis": results.get("redis", unset.model_copy(update={"backend": "in-process"})),
         "broker": results.get("broker", unset.model_copy(update={"backend": "in-process"})),
         "integration": results.get("integration", unset.model_copy(update={"backend": "sandbox"})),
+        "parsing": results.get("parsing", unset.model_copy(update={"backend": "sandbox"})),
     }
     ok = all(c.status != "down" for c in checks.values())
-    return Detailed(status="ok" if ok else "degraded", checks=checks)
+    return Detailed(
+        status="ok" if ok else "degraded",
+        checks=checks,
+        profile=settings.profile.value,
+        sandbox_allowed=settings.sandbox_allowed,
+        simulated=settings.simulated,
+    )
 
 
 @router.get(

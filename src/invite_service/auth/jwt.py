@@ -13,8 +13,22 @@ from invite_service.kit.clock import utcnow
 _NUMERIC_DATES = ("exp", "iat", "nbf")
 
 
-def _verification_key(settings: Settings) -> str:
-    return settings.jwt_secret if settings.uses_hmac else settings.jwt_public_key
+def _verification_keys(settings: Settings) -> tuple[str, ...]:
+    """HS*: the current secret, then the previous one during a rotation; RS*/ES*: the issuer's key."""
+    return settings.jwt_verification_secrets if settings.uses_hmac else (settings.jwt_public_key,)
+
+
+def _decode(token: str, key: str, settings: Settings, options: pyjwt.types.Options) -> dict[str, object]:
+    claims: dict[str, object] = pyjwt.decode(
+        token,
+        key,
+        algorithms=settings.jwt_algorithms,
+        audience=settings.jwt_audience or None,
+        issuer=settings.jwt_issuer or None,
+        leeway=settings.jwt_leeway_seconds,
+        options=options,
+    )
+    return claims
 
 
 def decode_token(token: str, settings: Settings) -> str:
@@ -27,15 +41,15 @@ def decode_token(token: str, settings: Settings) -> str:
     if not settings.jwt_audience:
         options["verify_aud"] = False
     try:
-        claims = pyjwt.decode(
-            token,
-            _verification_key(settings),
-            algorithms=settings.jwt_algorithms,
-            audience=settings.jwt_audience or None,
-            issuer=settings.jwt_issuer or None,
-            leeway=settings.jwt_leeway_seconds,
-            options=options,
-        )
+        *older, last = _verification_keys(settings)
+        for key in older:
+            try:
+                claims = _decode(token, key, settings, options)
+                break
+            except pyjwt.InvalidSignatureError:
+                continue  # signed with another secret of the rotation: try the next one
+        else:
+            claims = _decode(token, last, settings, options)
     except pyjwt.ExpiredSignatureError as exc:
         raise Unauthorized("Token has expired") from exc
     except pyjwt.PyJWTError as exc:
@@ -55,7 +69,7 @@ def decode_token(token: str, settings: Settings) -> str:
 
 
 def mint_token(user: str, settings: Settings, *, ttl_seconds: int | None = None) -> str:
-    """A token for ``user`` signed with the HMAC secret (embedded profile and service tokens).
+    """A token for ``user`` signed with the current HMAC secret (never the previous one of a rotation).
 
     Signed with the first configured algorithm, so ``decode_token`` accepts it under any HS* setting.
     """

@@ -149,6 +149,16 @@ class Settings(BaseSettings):
         default_factory=lambda: ["stop", "unsubscribe", "стоп", "отписаться", "не пишите"]
     )
 
+    # --- Production never fakes, secret rotation (issue 14, helper "prod") ---
+    # Production refuses to start on a simulator (no INVITE_INTEGRATION_URL or INVITE_PARSING_URL) and does
+    # not offer the `sandbox` platform, unless the operator opts in here (logged at start, shown in
+    # /api/v1/health/detailed and /api/v1/meta). The embedded profile always runs on the simulators.
+    allow_sandbox: bool = False
+    # Rotation without downtime (docs/runbook.md "Rotating secrets"): tokens signed with the previous secret
+    # are still accepted while it is set; nothing is signed with it.
+    jwt_secret_previous: str = ""
+    integration_token_secret_previous: str = ""
+
     @field_validator("cors_origins", "jwt_algorithms", "opt_out_keywords", mode="before")
     @classmethod
     def _split_csv(cls, value: Any) -> Any:
@@ -190,7 +200,61 @@ class Settings(BaseSettings):
                 "INVITE_JWT_SECRET is the embedded placeholder or shorter than 32 characters; "
                 "set a real secret (or INVITE_VAULT_ADDR) for the production profile"
             )
+        if self.uses_hmac and self.jwt_secret_previous and len(self.jwt_secret_previous) < 32:
+            raise ConfigError("INVITE_JWT_SECRET_PREVIOUS is shorter than 32 characters")
+        self._check_real_backends()
         return self
+
+    def _check_real_backends(self) -> None:
+        """Production serves real platforms only, unless the operator opted into the simulators."""
+        missing = [
+            name
+            for name, url in (
+                ("INVITE_INTEGRATION_URL", self.integration_url),
+                ("INVITE_PARSING_URL", self.parsing_url),
+            )
+            if not url
+        ]
+        if missing and not self.allow_sandbox:
+            raise ConfigError(
+                f"the production profile would serve simulators: {', '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not set. Point "
+                f"{'it' if len(missing) == 1 else 'them'} at the real services, or set "
+                "INVITE_ALLOW_SANDBOX=true to run on the simulators knowingly (nothing is really sent)"
+            )
+
+    @property
+    def sandbox_allowed(self) -> bool:
+        """Whether simulators may serve this process: always in the embedded profile, opt-in in production."""
+        return self.embedded or self.allow_sandbox
+
+    @property
+    def offered_platforms(self) -> list[str]:
+        """The platforms users may create tasks on: ``sandbox`` only where simulators are allowed."""
+        return ["telegram", "sandbox"] if self.sandbox_allowed else ["telegram"]
+
+    @property
+    def simulated(self) -> list[str]:
+        """What this process serves with a simulator (the /api/v1/meta contract); empty in real production."""
+        names = [] if self.integration_url else ["telegram"]
+        if "sandbox" in self.offered_platforms:
+            names.append("sandbox")
+        if not self.parsing_url:
+            names.append("parsing")
+        return names
+
+    @property
+    def jwt_verification_secrets(self) -> tuple[str, ...]:
+        """HS* user tokens verify with the current secret, then the previous one during a rotation."""
+        return (self.jwt_secret, self.jwt_secret_previous) if self.jwt_secret_previous else (self.jwt_secret,)
+
+    @property
+    def integration_token_secrets(self) -> tuple[str, ...]:
+        """Service tokens from the Integration Service: the current secret, then the previous one."""
+        if not self.integration_token_secret:
+            return ()
+        previous = self.integration_token_secret_previous
+        return (self.integration_token_secret, previous) if previous else (self.integration_token_secret,)
 
     @property
     def send_call_budget_seconds(self) -> float:

@@ -24,8 +24,10 @@ log = structlog.get_logger(__name__)
 # KV field -> Settings attribute. Only these are taken from Vault.
 VAULT_FIELDS = {
     "jwt_secret": "jwt_secret",
+    "jwt_secret_previous": "jwt_secret_previous",  # set during a rotation only
     "jwt_public_key": "jwt_public_key",
     "integration_token_secret": "integration_token_secret",
+    "integration_token_secret_previous": "integration_token_secret_previous",
     "parsing_token_secret": "parsing_token_secret",
     "database_url": "database_url",
 }

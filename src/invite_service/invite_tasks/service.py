@@ -83,6 +83,11 @@ def _validate(
 ) -> None:
     """Rules that span fields: what the action needs, caps no higher than the platform's, known accounts."""
     errors: list[FieldError] = list(account_errors)
+    if platform not in config.offered_platforms:
+        # Production without INVITE_ALLOW_SANDBOX: the simulated messenger is not a place to send from.
+        offered = ", ".join(config.offered_platforms)
+        message = f"'{platform}' is not offered here; use one of: {offered}"
+        errors.append(FieldError(("body", "platform"), message, "enum"))
     if action.invites and not destination:
         errors.append(
             FieldError(("body", "destination"), f"is required for action '{action.value}'", "missing")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -50,9 +50,28 @@ def mint_service_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def verify_service_token(token: str, secret: str, *, audience: str, issuer: str, leeway: float = 5) -> None:
+def verify_service_token(
+    token: str, secrets: str | Sequence[str], *, audience: str, issuer: str, leeway: float = 5
+) -> None:
     """Raise a ``jwt.PyJWTError`` unless ``token`` is a service token ``mint_service_token`` made for
-    ``audience`` by ``issuer`` (subject included) with ``secret``."""
+    ``audience`` by ``issuer`` (subject included) with one of ``secrets``.
+
+    More than one secret during a rotation (the current one first, then the previous): a token signed
+    with either is accepted, so the two sides can switch one after the other without downtime.
+    """
+    keys = [secrets] if isinstance(secrets, str) else [s for s in secrets if s]
+    if not keys:
+        raise jwt.InvalidKeyError("no secret to verify service tokens with")
+    for key in keys[:-1]:
+        try:
+            _verify_with(token, key, audience=audience, issuer=issuer, leeway=leeway)
+            return
+        except jwt.InvalidSignatureError:
+            continue  # signed with another secret of the rotation
+    _verify_with(token, keys[-1], audience=audience, issuer=issuer, leeway=leeway)
+
+
+def _verify_with(token: str, secret: str, *, audience: str, issuer: str, leeway: float) -> None:
     claims = jwt.decode(
         token,
         secret,

@@ -71,12 +71,13 @@ def create_integration_app(
     demo_accounts_per_user: int = 0,
     state_file: Path | None = None,
     events_url: str | None = None,
+    previous_token_secret: str = "",
 ) -> IntegrationSandboxApp:
     """``state_file``: a JSON-lines file the operation keys are kept in, so a restarted server still
     answers lookups and replays (the simulator itself starts afresh)."""
     if not token_secret:
         raise ValueError("the sandbox Integration Service needs the shared token secret")
-    state = SandboxState(simulator, token_secret, demo_accounts_per_user, state_file)
+    state = SandboxState(simulator, token_secret, demo_accounts_per_user, state_file, previous_token_secret)
     app = IntegrationSandboxApp(title="Integration Service (sandbox)", docs_url=None, redoc_url=None)
     app.state.sandbox = state
 
@@ -106,7 +107,9 @@ def _authenticate(state: SandboxState) -> Callable[[Request], None]:
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "UNAUTHORIZED", "a bearer service token is required")
         try:
-            verify_service_token(token, state.token_secret, audience=SERVICE_AUDIENCE, issuer=SERVICE_NAME)
+            verify_service_token(
+                token, state.accepted_secrets, audience=SERVICE_AUDIENCE, issuer=SERVICE_NAME
+            )
         except jwt.PyJWTError as exc:
             raise ApiError(401, "UNAUTHORIZED", f"invalid service token ({type(exc).__name__})") from exc
 

@@ -157,9 +157,12 @@ class SandboxState:
         token_secret: str,
         demo_accounts_per_user: int,
         state_file: Path | None = None,
+        previous_token_secret: str = "",
     ) -> None:
         self.simulator = simulator
-        self.token_secret = token_secret
+        self.token_secret = token_secret  # signs the events it posts; verifies calls with the previous one
+        # During a rotation calls signed with the previous secret are still accepted (docs/runbook.md).
+        self.accepted_secrets = tuple(s for s in (token_secret, previous_token_secret) if s)
         self.demo_accounts_per_user = demo_accounts_per_user
         self.faults: list[HttpFault] = []
         self.operations = KeyStore(state_file)
