@@ -78,13 +78,14 @@ async def import_parsing(
     body: ParsingImportIn,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     async def start() -> ImportAccepted:
         # Only a first request starts a job; a replay returns the stored answer.
         return _accepted(await service.start_parsing_import(session, user, body))
 
-    return await idempotent(session, user, "POST /import/parsing", key, body, 202, start)
+    return await idempotent(session, settings, user, "POST /import/parsing", key, body, 202, start)
 
 
 @router.post("/validate", response_model=ValidateOut, responses=UNREADABLE_BODY)
