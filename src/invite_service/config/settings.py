@@ -155,7 +155,8 @@ class Settings(BaseSettings):
     retention_interval_seconds: float = Field(3600.0, gt=0)
     retention_batch_size: int = Field(5000, gt=0)
     retention_max_batches: int = Field(200, gt=0)
-    retention_ledger_slack_hours: float = Field(24.0, ge=0)
+    # At least the Redis limiter's clock slack (limits/redis.py CLOCK_SLACK: 1 h), which its rebuild reads.
+    retention_ledger_slack_hours: float = Field(24.0, ge=1)
     retention_idempotency_hours: float = Field(24.0, ge=0)  # a replay after this is a fresh request
     retention_execution_log_days: float = Field(90, ge=0)
     retention_audit_days: float = Field(365, ge=0)
