@@ -72,11 +72,12 @@ class LocalJobQueue(JobQueue):
 
 
 class LocalTicker:
-    """The embedded profile's beat: ``tick`` every few seconds, ``recover`` every minute, and the
-    imports' orphan sweep. Its first sweep resumes every running import that has missed three
-    heartbeats (an import left running by a process that stopped), not every running one: another
-    process on the same database (a second app in tests, an operator's second `serve`) may be running
-    one right now, and taking it over would restart its work from the first row."""
+    """The embedded profile's beat: ``tick`` every few seconds, ``recover`` every minute, the
+    imports' orphan sweep, and retention (``periodic``). Its first import sweep resumes every running
+    import that has missed three heartbeats (an import left running by a process that stopped), not
+    every running one: another process on the same database (a second app in tests, an operator's
+    second `serve`) may be running one right now, and taking it over would restart its work from the
+    first row."""
 
     def __init__(self, runner: BackgroundRunner, runtime: Runtime) -> None:
         self._runner = runner
