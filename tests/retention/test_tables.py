@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select, update
 
 from invite_service.context.runtime import Runtime
 from invite_service.imports import repository as import_repo
+from invite_service.kit.faults import Boundary, Crash
 from invite_service.kit.tabular.mapping import Rejection
 from invite_service.models import (
     AuditEvent,
@@ -30,7 +32,7 @@ from invite_service.models import (
 from invite_service.models.enums import ImportStatus
 from invite_service.observability import audit
 from invite_service.retention.jobspec import SWEEP_RETENTION
-from invite_service.retention.policy import sweep
+from invite_service.retention.policy import RetentionIncomplete, sweep
 from invite_service.stores import logs, replies
 from invite_service.workers.jobs import run_job
 from tests.retention.conftest import NOW
@@ -186,3 +188,38 @@ async def test_without_a_tight_budget_one_run_deletes_everything_old_in_small_ba
     counts = await run_job(rt, SWEEP_RETENTION, {})  # the job path the beat and the ticker take
     assert counts["invite_execution_logs"] == 5
     assert await instants(rt, ExecutionLog.at) == [NOW]
+
+
+async def test_each_batch_commits_on_its_own_so_a_crash_mid_run_keeps_what_was_done(rt: Runtime) -> None:
+    rt.settings = rt.settings.model_copy(update={"retention_batch_size": 2})
+    for i in range(5):
+        await write_log(rt, NOW - (100 + i) * DAY)
+    batches: list[int] = []
+
+    async def die_after_the_first_batch(context: dict[str, Any]) -> None:
+        if context["table"] == "invite_execution_logs":
+            batches.append(context["deleted"])
+            raise Crash
+
+    rt.faults.arm(Boundary.AFTER_RETENTION_BATCH, die_after_the_first_batch)
+    with pytest.raises(Crash):
+        await sweep(rt)
+    assert batches == [2]
+    assert await count(rt, ExecutionLog) == 3  # the first batch stayed deleted: its own transaction
+    rt.faults.disarm()
+    assert (await sweep(rt))["invite_execution_logs"] == 3  # the next run finishes the job
+
+
+async def test_a_table_that_fails_does_not_stop_the_others(rt: Runtime) -> None:
+    await write_log(rt, NOW - 100 * DAY)
+    await write_audit(rt, NOW - 400 * DAY, "old")
+
+    async def logs_fail(context: dict[str, Any]) -> None:
+        if context["table"] == "invite_execution_logs":
+            raise RuntimeError("simulated database error")
+
+    rt.faults.arm(Boundary.AFTER_RETENTION_BATCH, logs_fail)
+    with pytest.raises(RetentionIncomplete, match="invite_execution_logs"):
+        await sweep(rt)
+    assert await count(rt, AuditEvent) == 0  # swept after the failing table
+    rt.faults.disarm()

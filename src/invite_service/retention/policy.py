@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.config import Settings
 from invite_service.context.runtime import Runtime
+from invite_service.kit.faults import Boundary
 from invite_service.observability.metrics import RETENTION_DELETED
 from invite_service.stores import retention as store
 
@@ -91,21 +92,33 @@ async def _drain(rt: Runtime, rule: Rule, cutoff: datetime) -> int:
         async with rt.db.session() as session:
             deleted = await rule.delete(session, cutoff, batch)
         total += deleted
+        if deleted:  # per batch: what a later failure leaves committed is counted too
+            RETENTION_DELETED.labels(rule.table).inc(deleted)
+        await rt.faults.hit(Boundary.AFTER_RETENTION_BATCH, table=rule.table, deleted=deleted)
         if deleted < batch:
             break
     return total
 
 
+class RetentionIncomplete(RuntimeError):
+    """Some table could not be swept this run (the others were); the next run tries again."""
+
+
 async def sweep(rt: Runtime) -> dict[str, int]:
     """The ``retention.sweep`` job: delete what every table keeps no longer; returns the rows deleted per
-    table (a table kept forever is left out)."""
+    table (a table kept forever is left out). A table that fails does not stop the others."""
     now = rt.clock.now()
     counts: dict[str, int] = {}
+    failed: list[str] = []
     for rule in rules(rt.settings, rt.limiter.max_window_seconds):
         if rule.keep is None:
             continue
-        counts[rule.table] = deleted = await _drain(rt, rule, now - rule.keep)
-        if deleted:
-            RETENTION_DELETED.labels(rule.table).inc(deleted)
+        try:
+            counts[rule.table] = await _drain(rt, rule, now - rule.keep)
+        except Exception:
+            log.exception("retention_table_failed", table=rule.table)
+            failed.append(rule.table)
     log.info("retention_swept", **counts)
+    if failed:
+        raise RetentionIncomplete(f"not swept this run: {', '.join(failed)}")
     return counts
