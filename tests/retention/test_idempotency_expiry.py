@@ -3,34 +3,15 @@ or not the retention sweep has deleted the old row yet."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import httpx
-import pytest
 from sqlalchemy import select, update
 
-from invite_service.auth.jwt import mint_token
-from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.kit.clock import utcnow
-from invite_service.main import create_app
 from invite_service.models import IdempotencyKey
 from tests.invite_tasks.test_endpoints import invite_task
-
-
-@pytest.fixture
-async def api(fresh_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Database, dict[str, str]]]:
-    settings = Settings(database_url=fresh_url, log_level="WARNING")
-    db = Database(fresh_url, pool_size=5)
-    app = create_app(settings, database=db)
-    user = f"user-{uuid.uuid4().hex[:8]}"
-    headers = {"Authorization": f"Bearer {mint_token(user, settings)}"}
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client, db, headers
-    await db.dispose()
+from tests.retention.conftest import Api
 
 
 async def age_key(db: Database, key: str, hours: float) -> None:
@@ -43,9 +24,9 @@ async def age_key(db: Database, key: str, hours: float) -> None:
 
 
 async def test_a_replay_before_expiry_is_the_stored_answer_after_it_a_new_task(
-    api: tuple[httpx.AsyncClient, Database, dict[str, str]],
+    api: Api,
 ) -> None:
-    client, db, auth = api
+    client, db, auth, _user = api
     headers = {**auth, "Idempotency-Key": "create-once"}
     first = await client.post("/api/v1/tasks", json=invite_task(), headers=headers)
     assert first.status_code == 201, first.text
@@ -73,9 +54,9 @@ async def test_a_replay_before_expiry_is_the_stored_answer_after_it_a_new_task(
 
 
 async def test_an_expired_key_with_another_body_is_a_fresh_request_not_a_conflict(
-    api: tuple[httpx.AsyncClient, Database, dict[str, str]],
+    api: Api,
 ) -> None:
-    client, db, auth = api
+    client, db, auth, _user = api
     headers = {**auth, "Idempotency-Key": "reused"}
     first = await client.post("/api/v1/tasks", json=invite_task(), headers=headers)
     assert first.status_code == 201

@@ -132,9 +132,9 @@ async def cancel_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) 
 
 @router.get("/jobs/{job_id:uuid}/rejected.csv", response_class=StreamingResponse)
 async def rejected_rows(
-    job_id: uuid.UUID, user: CurrentUser, session: SessionDep, database: DatabaseDep
+    job_id: uuid.UUID, user: CurrentUser, session: SessionDep, database: DatabaseDep, settings: SettingsDep
 ) -> StreamingResponse:
-    columns = await service.report_columns(session, user, job_id)
+    columns = await service.report_columns(session, settings, user, job_id)
     return StreamingResponse(
         rejected.rejected_csv(database, job_id, columns),
         media_type="text/csv; charset=utf-8",
