@@ -3,6 +3,9 @@
 The stored row is written in the same transaction as the work itself, so a replay
 exists exactly when the work committed. Two concurrent first requests with one key
 collide on the primary key and the loser gets a 409 (``get_session``).
+
+A stored response is replayed for ``INVITE_RETENTION_IDEMPOTENCY_HOURS`` (24 h); after that the key is
+fresh again, whether or not the retention job has deleted the old row yet (the request deletes it).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -18,8 +22,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from invite_service.config import Settings
 from invite_service.errors import FieldError, InvalidInput
+from invite_service.kit.clock import utcnow
 from invite_service.models import IdempotencyKey
+from invite_service.retention.policy import idempotency_ttl
 
 MAX_KEY_LENGTH = 200
 
@@ -40,16 +47,23 @@ def check_key(key: str) -> str:
 
 
 async def lookup(
-    session: AsyncSession, user_id: str, scope: str, key: str, body_hash: str
+    session: AsyncSession,
+    user_id: str,
+    scope: str,
+    key: str,
+    body_hash: str,
+    expires_after: timedelta | None = None,
 ) -> IdempotencyKey | None:
-    """The stored response for this key, or None; a different body under the same key is a 422."""
-    row = (
-        await session.scalars(
-            select(IdempotencyKey).where(
-                IdempotencyKey.user_id == user_id, IdempotencyKey.scope == scope, IdempotencyKey.key == key
-            )
-        )
-    ).one_or_none()
+    """The stored response for this key, or None; a different body under the same key is a 422.
+
+    A row older than ``expires_after`` is deleted here (in the request's transaction, so the new
+    response can take its key) and the request is a fresh one."""
+    where = (IdempotencyKey.user_id == user_id, IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+    row = (await session.scalars(select(IdempotencyKey).where(*where))).one_or_none()
+    if row is not None and expires_after is not None and row.created_at <= utcnow() - expires_after:
+        await session.delete(row)
+        await session.flush()  # before the new response takes the same key
+        return None
     if row is not None and row.request_hash != body_hash:
         raise InvalidInput(
             "This Idempotency-Key was used with a different request body.",
@@ -76,6 +90,7 @@ async def store(
 
 async def idempotent(
     session: AsyncSession,
+    settings: Settings,
     user_id: str,
     scope: str,
     key: str | None,
@@ -89,7 +104,7 @@ async def idempotent(
         return JSONResponse(jsonable_encoder(result), status_code=status_code)
     check_key(key)
     body_hash = request_hash(body.model_dump(mode="json"))
-    stored = await lookup(session, user_id, scope, key, body_hash)
+    stored = await lookup(session, user_id, scope, key, body_hash, idempotency_ttl(settings))
     if stored is not None:
         return JSONResponse(
             stored.response, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"}

@@ -78,13 +78,14 @@ async def import_parsing(
     body: ParsingImportIn,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     async def start() -> ImportAccepted:
         # Only a first request starts a job; a replay returns the stored answer.
         return _accepted(await service.start_parsing_import(session, user, body))
 
-    return await idempotent(session, user, "POST /import/parsing", key, body, 202, start)
+    return await idempotent(session, settings, user, "POST /import/parsing", key, body, 202, start)
 
 
 @router.post("/validate", response_model=ValidateOut, responses=UNREADABLE_BODY)
@@ -131,9 +132,9 @@ async def cancel_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) 
 
 @router.get("/jobs/{job_id:uuid}/rejected.csv", response_class=StreamingResponse)
 async def rejected_rows(
-    job_id: uuid.UUID, user: CurrentUser, session: SessionDep, database: DatabaseDep
+    job_id: uuid.UUID, user: CurrentUser, session: SessionDep, database: DatabaseDep, settings: SettingsDep
 ) -> StreamingResponse:
-    columns = await service.report_columns(session, user, job_id)
+    columns = await service.report_columns(session, settings, user, job_id)
     return StreamingResponse(
         rejected.rejected_csv(database, job_id, columns),
         media_type="text/csv; charset=utf-8",

@@ -48,6 +48,7 @@ async def bulk_create(
 ) -> JSONResponse:
     return await idempotent(
         session,
+        settings,
         user,
         f"POST /tasks/{task.id}/targets/bulk",
         key,

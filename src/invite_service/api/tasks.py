@@ -44,6 +44,7 @@ async def create_task(
     check = functools.partial(accounts.check_account_ids, rt, user)
     return await idempotent(
         session,
+        settings,
         user,
         "POST /tasks",
         key,

@@ -148,6 +148,21 @@ class Settings(BaseSettings):
     opt_out_keywords: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["stop", "unsubscribe", "стоп", "отписаться", "не пишите"]
     )
+    # Retention (retention/policy.py; docs/runbook.md "Retention and database sizing"). A periodic job
+    # deletes old rows in batches of `retention_batch_size`, each its own short transaction, at most
+    # `retention_max_batches` per table and run (the rest waits for the next run). 0 days/hours = keep
+    # forever, except for the ledger: it is always kept for the longest limiter window (a day) + slack.
+    retention_interval_seconds: float = Field(3600.0, gt=0)
+    retention_batch_size: int = Field(5000, gt=0)
+    retention_max_batches: int = Field(200, gt=0)
+    # At least the Redis limiter's clock slack (limits/redis.py CLOCK_SLACK: 1 h), which its rebuild reads.
+    retention_ledger_slack_hours: float = Field(24.0, ge=1)
+    retention_idempotency_hours: float = Field(24.0, ge=0)  # a replay after this is a fresh request
+    retention_execution_log_days: float = Field(90, ge=0)
+    retention_audit_days: float = Field(365, ge=0)
+    retention_import_staging_hours: float = Field(1.0, ge=0)  # an ended import's uploaded file
+    retention_import_rejection_days: float = Field(90, ge=0)  # the rejected.csv of an ended import
+    retention_integration_event_days: float = Field(30, ge=0)  # inbound event ids (reply dedupe)
 
     # --- Production never fakes, secret rotation (issue 14, helper "prod") ---
     # Production refuses to start on a simulator (no INVITE_INTEGRATION_URL or INVITE_PARSING_URL) and does

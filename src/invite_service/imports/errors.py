@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from invite_service.errors import Conflict, NotFound
+from invite_service.errors import AppError, Conflict, NotFound
 
 
 class ImportJobNotFound(NotFound):
@@ -11,6 +11,12 @@ class ImportJobNotFound(NotFound):
 
 class ImportFinished(Conflict):
     code, title = "import_finished", "Import already finished"
+
+
+class RejectionsExpired(AppError):
+    """The job's rejected rows were deleted by retention (``INVITE_RETENTION_IMPORT_REJECTION_DAYS``)."""
+
+    status, code, title = 410, "import_rejections_expired", "Rejected rows no longer kept"
 
 
 class ParsingError(Exception):

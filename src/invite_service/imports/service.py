@@ -19,7 +19,7 @@ from invite_service.config import Settings
 from invite_service.context.jobs import defer
 from invite_service.imports import file_limits as limits
 from invite_service.imports import repository as repo
-from invite_service.imports.errors import ImportFinished, ImportJobNotFound
+from invite_service.imports.errors import ImportFinished, ImportJobNotFound, RejectionsExpired
 from invite_service.imports.jobspec import run_import_job
 from invite_service.imports.pipeline import JobSpec
 from invite_service.imports.schemas import ImportJobOut, ImportOptions, ParsingImportIn, RowError
@@ -200,8 +200,19 @@ async def cancel(session: AsyncSession, user_id: str, job_id: uuid.UUID) -> Impo
     return to_out(job)
 
 
-async def report_columns(session: AsyncSession, user_id: str, job_id: uuid.UUID) -> list[str]:
+async def report_columns(
+    session: AsyncSession, settings: Settings, user_id: str, job_id: uuid.UUID
+) -> list[str]:
+    """The columns of the job's rejected.csv; a 410 once retention has deleted its rows (an empty file
+    would say there were none)."""
     job = await owned_job(session, user_id, job_id)
+    kept = timedelta(days=settings.retention_import_rejection_days)
+    ended = job.finished_at or job.updated_at
+    if job.status != ImportStatus.RUNNING and kept and ended < utcnow() - kept:
+        raise RejectionsExpired(
+            f"The rejected rows of an import are kept {settings.retention_import_rejection_days:g} days "
+            "after it ended."
+        )
     columns = job.options.get("columns") or []
     return [str(c) for c in columns]
 

@@ -59,7 +59,6 @@ async def receive(
             replied_targets=seen.replied_targets if seen else 0,
             opted_out=seen.opted_out if seen else False,
         )
-    await repo.prune_events(session, now)
     identities = peer_identities(event.peer, settings.default_phone_region)
     platform = event.platform.value
     marked = await repo.mark_replied(session, user_id, platform, event.account_id, identities, now)

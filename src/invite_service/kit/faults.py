@@ -29,6 +29,7 @@ class Boundary(StrEnum):
     AFTER_MARK_SENDING = "after_mark_sending"  # "sending" and the ledger row committed, nothing sent
     AFTER_CALL = "after_call"  # the platform answered; nothing recorded
     BEFORE_RECORD_COMMIT = "before_record_commit"  # the outcome written, not committed
+    AFTER_RETENTION_BATCH = "after_retention_batch"  # one retention batch deleted and committed
 
 
 class Crash(BaseException):

@@ -25,7 +25,11 @@ class RateLimitLedger(Base):
     task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
     target_id: Mapped[int | None] = mapped_column(BigId)
 
-    __table_args__ = (Index("ix_rate_limit_ledger_window", "account_id", "action", "at"),)
+    # ``_at``: the retention job's deletes by age (retention/policy.py); so do the two below.
+    __table_args__ = (
+        Index("ix_rate_limit_ledger_window", "account_id", "action", "at"),
+        Index("ix_rate_limit_ledger_at", "at"),
+    )
 
 
 class ExecutionLog(Base):
@@ -46,6 +50,7 @@ class ExecutionLog(Base):
     __table_args__ = (
         Index("ix_invite_execution_logs_task", "task_id", "id"),
         Index("ix_invite_execution_logs_task_at", "task_id", "at"),
+        Index("ix_invite_execution_logs_at", "at"),
     )
 
 
@@ -61,7 +66,7 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
-    __table_args__ = (Index("ix_audit_events_user", "user_id", "id"),)
+    __table_args__ = (Index("ix_audit_events_user", "user_id", "id"), Index("ix_audit_events_at", "at"))
 
 
 class IdempotencyKey(Base):
@@ -83,8 +88,9 @@ class IdempotencyKey(Base):
 class IntegrationEvent(Base):
     """An inbound event's id, per user: a repeat of it is answered as a duplicate and changes nothing.
 
-    Only ids and what the event did are kept (never a message's text); rows older than a week are pruned,
-    far beyond the Integration Service's retry horizon.
+    Only ids and what the event did are kept (never a message's text); the retention job deletes rows
+    older than ``INVITE_RETENTION_INTEGRATION_EVENT_DAYS`` (30), far beyond the Integration Service's
+    retry horizon.
     """
 
     __tablename__ = "integration_events"

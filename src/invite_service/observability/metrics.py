@@ -79,6 +79,9 @@ RESTRICTIONS = Counter(
     ["kind"],
 )
 IMPORT_ROWS = Counter("invite_import_rows_total", "Audience import rows by result.", ["result"])
+RETENTION_DELETED = Counter(
+    "invite_retention_deleted_total", "Rows deleted by the retention job, per table.", ["table"]
+)
 
 
 def _bounded(value: str, allowed: Iterable[str]) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,6 @@ from invite_service.models import IntegrationEvent, InviteTarget, InviteTask
 from invite_service.models.enums import TargetKind, TargetStatus
 from invite_service.stores.counters import apply_counter_deltas
 
-EVENT_RETENTION = timedelta(days=7)
 REPLY_ACTION = "reply"  # the execution log's action of a reply (not a call: left out of the call stats)
 
 
@@ -42,12 +41,6 @@ async def set_event_result(
         update(IntegrationEvent)
         .where(IntegrationEvent.user_id == user_id, IntegrationEvent.id == event_id)
         .values(replied_targets=replied_targets, opted_out=opted_out)
-    )
-
-
-async def prune_events(session: AsyncSession, now: datetime) -> None:
-    await session.execute(
-        delete(IntegrationEvent).where(IntegrationEvent.received_at < now - EVENT_RETENTION)
     )
 
 

@@ -1,7 +1,7 @@
 """Celery on RabbitMQ (DESIGN §5): three priority queues, at-least-once delivery, thin jobs.
 
 ``invite-service worker`` consumes all three queues (named ``<INVITE_QUEUE_PREFIX>invite-high`` …);
-``invite-service beat`` runs the ticker, ``recover`` and the imports' orphan sweep. Jobs are
+``invite-service beat`` runs the ticker, ``recover``, the imports' orphan sweep and retention. Jobs are
 idempotent, so redelivery after a crash is harmless.
 """
 
@@ -22,6 +22,7 @@ from invite_service.imports.file_limits import ORPHAN_SWEEP_SECONDS
 from invite_service.imports.jobspec import SWEEP_IMPORTS
 from invite_service.models.enums import Priority
 from invite_service.observability.metrics import serve_worker_metrics
+from invite_service.retention.jobspec import SWEEP_RETENTION
 from invite_service.workers.jobs import JOBS, run_job
 from invite_service.workers.loop import RuntimeBuilder, WorkerProcess
 
@@ -85,6 +86,8 @@ def make_celery_app(settings: Settings, *, build_runtime: RuntimeBuilder | None 
             "recover": {"task": RECOVER, "schedule": settings.recover_seconds, "options": high},
             # Imports whose worker died are sent again (imports/runner.py: sweep).
             "import-sweep": {"task": SWEEP_IMPORTS, "schedule": ORPHAN_SWEEP_SECONDS, "options": high},
+            # Old rows of the growing tables, in short batches (retention/policy.py); not urgent.
+            "retention": {"task": SWEEP_RETENTION, "schedule": settings.retention_interval_seconds},
         },
         # Remote control (`celery inspect`, `control shutdown`) and events ride exchanges of their own;
         # prefixed too, so a command for one deployment on a shared vhost never reaches another's workers.

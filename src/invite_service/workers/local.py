@@ -17,6 +17,7 @@ from invite_service.context.runtime import Runtime
 from invite_service.execution import engine
 from invite_service.imports import file_limits as import_limits
 from invite_service.imports import runner as import_runner
+from invite_service.retention.jobspec import SWEEP_RETENTION
 from invite_service.workers.jobs import run_job
 
 log = structlog.get_logger(__name__)
@@ -71,11 +72,12 @@ class LocalJobQueue(JobQueue):
 
 
 class LocalTicker:
-    """The embedded profile's beat: ``tick`` every few seconds, ``recover`` every minute, and the
-    imports' orphan sweep. Its first sweep resumes every running import that has missed three
-    heartbeats (an import left running by a process that stopped), not every running one: another
-    process on the same database (a second app in tests, an operator's second `serve`) may be running
-    one right now, and taking it over would restart its work from the first row."""
+    """The embedded profile's beat: ``tick`` every few seconds, ``recover`` every minute, the
+    imports' orphan sweep, and retention (``periodic``). Its first import sweep resumes every running
+    import that has missed three heartbeats (an import left running by a process that stopped), not
+    every running one: another process on the same database (a second app in tests, an operator's
+    second `serve`) may be running one right now, and taking it over would restart its work from the
+    first row."""
 
     def __init__(self, runner: BackgroundRunner, runtime: Runtime) -> None:
         self._runner = runner
@@ -84,11 +86,17 @@ class LocalTicker:
     def start(self) -> None:
         self._runner.spawn(self._loop, name="ticker")
 
+    def periodic(self) -> dict[str, float]:
+        """The jobs this ticker runs besides tick/recover/import sweep, by name: seconds between runs.
+        The first run waits one interval, as Celery beat's does (a restart does not sweep at once)."""
+        return {SWEEP_RETENTION: self._runtime.settings.retention_interval_seconds}
+
     async def _loop(self) -> None:
         settings = self._runtime.settings
         last_recover = 0.0
         last_sweep: float | None = None
         loop = asyncio.get_running_loop()
+        last_retention = loop.time()
         while True:
             try:
                 await engine.tick(self._runtime)
@@ -103,6 +111,12 @@ class LocalTicker:
                     )
                     last_sweep = loop.time()
                     await import_runner.sweep(self._runtime, stale_after)
+                if loop.time() - last_retention >= self.periodic()[SWEEP_RETENTION]:
+                    last_retention = loop.time()
+                    # Beside the loop, as a job: a long sweep must not hold up the ticks.
+                    self._runner.spawn(
+                        run_job, self._runtime, SWEEP_RETENTION, {}, name=f"job:{SWEEP_RETENTION}"
+                    )
                 await self._runtime.progress.drain()
             except Exception:
                 log.exception("ticker_failed")

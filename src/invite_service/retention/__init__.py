@@ -1,0 +1,1 @@
+"""Retention: how long each growing table keeps its rows, and the periodic job that deletes the rest."""
