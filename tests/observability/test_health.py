@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.main import create_app
+from invite_service.sandbox.integration_app import create_integration_app
 from invite_service.sandbox.parsing_app import create_parsing_app
+from invite_service.sandbox.simulator import TelegramSimulator
 from tests.conftest import AMQP_URL, REDIS_URL, free_port, require_service
 from tests.integration_service.server import ThreadedServer
 
@@ -84,7 +87,9 @@ async def test_configured_backend_down_is_503(settings: Settings, database: Data
 async def test_a_configured_parsing_service_is_probed_at_its_health(
     settings: Settings, database: Database
 ) -> None:
-    parsing = ThreadedServer(create_parsing_app())
+    real = FastAPI()
+    real.get("/health")(lambda: {"status": "ok"})  # a real service answers without "simulated"
+    parsing = ThreadedServer(real)
     parsing.start()
     try:
         app = create_app(settings.model_copy(update={"parsing_url": parsing.url}), database=database)
@@ -97,3 +102,27 @@ async def test_a_configured_parsing_service_is_probed_at_its_health(
     assert body["checks"]["parsing"]["backend"] == "http"
     assert body["checks"]["parsing"]["detail"] is None  # a field for checks with figures (backlogs)
     assert "parsing" not in body["simulated"]
+
+
+async def test_a_simulator_behind_a_url_is_reported_as_simulated(
+    settings: Settings, database: Database
+) -> None:
+    """The compose stack points INVITE_INTEGRATION_URL and INVITE_PARSING_URL at the sandbox servers: the
+    URLs look real, so health asks the servers themselves."""
+    parsing = ThreadedServer(create_parsing_app())
+    integration = ThreadedServer(create_integration_app(TelegramSimulator(), "t" * 32))
+    parsing.start()
+    integration.start()
+    try:
+        update = {"parsing_url": parsing.url, "integration_url": integration.url}
+        app = create_app(settings.model_copy(update=update), database=database)
+        resp = await _get(app, "/api/v1/health/detailed")
+    finally:
+        parsing.stop()
+        integration.stop()
+    body = resp.json()
+    for check, served in (("parsing", "parsing"), ("integration", "telegram")):
+        assert body["checks"][check]["status"] == "ok"
+        assert body["checks"][check]["backend"] == "sandbox"
+        assert body["checks"][check]["detail"] == {"simulated": True}
+        assert served in body["simulated"]

@@ -46,7 +46,7 @@ async def health() -> dict[str, str]:
 async def _timed(name: str, probe: Callable[[], Awaitable[Any]], limit_s: float, backend: str) -> Check:
     start = time.perf_counter()
     try:
-        await asyncio.wait_for(probe(), limit_s)
+        answer = await asyncio.wait_for(probe(), limit_s)
     except Exception as exc:  # noqa: BLE001 - any failure means "down"; the type is reported
         return Check(
             status="down",
@@ -54,7 +54,11 @@ async def _timed(name: str, probe: Callable[[], Awaitable[Any]], limit_s: float,
             error=type(exc).__name__,
             latency_ms=round((time.perf_counter() - start) * 1000, 2),
         )
-    return Check(status="ok", backend=backend, latency_ms=round((time.perf_counter() - start) * 1000, 2))
+    latency_ms = round((time.perf_counter() - start) * 1000, 2)
+    if isinstance(answer, dict) and answer.get("simulated") is True:
+        # A simulator behind a real URL (the compose stack's sandbox-integration): say so, whatever the URL.
+        return Check(status="ok", backend="sandbox", latency_ms=latency_ms, detail={"simulated": True})
+    return Check(status="ok", backend=backend, latency_ms=latency_ms)
 
 
 def _scheme(url: str) -> str:
@@ -86,10 +90,15 @@ async def _broker_probe(url: str) -> None:
     await asyncio.to_thread(connect)
 
 
-async def _http_probe(url: str) -> None:
+async def _http_probe(url: str) -> Any:
+    """The service's ``/health`` answer (the sandbox servers add ``"simulated": true``)."""
     async with httpx.AsyncClient(timeout=2) as client:
         resp = await client.get(url.rstrip("/") + "/health")
         resp.raise_for_status()
+        try:
+            return resp.json()
+        except ValueError:
+            return None
 
 
 async def detailed_checks(settings: Settings, db: Database) -> Detailed:
@@ -119,12 +128,16 @@ async def detailed_checks(settings: Settings, db: Database) -> Detailed:
         "parsing": results.get("parsing", unset.model_copy(update={"backend": "sandbox"})),
     }
     ok = all(c.status != "down" for c in checks.values())
+    simulated = list(settings.simulated)
+    for name, served in (("integration", "telegram"), ("parsing", "parsing")):
+        if checks[name].detail == {"simulated": True} and served not in simulated:
+            simulated.append(served)
     return Detailed(
         status="ok" if ok else "degraded",
         checks=checks,
         profile=settings.profile.value,
         sandbox_allowed=settings.sandbox_allowed,
-        simulated=settings.simulated,
+        simulated=simulated,
     )
 
 

@@ -93,8 +93,9 @@ def create_integration_app(
         return JSONResponse({"code": "VALIDATION_ERROR", "retry_after": None, "detail": where}, 400)
 
     @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> dict[str, str | bool]:
+        # The Invite Service's detailed health reads this: a simulator behind a URL is still a simulator.
+        return {"status": "ok", "simulated": True}
 
     app.include_router(_contract_router(state))
     app.include_router(admin_router(state, _authenticate(state), events_url))

@@ -189,8 +189,9 @@ def create_parsing_app(
     app.state.parsing_sandbox = sim
 
     @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> dict[str, str | bool]:
+        # The Invite Service's detailed health reads this: a simulator behind a URL is still a simulator.
+        return {"status": "ok", "simulated": True}
 
     @app.get("/v1/tasks/{parsing_task_id}/results")
     async def results(
