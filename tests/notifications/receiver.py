@@ -49,7 +49,7 @@ def receiver(clock: Callable[[], datetime] | None = None) -> Iterator[Receiver]:
             self.end_headers()
             self.wfile.write(b"{}")
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
+        def log_message(self, format: str, *args: object) -> None:
             pass  # quiet test output
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -96,7 +97,7 @@ async def test_a_failing_receiver_gets_retries_with_growing_delays_then_succeeds
         statuses = [r.status for r in rx.requests]
         times = [r.at for r in rx.requests]
     assert statuses == [500, 500, 503, 500, 200]
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False) if a and b]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times) if a and b]
     assert gaps == [5, 300, 1800, 7200]  # the Standard Webhooks schedule: 5 s, 5 min, 30 min, 2 h
     assert gaps == sorted(gaps)
     (row,) = await _deliveries(h, endpoint.id)
@@ -203,7 +204,7 @@ async def test_two_sweeps_never_send_one_delivery_twice(h: Harness) -> None:
         async with h.rt.db.session() as s:  # rows only: no deliver job, the sweeps find them
             for _ in range(20):
                 await service.emit(s, h.user, NotificationEventType.TASK_PAUSED, {}, h.clock.now())
-        h.queue._heap.clear()  # noqa: SLF001 - drop the deliver jobs: only the sweeps send
+        h.queue._heap.clear()  # drop the deliver jobs: only the sweeps send
         sent = await asyncio.gather(delivery.sweep(h.rt), delivery.sweep(h.rt), delivery.sweep(h.rt))
         assert sum(sent) == 20
         ids = [r.headers["webhook-id"] for r in rx.requests]
