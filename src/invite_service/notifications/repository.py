@@ -126,7 +126,11 @@ async def events_after(
 ) -> list[NotificationEvent]:
     stmt = (
         select(NotificationEvent)
-        .where(NotificationEvent.user_id == user_id, NotificationEvent.id > after)
+        .where(
+            NotificationEvent.user_id == user_id,
+            NotificationEvent.id > after,
+            NotificationEvent.type != NotificationEventType.TEST,
+        )
         .order_by(NotificationEvent.id)
         .limit(limit)
     )
