@@ -90,6 +90,7 @@ def make_celery_app(settings: Settings, *, build_runtime: RuntimeBuilder | None 
             "notification-sweep": {
                 "task": SWEEP_DELIVERIES,
                 "schedule": settings.notifications_sweep_seconds,
+                "options": high,
             },
         },
         # Remote control (`celery inspect`, `control shutdown`) and events ride exchanges of their own;
