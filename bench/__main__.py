@@ -12,6 +12,7 @@ BENCHES = [
     "bench.stats",
     "bench.integration_overhead",
     "bench.retention_size",
+    "bench.webhook_throughput",
 ]
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ async def test_health_needs_no_token_and_every_v1_call_does(platform: Platform) 
     async with httpx.AsyncClient(base_url=platform.url) as anonymous:
         health = (await anonymous.get("/health")).json()
         assert health["status"] == "ok"
-        # The simulator says it is one (the Invite Service's detailed health reports it); the real one doesn't.
+        # The simulator says it is one (the Invite Service's health reports it); the real one doesn't.
         assert health.get("simulated", False) is (platform.name == "sandbox")
         refused = await anonymous.get(f"/v1/users/{USER}/accounts")
         assert (refused.status_code, refused.json()["code"]) == (401, "UNAUTHORIZED")

@@ -42,6 +42,10 @@ async def test_embedded_backends_are_reported(app) -> None:  # type: ignore[no-u
     assert checks["database"]["latency_ms"] is not None
     assert {checks[k]["status"] for k in ("redis", "broker", "integration", "parsing")} == {"not_configured"}
     assert checks["parsing"]["backend"] == "sandbox"
+    # The notification deliveries' backlog (notifications.service.backlog, tested with its scenarios there).
+    assert checks["notifications"]["status"] == "ok"
+    assert set(checks["notifications"]["detail"]) == {"backlog", "oldest_waiting_seconds"}
+    assert isinstance(checks["notifications"]["detail"]["backlog"], int)
     body = resp.json()
     assert (body["profile"], body["sandbox_allowed"]) == ("embedded", True)
     assert body["simulated"] == ["telegram", "sandbox", "parsing"]

@@ -16,6 +16,8 @@ from sqlalchemy import text
 
 from invite_service.config import Settings
 from invite_service.db import Database
+from invite_service.kit.clock import Clock
+from invite_service.notifications import service as notifications
 
 router = APIRouter(tags=["health"])
 
@@ -101,7 +103,16 @@ async def _http_probe(url: str) -> Any:
             return None
 
 
-async def detailed_checks(settings: Settings, db: Database) -> Detailed:
+async def _notifications_probe(db: Database, clock: Clock) -> dict[str, Any]:
+    """The delivery backlog: deliveries due and not yet sent, and how long the oldest has waited."""
+    now = clock.now()
+    async with db.session() as session:
+        pending, oldest = await notifications.backlog(session, now)
+    waited = None if oldest is None else round((now - oldest).total_seconds(), 1)
+    return {"backlog": pending, "oldest_waiting_seconds": waited}
+
+
+async def detailed_checks(settings: Settings, db: Database, clock: Clock | None = None) -> Detailed:
     timeout = settings.health_timeout_seconds
     unset = Check(status="not_configured")
     probes: dict[str, Awaitable[Check]] = {
@@ -119,13 +130,22 @@ async def detailed_checks(settings: Settings, db: Database) -> Detailed:
         )
     if settings.parsing_url:
         probes["parsing"] = _timed("parsing", lambda: _http_probe(settings.parsing_url), timeout, "http")
+    backlog: dict[str, Any] = {}
+
+    async def notifications_probe() -> None:
+        backlog.update(await _notifications_probe(db, clock or Clock()))
+
+    probes["notifications"] = _timed("notifications", notifications_probe, timeout, db.backend)
     results = dict(zip(probes, await asyncio.gather(*probes.values()), strict=True))
+    if backlog:
+        results["notifications"].detail = backlog
     checks = {
         "database": results["database"],
         "redis": results.get("redis", unset.model_copy(update={"backend": "in-process"})),
         "broker": results.get("broker", unset.model_copy(update={"backend": "in-process"})),
         "integration": results.get("integration", unset.model_copy(update={"backend": "sandbox"})),
         "parsing": results.get("parsing", unset.model_copy(update={"backend": "sandbox"})),
+        "notifications": results["notifications"],
     }
     ok = all(c.status != "down" for c in checks.values())
     simulated = list(settings.simulated)
@@ -151,7 +171,8 @@ async def health_detailed(request: Request) -> JSONResponse:
     cache: _CachedChecks | None = getattr(request.app.state, "detailed_health", None)
     if cache is None:
         cache = request.app.state.detailed_health = _CachedChecks(settings.health_detailed_cache_seconds)
-    result, age = await cache.get(lambda: detailed_checks(settings, request.app.state.db))
+    clock = request.app.state.runtime.clock
+    result, age = await cache.get(lambda: detailed_checks(settings, request.app.state.db, clock))
     return JSONResponse(
         result.model_dump(),
         status_code=200 if result.status == "ok" else 503,

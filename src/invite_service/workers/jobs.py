@@ -14,6 +14,8 @@ from invite_service.execution.batch import process_batch
 from invite_service.execution.jobspec import DISPATCH, PING, PROCESS_BATCH, RECOVER, TICK
 from invite_service.imports import runner as import_runner
 from invite_service.imports.jobspec import RUN_IMPORT, SWEEP_IMPORTS
+from invite_service.notifications import delivery as notification_delivery
+from invite_service.notifications.jobspec import DELIVER, SWEEP_DELIVERIES
 from invite_service.retention import policy as retention
 from invite_service.retention.jobspec import SWEEP_RETENTION
 
@@ -27,6 +29,8 @@ JOBS: dict[str, JobFn] = {
     RUN_IMPORT: import_runner.run_import,
     SWEEP_IMPORTS: import_runner.sweep,
     SWEEP_RETENTION: retention.sweep,
+    DELIVER: notification_delivery.deliver,
+    SWEEP_DELIVERIES: notification_delivery.sweep,
 }
 
 
