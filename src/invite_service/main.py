@@ -27,6 +27,7 @@ from invite_service.api import execution as execution_endpoints
 from invite_service.api import health
 from invite_service.api import imports as import_endpoints
 from invite_service.api import integration_events as integration_event_endpoints
+from invite_service.api import notifications as notification_endpoints
 from invite_service.api import statistics as statistics_endpoints
 from invite_service.api import suppressions as suppression_endpoints
 from invite_service.api import targets as target_endpoints
@@ -171,6 +172,7 @@ def create_app(
     api.include_router(suppression_endpoints.router, responses=uploads)
     api.include_router(audit_router)
     api.include_router(statistics_endpoints.router)
+    api.include_router(notification_endpoints.router)
     app.include_router(api)
     # The Integration Service's events: its own service token (401), no user-owned object in the path.
     app.include_router(

@@ -149,6 +149,18 @@ class Settings(BaseSettings):
         default_factory=lambda: ["stop", "unsubscribe", "стоп", "отписаться", "не пишите"]
     )
 
+    # Notifications (notifications/; docs/api.md "Notifications"). Webhooks and apprise channels reach
+    # only public addresses unless private ranges are allowed (an operator's choice; tests set it).
+    notifications_allow_private_targets: bool = False
+    notifications_sweep_seconds: float = Field(5.0, gt=0)  # how often due deliveries are sent
+    notifications_sweep_batch: int = Field(100, gt=0)  # deliveries claimed by one sweep
+    notifications_lease_seconds: float = Field(60.0, gt=0)  # a claimed delivery is another's after this
+    notifications_timeout_seconds: float = Field(10.0, gt=0)  # one webhook POST / channel send
+    # An endpoint or channel is disabled after this many failed attempts in a row (no success between);
+    # one dead event alone makes 8 attempts over ~27 h, so the default means "more than one event's
+    # whole retry schedule failed".
+    notifications_disable_after_failures: int = Field(10, gt=0)
+
     @field_validator("cors_origins", "jwt_algorithms", "opt_out_keywords", mode="before")
     @classmethod
     def _split_csv(cls, value: Any) -> Any:

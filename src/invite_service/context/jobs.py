@@ -80,6 +80,12 @@ def _publish(session: Session) -> None:
             log.error("job_not_published", job=job.name, job_kwargs=job.kwargs, error=repr(exc))
 
 
+def can_defer(session: AsyncSession | Session) -> bool:
+    """Whether this session publishes deferred jobs (a bare session, e.g. an import's staging one, does
+    not: work it records is left to a periodic sweep)."""
+    return session.info.get(_QUEUE) is not None
+
+
 def unpublished(session: AsyncSession | Session) -> list[Job]:
     """The jobs this session committed but could not publish (its caller may act on them at once)."""
     jobs: list[Job] = session.info.get(_UNPUBLISHED, [])

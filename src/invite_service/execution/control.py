@@ -20,6 +20,8 @@ from invite_service.execution.policy import LANE_USABLE, TransitionNotAllowed, c
 from invite_service.kit.progress import ProgressBus, defer_event
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import TargetStatus, TaskStatus
+from invite_service.models.notifications import NotificationEventType
+from invite_service.notifications.service import emit
 from invite_service.observability import audit
 from invite_service.stores import targets as targets
 from invite_service.stores import tasks as task_store
@@ -129,6 +131,7 @@ async def pause_task(
         await audit.record(
             session, task.user_id, "task.pause", "task", task.id, {"reason": reason, "by": "engine"}
         )
+        await emit(session, task.user_id, NotificationEventType.TASK_PAUSED, _event(task, reason=reason), now)
 
 
 async def resume(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
@@ -158,3 +161,10 @@ async def cancel(session: AsyncSession, rt: _HasBus, task: InviteTask, now: date
 async def complete_task(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
     await _set_status(session, rt, task, TaskStatus.COMPLETED, finished_at=now, next_run_at=None)
     await audit.record(session, task.user_id, "task.complete", "task", task.id, {})
+    await emit(session, task.user_id, NotificationEventType.TASK_COMPLETED, _event(task), now)
+
+
+def _event(task: InviteTask, **extra: Any) -> dict[str, Any]:
+    """A task.* notification's data (docs/api.md "Notifications"). task.failed has no emitter: no path
+    sets TaskStatus.FAILED today."""
+    return {"task_id": str(task.id), "task_name": task.name, "status": str(task.status), **extra}

@@ -34,6 +34,8 @@ from invite_service.limits.base import Decision
 from invite_service.limits.caps import min_delay
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import LaneStatus, Step, TargetKind, TargetStatus
+from invite_service.models.notifications import NotificationEventType
+from invite_service.notifications.service import emit
 from invite_service.observability import metrics
 from invite_service.stores import logs as log_store
 from invite_service.stores import suppressions as suppressions
@@ -243,6 +245,8 @@ async def _update_lane(
         touched = await task_store.restrict_account(
             session, account_id, effect.lane_status, effect.lane_cooldown_until, now, result.error_code
         )
+        if touched and effect.lane_status in _NOTIFIED:  # once per account transition, not per lane
+            await _account_event(session, task, account_id, effect, now)
         if effect.trips_breaker:
             for task_id in touched:
                 await _check_breaker(rt, session, task_id, now, result.error_code)
@@ -254,6 +258,23 @@ async def _update_lane(
         lanes = await task_store.lanes(session, task.id)
         if stranded(other.status for other in lanes):
             await pause_task(session, rt, task, last_lane_excluded_reason(result.error_code), now)
+
+
+# A platform wait (cooling down) is routine and short; these stop the account for a long time.
+_NOTIFIED = (LaneStatus.RESTRICTED, LaneStatus.UNAVAILABLE)
+
+
+async def _account_event(
+    session: AsyncSession, task: InviteTask, account_id: str, effect: Effect, now: datetime
+) -> None:
+    kind = (
+        NotificationEventType.ACCOUNT_UNAVAILABLE
+        if effect.lane_status is LaneStatus.UNAVAILABLE
+        else NotificationEventType.ACCOUNT_RESTRICTED
+    )
+    until = effect.lane_cooldown_until
+    data = {"account_id": account_id, "platform": str(task.platform)}
+    await emit(session, task.user_id, kind, data | ({"until": until.isoformat()} if until else {}), now)
 
 
 async def _check_breaker(

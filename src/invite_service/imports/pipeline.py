@@ -27,6 +27,8 @@ from invite_service.imports.sources import RowSource
 from invite_service.kit.clock import utcnow
 from invite_service.kit.tabular.mapping import Rejection
 from invite_service.models.enums import TargetKind, TargetStatus
+from invite_service.models.notifications import NotificationEventType
+from invite_service.notifications.service import emit
 from invite_service.observability import audit, metrics
 from invite_service.stores import counters as counters_store
 from invite_service.stores import suppressions
@@ -51,6 +53,14 @@ class JobSpec:
     skip_suppressed: bool
     region: str
     options: dict[str, Any]
+
+
+_COMPLETED = NotificationEventType.IMPORT_COMPLETED
+
+
+def import_event(spec: JobSpec, **extra: Any) -> dict[str, Any]:
+    """An import.* notification's data (docs/api.md "Notifications")."""
+    return {"import_id": str(spec.job_id), "task_id": str(spec.task_id), **extra}
 
 
 @dataclass
@@ -207,6 +217,13 @@ async def merge(stage: staging.Stage, spec: JobSpec, tally: Tally) -> int:
             "import_job",
             spec.job_id,
             {"task_id": str(spec.task_id), "accepted": inserted, "seen": tally.seen},
+        )
+        await emit(
+            session,
+            spec.user_id,
+            _COMPLETED,
+            import_event(spec, accepted=inserted, rejected=tally.seen - stage.rows),
+            now,
         )
     metrics.count_import_rows(  # rows seen but never staged were rejected (invalid, or suppressed)
         accepted=inserted, duplicate=stage.rows - inserted, rejected=tally.seen - stage.rows

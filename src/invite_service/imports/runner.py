@@ -27,9 +27,12 @@ from invite_service.imports.errors import ParsingError
 from invite_service.imports.parsing_client import parsing_results
 from invite_service.imports.pipeline import JobSpec, JobStopped
 from invite_service.imports.sources import FileSource, ParsingSource, RowSource, probe
+from invite_service.kit.clock import utcnow
 from invite_service.kit.tabular.errors import FileRejected
 from invite_service.models import ImportJob
 from invite_service.models.enums import ImportStatus
+from invite_service.models.notifications import NotificationEventType
+from invite_service.notifications.service import emit
 
 log = structlog.get_logger(__name__)
 INTERNAL = "An internal error stopped the import; nothing was imported. The logs have the details."
@@ -75,7 +78,10 @@ class Heartbeat:
 
 async def _finish(database: Database, spec: JobSpec, status: ImportStatus, error: str) -> None:
     async with database.session() as session:
-        await repo.finish_unless_done(session, spec.job_id, status, error, attempt=spec.attempt)
+        finished = await repo.finish_unless_done(session, spec.job_id, status, error, attempt=spec.attempt)
+        if finished and status is ImportStatus.FAILED:
+            data = pipeline.import_event(spec, error=error)
+            await emit(session, spec.user_id, NotificationEventType.IMPORT_FAILED, data, utcnow())
 
 
 async def _file_source(database: Database, job: ImportJob) -> FileSource:

@@ -29,6 +29,8 @@ from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.kit.tabular.upload import spool
 from invite_service.models import ImportJob, InviteTask
 from invite_service.models.enums import ImportStatus
+from invite_service.models.notifications import NotificationEventType
+from invite_service.notifications.service import emit
 from invite_service.observability import audit
 from invite_service.stores.tasks import get_owned
 
@@ -224,9 +226,10 @@ async def begin_run(
         return None
     if attempt > limits.MAX_RUNS:
         runs = attempt - 1
-        await repo.finish_unless_done(
-            session, job.id, ImportStatus.FAILED, GAVE_UP.format(runs=runs), attempt=attempt
-        )
+        error = GAVE_UP.format(runs=runs)
+        if await repo.finish_unless_done(session, job.id, ImportStatus.FAILED, error, attempt=attempt):
+            data = {"import_id": str(job.id), "task_id": str(job.task_id), "error": error}
+            await emit(session, job.user_id, NotificationEventType.IMPORT_FAILED, data, utcnow())
         return None
     return _spec(job, task, config, attempt), job
 

@@ -9,6 +9,12 @@ from invite_service.models.activity import (
 )
 from invite_service.models.audience import ImportFile, ImportJob, ImportRejection, Suppression
 from invite_service.models.base import Base
+from invite_service.models.notifications import (
+    NotificationChannel,
+    NotificationDelivery,
+    NotificationEvent,
+    WebhookEndpoint,
+)
 from invite_service.models.target import InviteTarget, TaskCounters
 from invite_service.models.task import InviteTask, Lane
 
@@ -24,7 +30,11 @@ __all__ = [
     "InviteTarget",
     "InviteTask",
     "Lane",
+    "NotificationChannel",
+    "NotificationDelivery",
+    "NotificationEvent",
     "RateLimitLedger",
     "Suppression",
     "TaskCounters",
+    "WebhookEndpoint",
 ]

@@ -21,6 +21,7 @@ from invite_service.execution.jobspec import RECOVER, TICK
 from invite_service.imports.file_limits import ORPHAN_SWEEP_SECONDS
 from invite_service.imports.jobspec import SWEEP_IMPORTS
 from invite_service.models.enums import Priority
+from invite_service.notifications.jobspec import SWEEP_DELIVERIES
 from invite_service.observability.metrics import serve_worker_metrics
 from invite_service.workers.jobs import JOBS, run_job
 from invite_service.workers.loop import RuntimeBuilder, WorkerProcess
@@ -85,6 +86,11 @@ def make_celery_app(settings: Settings, *, build_runtime: RuntimeBuilder | None 
             "recover": {"task": RECOVER, "schedule": settings.recover_seconds, "options": high},
             # Imports whose worker died are sent again (imports/runner.py: sweep).
             "import-sweep": {"task": SWEEP_IMPORTS, "schedule": ORPHAN_SWEEP_SECONDS, "options": high},
+            # Notification deliveries that are due: retries, and any whose own job was lost.
+            "notification-sweep": {
+                "task": SWEEP_DELIVERIES,
+                "schedule": settings.notifications_sweep_seconds,
+            },
         },
         # Remote control (`celery inspect`, `control shutdown`) and events ride exchanges of their own;
         # prefixed too, so a command for one deployment on a shared vhost never reaches another's workers.

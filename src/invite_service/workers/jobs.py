@@ -14,6 +14,8 @@ from invite_service.execution.batch import process_batch
 from invite_service.execution.jobspec import DISPATCH, PING, PROCESS_BATCH, RECOVER, TICK
 from invite_service.imports import runner as import_runner
 from invite_service.imports.jobspec import RUN_IMPORT, SWEEP_IMPORTS
+from invite_service.notifications import delivery as notification_delivery
+from invite_service.notifications.jobspec import DELIVER, SWEEP_DELIVERIES
 
 JobFn = Callable[..., Awaitable[Any]]
 
@@ -24,6 +26,8 @@ JOBS: dict[str, JobFn] = {
     RECOVER: engine.recover,
     RUN_IMPORT: import_runner.run_import,
     SWEEP_IMPORTS: import_runner.sweep,
+    DELIVER: notification_delivery.deliver,
+    SWEEP_DELIVERIES: notification_delivery.sweep,
 }
 
 

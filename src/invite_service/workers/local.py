@@ -17,6 +17,7 @@ from invite_service.context.runtime import Runtime
 from invite_service.execution import engine
 from invite_service.imports import file_limits as import_limits
 from invite_service.imports import runner as import_runner
+from invite_service.notifications import delivery as notification_delivery
 from invite_service.workers.jobs import run_job
 
 log = structlog.get_logger(__name__)
@@ -88,6 +89,8 @@ class LocalTicker:
         settings = self._runtime.settings
         last_recover = 0.0
         last_sweep: float | None = None
+        last_notify = 0.0
+        notify: asyncio.Task[Any] | None = None
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -103,6 +106,13 @@ class LocalTicker:
                     )
                     last_sweep = loop.time()
                     await import_runner.sweep(self._runtime, stale_after)
+                # Beside the tick, not in it: a slow receiver must not hold up the engine.
+                idle = notify is None or notify.done()
+                if idle and loop.time() - last_notify >= settings.notifications_sweep_seconds:
+                    last_notify = loop.time()
+                    notify = self._runner.spawn(
+                        notification_delivery.sweep, self._runtime, name="notification-sweep"
+                    )
                 await self._runtime.progress.drain()
             except Exception:
                 log.exception("ticker_failed")
