@@ -2,15 +2,17 @@
  * Notifications (webhook endpoints, Apprise channels, the delivery log, the in-browser event feed) and the
  * service's meta (profile, simulators, platforms offered).
  *
- * The shapes follow the agreed contracts (notify-api.md, meta-api.md). The calls go through the same client
- * as every other (bearer token, ApiError, 401 → sign-in) but untyped by path: a UI built against a service
- * without these routes must still compile and run, and a 404 means "not there yet" (the feed and the banner
- * stay quiet, the Settings page says so).
+ * Notification calls are typed by the generated schema like every other. Two are not, on purpose: GET /meta
+ * (its route lands with the production-profile work) and the optional webhook test ping, which a service
+ * may not have. A 404 from any of them means "not there": the feed and the banner stay quiet, the Settings
+ * page says so, the test button hides.
  */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, unwrap } from "./client";
+import { api, type Schemas, unwrap } from "./client";
 import { ApiError } from "./problem";
 
+export type EventType = Schemas["NotificationEventType"];
+/** Every event type, in the order the Settings page lists them; `satisfies` keeps it in step with the schema. */
 export const EVENT_TYPES = [
   "task.completed",
   "task.paused",
@@ -20,66 +22,19 @@ export const EVENT_TYPES = [
   "import.completed",
   "import.failed",
   "endpoint.disabled",
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+] as const satisfies readonly EventType[];
 
-export interface WebhookOut {
-  id: string;
-  url: string;
-  description: string;
-  event_types: EventType[];
-  enabled: boolean;
-  disabled_reason: string | null;
-  consecutive_failures: number;
-  created_at: string;
-  updated_at: string;
-}
-export interface WebhookCreated extends WebhookOut {
-  secret: string;
-}
-export interface WebhookIn {
-  url: string;
-  description?: string;
-  event_types?: EventType[];
-}
-export interface ChannelOut {
-  id: string;
-  label: string;
-  scheme: string;
-  url_masked: string;
-  event_types: EventType[];
-  enabled: boolean;
-  disabled_reason: string | null;
-  consecutive_failures: number;
-  created_at: string;
-  updated_at: string;
-}
-export interface ChannelIn {
-  url: string;
-  label?: string;
-  event_types?: EventType[];
-}
-export type DeliveryStatus = "pending" | "retrying" | "succeeded" | "failed";
-export const DELIVERY_STATUSES: DeliveryStatus[] = ["pending", "retrying", "succeeded", "failed"];
-export interface DeliveryOut {
-  id: string;
-  event_id: number;
-  event_type: string;
-  endpoint_id: string | null;
-  channel_id: string | null;
-  status: DeliveryStatus;
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  created_at: string;
-  delivered_at: string | null;
-}
-export interface DeliveryPage {
-  items: DeliveryOut[];
-  next_cursor: string | null;
-  total: number;
-}
+export type WebhookOut = Schemas["WebhookOut"];
+export type WebhookCreated = Schemas["WebhookCreated"];
+export type WebhookIn = Schemas["WebhookIn"];
+export type WebhookPatch = Schemas["WebhookPatch"];
+export type ChannelOut = Schemas["ChannelOut"];
+export type ChannelIn = Schemas["ChannelIn"];
+export type ChannelPatch = Schemas["ChannelPatch"];
+export type DeliveryStatus = Schemas["DeliveryStatus"];
+export const DELIVERY_STATUSES = ["pending", "retrying", "succeeded", "failed"] as const satisfies readonly DeliveryStatus[];
+export type DeliveryOut = Schemas["DeliveryOut"];
+export type DeliveryPage = Schemas["Page_DeliveryOut_"];
 export interface DeliveryFilter {
   endpoint_id?: string | null;
   channel_id?: string | null;
@@ -87,16 +42,10 @@ export interface DeliveryFilter {
   cursor?: string;
   limit: number;
 }
-export interface EventOut {
-  id: number;
-  type: EventType | string;
-  created_at: string;
-  data: Record<string, unknown>;
-}
-export interface EventFeedPage {
-  items: EventOut[];
-  last_id: number;
-}
+/** `type` widened: a newer service may send a type this build does not know (shown generically). */
+export type EventOut = Omit<Schemas["EventOut"], "type"> & { type: EventType | (string & {}) };
+export type EventFeedPage = Schemas["EventFeed"];
+
 export interface MetaOut {
   profile: "embedded" | "production";
   sandbox_allowed: boolean;
@@ -127,8 +76,6 @@ async function orNull<T>(call: Promise<{ data?: unknown; error?: unknown; respon
   }
 }
 
-const drop = (q: Record<string, unknown>) => Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined && v !== null && v !== ""));
-
 export const notifyKeys = {
   all: ["notifications"] as const,
   webhooks: ["notifications", "webhooks"] as const,
@@ -141,7 +88,7 @@ export const notifyKeys = {
 /** One page of the event feed; without `after`, just the current `last_id`. Null when the route is absent. */
 export function fetchEvents(after: number | null, limit = 50): Promise<EventFeedPage | null> {
   const query = after === null ? { limit } : { after, limit };
-  return orNull<EventFeedPage>(http().GET("/api/v1/notifications/events", { params: { query } }));
+  return orNull<EventFeedPage>(api.GET("/api/v1/notifications/events", { params: { query } }));
 }
 
 /** GET /api/v1/meta; null before the service has it (the UI then behaves as it always did). */
@@ -179,14 +126,14 @@ export function useApiRoutes() {
 export function useWebhooks() {
   return useQuery({
     queryKey: notifyKeys.webhooks,
-    queryFn: () => orNull<WebhookOut[]>(http().GET("/api/v1/notifications/webhooks")),
+    queryFn: () => orNull<WebhookOut[]>(api.GET("/api/v1/notifications/webhooks")),
   });
 }
 
 export function useChannels() {
   return useQuery({
     queryKey: notifyKeys.channels,
-    queryFn: () => orNull<ChannelOut[]>(http().GET("/api/v1/notifications/channels")),
+    queryFn: () => orNull<ChannelOut[]>(api.GET("/api/v1/notifications/channels")),
   });
 }
 
@@ -195,7 +142,17 @@ export function useDeliveries(filter: DeliveryFilter) {
     queryKey: notifyKeys.deliveries(filter),
     queryFn: () =>
       orNull<DeliveryPage>(
-        http().GET("/api/v1/notifications/deliveries", { params: { query: drop({ ...filter }) } }),
+        api.GET("/api/v1/notifications/deliveries", {
+          params: {
+            query: {
+              limit: filter.limit,
+              ...(filter.endpoint_id ? { endpoint_id: filter.endpoint_id } : {}),
+              ...(filter.channel_id ? { channel_id: filter.channel_id } : {}),
+              ...(filter.status ? { status: filter.status } : {}),
+              ...(filter.cursor ? { cursor: filter.cursor } : {}),
+            },
+          },
+        }),
       ),
     placeholderData: keepPreviousData,
     // Retries move on their own; the log follows them while the page is open.
@@ -212,7 +169,7 @@ export function useCreateWebhook() {
   const invalidate = useInvalidateNotifications();
   return useMutation({
     meta: { handlesError: true },
-    mutationFn: async (body: WebhookIn) => (await unwrap(http().POST("/api/v1/notifications/webhooks", { body }))) as WebhookCreated,
+    mutationFn: (body: WebhookIn) => unwrap(api.POST("/api/v1/notifications/webhooks", { body })),
     onSuccess: invalidate,
   });
 }
@@ -220,10 +177,8 @@ export function useCreateWebhook() {
 export function useUpdateWebhook() {
   const invalidate = useInvalidateNotifications();
   return useMutation({
-    mutationFn: async (args: { id: string; patch: Partial<WebhookIn> & { enabled?: boolean } }) =>
-      (await unwrap(
-        http().PATCH("/api/v1/notifications/webhooks/{endpoint_id}", { params: { path: { endpoint_id: args.id } }, body: args.patch }),
-      )) as WebhookOut,
+    mutationFn: (args: { id: string; patch: WebhookPatch }) =>
+      unwrap(api.PATCH("/api/v1/notifications/webhooks/{endpoint_id}", { params: { path: { endpoint_id: args.id } }, body: args.patch })),
     onSettled: invalidate,
   });
 }
@@ -232,7 +187,7 @@ export function useDeleteWebhook() {
   const invalidate = useInvalidateNotifications();
   return useMutation({
     mutationFn: (id: string) =>
-      unwrap(http().DELETE("/api/v1/notifications/webhooks/{endpoint_id}", { params: { path: { endpoint_id: id } } })),
+      unwrap(api.DELETE("/api/v1/notifications/webhooks/{endpoint_id}", { params: { path: { endpoint_id: id } } })),
     onSettled: invalidate,
   });
 }
@@ -252,7 +207,7 @@ export function useCreateChannel() {
   const invalidate = useInvalidateNotifications();
   return useMutation({
     meta: { handlesError: true },
-    mutationFn: async (body: ChannelIn) => (await unwrap(http().POST("/api/v1/notifications/channels", { body }))) as ChannelOut,
+    mutationFn: (body: ChannelIn) => unwrap(api.POST("/api/v1/notifications/channels", { body })),
     onSuccess: invalidate,
   });
 }
@@ -260,10 +215,8 @@ export function useCreateChannel() {
 export function useUpdateChannel() {
   const invalidate = useInvalidateNotifications();
   return useMutation({
-    mutationFn: async (args: { id: string; patch: Partial<ChannelIn> & { enabled?: boolean } }) =>
-      (await unwrap(
-        http().PATCH("/api/v1/notifications/channels/{channel_id}", { params: { path: { channel_id: args.id } }, body: args.patch }),
-      )) as ChannelOut,
+    mutationFn: (args: { id: string; patch: ChannelPatch }) =>
+      unwrap(api.PATCH("/api/v1/notifications/channels/{channel_id}", { params: { path: { channel_id: args.id } }, body: args.patch })),
     onSettled: invalidate,
   });
 }
@@ -272,7 +225,7 @@ export function useDeleteChannel() {
   const invalidate = useInvalidateNotifications();
   return useMutation({
     mutationFn: (id: string) =>
-      unwrap(http().DELETE("/api/v1/notifications/channels/{channel_id}", { params: { path: { channel_id: id } } })),
+      unwrap(api.DELETE("/api/v1/notifications/channels/{channel_id}", { params: { path: { channel_id: id } } })),
     onSettled: invalidate,
   });
 }
@@ -280,10 +233,8 @@ export function useDeleteChannel() {
 export function useRedeliver() {
   const invalidate = useInvalidateNotifications();
   return useMutation({
-    mutationFn: async (id: string) =>
-      (await unwrap(
-        http().POST("/api/v1/notifications/deliveries/{delivery_id}/redeliver", { params: { path: { delivery_id: id } } }),
-      )) as DeliveryOut,
+    mutationFn: (id: string) =>
+      unwrap(api.POST("/api/v1/notifications/deliveries/{delivery_id}/redeliver", { params: { path: { delivery_id: id } } })),
     onSettled: invalidate,
   });
 }
