@@ -102,7 +102,7 @@ const STRINGS = {
   "settings.enabled": { en: "Enabled", ru: "Включён" },
   "settings.disabled": { en: "Disabled", ru: "Отключён" },
   "settings.disabled_reason": { en: "Turned off: {reason}", ru: "Отключён: {reason}" },
-  "settings.failures": { en: "{n} failures in a row", ru: "Ошибок подряд: {n}" },
+  "settings.failures": { en: "Failures in a row: {n}", ru: "Ошибок подряд: {n}" },
   "settings.delete": { en: "Delete", ru: "Удалить" },
   "settings.delete_webhook": { en: "Delete this webhook?", ru: "Удалить этот вебхук?" },
   "settings.delete_channel": { en: "Delete this channel?", ru: "Удалить этот канал?" },

@@ -4,8 +4,10 @@
  * `intervalMs` and whenever the window regains focus. A service without the feed (404) is asked again
  * only rarely, and the task page keeps its own status toasts meanwhile (useFeedLive).
  */
+import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useSyncExternalStore } from "react";
-import { fetchEvents } from "../api/notifications";
+import { keys } from "../api/hooks";
+import { type EventOut, fetchEvents, notifyKeys } from "../api/notifications";
 import { useSession } from "../auth/RequireAuth";
 import { getSession } from "../auth/session";
 import { announceAll } from "./events";
@@ -39,6 +41,7 @@ export function useFeedLive(): boolean {
 
 export function NotificationFeed({ intervalMs = POLL_MS, absentMs = ABSENT_POLL_MS }: { intervalMs?: number; absentMs?: number }) {
   const user = useSession()?.user ?? null;
+  const qc = useQueryClient();
 
   useEffect(() => {
     if (!user) return;
@@ -66,7 +69,10 @@ export function NotificationFeed({ intervalMs = POLL_MS, absentMs = ABSENT_POLL_
           return;
         }
         setFeedState("live");
-        if (lastId !== null && page.items.length) announceAll(page.items);
+        if (lastId !== null && page.items.length) {
+          announceAll(page.items);
+          refreshAfter(page.items);
+        }
         const newest = page.items.reduce((m, e) => Math.max(m, e.id), lastId ?? 0);
         lastId = page.items.length ? newest : Math.max(lastId ?? 0, page.last_id);
       } catch {
@@ -75,6 +81,19 @@ export function NotificationFeed({ intervalMs = POLL_MS, absentMs = ABSENT_POLL_
         busy = false;
         schedule(next);
       }
+    };
+
+    // What the page shows may have changed with the event: an idle list polls only every 30 s.
+    const refreshAfter = (events: EventOut[]) => {
+      if (events.some((e) => e.type.startsWith("task.") || e.type.startsWith("import."))) {
+        void qc.invalidateQueries({ queryKey: keys.tasks });
+        void qc.invalidateQueries({ queryKey: ["targets"] });
+      }
+      if (events.some((e) => e.type.startsWith("account."))) {
+        void qc.invalidateQueries({ queryKey: keys.accounts });
+        void qc.invalidateQueries({ queryKey: ["lanes"] });
+      }
+      void qc.invalidateQueries({ queryKey: notifyKeys.all });
     };
 
     const onFocus = () => void poll();
@@ -90,7 +109,7 @@ export function NotificationFeed({ intervalMs = POLL_MS, absentMs = ABSENT_POLL_
       window.removeEventListener("focus", onFocus);
       document.removeEventListener("visibilitychange", onVisible);
     };
-  }, [user, intervalMs, absentMs]);
+  }, [user, intervalMs, absentMs, qc]);
 
   return null;
 }

@@ -550,7 +550,7 @@ const DELIVERY_COLOR: Record<DeliveryStatus, string> = { pending: "gray", retryi
 
 export function DeliveryStatusBadge({ status }: { status: DeliveryStatus }) {
   return (
-    <Badge color={DELIVERY_COLOR[status] ?? "gray"} variant="light" size="sm" data-status={status}>
+    <Badge color={DELIVERY_COLOR[status] ?? "gray"} variant="light" size="sm" data-status={status} style={{ overflow: "visible" }}>
       {t(`delivery.${status}` as StringKey)}
     </Badge>
   );
@@ -643,7 +643,7 @@ function DeliveriesSection() {
                       {target(d)}
                     </Text>
                   </Table.Td>
-                  <Table.Td>
+                  <Table.Td miw={110}>
                     <DeliveryStatusBadge status={d.status} />
                   </Table.Td>
                   <Table.Td>{d.last_status_code ?? "—"}</Table.Td>
