@@ -159,6 +159,9 @@ const STRINGS = {
 
 export type StringKey = keyof typeof STRINGS;
 
+/** Every key, for the test that checks each has both languages and the same placeholders. */
+export const STRING_KEYS = Object.keys(STRINGS) as StringKey[];
+
 export function currentLang(): Lang {
   try {
     const chosen = globalThis.localStorage?.getItem("invite.lang");

@@ -164,7 +164,7 @@ function EventTypesCell({ types }: { types: string[] }) {
   return (
     <Group gap={4}>
       {types.map((type) => (
-        <Badge key={type} size="xs" variant="outline" color="gray" tt="none">
+        <Badge key={type} size="xs" variant="outline" color="gray" tt="none" style={{ overflow: "visible" }}>
           {type}
         </Badge>
       ))}
@@ -229,7 +229,7 @@ function WebhooksSection() {
         </Text>
       ) : (
         <div className="table-scroll">
-          <Table verticalSpacing="xs" data-testid="webhooks-table">
+          <Table verticalSpacing="xs" miw={680} data-testid="webhooks-table">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>{t("settings.url")}</Table.Th>
@@ -431,7 +431,7 @@ function ChannelsSection() {
         </Text>
       ) : (
         <div className="table-scroll">
-          <Table verticalSpacing="xs" data-testid="channels-table">
+          <Table verticalSpacing="xs" miw={680} data-testid="channels-table">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>{t("settings.label")}</Table.Th>
@@ -617,7 +617,7 @@ function DeliveriesSection() {
         </Text>
       ) : (
         <div className="table-scroll">
-          <Table verticalSpacing="xs" data-testid="deliveries-table">
+          <Table verticalSpacing="xs" miw={900} data-testid="deliveries-table">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>{t("settings.col.when")}</Table.Th>
