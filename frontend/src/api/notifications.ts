@@ -193,6 +193,9 @@ export function useDeleteWebhook() {
 }
 
 export const TEST_ROUTE = "/api/v1/notifications/webhooks/{endpoint_id}/test";
+/** Whether the service documents the optional test ping (whatever it names the path parameter). */
+export const hasTestRoute = (routes: Set<string> | undefined) =>
+  [...(routes ?? [])].some((p) => /^\/api\/v1\/notifications\/webhooks\/\{[^}]+\}\/test$/.test(p));
 
 export function useTestWebhook() {
   const invalidate = useInvalidateNotifications();

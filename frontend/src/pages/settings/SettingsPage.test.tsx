@@ -1,6 +1,6 @@
 import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { setFetch } from "../../api/client";
 import type { ChannelOut, DeliveryOut, WebhookOut } from "../../api/notifications";
 import { type Call, fakeApi, notFound } from "../../test/fakeApi";
@@ -52,7 +52,21 @@ beforeEach(() => {
     return undefined;
   });
 });
-afterEach(() => setFetch(globalThis.fetch));
+afterEach(() => {
+  setFetch(globalThis.fetch);
+  vi.unstubAllGlobals();
+});
+
+/** The service's OpenAPI document (read with the page's own fetch, next to the UI), listing `paths`. */
+function serveOpenApi(paths: string[]) {
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (input: RequestInfo | URL) => {
+      const url = input instanceof Request ? input.url : String(input);
+      return url.endsWith("/openapi.json") ? jsonResponse({ paths: Object.fromEntries(paths.map((p) => [p, {}])) }) : new Response(null, { status: 404 });
+    }),
+  );
+}
 
 const webhookRow = async (url: string) => (await screen.findAllByTestId("webhook-row")).find((r) => r.textContent?.includes(url))!;
 
@@ -161,5 +175,20 @@ describe("SettingsPage", () => {
     renderUI(<SettingsPage />);
     expect(await screen.findByTestId("notifications-absent")).toBeInTheDocument();
     expect(screen.getByText("Show desktop notifications")).toBeInTheDocument();
+  });
+
+  it("offers a test ping only where the service documents one", async () => {
+    serveOpenApi(["/api/v1/notifications/webhooks"]);
+    const first = renderUI(<SettingsPage />);
+    await webhookRow("hooks.example.com");
+    await waitFor(() => expect(globalThis.fetch).toHaveBeenCalled());
+    expect(screen.queryByRole("button", { name: /^Send a test/ })).toBeNull();
+    first.unmount();
+
+    serveOpenApi(["/api/v1/notifications/webhooks", "/api/v1/notifications/webhooks/{endpoint_id}/test"]);
+    renderUI(<SettingsPage />);
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole("button", { name: "Send a test: https://hooks.example.com/invite" }));
+    await waitFor(() => expect(calls).toContainEqual(expect.objectContaining({ method: "POST", path: `/api/v1/notifications/webhooks/${W1}/test` })));
   });
 });

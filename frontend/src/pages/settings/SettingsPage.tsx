@@ -30,7 +30,7 @@ import {
   type DeliveryStatus,
   EVENT_TYPES,
   type EventType,
-  TEST_ROUTE,
+  hasTestRoute,
   useApiRoutes,
   useChannels,
   useCreateChannel,
@@ -206,7 +206,7 @@ function WebhooksSection() {
   const askDelete = useDeleteConfirm();
   const [adding, setAdding] = useState(false);
   const [created, setCreated] = useState<WebhookCreated | null>(null);
-  const canTest = routes.data?.has(TEST_ROUTE) ?? false;
+  const canTest = hasTestRoute(routes.data);
 
   return (
     <Section
