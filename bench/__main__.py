@@ -11,6 +11,7 @@ BENCHES = [
     "bench.imports",
     "bench.stats",
     "bench.integration_overhead",
+    "bench.webhook_throughput",
 ]
 
 if __name__ == "__main__":

@@ -142,3 +142,23 @@ def _now():  # type: ignore[no-untyped-def]
     from invite_service.kit.clock import utcnow
 
     return utcnow()
+
+
+async def test_a_test_ping_is_a_delivery_and_not_in_the_feed(
+    client: httpx.AsyncClient, new_user: Headers
+) -> None:
+    me = new_user()
+    hook = (
+        await client.post(
+            "/api/v1/notifications/webhooks", json={"url": "https://93.184.215.14/"}, headers=me
+        )
+    ).json()
+    start = (await client.get("/api/v1/notifications/events", headers=me)).json()["last_id"]
+    ping = await client.post(f"/api/v1/notifications/webhooks/{hook['id']}/test", headers=me)
+    assert ping.status_code == 202, ping.text
+    assert ping.json()["event_type"] == "notification.test" and ping.json()["endpoint_id"] == hook["id"]
+    log = (await client.get(f"/api/v1/notifications/deliveries?endpoint_id={hook['id']}", headers=me)).json()
+    assert [d["id"] for d in log["items"]] == [ping.json()["id"]] and log["total"] == 1
+    feed = (await client.get(f"/api/v1/notifications/events?after={start}", headers=me)).json()
+    assert feed["items"] == []
+    assert (await client.get("/api/v1/notifications/deliveries", headers=new_user())).json()["total"] == 0

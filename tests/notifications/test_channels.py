@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -78,3 +79,19 @@ async def test_a_failing_channel_retries_and_is_disabled_with_an_event(h: Harnes
         NotificationEventType.ENDPOINT_DISABLED,
     ]
     assert feed.items[1].data["channel_id"] == str(channel.id)
+
+
+async def test_channel_secrets_stay_out_of_the_logs(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # even with the service at DEBUG
+    with receiver() as rx:
+        rx.answers.extend([500])
+        await _channel(h, f"json://user:TOPSECRETPW@127.0.0.1:{rx.port}/notify?token=TOPSECRETTOKEN")
+        # A service that fails to connect: its bot token is in the URL path apprise would log.
+        await _channel(h, "tgram://123456:TOPSECRETBOT/12345")
+        await _emit(h)
+        assert len(rx.requests) == 1
+    # The loggers the service keeps at WARNING itself (observability/logging.py: SQL parameters) aside.
+    pinned = ("aiosqlite", "sqlalchemy", "httpx", "httpcore", "asyncio")
+    shown = [r for r in caplog.records if not r.name.startswith(pinned)]
+    assert any(r.name.startswith("apprise") for r in shown)  # apprise did log (its warning)
+    assert not [r.getMessage() for r in shown if "TOPSECRET" in r.getMessage()]

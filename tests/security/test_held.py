@@ -19,7 +19,16 @@ from openpyxl import Workbook
 from tests.security.server import RssSampler, Server
 
 # Path parameters the walk knows how to fill with the other user's objects.
-KNOWN_PARAMS = {"task_id", "target_id", "job_id", "suppression_id", "account_id"}
+KNOWN_PARAMS = {
+    "task_id",
+    "target_id",
+    "job_id",
+    "suppression_id",
+    "account_id",
+    "endpoint_id",
+    "channel_id",
+    "delivery_id",
+}
 PROBLEM = "application/problem+json"
 
 
@@ -51,7 +60,17 @@ def _alice_objects(c: httpx.Client, alice: dict[str, str]) -> dict[str, str]:
         "/api/v1/suppressions", json={"username": "opted_out", "reason": "opt_out"}, headers=alice
     )
     assert suppression.status_code == 201, suppression.text
+    # A public address (the server allows no private ones); nothing needs to answer there.
+    endpoint = c.post("/api/v1/notifications/webhooks", json={"url": "https://93.184.215.14/"}, headers=alice)
+    assert endpoint.status_code == 201, endpoint.text
+    channel = c.post("/api/v1/notifications/channels", json={"url": "json://93.184.215.14/x"}, headers=alice)
+    assert channel.status_code == 201, channel.text
+    ping = c.post(f"/api/v1/notifications/webhooks/{endpoint.json()['id']}/test", headers=alice)
+    assert ping.status_code == 202, ping.text
     return {
+        "endpoint_id": endpoint.json()["id"],
+        "channel_id": channel.json()["id"],
+        "delivery_id": ping.json()["id"],
         "task_id": tid,
         "target_id": target.json()["id"],
         "job_id": job.json()["job_id"],

@@ -2,10 +2,10 @@
  * Notifications (webhook endpoints, Apprise channels, the delivery log, the in-browser event feed) and the
  * service's meta (profile, simulators, platforms offered).
  *
- * Notification calls are typed by the generated schema like every other. Two are not, on purpose: GET /meta
- * (its route lands with the production-profile work) and the optional webhook test ping, which a service
- * may not have. A 404 from any of them means "not there": the feed and the banner stay quiet, the Settings
- * page says so, the test button hides.
+ * Notification calls are typed by the generated schema like every other. GET /meta is not, on purpose: its
+ * route lands with the production-profile work (switch it to the typed client once the schema has it).
+ * A 404 means "not there": the feed and the banner stay quiet, the Settings page says so; the optional
+ * test ping's button shows only where the running service documents it.
  */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, type Schemas, unwrap } from "./client";
@@ -57,9 +57,6 @@ type Init = { params?: { path?: Record<string, string>; query?: Record<string, u
 type Call = (path: string, init?: Init) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
 interface UntypedClient {
   GET: Call;
-  POST: Call;
-  PATCH: Call;
-  DELETE: Call;
 }
 // `api` is read at call time: tests swap it with setFetch().
 const http = () => api as unknown as UntypedClient;
@@ -192,16 +189,18 @@ export function useDeleteWebhook() {
   });
 }
 
-export const TEST_ROUTE = "/api/v1/notifications/webhooks/{endpoint_id}/test";
-/** Whether the service documents the optional test ping (whatever it names the path parameter). */
+/**
+ * Whether the running service documents the test ping (optional in the contract: an older or slimmer
+ * service may lack it, whatever it names the path parameter).
+ */
 export const hasTestRoute = (routes: Set<string> | undefined) =>
   [...(routes ?? [])].some((p) => /^\/api\/v1\/notifications\/webhooks\/\{[^}]+\}\/test$/.test(p));
 
 export function useTestWebhook() {
   const invalidate = useInvalidateNotifications();
   return useMutation({
-    mutationFn: async (id: string) =>
-      (await unwrap(http().POST(TEST_ROUTE, { params: { path: { endpoint_id: id } } }))) as DeliveryOut,
+    mutationFn: (id: string) =>
+      unwrap(api.POST("/api/v1/notifications/webhooks/{endpoint_id}/test", { params: { path: { endpoint_id: id } } })),
     onSettled: invalidate,
   });
 }

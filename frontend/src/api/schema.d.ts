@@ -674,6 +674,26 @@ export interface paths {
         patch: operations["update_webhook_api_v1_notifications_webhooks__endpoint_id__patch"];
         trace?: never;
     };
+    "/api/v1/notifications/webhooks/{endpoint_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Webhook
+         * @description Send a ``notification.test`` event to this endpoint now; follow it in the delivery log.
+         */
+        post: operations["test_webhook_api_v1_notifications_webhooks__endpoint_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/channels": {
         parameters: {
             query?: never;
@@ -1601,7 +1621,7 @@ export interface components {
          * NotificationEventType
          * @enum {string}
          */
-        NotificationEventType: "task.completed" | "task.paused" | "task.failed" | "account.restricted" | "account.unavailable" | "import.completed" | "import.failed" | "endpoint.disabled";
+        NotificationEventType: "task.completed" | "task.paused" | "task.failed" | "account.restricted" | "account.unavailable" | "import.completed" | "import.failed" | "endpoint.disabled" | "notification.test";
         /** Page[AuditOut] */
         Page_AuditOut_: {
             /** Items */
@@ -5619,6 +5639,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    test_webhook_api_v1_notifications_webhooks__endpoint_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryOut"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */

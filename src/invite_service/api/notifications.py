@@ -52,6 +52,14 @@ async def update_webhook(
     return await service.update_webhook(session, settings, user, endpoint_id, body)
 
 
+@router.post("/webhooks/{endpoint_id}/test", response_model=DeliveryOut, status_code=202)
+async def test_webhook(
+    endpoint_id: uuid.UUID, user: CurrentUser, session: SessionDep, rt: RuntimeDep
+) -> DeliveryOut:
+    """Send a ``notification.test`` event to this endpoint now; follow it in the delivery log."""
+    return await service.test_webhook(session, user, endpoint_id, rt.clock.now())
+
+
 @router.delete("/webhooks/{endpoint_id}", status_code=204)
 async def delete_webhook(endpoint_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
     await service.delete_webhook(session, user, endpoint_id)

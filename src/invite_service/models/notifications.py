@@ -24,6 +24,9 @@ class NotificationEventType(StrEnum):
     IMPORT_COMPLETED = "import.completed"
     IMPORT_FAILED = "import.failed"
     ENDPOINT_DISABLED = "endpoint.disabled"
+    # A ping the user asked for (POST /notifications/webhooks/{id}/test): to that endpoint only, and not
+    # in the in-browser feed.
+    TEST = "notification.test"
 
 
 class DeliveryStatus(StrEnum):

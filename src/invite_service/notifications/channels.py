@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import apprise
 
 from invite_service.notifications.ssrf import resolve
+
+# apprise logs the URLs it posts to at DEBUG (a Telegram bot token is in the path), and urllib3 under it
+# the request lines: kept at WARNING whatever the service's log level, like httpx (observability/logging.py).
+for _name in ("apprise", "urllib3"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 # apprise's generic targets post to any host the user names: the SSRF rule applies to them as to
 # webhooks. Other schemes name a service (tgram://, slack://, mailto:// …) and are only checked when

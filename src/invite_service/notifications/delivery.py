@@ -12,6 +12,8 @@ immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — about 27 h in all), co
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +21,7 @@ from typing import Any
 
 import httpx
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.context.runtime import Runtime
 from invite_service.kit.clock import utcnow
@@ -93,11 +96,20 @@ async def _claim(
     return (ids, lease) if ids else None
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~40 ms: once a process, not once a client.
+    return httpx.create_ssl_context()
+
+
 def _client(rt: Runtime) -> httpx.AsyncClient:
     # No redirects (a redirect could point at a private address) and no proxy settings from the
     # environment (the checked address must be the one connected to).
     return httpx.AsyncClient(
-        timeout=rt.settings.notifications_timeout_seconds, follow_redirects=False, trust_env=False
+        timeout=rt.settings.notifications_timeout_seconds,
+        follow_redirects=False,
+        trust_env=False,
+        verify=_tls(),
     )
 
 
@@ -187,35 +199,32 @@ async def _record(
             return  # our lease ran out and another sender took the delivery over
         if target is None or not attempt.counts:
             return
-        locked: Target | None = (
-            await repo.lock_target(session, WebhookEndpoint, target.id)
-            if isinstance(target, WebhookEndpoint)
-            else await repo.lock_target(session, NotificationChannel, target.id)
+        model: repo.TargetModel = (
+            WebhookEndpoint if isinstance(target, WebhookEndpoint) else NotificationChannel
         )
-        if locked is None:
-            return
         if attempt.ok:
-            locked.consecutive_failures = 0
+            await repo.reset_failures(session, model, target.id)
             return
-        locked.consecutive_failures += 1
+        streak = await repo.count_failure(session, model, target.id)
         limit = rt.settings.notifications_disable_after_failures
-        if locked.enabled and locked.consecutive_failures >= limit:
-            await _disable(session, locked, limit, attempt, now)
+        if streak is not None and streak >= limit:
+            await _disable(session, model, target, limit, attempt, now)
 
 
-async def _disable(session: Any, target: Target, limit: int, attempt: Attempt, now: datetime) -> None:
+async def _disable(
+    session: AsyncSession,
+    model: repo.TargetModel,
+    target: Target,
+    limit: int,
+    attempt: Attempt,
+    now: datetime,
+) -> None:
     """Stop sending to a target that keeps failing, and tell the user (the feed and their other
     endpoints and channels: this one is excluded, being disabled first)."""
     reason = f"disabled after {limit} failed attempts in a row (last: {attempt.error or 'failed'})"[:500]
-    target.enabled = False
-    target.disabled_reason = reason
-    await session.flush()
-    key = "endpoint_id" if isinstance(target, WebhookEndpoint) else "channel_id"
+    if not await repo.disable(session, model, target.id, reason):
+        return
+    key = "endpoint_id" if model is WebhookEndpoint else "channel_id"
     log.warning("notification_target_disabled", kind=key.removesuffix("_id"), target_id=str(target.id))
-    await emit(
-        session,
-        target.user_id,
-        NotificationEventType.ENDPOINT_DISABLED,
-        {key: str(target.id), "reason": reason},
-        now,
-    )
+    data = {key: str(target.id), "reason": reason}
+    await emit(session, target.user_id, NotificationEventType.ENDPOINT_DISABLED, data, now)

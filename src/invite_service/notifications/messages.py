@@ -38,6 +38,8 @@ def describe(event_type: T, data: dict[str, Any]) -> tuple[str, str]:
             return "Import completed", f"An import finished: {data.get('accepted', 0)} targets were added."
         case T.IMPORT_FAILED:
             return "Import failed", f"An import failed: {data.get('error') or 'unknown error'}."
+        case T.TEST:
+            return "Test notification", "A test notification from the Invite Service."
         case T.ENDPOINT_DISABLED:
             return (
                 "Notifications disabled",

@@ -22,6 +22,7 @@ from invite_service.models.notifications import (
 )
 
 T = TypeVar("T", WebhookEndpoint, NotificationChannel)
+TargetModel = type[WebhookEndpoint] | type[NotificationChannel]
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
 DELIVERY_SORT = SortSpec("created_at", descending=True)
 
@@ -125,7 +126,11 @@ async def events_after(
 ) -> list[NotificationEvent]:
     stmt = (
         select(NotificationEvent)
-        .where(NotificationEvent.user_id == user_id, NotificationEvent.id > after)
+        .where(
+            NotificationEvent.user_id == user_id,
+            NotificationEvent.id > after,
+            NotificationEvent.type != NotificationEventType.TEST,
+        )
         .order_by(NotificationEvent.id)
         .limit(limit)
     )
@@ -199,16 +204,19 @@ async def load_for_send(
 ) -> (
     tuple[NotificationDelivery, NotificationEvent | None, WebhookEndpoint | NotificationChannel | None] | None
 ):
-    delivery = await session.get(NotificationDelivery, delivery_id)
-    if delivery is None:
+    """The delivery with its event and its endpoint or channel (None where gone), in one query."""
+    stmt = (
+        select(NotificationDelivery, NotificationEvent, WebhookEndpoint, NotificationChannel)
+        .outerjoin(NotificationEvent, NotificationEvent.id == NotificationDelivery.event_id)
+        .outerjoin(WebhookEndpoint, WebhookEndpoint.id == NotificationDelivery.endpoint_id)
+        .outerjoin(NotificationChannel, NotificationChannel.id == NotificationDelivery.channel_id)
+        .where(NotificationDelivery.id == delivery_id)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
         return None
-    event = await session.get(NotificationEvent, delivery.event_id)
-    target: WebhookEndpoint | NotificationChannel | None
-    if delivery.endpoint_id is not None:
-        target = await session.get(WebhookEndpoint, delivery.endpoint_id)
-    else:
-        target = await session.get(NotificationChannel, delivery.channel_id)
-    return delivery, event, target
+    delivery, event, endpoint, channel = row
+    return delivery, event, endpoint if endpoint is not None else channel
 
 
 async def finish_attempt(
@@ -225,9 +233,39 @@ async def finish_attempt(
     return _changed(result) > 0
 
 
-async def lock_target(session: AsyncSession, model: type[T], target_id: uuid.UUID) -> T | None:
-    stmt = select(model).where(model.id == target_id).with_for_update()
-    return (await session.scalars(stmt)).one_or_none()
+async def reset_failures(session: AsyncSession, model: TargetModel, target_id: uuid.UUID) -> None:
+    # Only a row with a streak is written (and locked): successes to a healthy endpoint write nothing.
+    await session.execute(
+        update(model)
+        .where(model.id == target_id, model.consecutive_failures != 0)
+        .values(consecutive_failures=0)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def count_failure(session: AsyncSession, model: TargetModel, target_id: uuid.UUID) -> int | None:
+    """Add one to an enabled target's failure streak, atomically; the new streak (None: gone or
+    disabled already)."""
+    result = await session.execute(
+        update(model)
+        .where(model.id == target_id, model.enabled.is_(True))
+        .values(consecutive_failures=model.consecutive_failures + 1)
+        .returning(model.consecutive_failures)
+        .execution_options(synchronize_session=False)
+    )
+    value = result.scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+async def disable(session: AsyncSession, model: TargetModel, target_id: uuid.UUID, reason: str) -> bool:
+    """Disable an enabled target; False when another sender already did."""
+    result = await session.execute(
+        update(model)
+        .where(model.id == target_id, model.enabled.is_(True))
+        .values(enabled=False, disabled_reason=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return _changed(result) > 0
 
 
 async def backlog(session: AsyncSession, now: datetime) -> tuple[int, datetime | None]:

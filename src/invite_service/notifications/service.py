@@ -131,6 +131,20 @@ async def update_webhook(
     return WebhookOut.model_validate(endpoint)
 
 
+async def test_webhook(
+    session: AsyncSession, user_id: str, endpoint_id: uuid.UUID, now: datetime
+) -> DeliveryOut:
+    """A ``notification.test`` event sent to this endpoint alone (whatever its event filter)."""
+    endpoint = await _endpoint(session, user_id, endpoint_id)
+    data = {"endpoint_id": str(endpoint.id), "message": "A test notification from the Invite Service."}
+    event = await repo.add_event(session, user_id, NotificationEventType.TEST, data, now)
+    (delivery_id,) = await repo.add_deliveries(session, event, [endpoint.id], [], now)
+    if can_defer(session):
+        defer(session, deliver_job(delivery_id))
+    delivery = await repo.get_delivery(session, user_id, delivery_id)
+    return DeliveryOut.model_validate(delivery)
+
+
 async def delete_webhook(session: AsyncSession, user_id: str, endpoint_id: uuid.UUID) -> None:
     await repo.delete_endpoint(session, await _endpoint(session, user_id, endpoint_id))
 
