@@ -49,5 +49,9 @@ await t.run(async () => {
   await t.visible(page.getByRole("heading", { name: "Settings" }), "the Settings page");
   await t.visible(page.getByTestId("webhook-row").filter({ hasText: opt.webhook }), "the webhook row");
   await t.visible(page.getByTestId("delivery-row").filter({ hasText: "task.completed" }), "the task.completed delivery");
+
+  step("redeliver from the log");
+  await page.getByTestId("delivery-row").filter({ hasText: "task.completed" }).first().getByRole("button", { name: "Redeliver" }).click();
+  await t.visible(page.getByText("Queued for delivery again"), "the redelivery confirmation");
   await t.shot("14-settings", { phone: true });
 });

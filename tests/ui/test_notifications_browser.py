@@ -1,5 +1,6 @@
 """Notifications in a real Chromium (frontend/e2e/notifications.mjs): a task completing while the user is on
-the tasks list shows the toast naming it, and the Settings page lists a webhook created through the API."""
+the tasks list shows the toast naming it, the Settings page lists a webhook created through the API with
+its delivery, and Redeliver queues that delivery again."""
 
 from __future__ import annotations
 
