@@ -64,7 +64,7 @@ export function TaskPage() {
  * tells the user when the task it shows completes, pauses itself (the breaker) or fails — through the same
  * toasts as the feed (notify/events). With the feed, the feed alone does, on every page.
  */
-function useStatusNotifications(task: Task | undefined) {
+export function useStatusNotifications(task: Task | undefined) {
   const feedLive = useFeedLive();
   const previous = useRef<string | undefined>(undefined);
   useEffect(() => {
