@@ -1,4 +1,5 @@
 import { cleanNotifications, cleanNotificationsQueue, Notifications } from "@mantine/notifications";
+import { useQuery } from "@tanstack/react-query";
 import { act, screen, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { setFetch } from "../api/client";
@@ -149,6 +150,29 @@ describe("NotificationFeed", () => {
     for (let i = 0; i < 8; i++) event("import.completed", { import_id: `i${i}`, task_id: TASK, accepted: i, rejected: 0 });
     await focus(2);
     expect(await screen.findByText("3 more notifications")).toBeInTheDocument();
+  });
+});
+
+describe("NotificationFeed refreshes", () => {
+  it("the task lists when a task event arrives (an idle list polls only every 30 s)", async () => {
+    let reads = 0;
+    function TaskList() {
+      useQuery({ queryKey: ["tasks", "list", {}], queryFn: () => ++reads, staleTime: Infinity });
+      return null;
+    }
+    renderUI(
+      <>
+        <NotificationFeed intervalMs={3_600_000} absentMs={3_600_000} />
+        <TaskList />
+      </>,
+    );
+    await waitFor(() => expect(feedCalls()).toHaveLength(1));
+    await waitFor(() => expect(reads).toBe(1));
+    await focus(2); // nothing new: no refresh
+    expect(reads).toBe(1);
+    event("task.completed", { task_id: TASK, task_name: "Refresh", status: "completed" });
+    await focus(3);
+    await waitFor(() => expect(reads).toBe(2));
   });
 });
 
