@@ -8,7 +8,7 @@
  * test ping's button shows only where the running service documents it.
  */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, type Schemas, unwrap } from "./client";
+import { API_BASE, api, type Schemas, unwrap } from "./client";
 import { ApiError } from "./problem";
 
 export type EventType = Schemas["NotificationEventType"];
@@ -99,7 +99,7 @@ export function useMeta() {
 }
 
 /**
- * The API routes the service documents (its OpenAPI document, next to the UI), so optional actions such as
+ * The API routes the service documents (its public OpenAPI document), so optional actions such as
  * a webhook's test ping show only where the service has them. An unreachable document hides them.
  */
 export function useApiRoutes() {
@@ -107,7 +107,7 @@ export function useApiRoutes() {
     queryKey: notifyKeys.routes,
     queryFn: async () => {
       try {
-        const res = await fetch(new URL("openapi.json", document.baseURI));
+        const res = await fetch(`${API_BASE}/openapi.json`); // as the sign-in page reads it (auth.ts)
         if (!res.ok) return new Set<string>();
         const doc = (await res.json()) as { paths?: Record<string, unknown> };
         return new Set(Object.keys(doc.paths ?? {}));
