@@ -42,6 +42,7 @@ const STRINGS = {
   "event.open_settings": { en: "Open Settings", ru: "Открыть настройки" },
   "event.task.completed.body": { en: "All targets were processed.", ru: "Все получатели обработаны." },
   "event.task.failed.body": { en: "The task stopped with an error.", ru: "Задача остановилась с ошибкой." },
+  "event.account.which": { en: "Account {account}.", ru: "Аккаунт {account}." },
   "event.account.until": { en: "Until {until}.", ru: "До {until}." },
   "event.account.body": {
     en: "Its lanes wait; tasks continue with the other accounts.",

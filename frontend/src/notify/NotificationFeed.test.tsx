@@ -188,6 +188,9 @@ describe("describeEvent", () => {
   it("keeps an engine's sentence as it is and covers every event type", () => {
     const reason = "Paused: 3 of 4 accounts were restricted within 60 minutes.";
     expect(describeEvent({ type: "task.paused", data: { task_name: "A", reason } }, "en").body).toBe(`Reason: ${reason}`);
+    const restricted = describeEvent({ type: "account.restricted", data: { account_id: "acc-7", platform: "telegram" } }, "en");
+    expect(restricted.title).toBe("A Telegram account is restricted");
+    expect(restricted.body).toMatch(/^Account acc-7\. Its lanes wait/);
     for (const type of ["account.restricted", "account.unavailable", "import.failed", "task.failed"]) {
       expect(describeEvent({ type, data: { platform: "telegram", error: "bad file" } }, "en").title).not.toMatch(/^Notification:/);
     }

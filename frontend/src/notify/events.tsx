@@ -60,12 +60,19 @@ export function describeEvent(event: Pick<EventOut, "type" | "data">, lang: Lang
       };
     case "account.restricted":
     case "account.unavailable": {
-      const platform = str(d.platform) || "Telegram";
+      const raw = str(d.platform) || "telegram";
+      const platform = raw.charAt(0).toUpperCase() + raw.slice(1);
       const until = str(d.until);
       const key = event.type === "account.restricted" ? "event.account.restricted" : "event.account.unavailable";
       return {
         title: tf(key, { platform }, lang),
-        body: [until ? tf("event.account.until", { until: dateTime(until) }, lang) : "", t("event.account.body", lang)].filter(Boolean).join(" "),
+        body: [
+          d.account_id ? tf("event.account.which", { account: str(d.account_id) }, lang) : "",
+          until ? tf("event.account.until", { until: dateTime(until) }, lang) : "",
+          t("event.account.body", lang),
+        ]
+          .filter(Boolean)
+          .join(" "),
         color: "orange",
         sticky: true,
       };
