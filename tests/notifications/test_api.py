@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 
@@ -145,20 +146,26 @@ def _now():  # type: ignore[no-untyped-def]
 
 
 async def test_a_test_ping_is_a_delivery_and_not_in_the_feed(
-    client: httpx.AsyncClient, new_user: Headers
+    client: httpx.AsyncClient,
+    new_user: Headers,
+    app,  # type: ignore[no-untyped-def]
 ) -> None:
     me = new_user()
-    hook = (
-        await client.post(
-            "/api/v1/notifications/webhooks", json={"url": "https://93.184.215.14/"}, headers=me
-        )
-    ).json()
+    url = "/api/v1/notifications/webhooks"
+    hook = (await client.post(url, json={"url": "https://93.184.215.14/"}, headers=me)).json()
+    # Disabled: the ping's job ends it as failed without going out to the network.
+    await client.patch(f"{url}/{hook['id']}", json={"enabled": False}, headers=me)
     start = (await client.get("/api/v1/notifications/events", headers=me)).json()["last_id"]
-    ping = await client.post(f"/api/v1/notifications/webhooks/{hook['id']}/test", headers=me)
+    ping = await client.post(f"{url}/{hook['id']}/test", headers=me)
     assert ping.status_code == 202, ping.text
     assert ping.json()["event_type"] == "notification.test" and ping.json()["endpoint_id"] == hook["id"]
+    async with asyncio.timeout(30):  # its job finishes inside this test's event loop
+        await app.state.runner.wait_idle()
     log = (await client.get(f"/api/v1/notifications/deliveries?endpoint_id={hook['id']}", headers=me)).json()
     assert [d["id"] for d in log["items"]] == [ping.json()["id"]] and log["total"] == 1
+    assert (
+        log["items"][0]["status"] == "failed" and log["items"][0]["last_error"] == "the endpoint is disabled"
+    )
     feed = (await client.get(f"/api/v1/notifications/events?after={start}", headers=me)).json()
     assert feed["items"] == []
     assert (await client.get("/api/v1/notifications/deliveries", headers=new_user())).json()["total"] == 0

@@ -65,6 +65,11 @@ def _alice_objects(c: httpx.Client, alice: dict[str, str]) -> dict[str, str]:
     assert endpoint.status_code == 201, endpoint.text
     channel = c.post("/api/v1/notifications/channels", json={"url": "json://93.184.215.14/x"}, headers=alice)
     assert channel.status_code == 201, channel.text
+    # Disabled first: the ping ends as failed in the server without going out to the network.
+    off = c.patch(
+        f"/api/v1/notifications/webhooks/{endpoint.json()['id']}", json={"enabled": False}, headers=alice
+    )
+    assert off.status_code == 200, off.text
     ping = c.post(f"/api/v1/notifications/webhooks/{endpoint.json()['id']}/test", headers=alice)
     assert ping.status_code == 202, ping.text
     return {

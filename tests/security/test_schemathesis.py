@@ -44,6 +44,8 @@ EXCLUDED_OPERATIONS: dict[str, str] = {}
 # positive_data_acceptance reports. {(operation, check): reason}.
 _CURSOR = "cursor is an opaque token the server issued: any other string of the right length is a 422"
 _FILE = "the file's content (empty, not CSV/XLSX/JSON) and `mapping` (JSON inside a form field) are checked"
+_HOOK_URL = "url: http(s), and its host resolves to a public address (SSRF) unless private ones are allowed"
+_CHANNEL_URL = "url: a URL apprise understands (mailto://, tgram://, json://host …), with the same SSRF rule"
 SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
     ("GET /api/v1/tasks", "positive_data_acceptance"): _CURSOR,
     ("GET /api/v1/tasks/{task_id}/targets", "positive_data_acceptance"): _CURSOR,
@@ -85,6 +87,11 @@ SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
         "POST /api/v1/import/parsing",
         "positive_data_acceptance",
     ): "an Idempotency-Key reused with another body",
+    ("GET /api/v1/notifications/deliveries", "positive_data_acceptance"): _CURSOR,
+    ("POST /api/v1/notifications/webhooks", "positive_data_acceptance"): _HOOK_URL,
+    ("PATCH /api/v1/notifications/webhooks/{endpoint_id}", "positive_data_acceptance"): _HOOK_URL,
+    ("POST /api/v1/notifications/channels", "positive_data_acceptance"): _CHANNEL_URL,
+    ("PATCH /api/v1/notifications/channels/{channel_id}", "positive_data_acceptance"): _CHANNEL_URL,
 }
 
 # PENDING_FIXES: failures being fixed on other branches now. The lead removes an entry once its fix is

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from invite_service.api.deps import CurrentUser, RuntimeDep, SessionDep, SettingsDep
+from invite_service.api.params import UNREADABLE_BODY
 from invite_service.kit.inputs import INT64_MAX, Text
 from invite_service.kit.pagination import MAX_LIMIT, Page
 from invite_service.models.notifications import DeliveryStatus
@@ -28,7 +29,7 @@ from invite_service.notifications.schemas import (
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
-@router.post("/webhooks", response_model=WebhookCreated, status_code=201)
+@router.post("/webhooks", response_model=WebhookCreated, status_code=201, responses=UNREADABLE_BODY)
 async def create_webhook(
     body: WebhookIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> WebhookCreated:
@@ -45,7 +46,7 @@ async def get_webhook(endpoint_id: uuid.UUID, user: CurrentUser, session: Sessio
     return await service.get_webhook(session, user, endpoint_id)
 
 
-@router.patch("/webhooks/{endpoint_id}", response_model=WebhookOut)
+@router.patch("/webhooks/{endpoint_id}", response_model=WebhookOut, responses=UNREADABLE_BODY)
 async def update_webhook(
     endpoint_id: uuid.UUID, body: WebhookPatch, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> WebhookOut:
@@ -66,7 +67,7 @@ async def delete_webhook(endpoint_id: uuid.UUID, user: CurrentUser, session: Ses
     return Response(status_code=204)
 
 
-@router.post("/channels", response_model=ChannelOut, status_code=201)
+@router.post("/channels", response_model=ChannelOut, status_code=201, responses=UNREADABLE_BODY)
 async def create_channel(
     body: ChannelIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> ChannelOut:
@@ -83,7 +84,7 @@ async def get_channel(channel_id: uuid.UUID, user: CurrentUser, session: Session
     return await service.get_channel(session, user, channel_id)
 
 
-@router.patch("/channels/{channel_id}", response_model=ChannelOut)
+@router.patch("/channels/{channel_id}", response_model=ChannelOut, responses=UNREADABLE_BODY)
 async def update_channel(
     channel_id: uuid.UUID, body: ChannelPatch, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> ChannelOut:

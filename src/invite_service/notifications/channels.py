@@ -38,7 +38,10 @@ class ParsedChannel:
 
 
 def _instantiate(url: str) -> Any:
-    return apprise.Apprise.instantiate(url)
+    try:
+        return apprise.Apprise.instantiate(url)
+    except Exception:  # noqa: BLE001 - a plugin choking on odd input means "not understood"
+        return None
 
 
 async def _check_host(plugin: Any, scheme: str, *, allow_private: bool) -> None:

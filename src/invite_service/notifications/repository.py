@@ -183,12 +183,14 @@ async def claim(
     session: AsyncSession, now: datetime, lease_until: datetime, *, delivery_id: uuid.UUID | None, limit: int
 ) -> list[uuid.UUID]:
     """Lease due deliveries (one by id, or up to ``limit`` of the most overdue) so that no other sender
-    takes them until ``lease_until``. The conditions are repeated in the UPDATE's own WHERE: on
-    PostgreSQL a concurrent claimer re-checks them on the row it waited for, and skips it."""
+    takes them until ``lease_until``. The conditions are repeated in the UPDATE's own WHERE: a claimer
+    that read a row before another's claim committed re-checks them on the row, and skips it."""
     due = select(NotificationDelivery.id).where(*_claimable(now))
     if delivery_id is not None:
         due = due.where(NotificationDelivery.id == delivery_id)
-    due = due.order_by(NotificationDelivery.next_attempt_at).limit(limit)
+    # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway): concurrent sweeps take disjoint rows
+    # instead of queueing on, or deadlocking over, the same ones.
+    due = due.order_by(NotificationDelivery.next_attempt_at).limit(limit).with_for_update(skip_locked=True)
     stmt = (
         update(NotificationDelivery)
         .where(NotificationDelivery.id.in_(due.scalar_subquery()), *_claimable(now))

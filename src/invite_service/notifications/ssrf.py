@@ -38,7 +38,10 @@ class Resolved:
 
 def split_http_url(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of an http(s) URL, or ``UnsafeTarget``."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise UnsafeTarget("is not a valid URL") from exc
     if parts.scheme not in ("http", "https"):
         raise UnsafeTarget("must be an http:// or https:// URL")
     try:
