@@ -108,7 +108,7 @@ await t.run(async () => {
   await page.getByRole("button", { name: "Resume" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Resume" }).click();
   await t.visible(page.locator('[data-status="completed"]'), "the completed badge", 120_000);
-  await t.visible(page.getByText("Task completed"), "the completion notification");
+  await t.visible(page.getByText("Task «E2E run» completed"), "the completion notification");
   if ((await done()) !== ROWS) throw new Error(`completed with ${await done()} of ${ROWS} targets final`);
   await shot("15-task-completed");
 

@@ -1,9 +1,12 @@
 import { AppShell, Avatar, Burger, Group, Menu, NavLink, ScrollArea, Text, ThemeIcon, UnstyledButton } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { IconChevronDown, IconListCheck, IconLogout, IconPlus, IconSend, IconShieldOff } from "@tabler/icons-react";
+import { IconChevronDown, IconListCheck, IconLogout, IconPlus, IconSend, IconSettings, IconShieldOff } from "@tabler/icons-react";
 import { Link, Outlet, useLocation } from "react-router";
 import { useSession } from "../auth/RequireAuth";
 import { signOut } from "../auth/session";
+import { t } from "../lib/i18n";
+import { NotificationFeed } from "../notify/NotificationFeed";
+import { SandboxBanner } from "./SandboxBanner";
 
 export function Shell() {
   const [opened, { toggle, close }] = useDisclosure(false);
@@ -14,6 +17,7 @@ export function Shell() {
     { to: "/tasks", label: "Tasks", icon: <IconListCheck size={18} />, active: pathname === "/tasks" || /^\/tasks\/(?!new)/.test(pathname) },
     { to: "/tasks/new", label: "New task", icon: <IconPlus size={18} />, active: pathname === "/tasks/new" },
     { to: "/suppressions", label: "Opt-out list", icon: <IconShieldOff size={18} />, active: pathname.startsWith("/suppressions") },
+    { to: "/settings", label: t("settings.nav"), icon: <IconSettings size={18} />, active: pathname.startsWith("/settings") },
   ];
 
   return (
@@ -72,6 +76,8 @@ export function Shell() {
         </ScrollArea>
       </AppShell.Navbar>
       <AppShell.Main>
+        <NotificationFeed />
+        <SandboxBanner />
         <Outlet />
       </AppShell.Main>
     </AppShell>

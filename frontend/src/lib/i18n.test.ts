@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { currentLang, t } from "./i18n";
+import { currentLang, STRING_KEYS, t, tf } from "./i18n";
 
 describe("i18n", () => {
   afterEach(() => localStorage.removeItem("invite.lang"));
@@ -21,5 +21,19 @@ describe("i18n", () => {
     localStorage.setItem("invite.lang", "ru");
     expect(currentLang()).toBe("ru");
     expect(t("replies.label")).toBe("Ответы");
+  });
+
+  it("has every string in both languages, with the same placeholders", () => {
+    const holes = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of STRING_KEYS) {
+      expect(t(key, "en").trim(), key).not.toBe("");
+      expect(t(key, "ru").trim(), key).not.toBe("");
+      expect(holes(t(key, "ru")), key).toEqual(holes(t(key, "en")));
+    }
+  });
+
+  it("fills placeholders", () => {
+    expect(tf("event.task.completed", { name: "Webinar" }, "en")).toBe("Task «Webinar» completed");
+    expect(tf("banner.simulated.title", { what: "telegram, parsing" }, "ru")).toBe("Используются симуляторы: telegram, parsing");
   });
 });

@@ -23,6 +23,7 @@ import { IconAlertTriangle, IconDeviceFloppy } from "@tabler/icons-react";
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { type Task, useCreateTask, useTask, useUpdateTask } from "../../api/hooks";
+import { useMeta } from "../../api/notifications";
 import { describeError, fieldErrors } from "../../api/problem";
 import { TaskStatusBadge } from "../../components/Badges";
 import { ErrorState, LoadingState } from "../../components/States";
@@ -65,6 +66,20 @@ function Section({ title, description, children }: { title: string; description?
 
 const FORM_NOTICE = "task-form-notice";
 
+const PLATFORMS: { value: FormValues["platform"]; label: string }[] = [
+  { value: "sandbox", label: "Sandbox (simulated)" },
+  { value: "telegram", label: "Telegram" },
+];
+
+/** The platforms this service offers for new tasks (GET /meta); all of them from a service without /meta. */
+function usePlatformChoices() {
+  const meta = useMeta();
+  const offered = meta.data?.platforms;
+  if (!offered) return PLATFORMS;
+  const choices = PLATFORMS.filter((p) => offered.includes(p.value));
+  return choices.length ? choices : PLATFORMS;
+}
+
 const CAP_LABEL: Record<(typeof CAP_FIELDS)[number], string> = {
   invites_per_hour: "Invites an hour",
   invites_per_day: "Invites a day",
@@ -98,6 +113,14 @@ function TaskForm({ task }: { task?: Task }) {
   });
   const v = form.values;
   const saving = create.isPending || update.isPending;
+  const platforms = usePlatformChoices();
+  const offeredKey = platforms.map((p) => p.value).join(",");
+  const { setFieldValue } = form;
+  useEffect(() => {
+    // A new task's default platform may not be offered here (production without the sandbox).
+    const offered = offeredKey.split(",") as FormValues["platform"][];
+    if (!editing && offered[0] && !offered.includes(v.platform)) setFieldValue("platform", offered[0]);
+  }, [editing, offeredKey, v.platform, setFieldValue]);
 
   useEffect(() => {
     document.title = `${editing ? "Edit" : "New"} task · Invite Service`;
@@ -194,10 +217,7 @@ function TaskForm({ task }: { task?: Task }) {
                 </Text>
                 <SegmentedControl
                   fullWidth
-                  data={[
-                    { value: "sandbox", label: "Sandbox (simulated)" },
-                    { value: "telegram", label: "Telegram" },
-                  ]}
+                  data={platforms}
                   {...form.getInputProps("platform")}
                   aria-label="Platform"
                 />

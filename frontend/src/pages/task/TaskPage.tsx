@@ -37,6 +37,8 @@ import { useConfirm } from "../../components/Confirm";
 import { ErrorState, LoadingState } from "../../components/States";
 import { dateTime, num, pct, relative } from "../../lib/format";
 import { ACTION_LABEL, type TaskAction } from "../../lib/status";
+import { announce } from "../../notify/events";
+import { useFeedLive } from "../../notify/NotificationFeed";
 import { ActivityPanel } from "./ActivityPanel";
 import { LanesPanel } from "./LanesPanel";
 import { TargetsPanel } from "./TargetsPanel";
@@ -57,22 +59,25 @@ export function TaskPage() {
   return <TaskView task={task.data} />;
 }
 
-/** Tells the user when a watched task completes, or pauses itself (the breaker) with its reason. */
-function useStatusNotifications(task: Task | undefined) {
+/**
+ * While the service has no notification feed (an older service: useFeedLive is false), the task page still
+ * tells the user when the task it shows completes, pauses itself (the breaker) or fails — through the same
+ * toasts as the feed (notify/events). With the feed, the feed alone does, on every page.
+ */
+export function useStatusNotifications(task: Task | undefined) {
+  const feedLive = useFeedLive();
   const previous = useRef<string | undefined>(undefined);
   useEffect(() => {
     if (!task) return;
     const before = previous.current;
     previous.current = task.status;
-    if (!before || before === task.status) return;
-    if (task.status === "completed") {
-      notifications.show({ color: "teal", title: "Task completed", message: `${task.name}: ${num(task.counters.total)} targets processed.`, autoClose: false });
-    } else if (task.status === "paused" && before === "running" && task.pause_reason) {
-      notifications.show({ color: "yellow", title: "Task paused", message: `${task.name}: ${task.pause_reason}`, autoClose: false });
-    } else if (task.status === "failed") {
-      notifications.show({ color: "red", title: "Task failed", message: `${task.name}${task.pause_reason ? `: ${task.pause_reason}` : ""}`, autoClose: false });
-    }
-  }, [task]);
+    if (feedLive || !before || before === task.status) return;
+    const data = { task_id: task.id, task_name: task.name, status: task.status, reason: task.pause_reason ?? undefined };
+    const id = `task-${task.id}-${task.status}-${task.updated_at}`;
+    if (task.status === "completed") announce({ id, type: "task.completed", data });
+    else if (task.status === "paused" && before === "running" && task.pause_reason) announce({ id, type: "task.paused", data });
+    else if (task.status === "failed") announce({ id, type: "task.failed", data });
+  }, [task, feedLive]);
 }
 
 const COUNTERS: { key: keyof Task["counters"]; label: string; color?: string }[] = [
