@@ -46,20 +46,7 @@ export interface DeliveryFilter {
 export type EventOut = Omit<Schemas["EventOut"], "type"> & { type: EventType | (string & {}) };
 export type EventFeedPage = Schemas["EventFeed"];
 
-export interface MetaOut {
-  profile: "embedded" | "production";
-  sandbox_allowed: boolean;
-  simulated: string[];
-  platforms: string[];
-}
-
-type Init = { params?: { path?: Record<string, string>; query?: Record<string, unknown> }; body?: unknown };
-type Call = (path: string, init?: Init) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
-interface UntypedClient {
-  GET: Call;
-}
-// `api` is read at call time: tests swap it with setFetch().
-const http = () => api as unknown as UntypedClient;
+export type MetaOut = Schemas["Meta"];
 
 const isNotFound = (err: unknown) => err instanceof ApiError && err.status === 404;
 
@@ -92,7 +79,7 @@ export function fetchEvents(after: number | null, limit = 50): Promise<EventFeed
 export function useMeta() {
   return useQuery({
     queryKey: notifyKeys.meta,
-    queryFn: () => orNull<MetaOut>(http().GET("/api/v1/meta")),
+    queryFn: () => orNull<MetaOut>(api.GET("/api/v1/meta")),
     staleTime: 5 * 60_000,
     refetchInterval: 5 * 60_000,
   });

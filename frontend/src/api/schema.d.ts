@@ -637,6 +637,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/meta": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Meta */
+        get: operations["get_meta_api_v1_meta_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/webhooks": {
         parameters: {
             query?: never;
@@ -1177,6 +1194,10 @@ export interface components {
             backend?: string | null;
             /** Error */
             error?: string | null;
+            /** Detail */
+            detail?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** Counters */
         Counters: {
@@ -1278,6 +1299,15 @@ export interface components {
             checks: {
                 [key: string]: components["schemas"]["Check"];
             };
+            /**
+             * Profile
+             * @enum {string}
+             */
+            profile: "embedded" | "production";
+            /** Sandbox Allowed */
+            sandbox_allowed: boolean;
+            /** Simulated */
+            simulated: string[];
         };
         /** DevLoginIn */
         DevLoginIn: {
@@ -1616,6 +1646,29 @@ export interface components {
             items: components["schemas"]["LogOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** Meta */
+        Meta: {
+            /**
+             * Profile
+             * @enum {string}
+             */
+            profile: "embedded" | "production";
+            /**
+             * Sandbox Allowed
+             * @description simulators may serve this process (embedded, or opted in)
+             */
+            sandbox_allowed: boolean;
+            /**
+             * Simulated
+             * @description served by a simulator: any of "telegram", "sandbox", "parsing"; empty in production
+             */
+            simulated: string[];
+            /**
+             * Platforms
+             * @description platforms a task may be created on
+             */
+            platforms: string[];
         };
         /**
          * NotificationEventType
@@ -5378,6 +5431,62 @@ export interface operations {
             };
             /** @description Too Many Requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_meta_api_v1_meta_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meta"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
