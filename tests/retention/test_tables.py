@@ -30,6 +30,14 @@ from invite_service.models import (
     IntegrationEvent,
 )
 from invite_service.models.enums import ImportStatus
+from invite_service.models.notifications import (
+    DeliveryStatus,
+    NotificationDelivery,
+    NotificationEvent,
+    NotificationEventType,
+    WebhookEndpoint,
+)
+from invite_service.notifications import service as notifications
 from invite_service.observability import audit
 from invite_service.retention.jobspec import SWEEP_RETENTION
 from invite_service.retention.policy import RetentionIncomplete, sweep
@@ -223,3 +231,37 @@ async def test_a_table_that_fails_does_not_stop_the_others(rt: Runtime) -> None:
         await sweep(rt)
     assert await count(rt, AuditEvent) == 0  # swept after the failing table
     rt.faults.disarm()
+
+
+async def test_notifications_keep_30_days_and_an_open_delivery_keeps_its_event(rt: Runtime) -> None:
+    async with rt.db.session() as session:
+        endpoint = WebhookEndpoint(user_id="u1", url="https://hooks.example/x", secret="whsec_x")
+        session.add(endpoint)
+        await session.flush()
+        events = {}
+        for name, days in (("recent", 29), ("finished", 31), ("open", 31)):
+            event = await notifications.emit(session, "u1", NotificationEventType.TASK_COMPLETED, {}, NOW)
+            events[name] = event.id
+            await session.execute(
+                update(NotificationEvent)
+                .where(NotificationEvent.id == event.id)
+                .values(created_at=NOW - days * DAY)
+            )
+            status = DeliveryStatus.RETRYING if name == "open" else DeliveryStatus.SUCCEEDED
+            await session.execute(
+                update(NotificationDelivery)
+                .where(NotificationDelivery.event_id == event.id)
+                .values(created_at=NOW - days * DAY, status=status)
+            )
+        # An old event nobody was subscribed to (no delivery at all).
+        bare = await notifications.emit(session, "u2", NotificationEventType.TASK_PAUSED, {}, NOW)
+        await session.execute(
+            update(NotificationEvent).where(NotificationEvent.id == bare.id).values(created_at=NOW - 40 * DAY)
+        )
+    counts = await sweep(rt)
+    assert (counts["notification_deliveries"], counts["notification_events"]) == (1, 2)
+    async with rt.db.session() as session:
+        kept = set(await session.scalars(select(NotificationEvent.id)))
+        assert kept == {events["recent"], events["open"]}
+        left = set(await session.scalars(select(NotificationDelivery.event_id)))
+        assert left == {events["recent"], events["open"]}  # the retrying one is never touched

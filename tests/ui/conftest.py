@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,15 +47,50 @@ def browser_tools() -> dict[str, str]:
     return {"node": node, "chromium": CHROMIUM}
 
 
+@contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`invite-service serve --migrate` on a free port with these settings, stopped after the block."""
+    proc, base = start_server(env, log)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def run_script(name: str, base: str, tools: dict[str, str], **args: str) -> str:
+    """Run ``frontend/e2e/<name>`` in Chromium against ``base`` (``args`` become ``--key value``); it
+    fails the test unless the script exits 0. Returns what it printed."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    extra = [item for key, value in args.items() for item in (f"--{key}", value)]
+    run = subprocess.run(
+        [
+            tools["node"],
+            str(FRONTEND / "e2e" / name),
+            "--base",
+            base,
+            "--chromium",
+            tools["chromium"],
+            "--shots",
+            str(SCREENSHOTS),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, f"{name} failed:\n{output[-6000:]}"
+    return output
+
+
 @pytest.fixture(scope="session")
 def ui_server(browser_tools: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`invite-service serve --migrate` on a free port with a brand-new SQLite file, as `make run` does."""
     tmp = tmp_path_factory.mktemp("ui-server")
-    url = f"sqlite+aiosqlite:///{tmp / 'ui.db'}"
-    proc, base = start_server({"INVITE_DATABASE_URL": url}, tmp / "server.log")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serving({"INVITE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'ui.db'}"}, tmp / "server.log") as base:
+        yield base

@@ -5,34 +5,9 @@ Screenshots of every page, at 1280 px and at 390 px, are written to test-artifac
 
 from __future__ import annotations
 
-import subprocess
-
 import httpx
 
-from tests.ui.conftest import FRONTEND, SCREENSHOTS
-
-
-def run_script(name: str, base: str, tools: dict[str, str]) -> str:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    run = subprocess.run(
-        [
-            tools["node"],
-            str(FRONTEND / "e2e" / name),
-            "--base",
-            base,
-            "--chromium",
-            tools["chromium"],
-            "--shots",
-            str(SCREENSHOTS),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=400,
-        check=False,
-    )
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, f"{name} failed:\n{output[-6000:]}"
-    return output
+from tests.ui.conftest import SCREENSHOTS, run_script
 
 
 def test_ui_is_served_at_root(ui_server: str) -> None:

@@ -4,16 +4,13 @@ its delivery, and Redeliver queues that delivery again."""
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import start_server
-from tests.ui.conftest import FRONTEND, SCREENSHOTS
+from tests.ui.conftest import run_script, serving
 
 NAMES = [f"notified_{i}" for i in range(3)]
 # A private address: the operator setting below allows it. Nothing listens there, so the delivery is logged
@@ -28,13 +25,8 @@ def notify_server(browser_tools: dict[str, str], tmp_path_factory: pytest.TempPa
         "INVITE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'ui.db'}",
         "INVITE_NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": "true",
     }
-    proc, base = start_server(env, tmp / "server.log")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serving(env, tmp / "server.log") as base:
+        yield base
 
 
 def _draft_task_and_webhook(base: str, user: str, name: str) -> str:
@@ -71,31 +63,7 @@ def test_notifications_in_chromium(notify_server: str, browser_tools: dict[str, 
     user = f"ui-notify-{uuid.uuid4().hex[:8]}"
     name = f"Notify {uuid.uuid4().hex[:6]}"
     tid = _draft_task_and_webhook(notify_server, user, name)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    script: Path = FRONTEND / "e2e" / "notifications.mjs"
-    run = subprocess.run(
-        [
-            browser_tools["node"],
-            str(script),
-            "--base",
-            notify_server,
-            "--chromium",
-            browser_tools["chromium"],
-            "--shots",
-            str(SCREENSHOTS),
-            "--user",
-            user,
-            "--task",
-            tid,
-            "--name",
-            name,
-            "--webhook",
-            WEBHOOK_URL,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    output = run_script(
+        "notifications.mjs", notify_server, browser_tools, user=user, task=tid, name=name, webhook=WEBHOOK_URL
     )
-    output = run.stdout + run.stderr
-    assert run.returncode == 0 and "notifications: passed" in output, output[-4000:]
+    assert "notifications: passed" in output, output[-4000:]

@@ -3,18 +3,15 @@ chart, the audience marks who replied, and the suppressions page labels a "СТ�
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from invite_service.sandbox.events import mint_integration_token
-from tests.e2e.conftest import start_server
-from tests.ui.conftest import FRONTEND, SCREENSHOTS
+from tests.ui.conftest import run_script, serving
 
 SECRET = "ui-replies-shared-secret-0123456789abcdef"
 # The sandbox decides each person's fate from their key: with these names some are messaged.
@@ -28,13 +25,8 @@ def events_server(browser_tools: dict[str, str], tmp_path_factory: pytest.TempPa
         "INVITE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'ui.db'}",
         "INVITE_INTEGRATION_TOKEN_SECRET": SECRET,
     }
-    proc, base = start_server(env, tmp / "server.log")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serving(env, tmp / "server.log") as base:
+        yield base
 
 
 def _replied_task(base: str, user: str) -> str:
@@ -91,27 +83,5 @@ def _replied_task(base: str, user: str) -> str:
 def test_replies_in_chromium(events_server: str, browser_tools: dict[str, str]) -> None:
     user = f"ui-replies-{uuid.uuid4().hex[:8]}"
     tid = _replied_task(events_server, user)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    script: Path = FRONTEND / "e2e" / "replies.mjs"
-    run = subprocess.run(
-        [
-            browser_tools["node"],
-            str(script),
-            "--base",
-            events_server,
-            "--chromium",
-            browser_tools["chromium"],
-            "--shots",
-            str(SCREENSHOTS),
-            "--user",
-            user,
-            "--task",
-            tid,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    output = run.stdout + run.stderr
-    assert run.returncode == 0 and "replies: passed" in output, output[-4000:]
+    output = run_script("replies.mjs", events_server, browser_tools, user=user, task=tid)
+    assert "replies: passed" in output, output[-4000:]

@@ -163,6 +163,9 @@ class Settings(BaseSettings):
     retention_import_staging_hours: float = Field(1.0, ge=0)  # an ended import's uploaded file
     retention_import_rejection_days: float = Field(90, ge=0)  # the rejected.csv of an ended import
     retention_integration_event_days: float = Field(30, ge=0)  # inbound event ids (reply dedupe)
+    # The notification feed's events and their finished deliveries (the delivery log); an open delivery and
+    # its event stay until it ends.
+    retention_notification_days: float = Field(30, ge=0)
 
     # --- Production never fakes, secret rotation (issue 14, helper "prod") ---
     # Production refuses to start on a simulator (no INVITE_INTEGRATION_URL or INVITE_PARSING_URL) and does

@@ -84,7 +84,10 @@ class NotificationEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
-    __table_args__ = (Index("ix_notification_events_user", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_notification_events_user", "user_id", "id"),
+        Index("ix_notification_events_created", "created_at"),  # retention
+    )
 
 
 class NotificationDelivery(Base):
@@ -117,4 +120,6 @@ class NotificationDelivery(Base):
         Index("ix_notification_deliveries_user", "user_id", "created_at", "id"),
         Index("ix_notification_deliveries_endpoint", "endpoint_id"),
         Index("ix_notification_deliveries_channel", "channel_id"),
+        Index("ix_notification_deliveries_event", "event_id"),  # retention: an event with deliveries left
+        Index("ix_notification_deliveries_created", "created_at"),  # retention
     )

@@ -11,6 +11,8 @@
   short grace. ``import_rejections`` (the user's rejected.csv) stay with the job for their own, longer period.
   A running job's rows are never touched. The staging rows are a TEMP table: gone with the import's
   connection, nothing to sweep.
+* ``notification_deliveries`` (finished ones) and ``notification_events`` (with no delivery left): after
+  ``retention_notification_days``; an open delivery and its event stay until it ends.
 
 Deletes go in batches, each its own short transaction (no long locks), at most ``retention_max_batches`` a
 table per run; what is left waits for the next run.
@@ -82,6 +84,17 @@ def rules(settings: Settings, longest_window_seconds: int) -> list[Rule]:
             "import_rejections",
             _period(days=s.retention_import_rejection_days),
             store.delete_import_rejections_ended_before,
+        ),
+        # Deliveries first: an event goes only once none of its deliveries is left.
+        Rule(
+            "notification_deliveries",
+            _period(days=s.retention_notification_days),
+            store.delete_notification_deliveries_before,
+        ),
+        Rule(
+            "notification_events",
+            _period(days=s.retention_notification_days),
+            store.delete_notification_events_before,
         ),
     ]
 

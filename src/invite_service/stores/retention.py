@@ -25,6 +25,7 @@ from invite_service.models import (
     RateLimitLedger,
 )
 from invite_service.models.enums import ImportStatus
+from invite_service.models.notifications import DeliveryStatus, NotificationDelivery, NotificationEvent
 
 
 def _deleted(result: Result[Any]) -> int:
@@ -79,3 +80,25 @@ async def delete_import_rejections_ended_before(session: AsyncSession, cutoff: d
         .limit(limit)
     )
     return _deleted(await session.execute(delete(ImportRejection).where(ImportRejection.id.in_(old))))
+
+
+async def delete_notification_deliveries_before(session: AsyncSession, cutoff: datetime, limit: int) -> int:
+    """Finished deliveries (the delivery log); a pending or retrying one is never touched."""
+    finished = NotificationDelivery.status.in_([DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED])
+    old = (
+        select(NotificationDelivery.id).where(NotificationDelivery.created_at < cutoff, finished).limit(limit)
+    )
+    return _deleted(
+        await session.execute(
+            delete(NotificationDelivery).where(NotificationDelivery.id.in_(old.limit(limit)))
+        )
+    )
+
+
+async def delete_notification_events_before(session: AsyncSession, cutoff: datetime, limit: int) -> int:
+    """Feed events with no delivery left: a delivery still open (or redelivered) needs its event's data."""
+    left = select(NotificationDelivery.id).where(NotificationDelivery.event_id == NotificationEvent.id)
+    old = (
+        select(NotificationEvent.id).where(NotificationEvent.created_at < cutoff, ~left.exists()).limit(limit)
+    )
+    return _deleted(await session.execute(delete(NotificationEvent).where(NotificationEvent.id.in_(old))))

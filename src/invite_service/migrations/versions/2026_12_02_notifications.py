@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_events")),
     )
     op.create_index("ix_notification_events_user", "notification_events", ["user_id", "id"])
+    op.create_index("ix_notification_events_created", "notification_events", ["created_at"])
     op.create_table(
         "notification_deliveries",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -92,6 +93,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_notification_deliveries_endpoint", "notification_deliveries", ["endpoint_id"])
     op.create_index("ix_notification_deliveries_channel", "notification_deliveries", ["channel_id"])
+    op.create_index("ix_notification_deliveries_event", "notification_deliveries", ["event_id"])
+    op.create_index("ix_notification_deliveries_created", "notification_deliveries", ["created_at"])
 
 
 def downgrade() -> None:
