@@ -61,15 +61,15 @@ def serving(env: dict[str, str], log: Path) -> Iterator[str]:
             proc.kill()
 
 
-def run_script(name: str, base: str, tools: dict[str, str], **args: str) -> str:
-    """Run ``frontend/e2e/<name>`` in Chromium against ``base`` (``args`` become ``--key value``); it
+def run_script(script: str, base: str, tools: dict[str, str], /, **args: str) -> str:
+    """Run ``frontend/e2e/<script>`` in Chromium against ``base`` (``args`` become ``--key value``); it
     fails the test unless the script exits 0. Returns what it printed."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     extra = [item for key, value in args.items() for item in (f"--{key}", value)]
     run = subprocess.run(
         [
             tools["node"],
-            str(FRONTEND / "e2e" / name),
+            str(FRONTEND / "e2e" / script),
             "--base",
             base,
             "--chromium",
@@ -84,7 +84,7 @@ def run_script(name: str, base: str, tools: dict[str, str], **args: str) -> str:
         check=False,
     )
     output = run.stdout + run.stderr
-    assert run.returncode == 0, f"{name} failed:\n{output[-6000:]}"
+    assert run.returncode == 0, f"{script} failed:\n{output[-6000:]}"
     return output
 
 
