@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import select
 
 from invite_service.execution import engine
-from invite_service.kit.faults import Boundary, crash, once
+from invite_service.kit.faults import SEND, Boundary, crash, once
 from invite_service.models import InviteTarget
 from invite_service.sandbox.adapter import SandboxFault
 from invite_service.sandbox.model import TargetFate
@@ -35,7 +35,7 @@ from tests.execution.harness import Harness, make_harness, name_with
 pytestmark = pytest.mark.asyncio
 
 PLATFORM = ("before", "after", "slow", "late", "late_double_recover")
-ENGINE = tuple(b.value for b in Boundary)
+ENGINE = tuple(b.value for b in SEND)
 BOUNDARIES = PLATFORM + ENGINE
 OUTCOMES = {
     "invite": (

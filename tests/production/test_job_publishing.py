@@ -23,7 +23,11 @@ def test_every_queue_name_carries_the_prefix() -> None:
     assert [q.name for q in app.conf.task_queues] == names
     assert all(q.durable for q in app.conf.task_queues)
     assert worker_queues(settings) == ",".join(names)
-    assert {entry["options"]["queue"] for entry in app.conf.beat_schedule.values()} == {names[0]}
+    # Every beat entry names its (prefixed) queue: the engine's and the notification sweeps on high,
+    # retention (bulk deletes, never urgent) on low.
+    queue_of = {name: entry["options"]["queue"] for name, entry in app.conf.beat_schedule.items()}
+    assert queue_of.pop("retention") == names[2]
+    assert set(queue_of.values()) == {names[0]}
     assert app.conf.task_default_queue == names[1]
     assert app.conf.task_default_delivery_mode == "persistent"
     assert app.conf.worker_cancel_long_running_tasks_on_connection_loss is False

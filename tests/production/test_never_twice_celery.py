@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 import pytest
 
-from invite_service.kit.faults import Boundary
+from invite_service.kit.faults import SEND, Boundary
 from invite_service.main import create_app
 from invite_service.sandbox.integration_state import demo_config
 from invite_service.sandbox.model import TargetFate, canonical_key, target_fate
@@ -49,7 +49,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 SEED = 5  # the stack's ``sandbox-integration --seed``
 PLATFORM = ("before", "after", "late")
-ENGINE = tuple(b.value for b in Boundary)
+ENGINE = tuple(b.value for b in SEND)
 BOUNDARIES = PLATFORM + ENGINE
 OUTCOMES = {
     "invite": (TargetFate.OK, TargetFate.PRIVACY, TargetFate.MISSING, TargetFate.ALREADY_MEMBER),

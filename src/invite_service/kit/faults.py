@@ -24,12 +24,17 @@ EXIT_CODE = 137  # what a SIGKILL'd process reports
 
 
 class Boundary(StrEnum):
-    """Where a send can be interrupted, in the order a send passes them."""
+    """Where work can be interrupted: a send's boundaries in the order it passes them (``SEND``), then
+    the others."""
 
     AFTER_MARK_SENDING = "after_mark_sending"  # "sending" and the ledger row committed, nothing sent
     AFTER_CALL = "after_call"  # the platform answered; nothing recorded
     BEFORE_RECORD_COMMIT = "before_record_commit"  # the outcome written, not committed
     AFTER_RETENTION_BATCH = "after_retention_batch"  # one retention batch deleted and committed
+
+
+# The boundaries a send passes, in order (the "never twice" tests crash at each).
+SEND = (Boundary.AFTER_MARK_SENDING, Boundary.AFTER_CALL, Boundary.BEFORE_RECORD_COMMIT)
 
 
 class Crash(BaseException):

@@ -59,6 +59,7 @@ def make_celery_app(settings: Settings, *, build_runtime: RuntimeBuilder | None 
     app = Celery("invite_service", broker=settings.broker_url)
     queues = queue_names(settings.queue_prefix)
     high = {"queue": queues[Priority.HIGH], "routing_key": queues[Priority.HIGH]}
+    low = {"queue": queues[Priority.LOW], "routing_key": queues[Priority.LOW]}
     app.conf.update(
         task_queues=_queues(settings.queue_prefix),
         task_default_queue=queues[Priority.NORMAL],
@@ -88,7 +89,11 @@ def make_celery_app(settings: Settings, *, build_runtime: RuntimeBuilder | None 
             # Imports whose worker died are sent again (imports/runner.py: sweep).
             "import-sweep": {"task": SWEEP_IMPORTS, "schedule": ORPHAN_SWEEP_SECONDS, "options": high},
             # Old rows of the growing tables, in short batches (retention/policy.py); not urgent.
-            "retention": {"task": SWEEP_RETENTION, "schedule": settings.retention_interval_seconds},
+            "retention": {
+                "task": SWEEP_RETENTION,
+                "schedule": settings.retention_interval_seconds,
+                "options": low,
+            },
             # Notification deliveries that are due: retries, and any whose own job was lost.
             "notification-sweep": {
                 "task": SWEEP_DELIVERIES,
