@@ -1,3 +1,4 @@
+import i18n from "../i18n";
 import { screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { setFetch } from "../api/client";
@@ -30,7 +31,7 @@ describe("SandboxBanner", () => {
   });
 
   it("says it in Russian", async () => {
-    localStorage.setItem("invite.lang", "ru");
+    await i18n.changeLanguage("ru");
     serveMeta({ profile: "production", sandbox_allowed: true, simulated: ["telegram"], platforms: ["telegram"] });
     renderUI(<SandboxBanner />);
     expect(await screen.findByTestId("sandbox-banner")).toHaveTextContent("Используются симуляторы: telegram");

@@ -4,6 +4,7 @@ import { IconChevronDown, IconListCheck, IconLogout, IconPlus, IconSend, IconSet
 import { Link, Outlet, useLocation } from "react-router";
 import { useSession } from "../auth/RequireAuth";
 import { signOut } from "../auth/session";
+import { LanguageSwitch } from "../i18n/LanguageSwitch";
 import { t } from "../lib/i18n";
 import { NotificationFeed } from "../notify/NotificationFeed";
 import { SandboxBanner } from "./SandboxBanner";
@@ -35,6 +36,8 @@ export function Shell() {
               </Group>
             </Link>
           </Group>
+          <Group gap="sm" wrap="nowrap">
+          <LanguageSwitch />
           <Menu position="bottom-end" withinPortal>
             <Menu.Target>
               <UnstyledButton aria-label="Account menu" data-testid="user-menu">
@@ -58,6 +61,7 @@ export function Shell() {
               </Menu.Item>
             </Menu.Dropdown>
           </Menu>
+          </Group>
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs">

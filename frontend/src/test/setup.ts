@@ -1,8 +1,14 @@
 import "@testing-library/jest-dom/vitest";
 import { cleanup } from "@testing-library/react";
 import { afterEach, vi } from "vitest";
+import i18n from "../i18n";
 
-afterEach(() => cleanup());
+// Tests read English unless they switch (and a switch never leaks into the next test).
+void i18n.changeLanguage("en");
+afterEach(async () => {
+  cleanup();
+  if (i18n.language !== "en") await i18n.changeLanguage("en");
+});
 
 // jsdom lacks these; Mantine uses them.
 Object.defineProperty(window, "matchMedia", {

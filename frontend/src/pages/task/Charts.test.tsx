@@ -1,3 +1,4 @@
+import i18n from "../../i18n";
 import { screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import type { TaskStatsOut } from "../../api/types";
@@ -28,8 +29,8 @@ describe("Charts", () => {
     expect(screen.getByTestId("replies-count")).toHaveTextContent("Replies: 3");
   });
 
-  it("says it in Russian when the language is Russian", () => {
-    localStorage.setItem("invite.lang", "ru");
+  it("says it in Russian when the language is Russian", async () => {
+    await i18n.changeLanguage("ru");
     renderUI(<Charts counters={makeTask().counters} stats={stats(2)} />);
     expect(screen.getByTestId("replies-count")).toHaveTextContent("Ответы: 2");
   });
