@@ -19,6 +19,7 @@ from invite_service.auth.jwt import mint_token
 from invite_service.main import create_app
 from invite_service.models import Lane
 from invite_service.sandbox.model import TargetFate
+from invite_service.stores.waiting import account_waiting
 from invite_service.workers.stepped import simulate
 from tests.execution.harness import START, Harness, make_harness, name_with
 
@@ -100,6 +101,10 @@ async def test_a_task_at_its_hourly_cap_waits_for_the_cap_until_the_oldest_call_
     assert lane_out["waiting"]["reason"] == "cap"
     assert lane_out["waiting"]["window_seconds"] == 3600
     assert at(lane_out["waiting"]["until"]) == lane.next_action_at
+    # The account's strongest hold across tasks (what GET /accounts shows as "at limit until …").
+    async with h.rt.db.session() as s:
+        held = await account_waiting(s, h.user, [account], h.clock.now())
+    assert held[account].reason == "cap" and held[account].until == lane.next_action_at
 
     # When the hour has passed the lane sends again, and nothing says "waiting" while it can.
     h.clock.set(lane.next_action_at + timedelta(seconds=1))
