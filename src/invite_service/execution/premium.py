@@ -24,8 +24,8 @@ REFRESH_TIMEOUT_SECONDS = 3.0
 
 
 async def refresh_premium(session: AsyncSession, rt: Runtime, task: InviteTask) -> None:
-    """Set each lane's ``is_premium`` (and ``label``) from its account's status; when the platform cannot answer now,
-    the lanes keep what they knew (a start never fails for this)."""
+    """Set each lane's ``is_premium`` (and ``label``) from its account's status; when the platform cannot
+    answer now, the lanes keep what they knew (a start never fails for this)."""
     listing = rt.adapters.get(task.platform).initialize_accounts(task.user_id)
     try:
         accounts = await asyncio.wait_for(listing, REFRESH_TIMEOUT_SECONDS)
