@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from invite_service.auth.jwt import mint_token
 from invite_service.main import create_app
@@ -245,6 +245,43 @@ async def test_the_estimate_of_a_draft_names_its_accounts_step_and_caps(
         {"window_seconds": 3600, "limit": 120},
         {"window_seconds": 86400, "limit": 1000},
     ]
+
+
+async def test_the_task_list_reads_no_more_for_more_waiting_tasks(h: Harness, api: httpx.AsyncClient) -> None:
+    """``waiting`` on a page of tasks comes from the reads the list already makes (set-based): a page of
+    eight waiting tasks costs the same statements as a page of two."""
+    [account] = await h.accounts(1)
+    window = {"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "18:00", "timezone": "UTC"}
+
+    async def add(n: int) -> None:
+        for i in range(n):
+            tid = await h.task(
+                0, [account], usernames=ok_names(1, f"p{i}_"), settings={"send_window": window}
+            )
+            await h.control(tid, "start")
+
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    async def listed() -> tuple[int, list[dict[str, Any]]]:
+        statements.clear()
+        event.listen(h.rt.db.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            page = await api.get("/api/v1/tasks", params={"limit": 50})
+        finally:
+            event.remove(h.rt.db.engine.sync_engine, "before_cursor_execute", count)
+        assert page.status_code == 200, page.text
+        return len(statements), page.json()["items"]
+
+    await add(2)
+    few, items = await listed()
+    assert len(items) == 2 and {t["waiting"]["reason"] for t in items} == {"send_window"}
+    await add(6)
+    many, items = await listed()
+    assert len(items) == 8 and {t["waiting"]["reason"] for t in items} == {"send_window"}
+    assert many == few
 
 
 async def _never() -> bool:

@@ -140,11 +140,10 @@ def strongest(holds: Sequence[WaitingOut]) -> WaitingOut | None:
     """The hold that keeps an account idle longest: one that needs the user, else the latest end."""
     if not holds:
         return None
-    far = datetime.max.replace(tzinfo=holds[0].until.tzinfo if holds[0].until else None)
 
-    def rank(hold: WaitingOut) -> tuple[int, int, datetime]:
+    def rank(hold: WaitingOut) -> tuple[int, bool, float]:
         until = hold.until
-        return (_STRENGTH.get(hold.reason, 0), until is None, until or far)
+        return (_STRENGTH.get(hold.reason, 0), until is None, until.timestamp() if until else 0.0)
 
     best = max(holds, key=rank)
     return best.model_copy(update={"accounts": 1})
