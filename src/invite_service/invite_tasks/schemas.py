@@ -108,7 +108,7 @@ class TaskOut(BaseModel):
     counters: Counters
     progress: float = Field(description="Share of targets in a final state, 0-100")
     waiting: WaitingOut | None = Field(
-        default=None, description="why nothing is sent right now and when it resumes; null when not waiting"
+        description="why nothing is sent right now and when it resumes; null when not waiting"
     )
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from invite_service.models.enums import TaskStatus
 from invite_service.stores.counters import Counters
@@ -56,7 +56,7 @@ class LaneStateOut(BaseModel):
     failed: int
     last_error: str | None
     waiting: WaitingOut | None = Field(
-        default=None, description='the lane\'s own hold ("cap" with its window, "flood_wait", "restricted")'
+        description='the lane\'s own hold ("cap" with its window, "flood_wait", "restricted")'
     )
 
 
@@ -74,7 +74,7 @@ class TaskStatusOut(BaseModel):
     lanes: list[LaneStateOut]
     replied: int = Field(default=0, description="targets that replied to the account that contacted them")
     waiting: WaitingOut | None = Field(
-        default=None, description="why nothing is sent right now and when it resumes; null when not waiting"
+        description="why nothing is sent right now and when it resumes; null when not waiting"
     )
 
 
@@ -147,8 +147,6 @@ class ReportOut(BaseModel):
 
 
 class LogOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     at: datetime
     target_id: int | None
@@ -158,10 +156,8 @@ class LogOut(BaseModel):
     error_code: str | None
     detail: str | None
     duration_ms: int | None
-    target: str | None = Field(
-        default=None, description="the target's identity as the targets list shows it (its key)"
-    )
-    account_label: str | None = Field(default=None, description="the account's label in this task")
+    target: str | None = Field(description="the target's identity as the targets list shows it (its key)")
+    account_label: str | None = Field(description="the account's label in this task")
 
 
 class LogPage(BaseModel):

@@ -336,11 +336,18 @@ async def task_logs(
     keys = await repo.target_keys(session, task.id, [log.target_id for log in items if log.target_id])
     labels = await repo.lane_labels(session, task.id) if items else {}
     out = [
-        LogOut.model_validate(log).model_copy(
-            update={
-                "target": keys.get(log.target_id) if log.target_id else None,
-                "account_label": labels.get(log.account_id) if log.account_id else None,
-            }
+        LogOut(
+            id=log.id,
+            at=log.at,
+            target_id=log.target_id,
+            account_id=log.account_id,
+            action=log.action,
+            outcome=log.outcome,
+            error_code=log.error_code,
+            detail=log.detail,
+            duration_ms=log.duration_ms,
+            target=keys.get(log.target_id) if log.target_id else None,
+            account_label=labels.get(log.account_id) if log.account_id else None,
         )
         for log in items
     ]
