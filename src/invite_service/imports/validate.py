@@ -133,4 +133,5 @@ async def validate_file(
         suppressed=suppressed if task is not None else None,
         errors=[RowError(row=e.row, reason=e.reason, detail=e.detail) for e in errors],
         preview=preview,
+        remembered=False,
     )
