@@ -14,7 +14,8 @@ from invite_service.kit.tabular import bounds
 from invite_service.models.enums import ImportStatus
 
 MAPPING_DOC = (
-    'JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. '
+    'JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", '
+    '"Notes": null}. '
     "Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "
     '"Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), '
     "ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map "
@@ -80,7 +81,7 @@ class RowError(BaseModel):
     detail: str
     duplicate_of_row: int | None = Field(
         default=None,
-        description="reason duplicate: the row it repeats (null when it repeats a target already in the task)",
+        description="reason duplicate: the row it repeats (null: it repeats a target already in the task)",
     )
 
 
