@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, func, literal_column, select
+from sqlalchemy import BigInteger, ColumnElement, Select, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -188,12 +188,16 @@ async def report_fields(session: AsyncSession, user_id: str, task_id: uuid.UUID)
     """Every template field name some target of the task has (the report's extra columns): in the
     column order of the task's imports (oldest first), then by the first target that has it, then by
     name. One read of the task's targets along ``(task_id, id)``."""
+    # A set-returning function over each target's fields, joined to it (implicitly lateral).
     if session.get_bind().dialect.name == "postgresql":
-        key: Any = func.jsonb_object_keys(InviteTarget.extra).column_valued("field_key")
+        keys = func.jsonb_object_keys(InviteTarget.extra).table_valued("key").render_derived()
     else:
-        key = func.json_each(InviteTarget.extra).table_valued("key").c.key
+        keys = func.json_each(InviteTarget.extra).table_valued("key")
+    key = keys.c.key
     stmt = (
         select(key, func.min(InviteTarget.id))
+        .select_from(InviteTarget)
+        .join(keys, true())
         .where(InviteTarget.task_id == task_id, InviteTarget.user_id == user_id)
         .group_by(key)
     )
