@@ -133,6 +133,7 @@ class ValidateOut(BaseModel):
     errors: list[RowError]
     preview: list[dict[str, Any]]
     remembered: bool = Field(
+        default=False,
         description="true: `mapping` is the one this user last used for a file with the same header "
         "(the same normalized column list), offered again"
     )
