@@ -3,7 +3,6 @@ SQLite and PostgreSQL: full names split, header synonyms mapped, duplicates list
 repeat, the user's columns back in the CSV and XLSX report, the last mapping offered again for the same
 header, and bare numbers taken as user ids only when long enough."""
 
-# ruff: noqa: RUF001 - Cyrillic text is the point of these files.
 from __future__ import annotations
 
 import csv

@@ -135,5 +135,5 @@ class ValidateOut(BaseModel):
     remembered: bool = Field(
         default=False,
         description="true: `mapping` is the one this user last used for a file with the same header "
-        "(the same normalized column list), offered again"
+        "(the same normalized column list), offered again",
     )
