@@ -66,6 +66,7 @@ _FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
         "email", "e_mail", "mail", "почта", "эл_почта", "электронная_почта", "емейл", "емайл", "имейл",
         "e_mail_адрес", "адрес_почты", "email_address",
     ),
+    "middle_name": ("middle_name", "middlename", "patronymic", "отчество"),
     "consent_date": (
         "consent_date", "consent", "consented_at", "opt_in_date", "дата_согласия", "согласие",
         "дата_согласия_на_рассылку", "согласие_на_рассылку",
