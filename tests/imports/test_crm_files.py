@@ -19,7 +19,7 @@ ROWS = [
     "Иванов Иван Иванович;8 (912) 345-67-89;;ivanov@example.ru;01.02.2024;A-1;=1+2",  # row 2
     "Anna Smith;+7 912 345 67 90;@Anna_Smith;anna@example.com;2024-03-05;A-2;",  # row 3
     "Ольга Петрова;9123456791;olga_petrova;;;A-3;+позвонить",  # row 4
-    "Иванов Иван;+7 (912) 345-67-89;;ivan2@example.ru;;A-4;",  # row 5: row 2's phone
+    "Иванов Иван;+7 912 345 67 89;;ivan2@example.ru;;A-4;",  # row 5: row 2's phone
     "Anna S.;;anna_smith;;;A-5;",  # row 6: row 3's username
 ]
 
