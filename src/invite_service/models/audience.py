@@ -102,9 +102,9 @@ class ImportMapping(Base):
     A table of its own rather than a column on ``import_jobs``: jobs are deleted with their task, while
     a remembered mapping should outlive it, and finding the latest job of a header among all of a
     user's jobs would need an index on a hash of its columns anyway. A user has far fewer headers than
-    jobs; retention leaves these rows alone (one per user and header, overwritten). ``header_signature`` is the SHA-256 (hex) of the header's normalized column list
-    (``imports.remember.signature``), so a header of any length fits the key; one row per (user, header),
-    overwritten by every finished import of a file with that header.
+    jobs, so retention leaves these rows alone. ``header_signature`` is the SHA-256 (hex) of the
+    header's normalized column list (``imports.remember.signature``), so a header of any length fits
+    the key; one row per (user, header), overwritten by every finished import of a file with that header.
     """
 
     __tablename__ = "import_mappings"
