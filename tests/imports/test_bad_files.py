@@ -180,7 +180,16 @@ async def test_bad_rows_are_explained_row_by_row(client: httpx.AsyncClient, new_
     assert "5-32 letters" in job["error_sample"][0]["detail"]
     rows = await rejected_rows(client, h, job["id"])
     assert [r["row"] for r in rows] == ["3", "4", "6", "7", "8"]
-    assert list(rows[0]) == ["row", "reason", "detail", "username", "phone", "first_name", "city"]
+    assert list(rows[0]) == [
+        "row",
+        "reason",
+        "detail",
+        "duplicate_of_row",
+        "username",
+        "phone",
+        "first_name",
+        "city",
+    ]
     assert (rows[1]["reason"], rows[1]["phone"], rows[1]["city"]) == ("invalid_phone", "12", "Tula")
     # A cell a spreadsheet would run as a formula is neutralised in the download.
     assert rows[4]["username"] == "'=cmd"

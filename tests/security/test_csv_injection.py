@@ -1,12 +1,14 @@
-"""Spreadsheet formula injection in downloads: every text cell a spreadsheet would evaluate, the header row
-included, comes out with a leading apostrophe — ASCII and fullwidth triggers alike, and triggers hidden
-behind zero-width characters or a byte order mark."""
+"""Spreadsheet formula injection in downloads: every CSV text cell a spreadsheet would evaluate, the header
+row included, comes out with a leading apostrophe — ASCII and fullwidth triggers alike, and triggers hidden
+behind zero-width characters or a byte order mark. An XLSX text cell is a typed string instead (shown as
+written, never evaluated): no apostrophe, and no formula anywhere in the workbook."""
 
 from __future__ import annotations
 
 import csv
 import io
 import time
+import zipfile
 from typing import Any
 
 import httpx
@@ -137,21 +139,21 @@ def test_task_report_and_suppression_export_neutralise_with_the_same_rules(serve
             assert api.post("/api/v1/suppressions", json=body, headers=h).status_code == 201
         export = _rows(api.get("/api/v1/suppressions/export.csv", headers=h))
 
-    workbook = load_workbook(io.BytesIO(xlsx.content), read_only=True)
-    xlsx_cells = [
-        c
-        for sheet in workbook.worksheets
-        for row in sheet.iter_rows(values_only=True)
-        for c in row
-        if isinstance(c, str)
-    ]
+    workbook = load_workbook(io.BytesIO(xlsx.content))
+    xlsx_cells = [c for sheet in workbook.worksheets for row in sheet.iter_rows() for c in row]
     for where, cells in (
         ("report.csv", [c for row in report_csv for c in row]),
-        ("report.xlsx", xlsx_cells),
         ("suppressions export", [c for row in export for c in row]),
     ):
         bad = [c for c in cells if dangerous(c)]
         assert not bad, (where, bad)
     assert {"'" + n for n in names} <= {c for row in report_csv for c in row}
-    assert {"'" + n for n in names} <= set(xlsx_cells)
     assert {"'" + n for n in names} <= {c for row in export for c in row}
+    # XLSX: every payload as written, in a typed string cell; no formula in any sheet.
+    typed = {c.value for c in xlsx_cells if c.data_type == "s"}
+    assert set(names) <= typed
+    assert "\u200b=1+1" in typed  # the task's name, on the Summary sheet
+    assert not [c.value for c in xlsx_cells if c.data_type == "f"]
+    with zipfile.ZipFile(io.BytesIO(xlsx.content)) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        assert all(b"<f>" not in archive.read(n) and b"<f " not in archive.read(n) for n in sheets)

@@ -911,12 +911,12 @@ export interface components {
             task_id: string;
             /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves.
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
              */
             mapping?: string | null;
             /**
              * Dedupe
-             * @description true: duplicates are skipped and counted; false: each is also listed in rejected.csv
+             * @description kept for compatibility: duplicates are always skipped, counted, and listed in rejected.csv (reason duplicate, with duplicate_of_row)
              * @default true
              */
             dedupe: boolean;
@@ -948,7 +948,7 @@ export interface components {
             reason: components["schemas"]["SuppressionReason"];
             /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves.
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
              */
             mapping?: string | null;
             /** Sheet */
@@ -968,12 +968,12 @@ export interface components {
             task_id?: string | null;
             /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves.
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
              */
             mapping?: string | null;
             /**
              * Dedupe
-             * @description true: duplicates are skipped and counted; false: each is also listed in rejected.csv
+             * @description kept for compatibility: duplicates are always skipped, counted, and listed in rejected.csv (reason duplicate, with duplicate_of_row)
              * @default true
              */
             dedupe: boolean;
@@ -1839,10 +1839,18 @@ export interface components {
         RowError: {
             /** Row */
             row: number;
-            /** Reason */
+            /**
+             * Reason
+             * @description invalid_username, invalid_user_id, invalid_phone, number_too_short, no_identity, value_too_long, malformed_row, suppressed, duplicate …
+             */
             reason: string;
             /** Detail */
             detail: string;
+            /**
+             * Duplicate Of Row
+             * @description reason duplicate: the row it repeats (null: it repeats a target already in the task)
+             */
+            duplicate_of_row?: number | null;
         };
         /**
          * SendWindow
@@ -2341,6 +2349,12 @@ export interface components {
             preview: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Remembered
+             * @description true: `mapping` is the one this user last used for a file with the same header (the same normalized column list), offered again
+             * @default false
+             */
+            remembered: boolean;
         };
         /** WebhookCreated */
         WebhookCreated: {

@@ -25,6 +25,7 @@ const preview: ImportValidateOut = {
     { row: 9, reason: "no_identity", detail: "no username, user_id or phone" },
   ],
   preview: [{ row: 2, kind: "username", key: "anna_p", username: "anna_p", first_name: "Анна", last_name: null, fields: { gorod: "Москва" } }],
+  remembered: false,
 };
 
 function Harness({ onChange }: { onChange?: (m: Mapping) => void }) {

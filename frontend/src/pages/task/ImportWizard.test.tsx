@@ -25,6 +25,7 @@ const checked: ImportValidateOut = {
   suppressed: 0,
   errors: [],
   preview: [],
+  remembered: false,
 };
 
 const job = {

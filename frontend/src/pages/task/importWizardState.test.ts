@@ -21,6 +21,7 @@ function preview(overrides: Partial<ImportValidateOut> = {}): ImportValidateOut 
     suppressed: 0,
     errors: [],
     preview: [],
+    remembered: false,
     ...overrides,
   };
 }

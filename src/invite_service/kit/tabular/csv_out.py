@@ -1,6 +1,7 @@
 """CSV downloads: files start with a UTF-8 BOM so Excel shows Cyrillic right, and free-text cells that a
 spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) are prefixed with ``'``. ``neutralize`` is
-the one rule for every download (CSV and XLSX, header rows included).
+the one rule for every CSV download (header rows included); the XLSX report writes typed string cells
+instead (``statistics/task_report.py``).
 
 Callers stream a page (``PAGE`` rows) at a time, each read in a short session of its own: the request's
 session is closed before a streamed body is sent.
