@@ -1,7 +1,7 @@
 """import mappings: the mapping last used per (user, header), and the row a duplicate repeats
 
 Revision ID: e5b3c9d1a7f4
-Revises: c7f2a5d8e1b3
+Revises: d2a8f4c6b9e1
 Create Date: 2026-12-02 23:00:00.000000
 
 ``import_mappings`` remembers, per user and file header (a SHA-256 of the normalized column list), the
