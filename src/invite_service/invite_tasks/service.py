@@ -53,7 +53,11 @@ def unknown_placeholder_error(unknown: Sequence[Unknown], loc: tuple[str, ...]) 
     return {
         "detail": "; ".join(u.message for u in unknown),
         "errors": [FieldError(loc, u.message, "unknown_placeholder") for u in unknown],
-        "extra": {"placeholders": [{"name": u.name, "suggestion": u.suggestion} for u in unknown]},
+        "extra": {
+            "placeholders": [
+                {"name": u.name, "suggestion": u.suggestion, "closest": u.closest} for u in unknown
+            ]
+        },
     }
 
 

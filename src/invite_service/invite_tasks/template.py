@@ -207,19 +207,26 @@ def closest(name: str, known: Iterable[str]) -> str | None:
 
 @dataclass(frozen=True)
 class Unknown:
-    """A placeholder without fallback that no target can fill, and the closest known name."""
+    """A placeholder without fallback that no target can fill; ``closest``: the nearest known name."""
 
     name: str
-    suggestion: str | None
+    closest: str | None
+
+    @property
+    def suggestion(self) -> str | None:
+        """The closest name when it is a near miss (what "did you mean" offers), else None."""
+        if self.closest is not None and distance(self.name, self.closest) <= NEAR_MISS:
+            return self.closest
+        return None
 
     @property
     def message(self) -> str:
         head = f"{{{self.name}}} is not a field any target has"
-        if self.suggestion is not None and distance(self.name, self.suggestion) <= NEAR_MISS:
+        if self.suggestion is not None:
             return f"{head}; did you mean {{{self.suggestion}}}?"
         hint = f"add a fallback ({{{self.name}|text}}) or import targets with a '{self.name}' column"
-        if self.suggestion is not None:
-            return f"{head} (the closest known field is {{{self.suggestion}}}); {hint}"
+        if self.closest is not None:
+            return f"{head} (the closest known field is {{{self.closest}}}); {hint}"
         return f"{head}; {hint}"
 
 
