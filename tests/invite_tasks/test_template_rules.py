@@ -123,12 +123,15 @@ def _formatter_verdict(template: str) -> tuple[str, object]:
 def test_without_a_pipe_the_parser_agrees_with_str_format(template: str) -> None:
     """Malformed for ``str.format`` exactly when malformed here; a valid one renders as ``format_map``."""
     verdict, _ = _formatter_verdict(template)
+    refusal: str | None = None
     try:
         names = placeholders(template)
     except TemplateError as exc:
+        refusal = str(exc)
+    if refusal is not None:
         # Only the field rules (plain names, no spec) may refuse what format accepts, and what format
         # finds malformed is refused as malformed (before any field rule), as the old parser did.
-        assert ("malformed" in str(exc)) == (verdict == "malformed")
+        assert ("malformed" in refusal) == (verdict == "malformed")
         return
     assert verdict == "ok"
     values = {name: name.upper() for name in names}
