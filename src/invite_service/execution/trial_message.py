@@ -18,7 +18,7 @@ import asyncio
 import re
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +33,7 @@ from invite_service.invite_tasks.template import render
 from invite_service.kit.locks import LockNotAcquired
 from invite_service.limits.base import REASON_UNAVAILABLE, Decision, Window
 from invite_service.models import InviteTask, Lane
-from invite_service.models.enums import LaneStatus, Step, TargetKind
+from invite_service.models.enums import Step, TargetKind
 from invite_service.models.identity import (
     NormalizeError,
     normalize_phone,
@@ -119,6 +119,15 @@ async def _room(
     return all(u.remaining > 0 for u in usage)
 
 
+def _waiting(lane: Lane, now: datetime) -> NoReturn:
+    until = lane.cooldown_until or now
+    raise AccountWaiting(
+        f"Account {lane.account_id!r} waits out a platform wait (FLOOD_WAIT) until {until:%H:%M:%S} UTC.",
+        headers=_retry_after(until, now),
+        extra={"until": until.isoformat(), "reason": "flood_wait", "account_id": lane.account_id},
+    )
+
+
 async def _choose_account(
     session: AsyncSession, rt: Runtime, task: InviteTask, asked: str | None, now: datetime
 ) -> str:
@@ -132,23 +141,18 @@ async def _choose_account(
             )
         if lane.status not in LANE_USABLE:
             raise NoAccountCanSend(f"Account {asked!r} is {lane.status} in this task; it cannot send now.")
-        if lane.status is LaneStatus.COOLING_DOWN and lane.cooldown_until and lane.cooldown_until > now:
-            raise AccountWaiting(
-                f"Account {asked!r} waits out a platform wait (FLOOD_WAIT) until "
-                f"{lane.cooldown_until:%H:%M:%S} UTC.",
-                headers=_retry_after(lane.cooldown_until, now),
-                extra={"until": lane.cooldown_until.isoformat(), "reason": "flood_wait", "account_id": asked},
-            )
+        if lane.cooldown_until and lane.cooldown_until > now:
+            _waiting(lane, now)
         return asked
-    ready = [
-        lane
-        for lane in lanes
-        if lane.status in LANE_USABLE and not (lane.cooldown_until and lane.cooldown_until > now)
-    ]
-    if not ready:
+    usable = [lane for lane in lanes if lane.status in LANE_USABLE]
+    if not usable:
         raise NoAccountCanSend(
-            "No account of the task can send now (each is restricted, unavailable or waiting)."
+            "No account of the task can send (each is restricted, unavailable or excluded)."
         )
+    ready = [lane for lane in usable if not (lane.cooldown_until and lane.cooldown_until > now)]
+    if not ready:
+        first = min(usable, key=lambda lane: lane.cooldown_until or now)
+        _waiting(first, now)
     windows = step_windows(rt, task, Step.MESSAGE)
     for lane in ready:
         if await _room(rt, session, lane.account_id, windows, now):
