@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from invite_service.execution.trial_message import recipient
 from invite_service.sandbox.model import TargetFate, target_fate
 from invite_service.sandbox.simulator import TelegramSimulator
 from tests.invite_tasks.test_templates_api import add_targets, message_task, sandbox_accounts
@@ -183,3 +184,19 @@ async def test_a_platform_wait_holds_the_account_as_the_engine_would(
     again = await client.post(f"/api/v1/tasks/{tid}/test-message", json={"to": me}, headers=h)
     assert again.status_code == 429 and again.json()["code"] == "ACCOUNT_WAITING"
     assert again.json()["reason"] == "flood_wait"
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "key"),
+    [
+        ("@Me_Myself", "username", "me_myself"),
+        ("https://t.me/me_myself", "username", "me_myself"),
+        ("123456789", "user_id", "123456789"),
+        ("+7 916 123-45-67", "phone", "+79161234567"),
+        ("8 (916) 123-45-67", "phone", "+79161234567"),
+        ("0079161234567", "phone", "+79161234567"),
+    ],
+)
+async def test_the_test_message_address_is_a_username_user_id_or_phone(raw: str, kind: str, key: str) -> None:
+    to = recipient(raw, "RU")
+    assert (str(to.kind), to.key) == (kind, key)

@@ -76,10 +76,10 @@ class AccountBusy(Conflict):
 
 
 def recipient(raw: str, region: str) -> TargetRef:
-    """``to`` as a target: digits only → a user id; ``+``/``00`` or separators → a phone; else a username."""
+    """``to`` as a target: digits only → a user id; ``+``, ``00`` or separators → a phone; else a username."""
     value = raw.strip()
     try:
-        if _DIGITS.match(value):
+        if _DIGITS.match(value) and not value.startswith("00"):
             user_id = normalize_user_id(value)
             return TargetRef(kind=TargetKind.USER_ID, key=user_id, platform_user_id=user_id)
         if _PHONE.match(value):
