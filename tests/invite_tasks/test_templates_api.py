@@ -98,6 +98,10 @@ async def test_start_rechecks_the_template_against_the_pending_targets(
     refused = await client.post(f"/api/v1/tasks/{tid}/start", headers=h)
     assert_unknown(refused, 409, ["task", "message_template"], "order_no", "order_nr")
     assert refused.json()["current_status"] == "draft"
+    assert (
+        refused.json()["detail"]
+        == "{order_no} is not a field any pending target has; did you mean {order_nr}?"
+    )
     assert (await client.get(f"/api/v1/tasks/{tid}", headers=h)).json()["status"] == "draft"
     # One pending target with the field is enough (the others render it empty).
     await add_targets(client, h, tid, [{"username": "dave_tpl", "fields": {"order_no": "18"}}])

@@ -82,7 +82,7 @@ async def check_placeholders_at_start(session: AsyncSession, task: InviteTask) -
     if not task.action.messages or not task.message_template:
         return
     _standard, custom = await targets.field_counts(session, task.id, [TargetStatus.PENDING])
-    unknown = unknown_placeholders(task.message_template, list(custom))
+    unknown = unknown_placeholders(task.message_template, list(custom), among="any pending target")
     if unknown:
         refusal = unknown_placeholder_error(unknown, ("task", "message_template"))
         raise UnknownPlaceholderAtStart(

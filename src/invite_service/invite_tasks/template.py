@@ -211,6 +211,7 @@ class Unknown:
 
     name: str
     closest: str | None
+    among: str = "any target"  # whose fields were looked at ("any pending target" at start)
 
     @property
     def suggestion(self) -> str | None:
@@ -221,7 +222,7 @@ class Unknown:
 
     @property
     def message(self) -> str:
-        head = f"{{{self.name}}} is not a field any target has"
+        head = f"{{{self.name}}} is not a field {self.among} has"
         if self.suggestion is not None:
             return f"{head}; did you mean {{{self.suggestion}}}?"
         hint = f"add a fallback ({{{self.name}|text}}) or import targets with a '{self.name}' column"
@@ -230,7 +231,9 @@ class Unknown:
         return f"{head}; {hint}"
 
 
-def unknown_placeholders(template: str, custom_fields: Iterable[str] | None) -> list[Unknown]:
+def unknown_placeholders(
+    template: str, custom_fields: Iterable[str] | None, *, among: str = "any target"
+) -> list[Unknown]:
     """The placeholders without fallback ``template`` may not use.
 
     ``custom_fields``: the imported fields some target of the task has; None when the task has no targets
@@ -244,7 +247,7 @@ def unknown_placeholders(template: str, custom_fields: Iterable[str] | None) -> 
         if custom_fields is None:
             near = [s for s in STANDARD_FIELDS if distance(name, s) <= NEAR_MISS]
             if near:
-                out.append(Unknown(name, closest(name, near)))
+                out.append(Unknown(name, closest(name, near), among))
             continue
-        out.append(Unknown(name, closest(name, known)))
+        out.append(Unknown(name, closest(name, known), among))
     return out
