@@ -2565,6 +2565,24 @@ export interface components {
             resets_at: string | null;
         };
         /**
+         * PlaceholderProblem
+         * @description A placeholder without fallback that no target can fill (``UNKNOWN_PLACEHOLDER``).
+         */
+        PlaceholderProblem: {
+            /** Name */
+            name: string;
+            /**
+             * Suggestion
+             * @description The known field within edit distance 2 (did you mean), or null
+             */
+            suggestion: string | null;
+            /**
+             * Closest
+             * @description The nearest known field, however far
+             */
+            closest: string | null;
+        };
+        /**
          * ProblemFieldError
          * @description One invalid field: where (pydantic's location, e.g. ``["body", "settings"]``), why, and the kind.
          */
@@ -2617,6 +2635,31 @@ export interface components {
              * @description A refused task transition or change (409): the task's status now
              */
             current_status?: string;
+            /**
+             * Placeholders
+             * @description UNKNOWN_PLACEHOLDER: each placeholder no target can fill, and the known names near it
+             */
+            placeholders?: components["schemas"]["PlaceholderProblem"][];
+            /**
+             * Until
+             * @description CAP_REACHED, ACCOUNT_WAITING: when the account can send again (UTC, ISO 8601)
+             */
+            until?: string;
+            /**
+             * Window Seconds
+             * @description CAP_REACHED: the cap window that is full (3600 hourly, 86400 daily)
+             */
+            window_seconds?: number;
+            /**
+             * Account Id
+             * @description CAP_REACHED, ACCOUNT_WAITING, ACCOUNT_BUSY: the account that cannot send now
+             */
+            account_id?: string;
+            /**
+             * Reason
+             * @description ACCOUNT_WAITING: `flood_wait` (a platform wait) or `pacing` (the spacing of sends)
+             */
+            reason?: string;
         };
     };
     responses: never;
