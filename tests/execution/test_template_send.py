@@ -12,6 +12,7 @@ from invite_service.execution.trial_message import send_test_message
 from invite_service.invite_tasks.schemas import MessageTestIn
 from invite_service.models import InviteTask
 from invite_service.sandbox.model import TargetFate
+from invite_service.stores.tasks import get_owned
 from invite_service.targets.schemas import BulkTargetsIn
 from invite_service.targets.service import bulk_create
 from tests.execution.harness import Harness, name_with
@@ -46,7 +47,8 @@ async def test_a_test_message_takes_a_slot_the_engine_then_lacks(h: Harness) -> 
     task_id = await h.task(0, [a], usernames=names, action="message", message_template="Hi", settings=caps)
     me = name_with(TargetFate.OK, "myself_")
     async with h.rt.db.session() as s:
-        out = await send_test_message(s, h.rt, h.user, task_id, MessageTestIn(to=me))
+        task = await get_owned(s, h.user, task_id)
+        out = await send_test_message(s, h.rt, task, MessageTestIn(to=me))
     assert out.outcome == "success"
     h.clock.advance(5)
     await h.control(task_id, "start")

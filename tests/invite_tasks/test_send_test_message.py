@@ -132,6 +132,10 @@ async def test_refusals(client: httpx.AsyncClient, new_user, app) -> None:  # ty
     tid = (await message_task(client, h)).json()["id"]
     other = await client.post(f"/api/v1/tasks/{tid}/test-message", json={"to": me}, headers=new_user())
     assert other.status_code == 404
+    # Even with a body that would not validate: whose task it is is answered first.
+    assert (
+        await client.post(f"/api/v1/tasks/{tid}/test-message", json={}, headers=new_user())
+    ).status_code == 404
     bad_to = await client.post(f"/api/v1/tasks/{tid}/test-message", json={"to": "a b"}, headers=h)
     assert bad_to.status_code == 422 and bad_to.json()["errors"][0]["loc"] == ["body", "to"]
     not_mine = await client.post(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from invite_service.accounts import service as accounts
-from invite_service.api.deps import CurrentUser, RuntimeDep, SessionDep, SettingsDep
+from invite_service.api.deps import CurrentUser, OwnedTask, RuntimeDep, SessionDep, SettingsDep
 from invite_service.api.idempotency import idempotent
 from invite_service.api.params import UNREADABLE_BODY
 from invite_service.errors import problem_responses
@@ -152,7 +152,7 @@ async def task_fields(task_id: uuid.UUID, user: CurrentUser, session: SessionDep
     responses={**UNREADABLE_BODY, **problem_responses(409, 429)},
 )
 async def send_test_message(
-    task_id: uuid.UUID,
+    task: OwnedTask,
     body: MessageTestIn,
     user: CurrentUser,
     session: SessionDep,
@@ -169,9 +169,9 @@ async def send_test_message(
         session,
         settings,
         user,
-        f"POST /tasks/{task_id}/test-message",
+        f"POST /tasks/{task.id}/test-message",
         key,
         body,
         200,
-        lambda: trial_message.send_test_message(session, rt, user, task_id, body, idempotency_key=key),
+        lambda: trial_message.send_test_message(session, rt, task, body, idempotency_key=key),
     )

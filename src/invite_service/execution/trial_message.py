@@ -43,7 +43,6 @@ from invite_service.models.identity import (
 from invite_service.observability import audit
 from invite_service.stores import targets as target_store
 from invite_service.stores import tasks as task_store
-from invite_service.stores.tasks import get_owned
 
 # A pacing wait this short is waited out in the request (the sandbox's spacing is 0.5 s); a longer one
 # (Telegram's 30 s) is answered with the time to come back.
@@ -252,13 +251,14 @@ def operation_key(user_id: str, task_id: uuid.UUID, idempotency_key: str | None)
 async def send_test_message(
     session: AsyncSession,
     rt: Runtime,
-    user_id: str,
-    task_id: uuid.UUID,
+    task: InviteTask,
     body: MessageTestIn,
     *,
     idempotency_key: str | None = None,
 ) -> MessageTestOut:
-    task = await get_owned(session, user_id, task_id)
+    """``task``: the caller's own (``get_owned``; the API's ``OwnedTask`` dependency, which answers 404
+    before the body is looked at)."""
+    user_id = task.user_id
     if not task.action.messages:
         raise NotAMessageTask(
             f"The task's action is '{task.action.value}': it sends no messages, so there is nothing to test.",
