@@ -41,6 +41,16 @@ class ProblemFieldError(BaseModel):
     type: str
 
 
+class PlaceholderProblem(BaseModel):
+    """A placeholder without fallback that no target can fill (``UNKNOWN_PLACEHOLDER``)."""
+
+    name: str
+    suggestion: str | None = Field(
+        description="The known field within edit distance 2 (did you mean), or null"
+    )
+    closest: str | None = Field(description="The nearest known field, however far")
+
+
 def _absent_when_unset(schema: dict[str, Any]) -> None:
     schema.pop("default", None)  # the field is left out of the body, never sent as null
 
@@ -70,6 +80,32 @@ class Problem(BaseModel):
         default=None,
         json_schema_extra=_absent_when_unset,
         description="A refused task transition or change (409): the task's status now",
+    )
+    # Issue 15 (templates): the extensions of UNKNOWN_PLACEHOLDER, CAP_REACHED and ACCOUNT_WAITING.
+    placeholders: list[PlaceholderProblem] | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_absent_when_unset,
+        description="UNKNOWN_PLACEHOLDER: each placeholder no target can fill, and the known names near it",
+    )
+    until: str | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_absent_when_unset,
+        description="CAP_REACHED, ACCOUNT_WAITING: when the account can send again (UTC, ISO 8601)",
+    )
+    window_seconds: int | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_absent_when_unset,
+        description="CAP_REACHED: the cap window that is full (3600 hourly, 86400 daily)",
+    )
+    account_id: str | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_absent_when_unset,
+        description="CAP_REACHED, ACCOUNT_WAITING, ACCOUNT_BUSY: the account that cannot send now",
+    )
+    reason: str | SkipJsonSchema[None] = Field(
+        default=None,
+        json_schema_extra=_absent_when_unset,
+        description="ACCOUNT_WAITING: `flood_wait` (a platform wait) or `pacing` (the spacing of sends)",
     )
 
 

@@ -77,6 +77,10 @@ SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
         "positive_data_acceptance",
     ): "exactly one of ids, filter",
     (
+        "POST /api/v1/tasks/{task_id}/test-message",
+        "positive_data_acceptance",
+    ): "to: a username, phone or user id; target_id, account_id the task's own; a printable Idempotency-Key",
+    (
         "POST /api/v1/suppressions",
         "positive_data_acceptance",
     ): "exactly one identity; usernames, phones parsed",

@@ -124,6 +124,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{task_id}/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Template fields for the insert chips
+         * @description The standard fields and every imported field of the task's targets, with how many targets have it.
+         */
+        get: operations["task_fields_api_v1_tasks__task_id__fields_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/test-message": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test of the task's message to myself
+         * @description Renders the template for ``target_id`` (or a sample with empty fields: the fallbacks show) and sends
+         *     it to ``to`` through the task's platform adapter, from one of the task's accounts, under the same
+         *     per-account limits as the engine: it counts against the account's message caps, and a full cap is a
+         *     429 ``CAP_REACHED`` with ``until``. The task's targets and counters are not touched; the send is in the
+         *     audit log (``task.test_message``). 409 when the task does not send messages.
+         */
+        post: operations["send_test_message_api_v1_tasks__task_id__test_message_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{task_id}/targets": {
         parameters: {
             query?: never;
@@ -1390,6 +1434,32 @@ export interface components {
             };
         };
         /**
+         * FieldOut
+         * @description A template field the insert chips offer.
+         */
+        FieldOut: {
+            /** Name */
+            name: string;
+            /**
+             * Targets
+             * @description How many of the task's targets have a non-empty value for it
+             */
+            targets: number;
+            /**
+             * Standard
+             * @description first_name, last_name or username (every target may have them)
+             */
+            standard: boolean;
+        };
+        /** FieldsOut */
+        FieldsOut: {
+            /**
+             * Fields
+             * @description The standard fields first, then every imported field by name
+             */
+            fields: components["schemas"]["FieldOut"][];
+        };
+        /**
          * HourlyPoint
          * @description One hour: its start (UTC) and the calls of each outcome seen in the range (zeros included).
          */
@@ -1646,6 +1716,46 @@ export interface components {
             items: components["schemas"]["LogOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * MessageTestIn
+         * @description ``POST /tasks/{id}/test-message``: send the task's message to the user's own address.
+         */
+        MessageTestIn: {
+            /**
+             * To
+             * @description Where to send it: the user's own username (@name), phone (+7...) or numeric user id
+             */
+            to: string;
+            /**
+             * Target Id
+             * @description Render for this target of the task; null: a sample with empty fields
+             */
+            target_id?: number | null;
+            /**
+             * Account Id
+             * @description One of the task's accounts; null: the first that can send now
+             */
+            account_id?: string | null;
+        };
+        /** MessageTestOut */
+        MessageTestOut: {
+            /**
+             * Rendered
+             * @description The text sent
+             */
+            rendered: string;
+            /** Account Id */
+            account_id: string;
+            /**
+             * Outcome
+             * @description The platform's answer: success, target_rejected, retry_after, ...
+             */
+            outcome: string;
+            /** Error Code */
+            error_code: string | null;
+            /** Detail */
+            detail: string | null;
         };
         /** Meta */
         Meta: {
@@ -2469,6 +2579,24 @@ export interface components {
             resets_at: string | null;
         };
         /**
+         * PlaceholderProblem
+         * @description A placeholder without fallback that no target can fill (``UNKNOWN_PLACEHOLDER``).
+         */
+        PlaceholderProblem: {
+            /** Name */
+            name: string;
+            /**
+             * Suggestion
+             * @description The known field within edit distance 2 (did you mean), or null
+             */
+            suggestion: string | null;
+            /**
+             * Closest
+             * @description The nearest known field, however far
+             */
+            closest: string | null;
+        };
+        /**
          * ProblemFieldError
          * @description One invalid field: where (pydantic's location, e.g. ``["body", "settings"]``), why, and the kind.
          */
@@ -2521,6 +2649,31 @@ export interface components {
              * @description A refused task transition or change (409): the task's status now
              */
             current_status?: string;
+            /**
+             * Placeholders
+             * @description UNKNOWN_PLACEHOLDER: each placeholder no target can fill, and the known names near it
+             */
+            placeholders?: components["schemas"]["PlaceholderProblem"][];
+            /**
+             * Until
+             * @description CAP_REACHED, ACCOUNT_WAITING: when the account can send again (UTC, ISO 8601)
+             */
+            until?: string;
+            /**
+             * Window Seconds
+             * @description CAP_REACHED: the cap window that is full (3600 hourly, 86400 daily)
+             */
+            window_seconds?: number;
+            /**
+             * Account Id
+             * @description CAP_REACHED, ACCOUNT_WAITING, ACCOUNT_BUSY: the account that cannot send now
+             */
+            account_id?: string;
+            /**
+             * Reason
+             * @description ACCOUNT_WAITING: `flood_wait` (a platform wait) or `pacing` (the spacing of sends)
+             */
+            reason?: string;
         };
     };
     responses: never;
@@ -3083,6 +3236,146 @@ export interface operations {
             };
             /** @description Invalid input; `errors` names each invalid field */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    task_fields_api_v1_tasks__task_id__fields_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldsOut"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send_test_message_api_v1_tasks__task_id__test_message_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageTestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageTestOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
