@@ -22,8 +22,8 @@ from invite_service.invite_tasks.schemas import (
     TaskOut,
     TaskUpdate,
 )
-from invite_service.kit.clock import utcnow
 from invite_service.invite_tasks.template import STANDARD_FIELDS, Unknown, unknown_placeholders
+from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.models import InviteTask, Lane, TaskCounters
 from invite_service.models.enums import Priority, TaskAction, TaskStatus
