@@ -1123,9 +1123,25 @@ export interface components {
         };
         /** BulkTargetsIn */
         BulkTargetsIn: {
-            /** Targets */
+            /**
+             * Targets
+             * @description one object a target: a username, user_id or phone (at least one), optional first_name, last_name and template fields; each row is checked on its own and reported in results
+             */
             targets: {
-                [key: string]: unknown;
+                /** Username */
+                username?: string | null;
+                /** User Id */
+                user_id?: string | number | null;
+                /** Phone */
+                phone?: string | null;
+                /** First Name */
+                first_name?: string | null;
+                /** Last Name */
+                last_name?: string | null;
+                /** Fields */
+                fields?: {
+                    [key: string]: string | number | boolean | null;
+                };
             }[];
             /**
              * All Or Nothing
