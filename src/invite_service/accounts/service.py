@@ -85,7 +85,7 @@ def account_waiting(
     if status is AccountStatus.COOLING_DOWN and (until is None or until > now):
         return AccountWaitingOut(reason="flood_wait", until=until, window_seconds=None, accounts=1)
     best: tuple[datetime, int] | None = None
-    for action in {u.action for u in usage}:
+    for action in dict.fromkeys(u.action for u in usage):  # in order: a tie resolves the same way
         full = [u for u in usage if u.action == action and 0 < u.limit <= u.used and u.resets_at is not None]
         if not full:
             continue
