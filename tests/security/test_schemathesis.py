@@ -74,10 +74,6 @@ SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
         "positive_data_acceptance",
     ): "each row is checked as a target",
     (
-        "POST /api/v1/tasks/{task_id}/targets/bulk",
-        "negative_data_rejection",
-    ): "rows are checked one by one: a row unlike TargetIn is reported in results (200), not a 422 for all",
-    (
         "POST /api/v1/tasks/{task_id}/targets/bulk-action",
         "positive_data_acceptance",
     ): "exactly one of ids, filter",
