@@ -52,6 +52,7 @@ SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
     ("GET /api/v1/tasks/{task_id}/logs", "positive_data_acceptance"): _CURSOR,
     ("GET /api/v1/import/jobs", "positive_data_acceptance"): _CURSOR,
     ("GET /api/v1/suppressions", "positive_data_acceptance"): _CURSOR,
+    ("GET /api/v1/accounts", "positive_data_acceptance"): _CURSOR,
     ("GET /api/v1/audit", "positive_data_acceptance"): _CURSOR,
     ("GET /api/v1/tasks/{task_id}/stats", "positive_data_acceptance"): "`from` before `to`, at most 7 days",
     ("POST /api/v1/tasks", "positive_data_acceptance"): "which fields an action needs (invite: destination)",
@@ -174,7 +175,7 @@ def seed_task(server: Server) -> str:
                 "platform": "telegram",
                 "action": "invite",
                 "destination": "https://t.me/fuzz_target",
-                "account_ids": [a["id"] for a in accounts.json()][:1],
+                "account_ids": [a["id"] for a in accounts.json()["items"]][:1],
             },
         )
         assert task.status_code == 201, task.text
