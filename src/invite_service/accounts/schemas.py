@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from invite_service.adapters.base import AccountStatus
 from invite_service.models.enums import LaneStatus, TaskStatus
-
-WaitingReason = Literal["scheduled", "send_window", "cap", "flood_wait", "restricted", "no_accounts"]
+from invite_service.stores.waiting import WaitingOut
 
 
 class WindowOut(BaseModel):
@@ -21,23 +19,6 @@ class WindowOut(BaseModel):
     limit: int
     remaining: int
     resets_at: datetime | None
-
-
-class AccountWaitingOut(BaseModel):
-    """Why the account sends nothing now and until when; the same shape as a task's ``WaitingOut``
-    (statistics), kept here so the accounts feature depends on no other."""
-
-    reason: WaitingReason = Field(
-        description="cap: a usage window is full; flood_wait: a platform wait (FLOOD_WAIT) or a cooldown; "
-        "restricted: a restriction, or the account is unusable until the user fixes it"
-    )
-    until: datetime | None = Field(
-        description="when it may act again (UTC); null when unknown or when it needs the user"
-    )
-    window_seconds: int | None = Field(
-        description="for cap: the full window (3600 = hourly, 86400 = daily); else null"
-    )
-    accounts: int = Field(description="how many accounts wait for this reason: 1 for an account")
 
 
 class AccountTaskOut(BaseModel):
@@ -66,7 +47,7 @@ class AccountOut(BaseModel):
         description="per action and window: used of limit (the platform caps: INVITE_PLATFORM_CAPS or "
         "the defaults), and when the oldest counted action leaves the window"
     )
-    waiting: AccountWaitingOut | None = Field(
+    waiting: WaitingOut | None = Field(
         description="null when the account can act now; else its strongest hold: restricted > "
         "flood_wait > cap"
     )

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from invite_service.accounts.schemas import (
     AccountOut,
     AccountTaskOut,
-    AccountWaitingOut,
     LaneOut,
     WindowOut,
 )
@@ -27,6 +26,7 @@ from invite_service.models.enums import Platform, Step
 from invite_service.models.task_settings import TaskSettings
 from invite_service.stores import tasks
 from invite_service.stores import tasks as task_store
+from invite_service.stores.waiting import WaitingOut
 
 ACTIONS = tuple(Step)
 
@@ -71,7 +71,7 @@ def _bad_cursor() -> InvalidInput:
 
 def account_waiting(
     status: AccountStatus, until: datetime | None, usage: Sequence[WindowOut], now: datetime
-) -> AccountWaitingOut | None:
+) -> WaitingOut | None:
     """The account's strongest hold: a restriction or an unusable session (restricted), a platform wait
     (flood_wait), a full usage window (cap); None when it can act now.
 
@@ -79,11 +79,11 @@ def account_waiting(
     ``resets_at`` of them); with several actions capped, the one that resumes first counts.
     """
     if status is AccountStatus.RESTRICTED:
-        return AccountWaitingOut(reason="restricted", until=until, window_seconds=None, accounts=1)
+        return WaitingOut(reason="restricted", until=until, window_seconds=None, accounts=1)
     if status is AccountStatus.UNAVAILABLE:  # waits for the user (reactivate), not for a time
-        return AccountWaitingOut(reason="restricted", until=None, window_seconds=None, accounts=1)
+        return WaitingOut(reason="restricted", until=None, window_seconds=None, accounts=1)
     if status is AccountStatus.COOLING_DOWN and (until is None or until > now):
-        return AccountWaitingOut(reason="flood_wait", until=until, window_seconds=None, accounts=1)
+        return WaitingOut(reason="flood_wait", until=until, window_seconds=None, accounts=1)
     best: tuple[datetime, int] | None = None
     for action in dict.fromkeys(u.action for u in usage):  # in order: a tie resolves the same way
         full = [u for u in usage if u.action == action and 0 < u.limit <= u.used and u.resets_at is not None]
@@ -95,7 +95,7 @@ def account_waiting(
             best = (last.resets_at, last.window_seconds)
     if best is None:
         return None
-    return AccountWaitingOut(reason="cap", until=best[0], window_seconds=best[1], accounts=1)
+    return WaitingOut(reason="cap", until=best[0], window_seconds=best[1], accounts=1)
 
 
 async def _usage(
