@@ -48,7 +48,7 @@ export function waitingText(waiting: Waiting | null | undefined, t: TFunction = 
 /** One account's hold, short, for its card: "At the hourly limit until 14:01". Null when it can send. */
 export function laneWaitingText(waiting: Waiting | null | undefined, t: TFunction = i18n.t, now = new Date()): string | null {
   if (!waiting) return null;
-  const at = when(waiting.until, t, now);
+  const at = waiting.until ? resumeAt(waiting.until, now) : "";
   const tail = at ? "" : "_open";
   switch (waiting.reason) {
     case "cap":
