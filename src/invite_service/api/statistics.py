@@ -94,14 +94,14 @@ async def task_report(
 ) -> ReportOut | Response:
     if fmt == "csv":
         return StreamingResponse(
-            report_files.csv_stream(db, task.user_id, task.id),
+            report_files.csv_stream(db, task.user_id, task.id, lang),
             media_type=report_files.CSV_MEDIA_TYPE,
             headers=_attachment(report_files.filename(task.id, "csv")),
         )
     summary = await service.task_report(session, task, rt.clock.now())
     if fmt == "xlsx":
         return StreamingResponse(
-            report_files.xlsx_stream(db, task.user_id, task.id, summary),
+            report_files.xlsx_stream(db, task.user_id, task.id, summary, lang),
             media_type=report_files.XLSX_MEDIA_TYPE,
             headers=_attachment(report_files.filename(task.id, "xlsx")),
         )

@@ -58,6 +58,7 @@ async def create_task(
 async def list_tasks(
     user: CurrentUser,
     session: SessionDep,
+    rt: RuntimeDep,
     status: Annotated[list[TaskStatus] | None, Query(description="repeat for several")] = None,
     platform: Platform | None = None,
     priority: Priority | None = None,
@@ -81,7 +82,7 @@ async def list_tasks(
         created_to=created_to,
     )
     return await service.list_tasks(
-        session, user, filters, SortSpec.parse(sort, list(SORT_COLUMNS)), cursor, limit
+        session, user, filters, SortSpec.parse(sort, list(SORT_COLUMNS)), cursor, limit, rt.clock.now()
     )
 
 
@@ -95,8 +96,8 @@ async def bulk_tasks(
 
 
 @router.get("/{task_id:uuid}", response_model=TaskOut)
-async def get_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> TaskOut:
-    return await service.get_task(session, user, task_id)
+async def get_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep, rt: RuntimeDep) -> TaskOut:
+    return await service.get_task(session, user, task_id, rt.clock.now())
 
 
 @router.put("/{task_id:uuid}", response_model=TaskOut, responses=UNREADABLE_BODY)

@@ -34,7 +34,7 @@ from invite_service.invite_tasks.template import render
 from invite_service.kit.faults import Boundary
 from invite_service.kit.locks import LockNotAcquired
 from invite_service.limits import ledger
-from invite_service.limits.base import Decision
+from invite_service.limits.base import REASON_RATE_LIMITED, Decision, Window
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskStatus
@@ -42,6 +42,7 @@ from invite_service.stores import logs as log_store
 from invite_service.stores import targets as target_store
 from invite_service.stores import tasks as task_store
 from invite_service.stores.suppressions import is_suppressed
+from invite_service.stores.waiting import LANE_WAIT_CAP, park
 
 log = structlog.get_logger(__name__)
 MAX_INLINE_WAIT = 60.0  # a re-dispatch sooner than this rides a short broker countdown
@@ -123,7 +124,7 @@ async def _run_batch(rt: Runtime, task_id: uuid.UUID, account_id: str, ids: list
             await target_store.release(session, task_id, ids)
             lane = await task_store.lane(session, task_id, account_id)
             if lane is not None:
-                lane.next_action_at = rt.clock.now() + timedelta(seconds=YIELD_SECONDS)
+                park(lane, rt.clock.now() + timedelta(seconds=YIELD_SECONDS))
             return
         targets = await target_store.targets_by_ids(session, task_id, ids)
     mine = [t for t in targets if t.status is TargetStatus.RESERVED and t.account_id == account_id]
@@ -171,7 +172,7 @@ async def _gate(
     delay = min_delay(rt.settings.caps_for(task.platform), task_settings(task))
     last = await ledger.last_action_at(session, account_id)
     if last is not None and delay > 0 and last + timedelta(seconds=delay) > now:
-        lane.next_action_at = last + timedelta(seconds=delay)
+        park(lane, last + timedelta(seconds=delay))
         return Next.STOP
     if await is_suppressed(
         session,
@@ -238,7 +239,7 @@ async def _send_one(
         else:
             await session.rollback()  # a denied slot, or the task stopped meanwhile: nothing taken
     if not grant.granted:
-        await _limited(rt, task, target, account_id, grant)
+        await _limited(rt, task, target, account_id, grant, step, windows)
         return Next.STOP
     if not marked:
         return Next.STOP
@@ -312,13 +313,27 @@ async def _call(
 
 
 async def _limited(
-    rt: Runtime, task: InviteTask, target: InviteTarget, account_id: str, grant: Decision
+    rt: Runtime,
+    task: InviteTask,
+    target: InviteTarget,
+    account_id: str,
+    grant: Decision,
+    step: Step,
+    windows: Sequence[Window],
 ) -> None:
-    retry_at = grant.retry_at or rt.clock.now() + timedelta(seconds=60)
+    now = rt.clock.now()
+    retry_at = grant.retry_at or now + timedelta(seconds=60)
     async with rt.db.session() as session:
         await target_store.release(session, task.id, [target.id], next_attempt_at=retry_at)
         lane = await task_store.lane(session, task.id, account_id)
         if lane is not None:
-            lane.next_action_at = retry_at
+            if grant.reason == REASON_RATE_LIMITED:
+                # A full cap: which window, for the API's "at the hourly limit until …" (a ledger read
+                # on this rare path only: dispatch parks a lane at its cap before it reserves).
+                usage = await rt.limiter.usage(session, account_id, step, windows, now)
+                full = [u.seconds for u in usage if u.remaining <= 0]
+                park(lane, retry_at, LANE_WAIT_CAP, max(full) if full else None)
+            else:
+                park(lane, retry_at)
             if grant.reason and grant.reason != "rate_limited":
                 lane.last_error = grant.reason

@@ -34,6 +34,7 @@ from invite_service.models import InviteTask, Lane
 from invite_service.models.enums import LaneStatus, TargetStatus, TaskAction, TaskStatus, first_step
 from invite_service.stores import targets as target_store
 from invite_service.stores import tasks as task_store
+from invite_service.stores.waiting import LANE_WAIT_CAP, park
 
 log = structlog.get_logger(__name__)
 # After enqueuing a dispatch the ticker leaves the task alone this long; dispatch sets the real time.
@@ -115,10 +116,11 @@ async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> Non
         usage = await rt.limiter.usage(session, lane.account_id, step, windows, now)
         full = [u for u in usage if u.remaining <= 0]
         if full:
-            resets = [u.resets_at for u in full if u.resets_at is not None]
+            resets = [(u.resets_at, u.seconds) for u in full if u.resets_at is not None]
             if resets:
-                lane.next_action_at = max(resets)
-                wakes.append(lane.next_action_at)
+                until, seconds = max(resets)
+                park(lane, until, LANE_WAIT_CAP, seconds)  # the API tells a full cap from pacing
+                wakes.append(until)
             continue
         room = min((u.remaining for u in usage), default=rt.settings.batch_size)
         size = 1 if delay > 0 else max(1, min(rt.settings.batch_size, room))

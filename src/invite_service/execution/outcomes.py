@@ -41,6 +41,7 @@ from invite_service.stores import logs as log_store
 from invite_service.stores import suppressions as suppressions
 from invite_service.stores import targets as target_store
 from invite_service.stores import tasks as task_store
+from invite_service.stores.waiting import park
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ async def _update_lane(
         return
     delay = min_delay(rt.settings.caps_for(task.platform), task_settings(task))
     lane.last_used_at = now
-    lane.next_action_at = now + timedelta(seconds=delay)
+    park(lane, now + timedelta(seconds=delay))
     if effect.counts_as_sent:
         lane.sent += 1
     if effect.count_as_failure:

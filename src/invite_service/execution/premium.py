@@ -24,16 +24,18 @@ REFRESH_TIMEOUT_SECONDS = 3.0
 
 
 async def refresh_premium(session: AsyncSession, rt: Runtime, task: InviteTask) -> None:
-    """Set each lane's ``is_premium`` from its account's status; when the platform cannot answer now,
-    the lanes keep what they knew (a start never fails for this)."""
+    """Set each lane's ``is_premium`` (and ``label``) from its account's status; when the platform cannot
+    answer now, the lanes keep what they knew (a start never fails for this)."""
     listing = rt.adapters.get(task.platform).initialize_accounts(task.user_id)
     try:
         accounts = await asyncio.wait_for(listing, REFRESH_TIMEOUT_SECONDS)
     except Exception as exc:  # noqa: BLE001 - any adapter failure (or no answer in time) keeps the old values
         log.warning("premium_refresh_failed", task_id=str(task.id), error=type(exc).__name__)
         return
-    premium = {account.id: account.is_premium for account in accounts}
+    known = {account.id: account for account in accounts}
     for lane in await task_store.lanes(session, task.id):
-        if lane.account_id in premium:
-            lane.is_premium = premium[lane.account_id]
+        if lane.account_id in known:
+            lane.is_premium = known[lane.account_id].is_premium
+            # The account's label as the platform names it now: the lanes, the log and the report show it.
+            lane.label = known[lane.account_id].label[:200] or lane.label
     await session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from invite_service.invite_tasks.schemas import (
     TaskOut,
     TaskUpdate,
 )
+from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.models import InviteTask, Lane, TaskCounters
 from invite_service.models.enums import Priority, TaskAction, TaskStatus
@@ -28,6 +30,7 @@ from invite_service.stores import targets as target_repo
 from invite_service.stores import tasks as repo
 from invite_service.stores.counters import Counters, progress_pct
 from invite_service.stores.tasks import get_owned
+from invite_service.stores.waiting import task_waiting
 
 ACTIVE_STATUSES = frozenset({TaskStatus.RUNNING})
 # Checks account ids against the user's accounts on a platform; returns an error per unknown id.
@@ -39,8 +42,11 @@ class TaskIsRunning(Conflict):
     code, title = "task_running", "Task is running"
 
 
-def to_out(task: InviteTask, counters: TaskCounters | None, lanes: Sequence[Lane]) -> TaskOut:
+def to_out(
+    task: InviteTask, counters: TaskCounters | None, lanes: Sequence[Lane], now: datetime | None = None
+) -> TaskOut:
     c = Counters.model_validate(counters, from_attributes=True) if counters else Counters()
+    remaining = c.pending + c.reserved + c.sending
     return TaskOut(
         id=task.id,
         name=task.name,
@@ -62,13 +68,14 @@ def to_out(task: InviteTask, counters: TaskCounters | None, lanes: Sequence[Lane
         updated_at=task.updated_at,
         counters=c,
         progress=progress_pct(c.model_dump()),
+        waiting=task_waiting(task, lanes, now or utcnow(), remaining),
     )
 
 
-async def task_view(session: AsyncSession, task: InviteTask) -> TaskOut:
+async def task_view(session: AsyncSession, task: InviteTask, now: datetime | None = None) -> TaskOut:
     counters = await repo.counters_for(session, [task.id])
     lanes = await repo.lanes_for(session, [task.id])
-    return to_out(task, counters.get(task.id), lanes[task.id])
+    return to_out(task, counters.get(task.id), lanes[task.id], now)
 
 
 def _validate(
@@ -160,6 +167,7 @@ async def list_tasks(
     sort: SortSpec,
     cursor: str | None,
     limit: int,
+    now: datetime | None = None,
 ) -> Page[TaskOut]:
     rows, total = await repo.list_tasks(session, user_id, filters, sort, cursor, limit)
     items, next_cursor = split_page(rows, limit, sort, lambda t: (getattr(t, sort.field), t.id))
@@ -167,14 +175,17 @@ async def list_tasks(
     counters = await repo.counters_for(session, ids)
     lanes = await repo.lanes_for(session, ids)
     return Page[TaskOut](
-        items=[to_out(t, counters.get(t.id), lanes[t.id]) for t in items],
+        # ``waiting`` from the same two set-based reads (counters, lanes): no per-task query.
+        items=[to_out(t, counters.get(t.id), lanes[t.id], now) for t in items],
         next_cursor=next_cursor,
         total=total,
     )
 
 
-async def get_task(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> TaskOut:
-    return await task_view(session, await get_owned(session, user_id, task_id))
+async def get_task(
+    session: AsyncSession, user_id: str, task_id: uuid.UUID, now: datetime | None = None
+) -> TaskOut:
+    return await task_view(session, await get_owned(session, user_id, task_id), now)
 
 
 async def update_task(

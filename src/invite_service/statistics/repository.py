@@ -143,6 +143,21 @@ async def logs_page(
     return list((await session.scalars(page)).all())
 
 
+async def target_keys(session: AsyncSession, task_id: uuid.UUID, target_ids: Sequence[int]) -> dict[int, str]:
+    """The keys of a log page's targets (one read along the targets' primary key)."""
+    if not target_ids:
+        return {}
+    stmt = select(InviteTarget.id, InviteTarget.key).where(
+        InviteTarget.task_id == task_id, InviteTarget.id.in_(sorted(set(target_ids)))
+    )
+    return {int(r[0]): str(r[1]) for r in await session.execute(stmt)}
+
+
+async def lane_labels(session: AsyncSession, task_id: uuid.UUID) -> dict[str, str | None]:
+    stmt = select(Lane.account_id, Lane.label).where(Lane.task_id == task_id)
+    return {r[0]: r[1] for r in await session.execute(stmt)}
+
+
 REPORT_COLUMNS = (
     "id",
     "kind",

@@ -41,6 +41,7 @@ from invite_service.statistics.schemas import (
 )
 from invite_service.stores import tasks as task_store
 from invite_service.stores.counters import Counters, counters_dict, progress_pct, replied_count
+from invite_service.stores.waiting import lane_waiting, task_waiting
 
 TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.CANCELLED, TaskStatus.FAILED})
 HOUR = timedelta(hours=1)
@@ -84,6 +85,15 @@ def _available_at(start: datetime | None, usage: list[WindowUsage]) -> datetime 
         if u.remaining <= 0 and u.resets_at is not None and u.resets_at > start:
             start = u.resets_at
     return start
+
+
+def _full_window(usage: list[WindowUsage], now: datetime) -> tuple[int, datetime] | None:
+    """The cap window that keeps the account idle longest right now, from the ledger (None: none full)."""
+    full = [(u.resets_at, u.seconds) for u in usage if u.remaining <= 0 and u.resets_at and u.resets_at > now]
+    if not full:
+        return None
+    until, seconds = max(full)
+    return seconds, until
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,9 @@ async def task_status(session: AsyncSession, rt: Runtime, task: InviteTask) -> T
     lanes = await task_store.lanes(session, task.id)
     remaining = counts["pending"] + counts["reserved"] + counts["sending"]
     plan = await _plan(session, rt, task, lanes, remaining)
+    holds = [
+        lane_waiting(lane, now, _full_window(plan.usage.get(lane.account_id, []), now)) for lane in lanes
+    ]
     lanes_out = [
         LaneStateOut(
             account_id=lane.account_id,
@@ -155,8 +168,9 @@ async def task_status(session: AsyncSession, rt: Runtime, task: InviteTask) -> T
             sent=lane.sent,
             failed=lane.failed,
             last_error=lane.last_error,
+            waiting=hold,
         )
-        for lane in lanes
+        for lane, hold in zip(lanes, holds, strict=True)
     ]
     window = SendWindow.from_settings(task.settings.get("send_window"))
     estimate: EstimateOut | None = None
@@ -188,6 +202,7 @@ async def task_status(session: AsyncSession, rt: Runtime, task: InviteTask) -> T
         else SendWindowOut(open=window.is_open(now), next_open_at=window.next_open(now)),
         lanes=lanes_out,
         replied=replied_count(row),
+        waiting=task_waiting(task, lanes, now, remaining, holds),
     )
 
 
@@ -317,7 +332,19 @@ async def task_logs(
 ) -> LogPage:
     rows = await repo.logs_page(session, task.user_id, task.id, filters, sort, cursor, limit)
     items, next_cursor = split_page(rows, limit, sort, lambda log: (log.at, log.id))
-    return LogPage(items=[LogOut.model_validate(log) for log in items], next_cursor=next_cursor)
+    # Who: the target as the targets list shows it (its key) and the account's label, two reads a page.
+    keys = await repo.target_keys(session, task.id, [log.target_id for log in items if log.target_id])
+    labels = await repo.lane_labels(session, task.id) if items else {}
+    out = [
+        LogOut.model_validate(log).model_copy(
+            update={
+                "target": keys.get(log.target_id) if log.target_id else None,
+                "account_label": labels.get(log.account_id) if log.account_id else None,
+            }
+        )
+        for log in items
+    ]
+    return LogPage(items=out, next_cursor=next_cursor)
 
 
 async def gauges(db: Database, now: datetime) -> GaugeSnapshot:

@@ -31,6 +31,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from invite_service.db import Database
 from invite_service.kit.tabular.csv_out import neutralize
+from invite_service.statistics import reasons
 from invite_service.statistics import repository as repo
 from invite_service.statistics.schemas import ReportOut
 
@@ -72,10 +73,21 @@ async def _pages(db: Database, user_id: str, task_id: uuid.UUID) -> AsyncIterato
 
 
 # Datetimes are UTC; ``replied_at``: the person's first reply to the account (empty: none).
-HEADER = [*repo.REPORT_COLUMNS[:-3], "processed_at_utc", "source", "replied_at"]
+_COLUMNS = [*repo.REPORT_COLUMNS[:-3], "processed_at_utc", "source", "replied_at"]
+# ``reason``: the error code's sentence from the reasons catalogue, in the language asked (``lang``).
+_REASON_AT = repo.REPORT_COLUMNS.index("error_code") + 1
+HEADER = [*_COLUMNS[:_REASON_AT], "reason", *_COLUMNS[_REASON_AT:]]
 
 
-async def csv_stream(db: Database, user_id: str, task_id: uuid.UUID) -> AsyncIterator[bytes]:
+def _with_reason(row: Sequence[Any], lang: str) -> list[Any]:
+    values = list(row)
+    values.insert(_REASON_AT, reasons.sentence(values[_REASON_AT - 1], lang))
+    return values
+
+
+async def csv_stream(
+    db: Database, user_id: str, task_id: uuid.UUID, lang: str = "en"
+) -> AsyncIterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([neutralize(c) for c in HEADER])
@@ -83,7 +95,7 @@ async def csv_stream(db: Database, user_id: str, task_id: uuid.UUID) -> AsyncIte
     async for rows in _pages(db, user_id, task_id):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([_csv_cell(v) for v in row] for row in rows)
+        writer.writerows([_csv_cell(v) for v in _with_reason(row, lang)] for row in rows)
         yield buffer.getvalue().encode()
 
 
@@ -100,13 +112,13 @@ def _summary(sheet: WriteOnlyWorksheet, summary: ReportOut) -> None:
     sheet.append(["replied", summary.replied])
 
 
-def _append(sheet: WriteOnlyWorksheet, rows: Sequence[Any]) -> None:
+def _append(sheet: WriteOnlyWorksheet, rows: Sequence[Any], lang: str) -> None:
     for row in rows:
-        sheet.append([_xlsx_cell(v) for v in row])
+        sheet.append([_xlsx_cell(v) for v in _with_reason(row, lang)])
 
 
 async def xlsx_stream(
-    db: Database, user_id: str, task_id: uuid.UUID, summary: ReportOut
+    db: Database, user_id: str, task_id: uuid.UUID, summary: ReportOut, lang: str = "en"
 ) -> AsyncIterator[bytes]:
     with tempfile.TemporaryDirectory(prefix="invite-report-") as tmp:
         workbook = Workbook(write_only=True)
@@ -115,7 +127,7 @@ async def xlsx_stream(
         targets.append([neutralize(c) for c in HEADER])
         async for rows in _pages(db, user_id, task_id):
             # openpyxl is synchronous CPU work: a page at a time off the event loop.
-            await asyncio.to_thread(_append, targets, rows)
+            await asyncio.to_thread(_append, targets, rows, lang)
         path = Path(tmp) / "report.xlsx"
         await asyncio.to_thread(workbook.save, path)
         with path.open("rb") as fh:
