@@ -309,11 +309,11 @@ export function TargetsPanel({
                     <Checkbox aria-label={t("targets.select", { key: tg.key })} checked={selected.has(tg.id)} onChange={() => toggle(tg.id)} />
                   </Table.Td>
                   <Table.Td>
-                    <Group gap={6} wrap="nowrap">
+                    <Group gap={6} wrap="wrap">
                       <Text size="sm" className="mono">
                         {tg.key}
                       </Text>
-                      <Badge size="xs" variant="outline" color="gray">
+                      <Badge size="xs" variant="outline" color="gray" style={{ flexShrink: 0, overflow: "visible" }} styles={{ label: { overflow: "visible", textOverflow: "clip" } }}>
                         {t(`targets.kind.${tg.kind}`)}
                       </Badge>
                     </Group>
