@@ -1,6 +1,6 @@
-"""Operator clarity in a real Chromium (frontend/e2e/clarity.mjs): a task waiting on its hourly cap says why and
-until when in its header and on its account's card; the failures' breakdown by reason is in words and a click
-narrows the audience to that reason; the live log names the target; the Russian page.
+"""Operator clarity in a real Chromium (frontend/e2e/clarity.mjs): a task waiting on its hourly cap says
+why and until when in its header and on its account's card; the failures' breakdown by reason is in words
+and a click narrows the audience to that reason; the live log names the target; the Russian page.
 
 Screenshots go to test-artifacts/screenshots/ (and to $SHOTS_DIR when set).
 """
@@ -8,7 +8,8 @@ Screenshots go to test-artifacts/screenshots/ (and to $SHOTS_DIR when set).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -28,11 +29,11 @@ def _names(fate: TargetFate, n: int) -> list[str]:
     return [name for name in names if target_fate(config, name) is fate][:n]
 
 
-def _wait(c: httpx.Client, tid: str, ok: object, what: str) -> dict[str, object]:
+def _wait(c: httpx.Client, tid: str, ok: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
     deadline = time.monotonic() + 90  # a guard against a hung run, not a timing assertion
     while True:
-        task: dict[str, object] = c.get(f"/api/v1/tasks/{tid}").json()
-        if callable(ok) and ok(task):
+        task: dict[str, Any] = c.get(f"/api/v1/tasks/{tid}").json()
+        if ok(task):
             return task
         assert time.monotonic() < deadline, f"{what}: {task}"
         time.sleep(0.2)
@@ -69,7 +70,9 @@ def _tasks(base: str, privacy: list[str]) -> tuple[str, str]:
             )
             assert created.is_success, created.text
             tid = str(created.json()["id"])
-            added = c.post(f"/api/v1/tasks/{tid}/targets/bulk", json={"targets": [{"username": n} for n in names]})
+            added = c.post(
+                f"/api/v1/tasks/{tid}/targets/bulk", json={"targets": [{"username": n} for n in names]}
+            )
             assert added.is_success, added.text
             started = c.post(f"/api/v1/tasks/{tid}/start")
             assert started.is_success, started.text
@@ -84,7 +87,7 @@ def _tasks(base: str, privacy: list[str]) -> tuple[str, str]:
             lambda t: (t.get("waiting") or {}).get("reason") == "cap",
             "the capped task never waited on its cap",
         )
-        assert waiting["waiting"]["window_seconds"] == 3600  # type: ignore[index]
+        assert waiting["waiting"]["window_seconds"] == 3600
     return refused, capped
 
 
