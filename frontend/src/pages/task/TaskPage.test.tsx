@@ -14,9 +14,15 @@ import { jsonResponse, renderUI } from "../../test/render";
 import { TaskPage } from "./TaskPage";
 
 const SLOW = { timeout: 5000 };
+// The resume time as the UI says it: "14:01" today, "Thu 00:17" after midnight (the test may run at any hour).
 const inAnHour = () => {
   const d = new Date(Date.now() + 40 * 60_000);
-  return { iso: d.toISOString(), hhmm: d.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" }) };
+  const today = d.toDateString() === new Date().toDateString();
+  const say = (loc: string) => {
+    const hhmm = d.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit" });
+    return today ? hhmm : `${new Intl.DateTimeFormat(loc, { weekday: "short" }).format(d)} ${hhmm}`;
+  };
+  return { iso: d.toISOString(), today, en: say("en-GB"), ru: say("ru-RU") };
 };
 
 const counters = { total: 6, pending: 2, reserved: 0, sending: 0, invited: 1, messaged: 0, already_member: 1, failed: 2, skipped: 0, unknown: 0 };
@@ -111,7 +117,7 @@ describe("the task page", () => {
   it("says in the header why the task is not sending and when it resumes, with the ETA", async () => {
     open();
     const waiting = await screen.findByTestId("task-waiting", {}, { timeout: 5000 });
-    expect(waiting).toHaveTextContent(`Waiting for the hourly limit — resumes at ${until.hhmm}`);
+    expect(waiting).toHaveTextContent(`Waiting for the hourly limit — resumes ${until.today ? "at " : ""}${until.en}`);
     expect(await screen.findByTestId("task-eta", {}, SLOW)).toHaveTextContent(/Expected to finish .* \(about 5 hours\)/);
   });
 
@@ -120,7 +126,7 @@ describe("the task page", () => {
     open();
     await user.click(await screen.findByRole("tab", { name: "Accounts" }));
     const held = await screen.findByTestId("lane-waiting", {}, SLOW);
-    expect(held).toHaveTextContent(`At the hourly limit until ${until.hhmm}`);
+    expect(held).toHaveTextContent(`At the hourly limit until ${until.en}`);
   });
 
   it("breaks the failures down by reason in words; a click narrows the audience to that reason", async () => {
@@ -182,7 +188,7 @@ describe("the task page", () => {
   it("speaks Russian, reasons included", async () => {
     await i18n.changeLanguage("ru");
     open();
-    expect(await screen.findByTestId("task-waiting", {}, SLOW)).toHaveTextContent(`Ждём часового лимита — продолжим в ${until.hhmm}`);
+    expect(await screen.findByTestId("task-waiting", {}, SLOW)).toHaveTextContent(`Ждём часового лимита — продолжим в ${until.ru}`);
     expect(await screen.findByText("Настройки приватности не позволяют добавлять их в группы.", { selector: "[data-testid=reason-breakdown] *" })).toBeInTheDocument();
   });
 });

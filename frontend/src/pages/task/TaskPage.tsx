@@ -48,7 +48,7 @@ import { useFeedLive } from "../../notify/NotificationFeed";
 import { ActivityPanel } from "./ActivityPanel";
 import { LanesPanel } from "./LanesPanel";
 import { TargetsPanel } from "./TargetsPanel";
-import { TaskControls } from "./TaskControls";
+import { estimateText, TaskControls } from "./TaskControls";
 
 export function TaskPage() {
   const { t } = useTranslation("task");
@@ -173,6 +173,11 @@ function TaskView({ task }: { task: Task }) {
           </Group>
 
           <WaitingNotice waiting={waiting} />
+          {!live && status?.estimate?.basis === "if_started_now" && estimateText(status.estimate, status.eta, t) && (
+            <Text size="sm" c="dimmed" data-testid="task-estimate">
+              {t("page.estimate", { text: estimateText(status.estimate, status.eta, t) })}
+            </Text>
+          )}
 
           {task.pause_reason && (task.status === "paused" || task.status === "failed") && (
             <Alert color={task.status === "failed" ? "red" : "yellow"} icon={<IconAlertTriangle size={18} />} title={t("page.paused_by_service")}>
