@@ -69,16 +69,14 @@ export function canRetry(target: Pick<Target, "status" | "error_code">, explain:
 function ReasonText({ target, why }: { target: Target; why: Explained | null }) {
   if (!why) return <Text size="sm" c="dimmed">—</Text>;
   return (
-    <div data-testid="target-reason" data-code={why.code} data-kind={why.kind ?? "unknown"}>
+    <div data-testid="target-reason" data-code={why.code} data-kind={why.kind ?? "unknown"} title={target.error_detail ?? undefined}>
       <Text size="xs" c={reasonTone(why)} style={{ wordBreak: "break-word" }}>
         {why.text}
       </Text>
-      {why.text !== why.code && (
-        <Text size="xs" c="dimmed" className="mono">
-          {why.code}
-          {target.error_detail ? ` · ${target.error_detail}` : ""}
-        </Text>
-      )}
+      {/* The platform's own detail (English) only where the catalogue has no sentence for the code. */}
+      <Text size="xs" c="dimmed" className="mono" style={{ wordBreak: "break-word" }}>
+        {why.text !== why.code ? why.code : target.error_detail}
+      </Text>
     </div>
   );
 }
