@@ -5,7 +5,7 @@ import { laneLook, logLook, type Look, lookLabel, targetLook, taskLook, TASK_LOO
 import { PRIORITY_META, type Priority, type TargetStatus, type TaskStatus } from "../lib/status";
 
 // Badges never truncate: a long label (Russian) wraps inside the badge instead of being cut.
-const WRAP = { root: { maxWidth: "100%", height: "auto", minHeight: "var(--badge-height)" }, label: { whiteSpace: "normal", overflow: "visible", textOverflow: "clip" } } as const;
+export const WRAP = { root: { maxWidth: "100%", height: "auto", minHeight: "var(--badge-height)" }, label: { whiteSpace: "normal", overflow: "visible", textOverflow: "clip" } } as const;
 
 function LookBadge({ look, size = "sm", variant = "light", ...rest }: { look: Look; size?: "xs" | "sm" | "md" | "lg"; variant?: string; [k: `data-${string}`]: string }) {
   useTranslation("outcomes"); // re-render on a language switch

@@ -5,7 +5,7 @@ import { useTranslation } from "react-i18next";
 import { type Task, useTaskStats } from "../../api/hooks";
 import { type Explained, useExplain } from "../../api/reasons";
 import { type LogOut, type TaskStatusOut, useFilteredLogs } from "../../api/taskStatus";
-import { OutcomeBadge } from "../../components/Badges";
+import { OutcomeBadge, WRAP } from "../../components/Badges";
 import { EmptyState, ErrorState } from "../../components/States";
 import { timeExact } from "../../lib/format";
 import { LOG_LOOK, LOG_OUTCOMES, lookLabel } from "../../lib/outcomes";
@@ -64,7 +64,7 @@ export function ActivityPanel({ task, status, onReason }: { task: Task; status?:
               {t("log.title")}
             </Title>
             {live && (
-              <Badge color="red" variant="dot">
+              <Badge color="red" variant="dot" styles={WRAP}>
                 {t("log.live")}
               </Badge>
             )}

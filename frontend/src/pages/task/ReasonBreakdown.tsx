@@ -1,6 +1,7 @@
 import { Badge, Group, Progress, Stack, Text, UnstyledButton } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 import { useExplain } from "../../api/reasons";
+import { WRAP } from "../../components/Badges";
 import type { TaskStatsOut } from "../../api/types";
 import { num } from "../../lib/format";
 import { kindLook, lookLabel } from "../../lib/outcomes";
@@ -49,7 +50,7 @@ export function ReasonBreakdown({ stats, onPick }: { stats: TaskStatsOut | null 
                       {code}
                     </Text>
                   )}
-                  <Badge size="xs" variant="light" color={look.color} styles={{ root: { height: "auto" }, label: { whiteSpace: "normal" } }}>
+                  <Badge size="xs" variant="light" color={look.color} styles={WRAP}>
                     {lookLabel(look)}
                   </Badge>
                 </Group>

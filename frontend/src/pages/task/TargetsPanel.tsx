@@ -32,7 +32,7 @@ import {
   useTargetStats,
 } from "../../api/hooks";
 import { type Explained, useExplain } from "../../api/reasons";
-import { TargetStatusBadge } from "../../components/Badges";
+import { TargetStatusBadge, WRAP } from "../../components/Badges";
 import { useConfirm } from "../../components/Confirm";
 import { KeysetPager, useCursorStack } from "../../components/KeysetPager";
 import { EmptyState, ErrorState } from "../../components/States";
@@ -146,8 +146,8 @@ export function TargetsPanel({
                 key={s}
                 color={TARGET_STATUS_META[s].color}
                 variant={statuses.includes(s) ? "filled" : "light"}
-                style={{ cursor: "pointer", height: "auto" }}
-                styles={{ label: { whiteSpace: "normal" } }}
+                style={{ cursor: "pointer" }}
+                styles={WRAP}
                 onClick={() => setStatuses((cur) => (cur.includes(s) ? cur.filter((x) => x !== s) : [...cur, s]))}
               >
                 {TARGET_STATUS_META[s].label} {num(stats.data.by_status[s])}
@@ -441,7 +441,7 @@ function TargetBulkBar({
 function RepliedBadge({ at }: { at: string }) {
   const { t } = useTranslation("common");
   return (
-    <Badge size="sm" variant="outline" color="grape" title={new Date(at).toLocaleString()} data-testid="replied-badge">
+    <Badge size="sm" variant="outline" color="grape" title={new Date(at).toLocaleString()} data-testid="replied-badge" styles={WRAP}>
       {t("replies.badge")}
     </Badge>
   );
