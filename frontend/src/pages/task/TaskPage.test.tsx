@@ -47,6 +47,8 @@ const REASONS = [
 ];
 
 let calls: Call[];
+let current: Task;
+let statusOf: () => TaskStatusOut;
 let until: ReturnType<typeof inAnHour>;
 
 function status(): TaskStatusOut {
@@ -69,10 +71,12 @@ const LOGS = [
 beforeEach(() => {
   signIn({ mode: "dev", token: "tok", user: "alice", expiresAt: null });
   until = inAnHour();
+  current = task;
+  statusOf = status;
   calls = fakeApi((c) => {
     const base = `/api/v1/tasks/${TASK_ID}`;
-    if (c.path === base) return jsonResponse(task);
-    if (c.path === `${base}/status`) return jsonResponse(status());
+    if (c.path === base) return jsonResponse(current);
+    if (c.path === `${base}/status`) return jsonResponse(statusOf());
     if (c.path === `${base}/lanes`) return jsonResponse([lane]);
     if (c.path === `${base}/stats`) return jsonResponse(stats);
     if (c.path === `${base}/logs`) return jsonResponse({ items: c.query.outcome && c.query.outcome !== "target_rejected" ? [] : LOGS, next_cursor: null });
@@ -183,6 +187,22 @@ describe("the task page", () => {
     await pick(user, "Filter the log by outcome", "Done");
     await waitFor(() => expect(calls.some((c) => c.path.endsWith("/logs") && c.query.outcome === "success" && c.query.account_id === "acc-1")).toBe(true));
     expect(await screen.findByText("No log entries match")).toBeInTheDocument();
+  });
+
+  it("tells a draft how long it would take if started now", async () => {
+    current = makeTask({ status: "draft", account_ids: ["acc-1", "acc-2"] });
+    statusOf = () => ({
+      ...status(),
+      status: "draft",
+      waiting: null,
+      eta: new Date(Date.now() + 3 * 86400_000).toISOString(),
+      estimate: { remaining: 287, lanes: 2, rate_per_hour: 4, basis: "if_started_now", reason: null, step: "invite", caps: [{ window_seconds: 86400, limit: 50 }] },
+    });
+    open();
+    expect(await screen.findByTestId("task-estimate", {}, SLOW)).toHaveTextContent(
+      "If started now: 287 targets, 2 accounts: about 3 days at 50 invites a day each.",
+    );
+    expect(screen.queryByTestId("task-waiting")).toBeNull();
   });
 
   it("speaks Russian, reasons included", async () => {
