@@ -1,4 +1,9 @@
+// Value lists and labelled metadata of tasks, targets and lanes. Colours and labels come from the one map in
+// lib/outcomes.ts; `label` is read in the current language each time (a getter), so a language switch
+// re-renders every select and badge that uses it.
 import type { Schemas } from "../api/client";
+import i18n from "../i18n";
+import { LANE_LOOK, type Look, TARGET_LOOK, TASK_LOOK } from "./outcomes";
 
 export type TaskStatus = Schemas["TaskStatus"];
 export type TargetStatus = Schemas["TargetStatus"];
@@ -12,47 +17,45 @@ export const TARGET_STATUSES: TargetStatus[] = [
 export const PRIORITIES: Priority[] = ["high", "normal", "low"];
 export const ACTIONS: TaskAction[] = ["invite", "message", "invite_or_message"];
 
-export const TASK_STATUS_META: Record<TaskStatus, { label: string; color: string }> = {
-  draft: { label: "Draft", color: "gray" },
-  scheduled: { label: "Scheduled", color: "grape" },
-  running: { label: "Running", color: "blue" },
-  paused: { label: "Paused", color: "yellow" },
-  completed: { label: "Completed", color: "teal" },
-  cancelled: { label: "Cancelled", color: "dark" },
-  failed: { label: "Failed", color: "red" },
-};
+export interface Meta {
+  readonly label: string;
+  readonly color: string;
+}
 
-export const TARGET_STATUS_META: Record<TargetStatus, { label: string; color: string }> = {
-  pending: { label: "Pending", color: "gray" },
-  reserved: { label: "Reserved", color: "indigo" },
-  sending: { label: "Sending", color: "blue" },
-  invited: { label: "Invited", color: "teal" },
-  messaged: { label: "Messaged", color: "green" },
-  already_member: { label: "Already member", color: "cyan" },
-  failed: { label: "Failed", color: "red" },
-  skipped: { label: "Skipped", color: "orange" },
-  unknown: { label: "Unknown", color: "violet" },
-};
+function meta(look: Look): Meta {
+  return {
+    color: look.color,
+    get label() {
+      return i18n.t(look.label, { ns: "outcomes" });
+    },
+  };
+}
 
-export const ACTION_LABEL: Record<TaskAction, string> = {
-  invite: "Invite to chat",
-  message: "Send message",
-  invite_or_message: "Invite, else message",
-};
+function metaOf<K extends string>(looks: Record<K, Look>): Record<K, Meta> {
+  return Object.fromEntries(Object.entries<Look>(looks).map(([k, look]) => [k, meta(look)])) as Record<K, Meta>;
+}
 
-export const PRIORITY_META: Record<Priority, { label: string; color: string }> = {
-  high: { label: "High", color: "red" },
-  normal: { label: "Normal", color: "blue" },
-  low: { label: "Low", color: "gray" },
-};
+export const TASK_STATUS_META: Record<TaskStatus, Meta> = metaOf(TASK_LOOK);
+export const TARGET_STATUS_META: Record<TargetStatus, Meta> = metaOf(TARGET_LOOK);
+export const LANE_STATUS_META: Record<string, Meta> = metaOf(LANE_LOOK);
 
-export const LANE_STATUS_META: Record<string, { label: string; color: string }> = {
-  active: { label: "Active", color: "teal" },
-  cooling_down: { label: "Cooling down", color: "yellow" },
-  restricted: { label: "Restricted", color: "red" },
-  unavailable: { label: "Unavailable", color: "gray" },
-  excluded: { label: "Excluded", color: "dark" },
+const ACTION_KEY: Record<TaskAction, string> = {
+  invite: "action.invite",
+  message: "action.message",
+  invite_or_message: "action.invite_or_message",
 };
+export const ACTION_LABEL: Record<TaskAction, string> = Object.defineProperties(
+  {} as Record<TaskAction, string>,
+  Object.fromEntries(
+    ACTIONS.map((a) => [a, { enumerable: true, get: () => i18n.t(ACTION_KEY[a], { ns: "outcomes" }) }]),
+  ),
+);
+
+export const PRIORITY_META: Record<Priority, Meta> = metaOf({
+  high: { color: "red", label: "priority.high" },
+  normal: { color: "blue", label: "priority.normal" },
+  low: { color: "gray", label: "priority.low" },
+});
 
 /** Statuses in which a task's settings (other than priority) cannot change. */
 export const ACTIVE_TASK_STATUSES: TaskStatus[] = ["running"];

@@ -14,13 +14,13 @@ import {
   Table,
   Text,
   TextInput,
-  Tooltip,
 } from "@mantine/core";
 import { useMediaQuery } from "@mantine/hooks";
 import { notifications } from "@mantine/notifications";
-import { IconFileImport, IconPlus, IconRotate, IconSearch, IconPlayerSkipForward, IconTrash, IconUsers, IconX } from "@tabler/icons-react";
+import { IconFileImport, IconFilter, IconPlus, IconRotate, IconSearch, IconPlayerSkipForward, IconTrash, IconUsers, IconX } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import {
   keys,
   type Target,
@@ -31,12 +31,12 @@ import {
   useTargets,
   useTargetStats,
 } from "../../api/hooks";
-import { TargetStatusBadge } from "../../components/Badges";
-import { t as tr } from "../../lib/i18n";
+import { type Explained, useExplain } from "../../api/reasons";
+import { TargetStatusBadge, WRAP } from "../../components/Badges";
 import { useConfirm } from "../../components/Confirm";
 import { KeysetPager, useCursorStack } from "../../components/KeysetPager";
 import { EmptyState, ErrorState } from "../../components/States";
-import { num, plural, relative } from "../../lib/format";
+import { num, relative } from "../../lib/format";
 import { TARGET_STATUS_META, TARGET_STATUSES, type TargetStatus } from "../../lib/status";
 import { useDebounced } from "../../lib/useDebounced";
 import { useSelection } from "../../lib/useSelection";
@@ -44,13 +44,54 @@ import { AddTargetsModal } from "./AddTargetsModal";
 import { ImportWizard } from "./ImportWizard";
 
 const PAGE_SIZE = 50;
-const KINDS = [
-  { value: "username", label: "Username" },
-  { value: "user_id", label: "User id" },
-  { value: "phone", label: "Phone" },
-];
+const KINDS = ["username", "user_id", "phone"] as const;
 
-export function TargetsPanel({ task }: { task: Task }) {
+/** A reason's text colour: a final refusal is red, a retryable one yellow, a benign one plain (never red). */
+export function reasonTone(why: Explained): string | undefined {
+  if (why.kind === "final") return "red";
+  if (why.kind === "retryable") return "yellow.8";
+  if (why.kind === "benign" || why.kind === "success") return "dimmed";
+  return undefined;
+}
+
+/**
+ * Whether "back to pending" can help a target: its reason is retryable. A code the catalogue does not know
+ * (an older service) leaves it to the user for failed and unknown targets, as before.
+ */
+export function canRetry(target: Pick<Target, "status" | "error_code">, explain: (code: string) => Explained): boolean {
+  if (target.status === "pending" || target.status === "reserved" || target.status === "sending") return false;
+  if (!target.error_code) return target.status === "unknown";
+  const kind = explain(target.error_code).kind;
+  return kind === undefined ? target.status === "failed" || target.status === "unknown" : kind === "retryable";
+}
+
+/** The reason a target is where it is, as a sentence (not only on hover: phones have none). */
+function ReasonText({ target, why }: { target: Target; why: Explained | null }) {
+  if (!why) return <Text size="sm" c="dimmed">—</Text>;
+  return (
+    <div data-testid="target-reason" data-code={why.code} data-kind={why.kind ?? "unknown"} title={target.error_detail ?? undefined}>
+      <Text size="xs" c={reasonTone(why)} style={{ wordBreak: "break-word" }}>
+        {why.text}
+      </Text>
+      {/* The platform's own detail (English) only where the catalogue has no sentence for the code. */}
+      <Text size="xs" c="dimmed" className="mono" style={{ wordBreak: "break-word" }}>
+        {why.text !== why.code ? why.code : target.error_detail}
+      </Text>
+    </div>
+  );
+}
+
+export function TargetsPanel({
+  task,
+  errorCode = null,
+  onErrorCode = () => {},
+}: {
+  task: Task;
+  errorCode?: string | null;
+  onErrorCode?: (code: string | null) => void;
+}) {
+  const { t } = useTranslation("task");
+  const explain = useExplain();
   const isPhone = useMediaQuery("(max-width: 48em)");
   const [search, setSearch] = useState("");
   const q = useDebounced(search.trim(), 300);
@@ -58,14 +99,15 @@ export function TargetsPanel({ task }: { task: Task }) {
   const [kind, setKind] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
   const [importing, setImporting] = useState(false);
-  const pages = useCursorStack(JSON.stringify([q, statuses, kind]));
-  const query: TargetListQuery = {
+  const pages = useCursorStack(JSON.stringify([q, statuses, kind, errorCode]));
+  const query = {
     limit: PAGE_SIZE,
     ...(q ? { q } : {}),
     ...(statuses.length ? { status: statuses } : {}),
     ...(kind ? { kind: kind as TargetListQuery["kind"] } : {}),
+    ...(errorCode ? { error_code: errorCode } : {}),
     ...(pages.cursor ? { cursor: pages.cursor } : {}),
-  };
+  } as TargetListQuery;
   const targets = useTargets(task.id, query, false);
   const stats = useTargetStats(task.id, false);
   // The task's counters are polled (or pushed by the events stream); the audience follows them.
@@ -80,14 +122,19 @@ export function TargetsPanel({ task }: { task: Task }) {
     void qc.invalidateQueries({ queryKey: keys.targets(task.id) });
   }, [countersKey, qc, task.id]);
   const items = targets.data?.items ?? [];
-  const filtered = !!(q || statuses.length || kind);
+  const filtered = !!(q || statuses.length || kind || errorCode);
+  // Targets seen on any page, so the bulk bar knows what a selection across pages holds.
+  const seen = useRef(new Map<number, Target>());
+  for (const it of items) seen.current.set(it.id, it);
 
   const { selected, clear: clearSelection, toggle, allOnPage, toggleAll } = useSelection(items);
   const clear = () => {
     setSearch("");
     setStatuses([]);
     setKind(null);
+    onErrorCode(null);
   };
+  const filterWhy = errorCode ? explain(errorCode) : null;
 
   return (
     <Stack gap="sm">
@@ -100,6 +147,7 @@ export function TargetsPanel({ task }: { task: Task }) {
                 color={TARGET_STATUS_META[s].color}
                 variant={statuses.includes(s) ? "filled" : "light"}
                 style={{ cursor: "pointer" }}
+                styles={WRAP}
                 onClick={() => setStatuses((cur) => (cur.includes(s) ? cur.filter((x) => x !== s) : [...cur, s]))}
               >
                 {TARGET_STATUS_META[s].label} {num(stats.data.by_status[s])}
@@ -108,36 +156,60 @@ export function TargetsPanel({ task }: { task: Task }) {
         </Group>
         <Group gap="xs">
           <Button variant="default" leftSection={<IconFileImport size={16} />} onClick={() => setImporting(true)}>
-            Import file
+            {t("targets.import")}
           </Button>
           <Button leftSection={<IconPlus size={16} />} onClick={() => setAdding(true)}>
-            Add targets
+            {t("targets.add")}
           </Button>
         </Group>
       </Group>
 
+      {filterWhy && (
+        <Paper withBorder radius="md" p="xs" data-testid="reason-filter" data-code={filterWhy.code}>
+          <Group justify="space-between" wrap="nowrap" gap="xs" align="flex-start">
+            <Group gap={6} wrap="nowrap" align="flex-start" style={{ minWidth: 0 }}>
+              <IconFilter size={16} style={{ flexShrink: 0, marginTop: 2 }} />
+              <Text size="sm" style={{ wordBreak: "break-word" }}>
+                {t("targets.reason_filter", { reason: filterWhy.text })}
+              </Text>
+            </Group>
+            <ActionIcon variant="subtle" color="gray" onClick={() => onErrorCode(null)} aria-label={t("targets.reason_filter.clear")}>
+              <IconX size={16} />
+            </ActionIcon>
+          </Group>
+        </Paper>
+      )}
+
       <Group gap="sm" wrap="wrap">
         <TextInput
-          aria-label="Search targets"
-          placeholder="Search usernames and names"
+          aria-label={t("targets.search")}
+          placeholder={t("targets.search.placeholder")}
           leftSection={<IconSearch size={16} />}
           value={search}
           onChange={(e) => setSearch(e.currentTarget.value)}
           style={{ flex: "1 1 220px" }}
         />
         <MultiSelect
-          aria-label="Target status"
-          placeholder={statuses.length ? undefined : "Any status"}
+          aria-label={t("targets.status")}
+          placeholder={statuses.length ? undefined : t("targets.any_status")}
           data={TARGET_STATUSES.map((s) => ({ value: s, label: TARGET_STATUS_META[s].label }))}
           value={statuses}
           onChange={(v) => setStatuses(v as TargetStatus[])}
           clearable
           style={{ flex: "1 1 200px" }}
         />
-        <Select aria-label="Kind" placeholder="Any kind" data={KINDS} value={kind} onChange={setKind} clearable style={{ flex: "0 1 150px" }} />
+        <Select
+          aria-label={t("targets.kind")}
+          placeholder={t("targets.any_kind")}
+          data={KINDS.map((k) => ({ value: k, label: t(`targets.kind.${k}`) }))}
+          value={kind}
+          onChange={setKind}
+          clearable
+          style={{ flex: "0 1 170px" }}
+        />
         {filtered && (
           <Button variant="subtle" color="gray" onClick={clear}>
-            Clear
+            {t("targets.clear")}
           </Button>
         )}
         {targets.isFetching && !targets.isPending && <Loader size="xs" type="dots" />}
@@ -148,7 +220,12 @@ export function TargetsPanel({ task }: { task: Task }) {
           taskId={task.id}
           selected={selected}
           total={targets.data?.total ?? 0}
-          filter={!q && filtered ? { status: statuses, kind: (kind as Target["kind"]) ?? null } : null}
+          // "Every match" goes by status and kind only: the bulk filter has no search nor reason.
+          filter={!q && !errorCode && filtered ? { status: statuses, kind: (kind as Target["kind"]) ?? null } : null}
+          retryable={[...selected].every((id) => {
+            const target = seen.current.get(id);
+            return target ? canRetry(target, explain) : false;
+          })}
           onDone={clearSelection}
         />
       )}
@@ -160,49 +237,48 @@ export function TargetsPanel({ task }: { task: Task }) {
           ))}
         </Stack>
       ) : targets.isError ? (
-        <ErrorState error={targets.error} onRetry={() => void targets.refetch()} title="Could not load the audience" />
+        <ErrorState error={targets.error} onRetry={() => void targets.refetch()} title={t("targets.error")} />
       ) : items.length === 0 ? (
         filtered ? (
-          <EmptyState icon={<IconSearch size={24} />} title="No targets match" action={<Button variant="light" onClick={clear}>Clear filters</Button>} />
+          <EmptyState icon={<IconSearch size={24} />} title={t("targets.no_match")} action={<Button variant="light" onClick={clear}>{t("targets.clear_filters")}</Button>} />
         ) : (
           <EmptyState
             icon={<IconUsers size={24} />}
-            title="No audience yet"
+            title={t("targets.empty")}
             action={
               <Button leftSection={<IconPlus size={16} />} onClick={() => setAdding(true)}>
-                Add targets
+                {t("targets.add")}
               </Button>
             }
           >
-            Paste usernames, user ids or phone numbers, or import a CSV, Excel or JSON file. Only people who agreed to hear from you.
+            {t("targets.empty.body")}
           </EmptyState>
         )
       ) : isPhone ? (
         <Stack gap="xs" data-testid="targets-cards">
-          {items.map((t) => (
-            <Card key={t.id} withBorder padding="xs" radius="md" className={selected.has(t.id) ? "row-selected" : undefined}>
-              <Group justify="space-between" wrap="nowrap">
+          {items.map((tg) => (
+            <Card key={tg.id} withBorder padding="xs" radius="md" className={selected.has(tg.id) ? "row-selected" : undefined} data-target-key={tg.key}>
+              <Group justify="space-between" wrap="wrap" gap={4}>
                 <Group gap="xs" wrap="nowrap" style={{ minWidth: 0 }}>
-                  <Checkbox aria-label={`Select ${t.key}`} checked={selected.has(t.id)} onChange={() => toggle(t.id)} />
+                  <Checkbox aria-label={t("targets.select", { key: tg.key })} checked={selected.has(tg.id)} onChange={() => toggle(tg.id)} />
                   <div style={{ minWidth: 0 }}>
-                    <Text size="sm" fw={600} truncate className="mono">
-                      {t.key}
+                    <Text size="sm" fw={600} className="mono" style={{ wordBreak: "break-all" }}>
+                      {tg.key}
                     </Text>
-                    <Text size="xs" c="dimmed" truncate>
-                      {[t.first_name, t.last_name].filter(Boolean).join(" ") || t.kind}
+                    <Text size="xs" c="dimmed">
+                      {[tg.first_name, tg.last_name].filter(Boolean).join(" ") || t(`targets.kind.${tg.kind}`)}
                     </Text>
                   </div>
                 </Group>
-                <Group gap={4} wrap="nowrap">
-                  <TargetStatusBadge status={t.status} />
-                  {t.replied_at && <RepliedBadge at={t.replied_at} />}
+                <Group gap={4} wrap="wrap">
+                  <TargetStatusBadge status={tg.status} />
+                  {tg.replied_at && <RepliedBadge at={tg.replied_at} />}
                 </Group>
               </Group>
-              {t.error_code && (
-                <Text size="xs" c="red" mt={4}>
-                  {t.error_code}
-                  {t.error_detail ? `: ${t.error_detail}` : ""}
-                </Text>
+              {tg.error_code && (
+                <div style={{ marginTop: 4 }}>
+                  <ReasonText target={tg} why={explain(tg.error_code)} />
+                </div>
               )}
             </Card>
           ))}
@@ -213,62 +289,52 @@ export function TargetsPanel({ task }: { task: Task }) {
             <Table.Thead>
               <Table.Tr>
                 <Table.Th w={40}>
-                  <Checkbox aria-label="Select all on this page" checked={allOnPage} onChange={toggleAll} />
+                  <Checkbox aria-label={t("targets.select_page")} checked={allOnPage} onChange={toggleAll} />
                 </Table.Th>
-                <Table.Th>Target</Table.Th>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th ta="right">Attempts</Table.Th>
-                <Table.Th>Account</Table.Th>
-                <Table.Th>Last error</Table.Th>
-                <Table.Th>Updated</Table.Th>
+                <Table.Th>{t("targets.col.target")}</Table.Th>
+                <Table.Th>{t("targets.col.name")}</Table.Th>
+                <Table.Th>{t("targets.col.status")}</Table.Th>
+                <Table.Th ta="right">{t("targets.col.attempts")}</Table.Th>
+                <Table.Th>{t("targets.col.account")}</Table.Th>
+                <Table.Th>{t("targets.col.reason")}</Table.Th>
+                <Table.Th>{t("targets.col.updated")}</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {items.map((t) => (
-                <Table.Tr key={t.id} className={selected.has(t.id) ? "row-selected" : undefined} data-target-key={t.key}>
+              {items.map((tg) => (
+                <Table.Tr key={tg.id} className={selected.has(tg.id) ? "row-selected" : undefined} data-target-key={tg.key}>
                   <Table.Td>
-                    <Checkbox aria-label={`Select ${t.key}`} checked={selected.has(t.id)} onChange={() => toggle(t.id)} />
+                    <Checkbox aria-label={t("targets.select", { key: tg.key })} checked={selected.has(tg.id)} onChange={() => toggle(tg.id)} />
                   </Table.Td>
                   <Table.Td>
-                    <Group gap={6} wrap="nowrap">
+                    <Group gap={6} wrap="wrap">
                       <Text size="sm" className="mono">
-                        {t.key}
+                        {tg.key}
                       </Text>
-                      <Badge size="xs" variant="outline" color="gray">
-                        {t.kind}
+                      <Badge size="xs" variant="outline" color="gray" style={{ flexShrink: 0, overflow: "visible" }} styles={{ label: { overflow: "visible", textOverflow: "clip" } }}>
+                        {t(`targets.kind.${tg.kind}`)}
                       </Badge>
                     </Group>
                   </Table.Td>
                   <Table.Td>
-                    <Text size="sm">{[t.first_name, t.last_name].filter(Boolean).join(" ") || "—"}</Text>
+                    <Text size="sm">{[tg.first_name, tg.last_name].filter(Boolean).join(" ") || "—"}</Text>
                   </Table.Td>
                   <Table.Td>
-                    <Group gap={4} wrap="nowrap">
-                      <TargetStatusBadge status={t.status} />
-                      {t.replied_at && <RepliedBadge at={t.replied_at} />}
+                    <Group gap={4} wrap="wrap">
+                      <TargetStatusBadge status={tg.status} />
+                      {tg.replied_at && <RepliedBadge at={tg.replied_at} />}
                     </Group>
                   </Table.Td>
-                  <Table.Td ta="right">{t.attempts}</Table.Td>
+                  <Table.Td ta="right">{num(tg.attempts)}</Table.Td>
                   <Table.Td>
-                    <Text size="sm">{t.account_id ?? "—"}</Text>
+                    <Text size="sm">{tg.account_id ?? "—"}</Text>
                   </Table.Td>
-                  <Table.Td maw={260}>
-                    {t.error_code ? (
-                      <Tooltip label={t.error_detail ?? t.error_code} multiline w={300}>
-                        <Text size="xs" c="red" truncate>
-                          {t.error_code}
-                        </Text>
-                      </Tooltip>
-                    ) : (
-                      <Text size="sm" c="dimmed">
-                        —
-                      </Text>
-                    )}
+                  <Table.Td miw={180} maw={340}>
+                    <ReasonText target={tg} why={tg.error_code ? explain(tg.error_code) : null} />
                   </Table.Td>
                   <Table.Td>
                     <Text size="xs" c="dimmed">
-                      {relative(t.updated_at)}
+                      {relative(tg.updated_at)}
                     </Text>
                   </Table.Td>
                 </Table.Tr>
@@ -278,7 +344,7 @@ export function TargetsPanel({ task }: { task: Task }) {
         </Paper>
       )}
 
-      <KeysetPager pages={pages} data={targets.data} pageSize={PAGE_SIZE} noun="targets" />
+      <KeysetPager pages={pages} data={targets.data} pageSize={PAGE_SIZE} noun={t("targets.noun")} />
 
       <AddTargetsModal taskId={task.id} opened={adding} onClose={() => setAdding(false)} />
       <ImportWizard taskId={task.id} opened={importing} onClose={() => setImporting(false)} />
@@ -286,16 +352,10 @@ export function TargetsPanel({ task }: { task: Task }) {
   );
 }
 
-const ACTIONS: Record<TargetBulkAction, { label: string; verb: string; color: string; icon: typeof IconTrash; warn: string }> = {
-  skip: { label: "Skip", verb: "Skip", color: "orange", icon: IconPlayerSkipForward, warn: "Skipped targets are never contacted by this task." },
-  reset_to_pending: {
-    label: "Back to pending",
-    verb: "Reset",
-    color: "blue",
-    icon: IconRotate,
-    warn: "They are tried again. For targets in “unknown”, the platform may already have received the first attempt.",
-  },
-  delete: { label: "Delete", verb: "Delete", color: "red", icon: IconTrash, warn: "They are removed from this task's audience." },
+const ACTIONS: Record<TargetBulkAction, { color: string; icon: typeof IconTrash }> = {
+  skip: { color: "orange", icon: IconPlayerSkipForward },
+  reset_to_pending: { color: "blue", icon: IconRotate },
+  delete: { color: "red", icon: IconTrash },
 };
 
 function TargetBulkBar({
@@ -303,25 +363,30 @@ function TargetBulkBar({
   selected,
   total,
   filter,
+  retryable,
   onDone,
 }: {
   taskId: string;
   selected: Set<number>;
   total: number;
   filter: { status: TargetStatus[]; kind: Target["kind"] | null } | null;
+  retryable: boolean;
   onDone: () => void;
 }) {
+  const { t } = useTranslation("task");
   const confirm = useConfirm();
   const bulk = useTargetBulkAction(taskId);
   const [everyMatch, setEveryMatch] = useState(false);
   const n = everyMatch && filter ? total : selected.size;
+  // "Back to pending" only where a retry can help (the reasons' kind), for the rows the user picked.
+  const offered = (Object.keys(ACTIONS) as TargetBulkAction[]).filter((k) => k !== "reset_to_pending" || (retryable && !(everyMatch && filter)));
 
   async function run(action: TargetBulkAction) {
     const a = ACTIONS[action];
     const ok = await confirm({
-      title: `${a.verb} ${plural(n, "target")}?`,
-      message: a.warn,
-      confirmLabel: a.label,
+      title: t(`bulk.${action}.title`, { count: n }),
+      message: t(`bulk.${action}.warn`),
+      confirmLabel: t(`bulk.${action}`),
       color: a.color,
     });
     if (!ok) return;
@@ -331,7 +396,7 @@ function TargetBulkBar({
           ? { action, filter: { status: filter.status, kind: filter.kind } }
           : { action, ids: [...selected] },
       );
-      notifications.show({ color: "teal", message: `${a.label}: ${plural(out.affected, "target")} changed` });
+      notifications.show({ color: "teal", message: t("bulk.done", { what: t(`bulk.${action}`), count: out.affected }) });
       onDone();
     } catch {
       /* shown by the mutation cache */
@@ -341,37 +406,43 @@ function TargetBulkBar({
   return (
     <Paper withBorder p="xs" radius="md" bg="var(--mantine-color-blue-light)" data-testid="target-bulk-bar">
       <Group justify="space-between" wrap="wrap" gap="xs">
-        <Group gap="xs">
+        <Group gap="xs" wrap="wrap">
           <Text size="sm" fw={600}>
-            {plural(n, "target")} selected
+            {t("bulk.selected", { count: n })}
           </Text>
           {filter && total > selected.size && (
-            <Checkbox size="xs" label={`All ${num(total)} that match the filters`} checked={everyMatch} onChange={(e) => setEveryMatch(e.currentTarget.checked)} />
+            <Checkbox size="xs" label={t("bulk.every_match", { count: total })} checked={everyMatch} onChange={(e) => setEveryMatch(e.currentTarget.checked)} />
           )}
-          <ActionIcon variant="subtle" color="gray" onClick={onDone} aria-label="Clear selection">
+          <ActionIcon variant="subtle" color="gray" onClick={onDone} aria-label={t("bulk.clear")}>
             <IconX size={16} />
           </ActionIcon>
         </Group>
-        <Group gap="xs">
-          {(Object.keys(ACTIONS) as TargetBulkAction[]).map((k) => {
+        <Group gap="xs" wrap="wrap">
+          {offered.map((k) => {
             const a = ACTIONS[k];
             const Icon = a.icon;
             return (
               <Button key={k} size="xs" variant="light" color={a.color} leftSection={<Icon size={14} />} onClick={() => void run(k)} loading={bulk.isPending && bulk.variables?.action === k}>
-                {a.label}
+                {t(`bulk.${k}`)}
               </Button>
             );
           })}
         </Group>
+        {!offered.includes("reset_to_pending") && (
+          <Text size="xs" c="dimmed" w="100%" data-testid="no-retry-hint">
+            {t("bulk.no_retry")}
+          </Text>
+        )}
       </Group>
     </Paper>
   );
 }
 
 function RepliedBadge({ at }: { at: string }) {
+  const { t } = useTranslation("common");
   return (
-    <Badge size="sm" variant="outline" color="grape" title={new Date(at).toLocaleString()} data-testid="replied-badge">
-      {tr("replies.badge")}
+    <Badge size="sm" variant="outline" color="grape" title={new Date(at).toLocaleString()} data-testid="replied-badge" styles={WRAP}>
+      {t("replies.badge")}
     </Badge>
   );
 }

@@ -1,9 +1,11 @@
-import { screen, waitFor } from "@testing-library/react";
+import { act, screen, waitFor } from "@testing-library/react";
+import { useState } from "react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { setFetch } from "../../api/client";
 import type { Task } from "../../api/hooks";
-import { makeTask } from "../../test/fixtures";
+import type { TaskStatusOut } from "../../api/taskStatus";
+import { makeTask, TASK_ID } from "../../test/fixtures";
 import { renderUI, jsonResponse } from "../../test/render";
 import { TaskControls } from "./TaskControls";
 
@@ -87,9 +89,72 @@ describe("TaskControls", () => {
     const dialog = await screen.findByRole("dialog");
     await user.click(dialog.querySelector("button[data-autofocus]") as HTMLElement);
     const alert = await screen.findByTestId("control-error");
-    expect(alert).toHaveTextContent("The task cannot start.");
-    expect(alert).toHaveTextContent("account_ids: pick at least one usable account");
+    expect(alert).toHaveTextContent("The task cannot start yet:");
+    expect(alert).toHaveTextContent("It needs at least one usable account");
     expect(alert).toHaveTextContent("add at least one pending target");
+  });
+
+  it("drops a refusal's reason once the task no longer has that problem (derived from the task, not stored)", async () => {
+    reply = () =>
+      jsonResponse(
+        {
+          title: "Invalid input",
+          status: 422,
+          detail: "The task cannot start yet; see errors.",
+          errors: [{ loc: ["task", "targets"], msg: "at least one pending target is needed", type: "value_error" }],
+        },
+        422,
+        "application/problem+json",
+      );
+    const user = userEvent.setup();
+    const empty = makeTask({ status: "draft", counters: { ...makeTask().counters, total: 0, pending: 0 } });
+    let setTask: (t: Task) => void = () => {};
+    function Harness() {
+      const [current, set] = useState(empty);
+      setTask = set;
+      return <TaskControls task={current} />;
+    }
+    renderUI(<Harness />);
+    await user.click(screen.getByRole("button", { name: "Start" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.click(dialog.querySelector("button[data-autofocus]") as HTMLElement);
+    expect(await screen.findByTestId("control-error")).toHaveTextContent("It needs at least one pending target");
+    // An import later: the same task, now with pending targets. Nothing was clicked, the banner is gone.
+    act(() => setTask(makeTask({ status: "draft" })));
+    await waitFor(() => expect(screen.queryByTestId("control-error")).toBeNull());
+  });
+
+  it("says in the start dialog how long it will take, from the service's estimate", async () => {
+    const user = userEvent.setup();
+    const status = {
+      task_id: TASK_ID,
+      status: "draft",
+      progress: 0,
+      counters: makeTask().counters,
+      pause_reason: null,
+      started_at: null,
+      finished_at: null,
+      eta: new Date(Date.now() + 3 * 86400_000).toISOString(),
+      estimate: {
+        remaining: 287,
+        lanes: 2,
+        rate_per_hour: 4,
+        basis: "if_started_now",
+        reason: null,
+        step: "invite",
+        caps: [
+          { window_seconds: 3600, limit: 5 },
+          { window_seconds: 86400, limit: 50 },
+        ],
+      },
+      send_window: null,
+      lanes: [],
+      replied: 0,
+      waiting: null,
+    } satisfies TaskStatusOut;
+    renderUI(<TaskControls task={makeTask({ status: "draft" })} status={status} />);
+    await user.click(screen.getByRole("button", { name: "Start" }));
+    expect(await screen.findByTestId("confirm-start")).toHaveTextContent("287 targets, 2 accounts: about 3 days at 50 invites a day each.");
   });
 
   it("shows a 409 from a task that changed state meanwhile", async () => {

@@ -1,11 +1,14 @@
-import { Alert, Button, Group, Text } from "@mantine/core";
+import { Alert, Button, Group, Stack, Text } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { IconAlertTriangle, IconPlayerPause, IconPlayerPlay, IconPlayerStop } from "@tabler/icons-react";
+import type { TFunction } from "i18next";
 import { useState } from "react";
+import { useTranslation } from "react-i18next";
 import { type ControlVerb, type Task, useControlTask } from "../../api/hooks";
 import { ApiError, cleanMessage, describeError, locPath } from "../../api/problem";
+import type { TaskStatusOut } from "../../api/taskStatus";
 import { useConfirm } from "../../components/Confirm";
-import { plural } from "../../lib/format";
+import { about, windowName } from "../../lib/format";
 
 /** Which controls a task in each state offers (the service still decides: 409 names the current state). */
 export const CONTROLS_BY_STATUS: Record<string, ControlVerb[]> = {
@@ -18,58 +21,91 @@ export const CONTROLS_BY_STATUS: Record<string, ControlVerb[]> = {
   failed: [],
 };
 
-const META: Record<ControlVerb, { label: string; color: string; icon: typeof IconPlayerPlay; variant: string }> = {
-  start: { label: "Start", color: "teal", icon: IconPlayerPlay, variant: "filled" },
-  pause: { label: "Pause", color: "yellow", icon: IconPlayerPause, variant: "light" },
-  resume: { label: "Resume", color: "teal", icon: IconPlayerPlay, variant: "filled" },
-  cancel: { label: "Cancel task", color: "red", icon: IconPlayerStop, variant: "light" },
+const META: Record<ControlVerb, { color: string; icon: typeof IconPlayerPlay; variant: string }> = {
+  start: { color: "teal", icon: IconPlayerPlay, variant: "filled" },
+  pause: { color: "yellow", icon: IconPlayerPause, variant: "light" },
+  resume: { color: "teal", icon: IconPlayerPlay, variant: "filled" },
+  cancel: { color: "red", icon: IconPlayerStop, variant: "light" },
 };
 
-function confirmText(verb: ControlVerb, task: Task): { title: string; message: string; label: string } {
+type Estimate = NonNullable<TaskStatusOut["estimate"]>;
+
+/**
+ * "287 targets, 2 accounts: about 3 days at 50 invites a day each" — from the service's estimate (its
+ * remaining targets, working accounts, the binding per-account cap and the ETA). Null without an estimate.
+ */
+export function estimateText(estimate: Estimate | null | undefined, eta: string | null | undefined, t: TFunction, now = Date.now()): string | null {
+  if (!estimate || estimate.remaining <= 0 || estimate.lanes <= 0) return null;
+  let seconds: number | null = null;
+  if (eta) seconds = (new Date(eta).getTime() - now) / 1000;
+  else if (estimate.rate_per_hour > 0) seconds = (3600 * estimate.remaining) / estimate.rate_per_hour;
+  const head = t("task:estimate.head", {
+    targets: t("task:estimate.targets", { count: estimate.remaining }),
+    accounts: t("task:estimate.accounts", { count: estimate.lanes }),
+  });
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return head;
+  // The cap that binds over a long run: the lowest sends per second.
+  const cap = [...estimate.caps].sort((a, b) => a.limit / a.window_seconds - b.limit / b.window_seconds)[0];
+  const rate = cap
+    ? t(`task:estimate.cap_${estimate.step}`, { count: cap.limit, window: windowName(cap.window_seconds) })
+    : null;
+  return rate ? t("task:estimate.full", { head, duration: about(seconds), rate }) : t("task:estimate.no_cap", { head, duration: about(seconds) });
+}
+
+function confirmText(verb: ControlVerb, task: Task, t: TFunction, status: TaskStatusOut | undefined): { title: string; message: string; label: string } {
   const pending = task.counters.pending + task.counters.reserved;
+  const name = task.name;
   switch (verb) {
-    case "start":
+    case "start": {
+      const estimate = estimateText(status?.estimate, status?.eta, t);
       return {
-        title: `Start “${task.name}”?`,
-        message: `The accounts you picked begin working through ${plural(task.counters.total, "target")}, inside every limit.${
-          task.scheduled_at ? " It will wait for its scheduled time." : ""
-        }`,
-        label: "Start",
+        title: t("task:control.start.title", { name }),
+        message: [
+          t("task:control.start.body", { count: task.counters.total }),
+          task.scheduled_at ? t("task:control.start.scheduled") : "",
+          estimate ?? "",
+        ]
+          .filter(Boolean)
+          .join(" "),
+        label: t("task:control.start"),
       };
+    }
     case "pause":
-      return {
-        title: `Pause “${task.name}”?`,
-        message: "No new send starts once it is paused (one already in flight may finish). You can resume at any time.",
-        label: "Pause",
-      };
+      return { title: t("task:control.pause.title", { name }), message: t("task:control.pause.body"), label: t("task:control.pause") };
     case "resume":
-      return { title: `Resume “${task.name}”?`, message: "The task continues where it stopped.", label: "Resume" };
+      return { title: t("task:control.resume.title", { name }), message: t("task:control.resume.body"), label: t("task:control.resume") };
     case "cancel":
       return {
-        title: `Cancel “${task.name}”?`,
-        message: `${plural(pending, "target")} not reached yet will be skipped. This cannot be undone.`,
-        label: "Cancel task",
+        title: t("task:control.cancel.title", { name }),
+        message: t("task:control.cancel.body", { count: pending }),
+        label: t("task:control.cancel"),
       };
   }
 }
 
 /** Start / pause / resume / cancel, each confirmed. */
-export function TaskControls({ task }: { task: Task }) {
+export function TaskControls({ task, status }: { task: Task; status?: TaskStatusOut }) {
+  const { t } = useTranslation("task");
   const confirm = useConfirm();
   const control = useControlTask(task.id);
-  const [problem, setProblem] = useState<{ verb: ControlVerb; error: unknown } | null>(null);
+  const [problem, setProblem] = useState<{ verb: ControlVerb; error: unknown; status: Task["status"] } | null>(null);
   const verbs = CONTROLS_BY_STATUS[task.status] ?? [];
 
   async function run(verb: ControlVerb) {
-    const text = confirmText(verb, task);
-    const ok = await confirm({ title: text.title, message: text.message, confirmLabel: text.label, color: META[verb].color });
+    const text = confirmText(verb, task, t, status);
+    const ok = await confirm({
+      title: text.title,
+      message: <span data-testid={`confirm-${verb}`}>{text.message}</span>,
+      confirmLabel: text.label,
+      color: META[verb].color,
+    });
     if (!ok) return;
     setProblem(null);
     try {
       await control.mutateAsync(verb);
-      notifications.show({ color: "teal", message: `${META[verb].label}: done`, autoClose: 3000 });
+      notifications.show({ color: "teal", message: t("control.done", { what: text.label }), autoClose: 3000 });
     } catch (error) {
-      setProblem({ verb, error });
+      setProblem({ verb, error, status: task.status });
     }
   }
 
@@ -89,23 +125,58 @@ export function TaskControls({ task }: { task: Task }) {
               loading={control.isPending && control.variables === verb}
               disabled={control.isPending && control.variables !== verb}
             >
-              {m.label}
+              {t(`control.${verb}`)}
             </Button>
           );
         })}
       </Group>
-      {problem && <ControlProblem verb={problem.verb} error={problem.error} onClose={() => setProblem(null)} />}
+      {problem && <ControlProblem problem={problem} task={task} status={status} onClose={() => setProblem(null)} />}
     </>
   );
 }
 
-function ControlProblem({ verb, error, onClose }: { verb: ControlVerb; error: unknown; onClose: () => void }) {
-  const reasons = error instanceof ApiError ? error.issues : [];
+/**
+ * Whether a reason the service gave for refusing still holds, judged from the task as it is NOW (so the banner
+ * goes away by itself once the user imported targets, picked an account, …). Unknown reasons hold while the
+ * task stays in the state it was refused in.
+ */
+export function stillHolds(path: string, task: Task, status: TaskStatusOut | undefined): boolean | undefined {
+  switch (path.replace(/^task\./, "")) {
+    case "targets":
+      return task.counters.pending === 0;
+    case "destination":
+      return !task.destination;
+    case "message_template":
+      return !task.message_template;
+    case "account_ids":
+      return task.account_ids.length === 0 || (status ? !status.lanes.some((l) => l.status === "active" || l.status === "cooling_down") : true);
+    default:
+      return undefined;
+  }
+}
+
+function ControlProblem({
+  problem,
+  task,
+  status,
+  onClose,
+}: {
+  problem: { verb: ControlVerb; error: unknown; status: Task["status"] };
+  task: Task;
+  status: TaskStatusOut | undefined;
+  onClose: () => void;
+}) {
+  const { t } = useTranslation("task");
+  const { error, verb } = problem;
+  const all = error instanceof ApiError ? error.issues : [];
+  const reasons = all.filter((r) => stillHolds(locPath(r.loc), task, status) !== false);
+  // Every named reason is gone, or the task moved on from the state it was refused in: nothing to say.
+  if ((all.length > 0 && reasons.length === 0) || (all.length === 0 && task.status !== problem.status)) return null;
   return (
     <Alert
       color="red"
       icon={<IconAlertTriangle size={18} />}
-      title={`Could not ${verb} the task`}
+      title={t(`control.failed.${verb}`)}
       withCloseButton
       onClose={onClose}
       role="alert"
@@ -113,19 +184,27 @@ function ControlProblem({ verb, error, onClose }: { verb: ControlVerb; error: un
       w="100%"
     >
       {reasons.length > 0 ? (
-        <>
-          <Text size="sm">{error instanceof ApiError ? error.message : ""}</Text>
+        <Stack gap={4}>
+          <Text size="sm">{t("control.failed.body")}</Text>
           <ul style={{ margin: "4px 0 0", paddingLeft: 18 }}>
-            {reasons.map((r, i) => (
-              <li key={i}>
-                <Text size="sm">
-                  {locPath(r.loc) ? <b>{locPath(r.loc)}: </b> : null}
-                  {cleanMessage(r.msg)}
-                </Text>
-              </li>
-            ))}
+            {reasons.map((r, i) => {
+              const path = locPath(r.loc);
+              const known = stillHolds(path, task, status) !== undefined;
+              return (
+                <li key={i}>
+                  <Text size="sm" data-reason={path}>
+                    {known ? t(`control.needs.${path.replace(/^task\./, "")}`) : (
+                      <>
+                        {path ? <b>{path}: </b> : null}
+                        {cleanMessage(r.msg)}
+                      </>
+                    )}
+                  </Text>
+                </li>
+              );
+            })}
           </ul>
-        </>
+        </Stack>
       ) : (
         <Text size="sm">{describeError(error)}</Text>
       )}
