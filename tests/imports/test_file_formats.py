@@ -61,15 +61,15 @@ async def test_utf8_bom_and_tsv(client: httpx.AsyncClient, new_user) -> None:  #
     assert (job["options"]["encoding"], job["options"]["delimiter"]) == ("utf-8", ",")
     # The BOM is not part of the first header name: "username" was recognised.
     assert job["options"]["resolved_mapping"]["username"] == "username"
-    tsv = b"telegram_id\tName\tScore\n1001\tVera\t7\n1002\tGleb\t9\n"
+    tsv = b"telegram_id\tName\tScore\n100001\tVera\t7\n100002\tGleb\t9\n"
     job = await import_and_wait(client, h, task, tsv, "people.tsv")
     assert job["status"] == "completed", job
     assert job["options"]["delimiter"] == "\t"
     targets = by_key(await all_targets(client, h, task))
     assert targets["anna_k"]["first_name"] == "Анна"
     assert targets["anna_k"]["fields"] == {"city": "Казань"}
-    assert targets["1001"]["kind"] == "user_id"
-    assert (targets["1002"]["first_name"], targets["1002"]["fields"]) == ("Gleb", {"score": "9"})
+    assert targets["100001"]["kind"] == "user_id"
+    assert (targets["100002"]["first_name"], targets["100002"]["fields"]) == ("Gleb", {"score": "9"})
     assert (await target_stats(client, h, task))["total"] == 4
 
 
@@ -127,7 +127,7 @@ async def test_json_array_and_ndjson(client: httpx.AsyncClient, new_user) -> Non
     task = await new_task(client, h)
     items: list[Any] = [
         {"username": "json_one", "first_name": "Ann", "tags": ["a", "b"], "vip": True},
-        {"user_id": 777, "last_name": "Seven"},
+        {"user_id": 777000, "last_name": "Seven"},
         "@json_two",
     ]
     job = await import_and_wait(client, h, task, json.dumps(items).encode(), "list.json")
@@ -141,7 +141,7 @@ async def test_json_array_and_ndjson(client: httpx.AsyncClient, new_user) -> Non
     assert job["error_sample"][0]["reason"] == "malformed_row"
     targets = by_key(await all_targets(client, h, task))
     assert targets["json_one"]["fields"] == {"tags": '["a","b"]', "vip": True}
-    assert (targets["777"]["kind"], targets["777"]["last_name"]) == ("user_id", "Seven")
+    assert (targets["777000"]["kind"], targets["777000"]["last_name"]) == ("user_id", "Seven")
     assert targets["json_two"]["kind"] == "username"
     assert targets["nd_one"]["fields"] == {"city": "Perm"}
     assert targets["+79123456701"]["kind"] == "phone"
@@ -160,19 +160,19 @@ async def test_format_comes_from_content_not_extension(client: httpx.AsyncClient
 async def test_headerless_list_and_explicit_mapping(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]
     h = new_user()
     task = await new_task(client, h)
-    job = await import_and_wait(client, h, task, b"@first_guy\n+7 912 345 00 01\n4242\n", "list.txt")
+    job = await import_and_wait(client, h, task, b"@first_guy\n+7 912 345 00 01\n424242\n", "list.txt")
     assert job["status"] == "completed", job
     assert job["options"]["has_header"] is False
     targets = by_key(await all_targets(client, h, task))
     assert {k: t["kind"] for k, t in targets.items()} == {
         "first_guy": "username",
         "+79123450001": "phone",
-        "4242": "user_id",
+        "424242": "user_id",
     }
     # The mapping validate shows for such a file imports it the same way.
     again = await new_task(client, h)
     job = await import_and_wait(
-        client, h, again, b"@first_guy\n4242\n", "list.txt", mapping={"column_1": "identity"}
+        client, h, again, b"@first_guy\n424242\n", "list.txt", mapping={"column_1": "identity"}
     )
     assert (job["status"], job["rows_accepted"]) == ("completed", 2), job
     mapped = await new_task(client, h)
@@ -206,5 +206,6 @@ async def test_chunk_edges_lose_no_row(  # type: ignore[no-untyped-def]
     assert counts == (5, 3, 1, 1)
     assert {t["key"] for t in await all_targets(client, h, task)} == {"edge_one", "edge_two", "edge_three"}
     assert [(r["row"], r["reason"]) for r in await rejected_rows(client, h, job["id"])] == [
-        ("7", "invalid_username")
+        ("7", "invalid_username"),
+        ("8", "duplicate"),
     ]

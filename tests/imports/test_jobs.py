@@ -81,13 +81,17 @@ async def test_duplicates_and_suppressed_are_counted_and_left_out(
     stats = await target_stats(client, h, task)
     assert (stats["total"], stats["by_status"]["pending"], stats["by_kind"]["username"]) == (3, 3, 3)
     rows = await rejected_rows(client, h, job["id"])
-    assert [(r["row"], r["reason"]) for r in rows] == [
-        ("4", "suppressed"),
-        ("5", "suppressed"),
-        ("7", "suppressed"),
-        ("9", "invalid_username"),
+    # Skipped duplicates are listed too, with the row they repeat (none: already in the task).
+    assert [(r["row"], r["reason"], r["duplicate_of_row"]) for r in rows] == [
+        ("3", "duplicate", ""),
+        ("4", "suppressed", ""),
+        ("5", "suppressed", ""),
+        ("6", "duplicate", "2"),
+        ("7", "suppressed", ""),
+        ("9", "invalid_username", ""),
     ]
-    assert "opt_out" in rows[0]["detail"]
+    assert "opt_out" in rows[1]["detail"]
+    assert "already in the task" in rows[0]["detail"]
     # Another user's suppression list does not apply.
     other = new_user()
     other_task = await new_task(client, other)
@@ -118,7 +122,11 @@ async def test_skip_suppressed_false_imports_them_but_counts_them(
     assert (job["rows_accepted"], job["rows_suppressed"]) == (5, 3)
     keys = {t["key"] for t in await all_targets(client, h, task)}
     assert {"opted_out", "555001", "+79123456789"} <= keys
-    assert [r["reason"] for r in await rejected_rows(client, h, job["id"])] == ["invalid_username"]
+    assert [r["reason"] for r in await rejected_rows(client, h, job["id"])] == [
+        "duplicate",
+        "duplicate",
+        "invalid_username",
+    ]
 
 
 async def test_validate_reports_and_writes_nothing(
@@ -260,7 +268,10 @@ async def test_orphaned_running_jobs_are_resumed(  # type: ignore[no-untyped-def
         2500,
         1,
     )
-    assert await rejected_rows(client, h, dead) == []  # the dead run's rejections went with it
+    # The dead run's rejections went with it: only the new run's one duplicate is listed.
+    assert [(r["row"], r["reason"], r["duplicate_of_row"]) for r in await rejected_rows(client, h, dead)] == [
+        ("2502", "duplicate", "3")
+    ]
     assert (await target_stats(client, h, task))["total"] == 2500
     assert await _files(database, dead) == 0
     async with database.session() as s:

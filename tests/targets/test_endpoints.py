@@ -53,7 +53,7 @@ async def test_bulk_reports_every_row(client: httpx.AsyncClient, new_user) -> No
     task = await new_task(client, h)
     rows = [
         {"username": "first_user"},
-        {"user_id": 1001, "first_name": "Bob", "fields": {"city": "Omsk"}},
+        {"user_id": 100001, "first_name": "Bob", "fields": {"city": "Omsk"}},
         {"phone": "+7 912 345 67 89"},
         {"username": "First_User"},  # duplicate inside the request
         {"username": "x!"},  # invalid
@@ -94,7 +94,7 @@ async def test_bulk_all_or_nothing_writes_nothing(client: httpx.AsyncClient, new
 async def test_bulk_limit(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]
     h = new_user()
     task = await new_task(client, h)
-    rows = [{"user_id": i + 1} for i in range(10_001)]
+    rows = [{"user_id": 100_000 + i} for i in range(10_001)]
     resp = await client.post(f"/api/v1/tasks/{task}/targets/bulk", json={"targets": rows}, headers=h)
     assert resp.status_code == 422
     assert (await stats(client, h, task))["total"] == 0
@@ -103,7 +103,7 @@ async def test_bulk_limit(client: httpx.AsyncClient, new_user) -> None:  # type:
 async def test_bulk_ten_thousand(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]
     h = new_user()
     task = await new_task(client, h)
-    rows = [{"user_id": i + 1, "first_name": f"U{i}"} for i in range(10_000)]
+    rows = [{"user_id": 100_000 + i, "first_name": f"U{i}"} for i in range(10_000)]
     resp = await client.post(f"/api/v1/tasks/{task}/targets/bulk", json={"targets": rows}, headers=h)
     assert resp.json()["created"] == 10_000
     assert (await stats(client, h, task))["by_status"]["pending"] == 10_000

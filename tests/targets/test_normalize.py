@@ -64,8 +64,10 @@ def test_user_id() -> None:
 
 
 def test_identity_prefers_user_id_then_username_then_phone() -> None:
-    ident = normalize_identity(username="@Some_User", user_id="42", phone="+79123456789", default_region="RU")
-    assert (ident.kind, ident.key) == (TargetKind.USER_ID, "42")
+    ident = normalize_identity(
+        username="@Some_User", user_id="424242", phone="+79123456789", default_region="RU"
+    )
+    assert (ident.kind, ident.key) == (TargetKind.USER_ID, "424242")
     assert (ident.username, ident.phone) == ("some_user", "+79123456789")
     ident = normalize_identity(username="Some_User", user_id=None, phone=None, default_region="RU")
     assert (ident.kind, ident.key) == (TargetKind.USERNAME, "some_user")

@@ -42,7 +42,10 @@ SheetField = Annotated[
 ]
 DedupeField = Annotated[
     bool,
-    Form(description="true: duplicates are skipped and counted; false: each is also listed in rejected.csv"),
+    Form(
+        description="kept for compatibility: duplicates are always skipped, counted, and listed in "
+        "rejected.csv (reason duplicate, with duplicate_of_row)"
+    ),
 ]
 SkipField = Annotated[
     bool, Form(description="true: suppressed identities are left out; false: imported, skipped at send time")

@@ -9,7 +9,7 @@ from typing import Any
 
 from invite_service.kit.tabular.mapping import Extracted, Rejection, RowPlan
 from invite_service.kit.tabular.readers import RawRow
-from invite_service.models.identity import NormalizeError, identity_values
+from invite_service.models.identity import NormalizeError, NumberTooShort, identity_values
 
 # (row number, kind, key, username, platform user id, phone, first name, last name, extra JSON):
 # the staging table's columns, in order.
@@ -48,6 +48,8 @@ def normalize_error(exc: NormalizeError) -> tuple[str, str]:
     """(reason, detail) of a row whose identity does not normalize."""
     text = str(exc)
     field, _, message = text.partition(": ")
+    if isinstance(exc, NumberTooShort):
+        return "number_too_short", message
     if field in _REASONS and message:
         return _REASONS[field], message
     return "no_identity", text

@@ -16,10 +16,14 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.db import Database
 from invite_service.imports import file_limits as limits
+from invite_service.imports import remember
 from invite_service.imports import repository as repo
 from invite_service.imports import staging_repository as staging
 from invite_service.imports.convert import Staged, convert_chunk
@@ -191,6 +195,19 @@ async def stream_into(
             raise JobStopped
 
 
+async def _remember(session: AsyncSession, spec: JobSpec, now: datetime) -> None:
+    """A finished file import with a header remembers its mapping for the next file of that header."""
+    columns, resolved = spec.options.get("columns"), spec.options.get("resolved_mapping")
+    if spec.source != "file" or not spec.options.get("has_header"):
+        return
+    if not isinstance(columns, list) or not columns or not isinstance(resolved, dict):
+        return
+    names = [str(c) for c in columns]
+    await repo.remember_mapping(
+        session, spec.user_id, remember.signature(names), remember.stored(names, resolved), now
+    )
+
+
 async def merge(stage: staging.Stage, spec: JobSpec, tally: Tally) -> int:
     """Everything the job adds, in one transaction; returns the number of new targets."""
     async with stage.transaction() as session:
@@ -198,8 +215,9 @@ async def merge(stage: staging.Stage, spec: JobSpec, tally: Tally) -> int:
         if not await repo.claim_for_merge(session, spec.job_id, spec.attempt, now):
             raise JobStopped
         await repo.delete_file(session, spec.job_id)
-        if not spec.dedupe:
-            await staging.report_duplicates(session, stage.table, spec.job_id, spec.task_id)
+        # Duplicates are skipped either way and always listed in rejected.csv (``dedupe`` is kept
+        # for compatibility: it once decided whether they were listed).
+        await staging.report_duplicates(session, stage.table, spec.job_id, spec.task_id)
         kinds = await staging.insert_targets(
             session, stage.table, task_id=spec.task_id, user_id=spec.user_id, source=spec.source, now=now
         )
@@ -210,6 +228,7 @@ async def merge(stage: staging.Stage, spec: JobSpec, tally: Tally) -> int:
         await repo.set_results(
             session, spec.job_id, rows_accepted=inserted, rows_duplicate=stage.rows - inserted
         )
+        await _remember(session, spec, now)
         await audit.record(
             session,
             spec.user_id,

@@ -11,8 +11,10 @@ from invite_service.kit.tabular.csv_out import BOM, PAGE, cell, csv_lines, heade
 
 
 async def rejected_csv(database: Database, job_id: uuid.UUID, columns: list[str]) -> AsyncIterator[bytes]:
-    """``row, reason, detail`` then the row as it was in the file, one line a rejected row."""
-    yield (BOM + header(["row", "reason", "detail", *columns])).encode()
+    """``row, reason, detail, duplicate_of_row`` then the row as it was in the file, one line a rejected
+    row. A duplicate names the row it repeats (empty: it repeats a target already in the task); its
+    file columns are empty (only a duplicate's identity is kept until the merge finds it)."""
+    yield (BOM + header(["row", "reason", "detail", "duplicate_of_row", *columns])).encode()
     after: tuple[int, int] | None = None
     while True:
         async with database.session() as session:
@@ -20,7 +22,13 @@ async def rejected_csv(database: Database, job_id: uuid.UUID, columns: list[str]
         if not page:
             return
         lines = [
-            [r.row_number, r.reason, neutralize(r.detail), *[cell(r.raw.get(c)) for c in columns]]
+            [
+                r.row_number,
+                r.reason,
+                neutralize(r.detail),
+                r.duplicate_of_row,
+                *[cell(r.raw.get(c)) for c in columns],
+            ]
             for r in page
         ]
         yield csv_lines(lines).encode()

@@ -20,12 +20,13 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import SortSpec, keyset_page
 from invite_service.kit.tabular.mapping import Rejection
-from invite_service.models import ImportFile, ImportJob, ImportRejection, InviteTarget
+from invite_service.models import ImportFile, ImportJob, ImportMapping, ImportRejection, InviteTarget
 from invite_service.models.enums import ImportStatus
 
 RUNNING = ImportStatus.RUNNING
@@ -240,6 +241,7 @@ async def add_rejections(session: AsyncSession, job_id: uuid.UUID, rows: Sequenc
                     "reason": r.reason,
                     "detail": r.detail[:500],
                     "raw": r.raw,
+                    "duplicate_of_row": r.duplicate_of_row,
                 }
                 for r in rows
             ],
@@ -278,3 +280,30 @@ async def existing_identities(
             )
             found.update((kind, key) for key in (await session.scalars(stmt)).all())
     return found
+
+
+async def remembered_mapping(
+    session: AsyncSession, user_id: str, header_signature: str
+) -> dict[str, Any] | None:
+    stmt = select(ImportMapping.mapping).where(
+        ImportMapping.user_id == user_id, ImportMapping.header_signature == header_signature
+    )
+    value = await session.scalar(stmt)
+    return value if isinstance(value, dict) else None
+
+
+async def remember_mapping(
+    session: AsyncSession, user_id: str, header_signature: str, mapping: dict[str, Any], now: datetime
+) -> None:
+    """Insert or overwrite the user's mapping for this header (one statement: concurrent imports of
+    the same header settle on the last)."""
+    values = {"user_id": user_id, "header_signature": header_signature, "mapping": mapping, "updated_at": now}
+    dialect = session.get_bind().dialect.name
+    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert_fn(ImportMapping).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["user_id", "header_signature"],
+            set_={"mapping": stmt.excluded.mapping, "updated_at": stmt.excluded.updated_at},
+        )
+    )

@@ -14,9 +14,13 @@ from invite_service.kit.tabular import bounds
 from invite_service.models.enums import ImportStatus
 
 MAPPING_DOC = (
-    'JSON object column → field, e.g. {"Ник": "username", "Город": "city", "Notes": null}. Fields: '
-    "username, user_id, phone, first_name, last_name, identity (guessed per value), ignore (or null), "
-    "or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves."
+    'JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", '
+    '"Notes": null}. '
+    "Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "
+    '"Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), '
+    "ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map "
+    "by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, "
+    "Почта/E-mail → email, Дата согласия → consent_date)."
 )
 
 
@@ -70,8 +74,15 @@ class ImportAccepted(BaseModel):
 
 class RowError(BaseModel):
     row: int
-    reason: str
+    reason: str = Field(
+        description="invalid_username, invalid_user_id, invalid_phone, number_too_short, no_identity, "
+        "value_too_long, malformed_row, suppressed, duplicate …"
+    )
     detail: str
+    duplicate_of_row: int | None = Field(
+        default=None,
+        description="reason duplicate: the row it repeats (null: it repeats a target already in the task)",
+    )
 
 
 class ImportJobOut(BaseModel):
@@ -121,3 +132,7 @@ class ValidateOut(BaseModel):
     suppressed: int | None = Field(description="with task_id: rows on the suppression list")
     errors: list[RowError]
     preview: list[dict[str, Any]]
+    remembered: bool = Field(
+        description="true: `mapping` is the one this user last used for a file with the same header "
+        "(the same normalized column list), offered again"
+    )

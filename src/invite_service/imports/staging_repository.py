@@ -139,7 +139,8 @@ def _ranked(table: Table) -> Any:
 async def report_duplicates(
     session: AsyncSession, table: Table, job_id: uuid.UUID, task_id: uuid.UUID
 ) -> None:
-    """List every duplicate row as a rejection (``dedupe=false``): repeats first, then the task's."""
+    """List every duplicate row as a rejection (reason ``duplicate``): a repeat of an earlier row names
+    it (``duplicate_of_row``); a row whose identity the task already has names none."""
     ranked = _ranked(table)
     in_task = (
         exists()
@@ -160,8 +161,9 @@ async def report_duplicates(
         literal("duplicate"),
         ranked.c.kind + literal(" ") + ranked.c.key + literal(" ") + why,
         literal({}, type_=JSONType),
+        case((ranked.c.rank > 1, ranked.c.first_row), else_=literal(None, type_=Integer)),
     ).where(or_(ranked.c.rank > 1, in_task))
-    cols = ["job_id", "row_number", "reason", "detail", "raw"]
+    cols = ["job_id", "row_number", "reason", "detail", "raw", "duplicate_of_row"]
     await session.execute(insert(ImportRejection).from_select(cols, src))
 
 

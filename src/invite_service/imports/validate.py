@@ -1,7 +1,8 @@
 """``POST /import/validate``: the whole import's reading and checks, with nothing written.
 
 With a ``task_id`` the task's existing targets and the suppression list are read too, so the counts
-are what an import would report.
+are what an import would report. Without a ``mapping``, a file whose header this user imported before
+is read with the mapping used then (``remembered``: see ``imports/remember.py``).
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.config import Settings
+from invite_service.errors import InvalidInput
 from invite_service.imports import file_limits as limits
+from invite_service.imports import remember
 from invite_service.imports import repository as repo
 from invite_service.imports.convert import Staged, convert_chunk
 from invite_service.imports.pipeline import identities, split_suppressed
 from invite_service.imports.schemas import ImportOptions, RowError, ValidateOut
 from invite_service.imports.sources import probe
 from invite_service.kit.tabular import bounds
-from invite_service.kit.tabular.mapping import Rejection
+from invite_service.kit.tabular.errors import NoIdentityColumn
+from invite_service.kit.tabular.mapping import Rejection, build_plan
 from invite_service.kit.tabular.readers import RawRow
 from invite_service.kit.tabular.upload import spool
 from invite_service.stores import suppressions
@@ -56,6 +60,14 @@ async def _release(session: AsyncSession) -> None:
     await session.rollback()
 
 
+async def _remembered(
+    session: AsyncSession, user_id: str, columns: list[str]
+) -> dict[str, str | None] | None:
+    """The mapping this user last imported a file of this header with, fitted to these columns."""
+    value = await repo.remembered_mapping(session, user_id, remember.signature(columns))
+    return remember.offered(columns, value) if value is not None else None
+
+
 async def validate_file(
     session: AsyncSession,
     config: Settings,
@@ -69,6 +81,16 @@ async def validate_file(
         # The file is probed before the session is first used, and each chunk is read with the
         # session's connection handed back (``_release``): no connection waits on a file's parsing.
         reader, plan = await asyncio.to_thread(probe, stream, options.sheet, options.mapping)
+        remembered = False
+        if options.mapping is None and reader.info.has_header and reader.info.format in ("csv", "xlsx"):
+            offer = await _remembered(session, user_id, reader.info.columns)
+            await _release(session)
+            if offer is not None:
+                try:
+                    plan = await asyncio.to_thread(build_plan, reader, offer, purpose="targets")
+                    remembered = True
+                except (InvalidInput, NoIdentityColumn):  # it no longer fits: the file's own mapping
+                    pass
         task: tuple[uuid.UUID, str] | None = None
         if task_id is not None:
             owned = await get_owned(session, user_id, task_id)
@@ -133,4 +155,5 @@ async def validate_file(
         suppressed=suppressed if task is not None else None,
         errors=[RowError(row=e.row, reason=e.reason, detail=e.detail) for e in errors],
         preview=preview,
+        remembered=remembered,
     )

@@ -7,7 +7,13 @@ from invite_service.models.activity import (
     IntegrationEvent,
     RateLimitLedger,
 )
-from invite_service.models.audience import ImportFile, ImportJob, ImportRejection, Suppression
+from invite_service.models.audience import (
+    ImportFile,
+    ImportJob,
+    ImportMapping,
+    ImportRejection,
+    Suppression,
+)
 from invite_service.models.base import Base
 from invite_service.models.notifications import (
     NotificationChannel,
@@ -25,6 +31,7 @@ __all__ = [
     "IdempotencyKey",
     "ImportFile",
     "ImportJob",
+    "ImportMapping",
     "ImportRejection",
     "IntegrationEvent",
     "InviteTarget",

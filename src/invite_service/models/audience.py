@@ -90,5 +90,28 @@ class ImportRejection(Base):
     reason: Mapped[str] = mapped_column(String(32), nullable=False)
     detail: Mapped[str | None] = mapped_column(String(500))
     raw: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    # reason "duplicate": the file row it repeats (null: it repeats a target already in the task).
+    duplicate_of_row: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_import_rejections_job", "job_id", "row_number"),)
+
+
+class ImportMapping(Base):
+    """The mapping a user last imported a file of a given header with, offered again by validate.
+
+    A table of its own rather than a look-up among ``import_jobs``: jobs are deleted with their task
+    and by retention, while a remembered mapping should outlive both, and a user has far fewer headers
+    than jobs. ``header_signature`` is the SHA-256 (hex) of the header's normalized column list
+    (``imports.remember.signature``), so a header of any length fits the key; one row per (user, header),
+    overwritten by every finished import of a file with that header.
+    """
+
+    __tablename__ = "import_mappings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    header_signature: Mapped[str] = mapped_column(String(64), nullable=False)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (UniqueConstraint("user_id", "header_signature", name="uq_import_mappings_header"),)

@@ -20,7 +20,14 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from invite_service.kit.pagination import SortSpec, keyset_page
-from invite_service.models import ExecutionLog, InviteTarget, InviteTask, Lane, RateLimitLedger
+from invite_service.models import (
+    ExecutionLog,
+    ImportJob,
+    InviteTarget,
+    InviteTask,
+    Lane,
+    RateLimitLedger,
+)
 from invite_service.models.enums import TargetStatus, TaskStatus
 from invite_service.stores.replies import REPLY_ACTION
 
@@ -166,14 +173,45 @@ REPORT_COLUMNS = (
 async def report_rows(
     session: AsyncSession, user_id: str, task_id: uuid.UUID, after_id: int, limit: int
 ) -> Sequence[Any]:
-    """The next ``limit`` targets after ``after_id`` in id order: a keyset read of ``(task_id, id)``."""
+    """The next ``limit`` targets after ``after_id`` in id order: a keyset read of ``(task_id, id)``.
+    Each row is ``REPORT_COLUMNS`` then ``fields`` (the target's template fields, a dict)."""
     stmt = (
-        select(*[getattr(InviteTarget, name) for name in REPORT_COLUMNS])
+        select(*[getattr(InviteTarget, name) for name in REPORT_COLUMNS], InviteTarget.extra.label("fields"))
         .where(InviteTarget.task_id == task_id, InviteTarget.user_id == user_id, InviteTarget.id > after_id)
         .order_by(InviteTarget.id)
         .limit(limit)
     )
     return (await session.execute(stmt)).all()
+
+
+async def report_fields(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> list[str]:
+    """Every template field name some target of the task has (the report's extra columns): in the
+    column order of the task's imports (oldest first), then by the first target that has it, then by
+    name. One read of the task's targets along ``(task_id, id)``."""
+    if session.get_bind().dialect.name == "postgresql":
+        key: Any = func.jsonb_object_keys(InviteTarget.extra).column_valued("field_key")
+    else:
+        key = func.json_each(InviteTarget.extra).table_valued("key").c.key
+    stmt = (
+        select(key, func.min(InviteTarget.id))
+        .where(InviteTarget.task_id == task_id, InviteTarget.user_id == user_id)
+        .group_by(key)
+    )
+    first_seen = {str(name): int(first) for name, first in await session.execute(stmt)}
+    if not first_seen:
+        return []
+    jobs = select(ImportJob.options).where(ImportJob.task_id == task_id, ImportJob.user_id == user_id)
+    position: dict[str, int] = {}
+    for options in (await session.scalars(jobs.order_by(ImportJob.created_at, ImportJob.id))).all():
+        resolved = options.get("resolved_mapping") if isinstance(options, dict) else None
+        if isinstance(resolved, dict):
+            columns = options.get("columns") or list(resolved)
+            for column in columns:
+                name = resolved.get(column)
+                if isinstance(name, str) and name not in position:
+                    position[name] = len(position)
+    last = len(position)
+    return sorted(first_seen, key=lambda name: (position.get(name, last), first_seen[name], name))
 
 
 UNSUCCESSFUL = (TargetStatus.FAILED, TargetStatus.SKIPPED, TargetStatus.UNKNOWN)

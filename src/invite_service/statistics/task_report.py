@@ -9,9 +9,13 @@ the finished file is streamed from disk, then deleted.
 Spreadsheet formula injection (OWASP "CSV injection"): a cell that starts with ``=``, ``+``, ``-``,
 ``@`` (or their fullwidth forms, or any of them behind zero-width characters), a tab or a carriage
 return would be run as a formula by Excel, LibreOffice or Sheets, so it gets a leading apostrophe and
-is shown as the text it is: ``csv_out.neutralize``, the rule of every download. This covers every text
-cell, the header, names and error details included, and phone numbers too (``+7…`` would otherwise be
-read as a formula).
+is shown as the text it is: ``csv_out.neutralize``, the rule of every CSV download. This covers every
+text cell, the header, names and error details included, and phone numbers too (``+7…`` would otherwise
+be read as a formula). An XLSX cell needs no apostrophe: every text cell is written as a typed string
+(``t="inlineStr"``), which a spreadsheet shows as it is and never evaluates (``_xlsx_row``).
+
+The user's own columns come back: every template field some target has (e-mail, consent date, a CRM
+id …) is a column after the standard ones, headed by the field's name (``repository.report_fields``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -27,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from invite_service.db import Database
@@ -48,10 +54,41 @@ def _csv_cell(value: Any) -> Any:
     return neutralize(value)
 
 
-def _xlsx_cell(value: Any) -> Any:
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+    """A text value as a typed string cell (openpyxl would take ``=…`` for a formula), anything else
+    as itself; datetimes in UTC."""
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None)  # spreadsheets have no time zones: UTC
-    return neutralize(value)
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value)
+        cell.data_type = "s"
+        return cell
+    if isinstance(value, dict | list):
+        return _xlsx_cell(sheet, json.dumps(value, ensure_ascii=False))
+    return value
+
+
+def _xlsx_row(sheet: WriteOnlyWorksheet, values: Sequence[Any]) -> None:
+    sheet.append([_xlsx_cell(sheet, v) for v in values])
+
+
+def _field_value(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def header(fields: Sequence[str]) -> list[str]:
+    """The standard columns, then one a template field (a name the standard columns have gets
+    ``field:`` in front)."""
+    taken = set(HEADER)
+    return [*HEADER, *[f"field:{name}" if name in taken else name for name in fields]]
+
+
+def cells(row: Any, fields: Sequence[str]) -> list[Any]:
+    """A report row's values: the standard columns, then the target's value of each field (or empty)."""
+    own = row.fields or {}
+    return [*row[: len(repo.REPORT_COLUMNS)], *[_field_value(own.get(name)) for name in fields]]
 
 
 def filename(task_id: uuid.UUID, extension: str) -> str:
@@ -75,34 +112,40 @@ async def _pages(db: Database, user_id: str, task_id: uuid.UUID) -> AsyncIterato
 HEADER = [*repo.REPORT_COLUMNS[:-3], "processed_at_utc", "source", "replied_at"]
 
 
+async def _fields(db: Database, user_id: str, task_id: uuid.UUID) -> list[str]:
+    async with db.session() as session:
+        return await repo.report_fields(session, user_id, task_id)
+
+
 async def csv_stream(db: Database, user_id: str, task_id: uuid.UUID) -> AsyncIterator[bytes]:
+    fields = await _fields(db, user_id, task_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([neutralize(c) for c in HEADER])
+    writer.writerow([neutralize(c) for c in header(fields)])
     yield (UTF8_BOM + buffer.getvalue()).encode()
     async for rows in _pages(db, user_id, task_id):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([_csv_cell(v) for v in row] for row in rows)
+        writer.writerows([_csv_cell(v) for v in cells(row, fields)] for row in rows)
         yield buffer.getvalue().encode()
 
 
 def _summary(sheet: WriteOnlyWorksheet, summary: ReportOut) -> None:
-    sheet.append(["Task", neutralize(summary.name)])
-    sheet.append(["Task id", str(summary.task_id)])
-    sheet.append(["Status", summary.status.value])
-    sheet.append(["Progress %", summary.progress])
+    _xlsx_row(sheet, ["Task", summary.name])
+    _xlsx_row(sheet, ["Task id", str(summary.task_id)])
+    _xlsx_row(sheet, ["Status", summary.status.value])
+    _xlsx_row(sheet, ["Progress %", summary.progress])
     for label, when in (("Started (UTC)", summary.started_at), ("Finished (UTC)", summary.finished_at)):
-        sheet.append([label, _xlsx_cell(when)])
+        _xlsx_row(sheet, [label, when])
     sheet.append([])
     for name, count in summary.counters.model_dump().items():
-        sheet.append([name, count])
-    sheet.append(["replied", summary.replied])
+        _xlsx_row(sheet, [name, count])
+    _xlsx_row(sheet, ["replied", summary.replied])
 
 
-def _append(sheet: WriteOnlyWorksheet, rows: Sequence[Any]) -> None:
+def _append(sheet: WriteOnlyWorksheet, rows: Sequence[Any], fields: Sequence[str]) -> None:
     for row in rows:
-        sheet.append([_xlsx_cell(v) for v in row])
+        _xlsx_row(sheet, cells(row, fields))
 
 
 async def xlsx_stream(
@@ -112,10 +155,11 @@ async def xlsx_stream(
         workbook = Workbook(write_only=True)
         _summary(workbook.create_sheet("Summary"), summary)
         targets = workbook.create_sheet("Targets")
-        targets.append([neutralize(c) for c in HEADER])
+        fields = await _fields(db, user_id, task_id)
+        _xlsx_row(targets, header(fields))
         async for rows in _pages(db, user_id, task_id):
             # openpyxl is synchronous CPU work: a page at a time off the event loop.
-            await asyncio.to_thread(_append, targets, rows)
+            await asyncio.to_thread(_append, targets, rows, fields)
         path = Path(tmp) / "report.xlsx"
         await asyncio.to_thread(workbook.save, path)
         with path.open("rb") as fh:

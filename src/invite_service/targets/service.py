@@ -13,7 +13,7 @@ from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import TargetKind, TargetStatus
-from invite_service.models.identity import Identity, NormalizeError, normalize_identity
+from invite_service.models.identity import Identity, NormalizeError, NumberTooShort, normalize_identity
 from invite_service.observability import audit
 from invite_service.stores import counters as counters_store
 from invite_service.stores import targets as repo
@@ -107,7 +107,8 @@ def _row(task: InviteTask, ident: Identity, body: TargetIn, source: str) -> dict
 def _identity_error(exc: NormalizeError, prefix: tuple[str | int, ...]) -> FieldError:
     field, _, message = str(exc).partition(": ")
     if message and field in {"username", "user_id", "phone"}:
-        return FieldError((*prefix, field), message)
+        kind = "number_too_short" if isinstance(exc, NumberTooShort) else "value_error"
+        return FieldError((*prefix, field), message, kind)
     return FieldError(prefix, str(exc))
 
 

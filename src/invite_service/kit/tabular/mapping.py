@@ -1,6 +1,11 @@
 """Columns → fields: headers map by themselves (English and Russian), any other column becomes a
 template field with an identifier name, and an explicit ``mapping`` overrides either.
 
+A full-name column (``ФИО``, ``Full name``, ``Имя Фамилия``, or one mapped to ``full_name``) is split
+into first and last name (``split_full_name``); a few common CRM columns keep a fixed field name
+(``Почта``/``E-mail`` → ``email``, ``Дата согласия`` → ``consent_date``) so templates and reports can
+count on it.
+
 A file whose first row is already a contact (``@name``, ``+7…``, a numeric id) has no header: its first
 column is read as ``identity`` (a ``+``/punctuated number is a phone, digits a user id, else a username).
 """
@@ -24,6 +29,7 @@ IDENTITY_FIELDS = ("username", "user_id", "phone")
 STANDARD_FIELDS = (*IDENTITY_FIELDS, "first_name", "last_name")
 IDENTITY = "identity"
 IGNORE = "ignore"
+FULL_NAME = "full_name"
 SUPPRESSION_FIELDS = ("reason", "note")
 _FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
@@ -31,7 +37,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "username": (
         "username", "user_name", "user", "login", "nick", "nickname", "handle", "telegram", "tg",
         "telegram_username", "tg_username", "ник", "никнейм", "логин", "юзернейм", "имя_пользователя",
-        "пользователь", "телеграм", "телеграмм",
+        "пользователь", "телеграм", "телеграмм", "ник_в_telegram", "ник_в_телеграм", "ник_в_телеграме",
+        "ник_в_телеграмм", "ник_telegram", "ник_в_tg", "ник_тг", "telegram_ник", "username_telegram",
+        "телеграм_ник", "юзернейм_telegram", "юзернейм_в_telegram", "никнейм_в_telegram",
     ),
     "user_id": (
         "user_id", "userid", "id", "uid", "telegram_id", "tg_id", "telegram_user_id", "айди", "ид",
@@ -43,11 +51,27 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "first_name": ("first_name", "firstname", "first", "given_name", "name", "имя"),
     "last_name": ("last_name", "lastname", "last", "surname", "family_name", "фамилия"),
+    FULL_NAME: (
+        FULL_NAME, "fullname", "name_surname", "first_and_last_name", "contact_name", "фио",
+        "ф_и_о", "имя_фамилия", "имя_и_фамилия", "фамилия_имя", "фамилия_имя_отчество", "полное_имя",
+    ),
     IDENTITY: (IDENTITY, "contact", "контакт"),
     "reason": ("reason", "причина"),
     "note": ("note", "notes", "comment", "примечание", "комментарий"),
 }  # fmt: skip
 _BY_ALIAS = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
+# Template fields whose usual CRM headers get one fixed name rather than a transliteration.
+_FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "email": (
+        "email", "e_mail", "mail", "почта", "эл_почта", "электронная_почта", "емейл", "емайл", "имейл",
+        "e_mail_адрес", "адрес_почты", "email_address",
+    ),
+    "consent_date": (
+        "consent_date", "consent", "consented_at", "opt_in_date", "дата_согласия", "согласие",
+        "дата_согласия_на_рассылку", "согласие_на_рассылку",
+    ),
+}  # fmt: skip
+_BY_SYNONYM = {alias: name for name, aliases in _FIELD_SYNONYMS.items() for alias in aliases}
 _TRANSLIT = str.maketrans(
     {
         "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
@@ -85,12 +109,25 @@ def classify_contact(value: str) -> str:
     return "username"
 
 
+def split_full_name(value: str) -> tuple[str | None, str | None, str | None]:
+    """(first, last, middle) of a full name: three words or more are Russian order "Фамилия Имя
+    Отчество" (the rest after the first name is the middle name); two are "Имя Фамилия" / "First Last";
+    one is a first name."""
+    parts = value.split()
+    if len(parts) >= 3:
+        return parts[1], parts[0], " ".join(parts[2:])
+    if len(parts) == 2:
+        return parts[0], parts[1], None
+    return (parts[0] if parts else None), None, None
+
+
 @dataclass(slots=True)
 class Rejection:
     row: int
     reason: str
     detail: str
     raw: dict[str, Any]
+    duplicate_of_row: int | None = None
 
     def __post_init__(self) -> None:
         # The row is kept for rejected.csv; a NUL in it would be a database error on PostgreSQL.
@@ -169,7 +206,7 @@ class RowPlan:
             rest = {k: v for k, v in raw.items() if k != ROW_ERROR}
             return Rejection(number, str(marker[0]), str(marker[1]), rest)
         out = Extracted()
-        contact = None
+        contact = full_name = None
         blank = True
         # Once a row, a million rows a file: one lookup tells a known field (and its limit) apart.
         fields, text_limits = self.fields, _LIMITS[self.purpose]
@@ -198,6 +235,8 @@ class RowPlan:
                     return Rejection(number, "value_too_long", detail, raw)
                 if name == IDENTITY:
                     contact = text
+                elif name == FULL_NAME:
+                    full_name = text
                 else:
                     setattr(out, name, text)
             else:
@@ -209,6 +248,13 @@ class RowPlan:
                 out.extra[name] = value
         if blank:
             return None
+        if full_name is not None:
+            first, last, middle = split_full_name(full_name)
+            # A first_name or last_name column of its own wins over the split.
+            out.first_name = out.first_name or first
+            out.last_name = out.last_name or last
+            if middle and "middle_name" not in out.extra and len(self._extras) < bounds.MAX_EXTRA_FIELDS:
+                out.extra["middle_name"] = middle
         if contact is not None:
             kind = classify_contact(contact)
             if getattr(out, kind) is None:
@@ -221,7 +267,7 @@ class RowPlan:
 
 # Fields with a meaning; any other name is a template field (targets) — "note" is one for targets.
 _KNOWN: dict[Purpose, frozenset[str]] = {
-    "targets": frozenset((*STANDARD_FIELDS, IDENTITY, IGNORE)),
+    "targets": frozenset((*STANDARD_FIELDS, FULL_NAME, IDENTITY, IGNORE)),
     "suppressions": frozenset((*STANDARD_FIELDS, IDENTITY, IGNORE, *SUPPRESSION_FIELDS)),
 }
 _TEXT_LIMITS = {
@@ -231,6 +277,7 @@ _TEXT_LIMITS = {
     IDENTITY: 200,
     "first_name": bounds.MAX_NAME_CHARS,
     "last_name": bounds.MAX_NAME_CHARS,
+    FULL_NAME: 3 * bounds.MAX_NAME_CHARS,
     "reason": 32,
     "note": 500,
 }
@@ -257,18 +304,27 @@ def _unique(name: str, taken: set[str], next_suffix: dict[str, int]) -> str:
 
 
 def _auto_field(column: str, index: int, purpose: Purpose, *, taken: set[str]) -> str | None:
-    known = _BY_ALIAS.get(header_key(column))
+    key = header_key(column)
+    known = _BY_ALIAS.get(key)
     if purpose == "targets" and known in SUPPRESSION_FIELDS:
+        known = None
+    if purpose == "suppressions" and known == FULL_NAME:
         known = None
     if known is not None and known not in taken:
         return known
-    return field_name(column, index) if purpose == "targets" else None
+    if purpose != "targets":
+        return None
+    return _BY_SYNONYM.get(key) or field_name(column, index)
 
 
 def _explicit(
     columns: list[str], mapping: Mapping[str, str | None], purpose: Purpose, strict_columns: bool
 ) -> dict[str, str]:
-    allowed = (*STANDARD_FIELDS, IDENTITY, *(SUPPRESSION_FIELDS if purpose == "suppressions" else ()))
+    allowed = (
+        *STANDARD_FIELDS,
+        IDENTITY,
+        *(SUPPRESSION_FIELDS if purpose == "suppressions" else (FULL_NAME,)),
+    )
     errors: list[FieldError] = []
     out: dict[str, str] = {}
     present, mapped = set(columns), set()
