@@ -13,12 +13,17 @@ from invite_service.accounts import service as accounts
 from invite_service.api.deps import CurrentUser, RuntimeDep, SessionDep, SettingsDep
 from invite_service.api.idempotency import idempotent
 from invite_service.api.params import UNREADABLE_BODY
+from invite_service.errors import problem_responses
 from invite_service.execution import service as execution
+from invite_service.execution import trial_message
 from invite_service.invite_tasks import service
 from invite_service.invite_tasks.schemas import (
     BulkTaskAction,
     BulkTaskResult,
     DuplicateIn,
+    FieldsOut,
+    MessageTestIn,
+    MessageTestOut,
     TaskCreate,
     TaskOut,
     TaskUpdate,
@@ -130,3 +135,43 @@ async def duplicate_task(
     if include_targets is not None:
         body = body.model_copy(update={"include_targets": include_targets})
     return await service.duplicate_task(session, user, task_id, body)
+
+
+@router.get(
+    "/{task_id:uuid}/fields", response_model=FieldsOut, summary="Template fields for the insert chips"
+)
+async def task_fields(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> FieldsOut:
+    """The standard fields and every imported field of the task's targets, with how many targets have it."""
+    return await service.task_fields(session, user, task_id)
+
+
+@router.post(
+    "/{task_id:uuid}/test-message",
+    response_model=MessageTestOut,
+    summary="Send a test of the task's message to myself",
+    responses={**UNREADABLE_BODY, **problem_responses(409, 429)},
+)
+async def send_test_message(
+    task_id: uuid.UUID,
+    body: MessageTestIn,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    rt: RuntimeDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Renders the template for ``target_id`` (or a sample with empty fields: the fallbacks show) and sends
+    it to ``to`` through the task's platform adapter, from one of the task's accounts, under the same
+    per-account limits as the engine: it counts against the account's message caps, and a full cap is a
+    429 ``CAP_REACHED`` with ``until``. The task's targets and counters are not touched; the send is in the
+    audit log (``task.test_message``). 409 when the task does not send messages."""
+    return await idempotent(
+        session,
+        settings,
+        user,
+        f"POST /tasks/{task_id}/test-message",
+        key,
+        body,
+        200,
+        lambda: trial_message.send_test_message(session, rt, user, task_id, body, idempotency_key=key),
+    )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -32,9 +33,9 @@ from invite_service.execution.recovery import Resolution, Verdict, apply, resolv
 from invite_service.execution.refs import target_ref, template_fields
 from invite_service.invite_tasks.template import render
 from invite_service.kit.faults import Boundary
-from invite_service.kit.locks import LockNotAcquired
+from invite_service.kit.locks import LockHandle, LockNotAcquired
 from invite_service.limits import ledger
-from invite_service.limits.base import Decision
+from invite_service.limits.base import Decision, Window
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskStatus
@@ -61,9 +62,7 @@ async def process_batch(
     tid = uuid.UUID(str(task_id))
     structlog.contextvars.bind_contextvars(task_id=str(tid))  # every log line of this job names its task
     try:
-        lock = f"account:{account_id}"
-        ttl, wait = rt.settings.account_lock_ttl_seconds, rt.settings.account_lock_wait_seconds
-        async with rt.locks.lock(lock, ttl=ttl, wait=wait):
+        async with account_lock(rt, account_id):
             await _run_batch(rt, tid, account_id, list(target_ids))
     except LockNotAcquired:
         log.info("account_busy", account_id=account_id, released=len(target_ids))
@@ -168,10 +167,9 @@ async def _gate(
     lane = await task_store.lane(session, task.id, account_id)
     if lane is None or lane.status is not LaneStatus.ACTIVE:
         return Next.STOP
-    delay = min_delay(rt.settings.caps_for(task.platform), task_settings(task))
-    last = await ledger.last_action_at(session, account_id)
-    if last is not None and delay > 0 and last + timedelta(seconds=delay) > now:
-        lane.next_action_at = last + timedelta(seconds=delay)
+    paced = await paced_until(rt, session, task, account_id, now)
+    if paced is not None:
+        lane.next_action_at = paced
         return Next.STOP
     if await is_suppressed(
         session,
@@ -221,7 +219,7 @@ async def _send_one(
     if gated is not None:
         return gated
 
-    windows = windows_for(rt.settings.caps_for(task.platform), task_settings(task), step)
+    windows = step_windows(rt, task, step)
     key = operation_key(task.id, target.id, key_step(step, target.error_code), target.lineage)
     lease_until = now + timedelta(seconds=rt.settings.send_lease_seconds)
     async with (
@@ -299,16 +297,46 @@ async def _call(
     step: Step,
     key: str,
 ) -> InviteResult:
-    try:
-        if step is Step.INVITE:
-            return await adapter.send_invite(account_id, task.destination or "", target_ref(target), key=key)
+    if step is Step.INVITE:
+        call = adapter.send_invite(account_id, task.destination or "", target_ref(target), key=key)
+    else:
         text = render(task.message_template or "", template_fields(target))
-        return await adapter.send_message(account_id, target_ref(target), text, key=key)
+        call = adapter.send_message(account_id, target_ref(target), text, key=key)
+    return await guarded(call, task, step)
+
+
+async def guarded(call: Awaitable[InviteResult], task: InviteTask, step: Step) -> InviteResult:
+    """An adapter call; an exception is an answer nobody can read (the platform may have acted)."""
+    try:
+        return await call
     except Exception as exc:
         log.exception("adapter_call_failed", task_id=str(task.id), step=step)
         return InviteResult(
             Outcome.TRANSIENT, error_code="ADAPTER_ERROR", detail=type(exc).__name__, delivery_uncertain=True
         )
+
+
+def account_lock(rt: Runtime, account_id: str) -> AbstractAsyncContextManager[LockHandle]:
+    """One sender per account at a time, across tasks (a test message takes it too)."""
+    ttl, wait = rt.settings.account_lock_ttl_seconds, rt.settings.account_lock_wait_seconds
+    return rt.locks.lock(f"account:{account_id}", ttl=ttl, wait=wait)
+
+
+async def paced_until(
+    rt: Runtime, session: AsyncSession, task: InviteTask, account_id: str, now: datetime
+) -> datetime | None:
+    """When the account may act again by the pacing rule (None: now). Derived from the ledger: the
+    account's latest counted action in any task."""
+    delay = min_delay(rt.settings.caps_for(task.platform), task_settings(task))
+    last = await ledger.last_action_at(session, account_id)
+    if last is not None and delay > 0 and last + timedelta(seconds=delay) > now:
+        return last + timedelta(seconds=delay)
+    return None
+
+
+def step_windows(rt: Runtime, task: InviteTask, step: Step) -> list[Window]:
+    """The account's cap windows for ``step``: the platform's, lowered by the task's own caps."""
+    return windows_for(rt.settings.caps_for(task.platform), task_settings(task), step)
 
 
 async def _limited(

@@ -14,9 +14,11 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.context.jobs import defer
-from invite_service.errors import FieldError, InvalidInput
+from invite_service.errors import Conflict, FieldError, InvalidInput
 from invite_service.execution.jobspec import dispatch_job
 from invite_service.execution.policy import LANE_USABLE, TransitionNotAllowed, check_transition
+from invite_service.invite_tasks.service import unknown_placeholder_error
+from invite_service.invite_tasks.template import unknown_placeholders
 from invite_service.kit.progress import ProgressBus, defer_event
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import TargetStatus, TaskStatus
@@ -26,6 +28,12 @@ from invite_service.observability import audit
 from invite_service.stores import targets as targets
 from invite_service.stores import tasks as task_store
 from invite_service.stores.counters import status_event
+
+
+class UnknownPlaceholderAtStart(Conflict):
+    """The template needs a field no pending target has (it was saved before the targets came)."""
+
+    code, title = "UNKNOWN_PLACEHOLDER", "Unknown placeholder"
 
 
 class _HasBus(Protocol):
@@ -68,6 +76,22 @@ async def start_check(session: AsyncSession, task: InviteTask) -> list[FieldErro
     return errors
 
 
+async def check_placeholders_at_start(session: AsyncSession, task: InviteTask) -> None:
+    """A placeholder without fallback must be a standard field or one some pending target has: the save-time
+    rule let a task without targets keep other names, so they are checked against the audience here."""
+    if not task.action.messages or not task.message_template:
+        return
+    _standard, custom = await targets.field_counts(session, task.id, [TargetStatus.PENDING])
+    unknown = unknown_placeholders(task.message_template, list(custom))
+    if unknown:
+        refusal = unknown_placeholder_error(unknown, ("task", "message_template"))
+        raise UnknownPlaceholderAtStart(
+            refusal["detail"],
+            errors=refusal["errors"],
+            extra={**refusal["extra"], "current_status": str(task.status)},
+        )
+
+
 async def _has_pending(session: AsyncSession, task: InviteTask) -> bool:
     counters = await task_store.counters(session, task.id)
     return counters is not None and counters.pending > 0
@@ -92,6 +116,7 @@ async def start(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datet
     errors = await start_check(session, task)
     if errors:
         raise InvalidInput("The task cannot start yet; see errors.", errors=errors)
+    await check_placeholders_at_start(session, task)
     await _set_status(
         session,
         rt,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 from pydantic.json_schema import SkipJsonSchema
 
 from invite_service.invite_tasks.template import TemplateError, placeholders
-from invite_service.kit.inputs import Instant
+from invite_service.kit.inputs import Instant, RowId
 from invite_service.models.enums import Platform, Priority, TaskAction, TaskStatus
 from invite_service.models.identity import NormalizeError, normalize_destination
 from invite_service.models.task_settings import StrictModel, TaskSettings
@@ -139,3 +139,39 @@ class BulkTaskResult(BaseModel):
 class DuplicateIn(StrictModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     include_targets: StrictBool = False  # 0 or "true" is a 422, as the document says
+
+
+class FieldOut(BaseModel):
+    """A template field the insert chips offer."""
+
+    name: str
+    targets: int = Field(description="How many of the task's targets have a non-empty value for it")
+    standard: bool = Field(description="first_name, last_name or username (every target may have them)")
+
+
+class FieldsOut(BaseModel):
+    fields: list[FieldOut] = Field(description="The standard fields first, then every imported field by name")
+
+
+class MessageTestIn(StrictModel):
+    """``POST /tasks/{id}/test-message``: send the task's message to the user's own address."""
+
+    to: str = Field(
+        min_length=1,
+        max_length=64,
+        description="Where to send it: the user's own username (@name), phone (+7...) or numeric user id",
+    )
+    target_id: RowId | None = Field(
+        default=None, description="Render for this target of the task; null: a sample with empty fields"
+    )
+    account_id: AccountId | None = Field(
+        default=None, description="One of the task's accounts; null: the first that can send now"
+    )
+
+
+class MessageTestOut(BaseModel):
+    rendered: str = Field(description="The text sent")
+    account_id: str
+    outcome: str = Field(description="The platform's answer: success, target_rejected, retry_after, ...")
+    error_code: str | None
+    detail: str | None

@@ -15,10 +15,13 @@ from invite_service.invite_tasks.schemas import (
     BulkTaskAction,
     BulkTaskResult,
     DuplicateIn,
+    FieldOut,
+    FieldsOut,
     TaskCreate,
     TaskOut,
     TaskUpdate,
 )
+from invite_service.invite_tasks.template import STANDARD_FIELDS, Unknown, unknown_placeholders
 from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.models import InviteTask, Lane, TaskCounters
 from invite_service.models.enums import Priority, TaskAction, TaskStatus
@@ -37,6 +40,42 @@ CAP_FIELDS = ("invites_per_hour", "invites_per_day", "messages_per_hour", "messa
 
 class TaskIsRunning(Conflict):
     code, title = "task_running", "Task is running"
+
+
+class UnknownPlaceholder(InvalidInput):
+    """A placeholder without fallback that no target of the task can fill (``{frist_name}``)."""
+
+    code, title = "UNKNOWN_PLACEHOLDER", "Unknown placeholder"
+
+
+def unknown_placeholder_error(unknown: Sequence[Unknown], loc: tuple[str, ...]) -> dict[str, Any]:
+    """What a refusal for ``unknown`` says: the detail, one field error a placeholder, and the names."""
+    return {
+        "detail": "; ".join(u.message for u in unknown),
+        "errors": [FieldError(loc, u.message, "unknown_placeholder") for u in unknown],
+        "extra": {
+            "placeholders": [
+                {"name": u.name, "suggestion": u.suggestion, "closest": u.closest} for u in unknown
+            ]
+        },
+    }
+
+
+async def check_placeholders(session: AsyncSession, task_id: uuid.UUID | None, template: str | None) -> None:
+    """The save-time rule: a placeholder without fallback is a standard field or one some target of the
+    task has. A task without targets yet accepts other names (start checks them again) unless they are a
+    near miss of a standard field."""
+    if not template:
+        return
+    custom: list[str] | None = None
+    if task_id is not None:
+        counters = await repo.counters(session, task_id)
+        if counters is not None and counters.total > 0:
+            _standard, fields = await target_repo.field_counts(session, task_id)
+            custom = list(fields)
+    unknown = unknown_placeholders(template, custom)
+    if unknown:
+        raise UnknownPlaceholder(**unknown_placeholder_error(unknown, ("body", "message_template")))
 
 
 def to_out(task: InviteTask, counters: TaskCounters | None, lanes: Sequence[Lane]) -> TaskOut:
@@ -132,6 +171,7 @@ async def create_task(
         task_settings=task_settings,
         account_errors=account_errors,
     )
+    await check_placeholders(session, None, body.message_template)
     task = InviteTask(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -208,6 +248,8 @@ async def update_task(
     _validate(
         config, platform=task.platform, task_settings=task_settings, account_errors=account_errors, **merged
     )
+    if "message_template" in changes:
+        await check_placeholders(session, task.id, body.message_template)
     for field in ("name", "description", "destination", "message_template", "scheduled_at", "priority"):
         if field in changes:
             setattr(task, field, getattr(body, field))
@@ -220,6 +262,19 @@ async def update_task(
     await session.flush()
     await audit.record(session, user_id, "task.update", "task", task.id, {"fields": sorted(changes)})
     return await task_view(session, task)
+
+
+async def task_fields(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> FieldsOut:
+    """The insert chips: the standard fields, then every imported field of the task's targets by name."""
+    task = await get_owned(session, user_id, task_id)
+    standard, custom = await target_repo.field_counts(session, task.id)
+    fields = [FieldOut(name=name, targets=standard.get(name, 0), standard=True) for name in STANDARD_FIELDS]
+    fields += [
+        FieldOut(name=name, targets=count, standard=False)
+        for name, count in sorted(custom.items())
+        if name not in STANDARD_FIELDS
+    ]
+    return FieldsOut(fields=fields)
 
 
 async def delete_task(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -406,3 +406,46 @@ async def relabel_pending(
     return await transition(
         session, task_id, InviteTarget.error_code == error_code, [TargetStatus.PENDING], to, **values
     )
+
+
+STANDARD_FIELD_COLUMNS = {
+    "first_name": InviteTarget.first_name,
+    "last_name": InviteTarget.last_name,
+    "username": InviteTarget.username,
+}
+
+
+async def field_counts(
+    session: AsyncSession, task_id: uuid.UUID, statuses: Sequence[TargetStatus] = ()
+) -> tuple[dict[str, int], dict[str, int]]:
+    """How many of the task's targets (of ``statuses``, or all) have a non-empty value for each template
+    field: ``(standard, custom)``, custom keyed by the imported field's name (one JSON key of ``extra``).
+
+    The JSON is expanded in the database (``json_each`` / ``jsonb_each_text``), one row per key a target has.
+    """
+    where = [InviteTarget.task_id == task_id]
+    if statuses:
+        where.append(InviteTarget.status.in_(list(statuses)))
+
+    def filled(column: Any) -> Any:
+        return func.coalesce(func.sum(case((and_(column.is_not(None), column != ""), 1), else_=0)), 0)
+
+    standard_row = (
+        await session.execute(select(*(filled(c) for c in STANDARD_FIELD_COLUMNS.values())).where(*where))
+    ).one()
+    standard = {name: int(n) for name, n in zip(STANDARD_FIELD_COLUMNS, standard_row, strict=True)}
+    if session.get_bind().dialect.name == "postgresql":
+        each = func.jsonb_each_text(InviteTarget.extra).table_valued("key", "value").lateral("field")
+        present = and_(each.c.value.is_not(None), each.c.value != "")
+    else:
+        each = func.json_each(InviteTarget.extra).table_valued("key", "value", "type", "atom").alias("field")
+        present = and_(each.c.type != "null", or_(each.c.type != "text", each.c.atom != ""))
+    stmt = (
+        select(each.c.key, func.count())
+        .select_from(InviteTarget)
+        .join(each, literal(True))
+        .where(*where, present)
+        .group_by(each.c.key)
+    )
+    custom = {str(r[0]): int(r[1]) for r in await session.execute(stmt)}
+    return standard, custom
