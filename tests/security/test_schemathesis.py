@@ -170,7 +170,7 @@ def seed_task(server: Server) -> str:
                 "platform": "telegram",
                 "action": "invite",
                 "destination": "https://t.me/fuzz_target",
-                "account_ids": [a["id"] for a in accounts.json()][:1],
+                "account_ids": [a["id"] for a in accounts.json()["items"]][:1],
             },
         )
         assert task.status_code == 201, task.text

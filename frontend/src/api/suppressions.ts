@@ -5,7 +5,7 @@ import { keys } from "./hooks";
 import type { SuppressionIn } from "./types";
 
 export type SuppressionReason = SuppressionIn["reason"];
-export type SuppressionPlatform = SuppressionIn["platform"];
+export type SuppressionPlatform = NonNullable<SuppressionIn["platform"]>;
 export type SuppressionFilter = { q: string; reason: SuppressionReason | null; cursor: string | undefined; limit: number };
 
 export function useSuppressions(platform: SuppressionPlatform, { q, reason, cursor, limit }: SuppressionFilter) {

@@ -22,7 +22,7 @@ export function AddSuppression({ platform }: { platform: SuppressionPlatform }) 
     setErrors({});
     const kind = detectKind(value);
     try {
-      await add.mutateAsync({ [kind]: value, reason, platform });
+      await add.mutateAsync({ [kind]: value, reason, platform, source: "ui" });
       notifications.show({ color: "teal", message: `${value} is on the opt-out list` });
       setWho("");
     } catch (err) {
