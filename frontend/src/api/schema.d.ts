@@ -124,6 +124,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{task_id}/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Template fields for the insert chips
+         * @description The standard fields and every imported field of the task's targets, with how many targets have it.
+         */
+        get: operations["task_fields_api_v1_tasks__task_id__fields_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/test-message": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test of the task's message to myself
+         * @description Renders the template for ``target_id`` (or a sample with empty fields: the fallbacks show) and sends
+         *     it to ``to`` through the task's platform adapter, from one of the task's accounts, under the same
+         *     per-account limits as the engine: it counts against the account's message caps, and a full cap is a
+         *     429 ``CAP_REACHED`` with ``until``. The task's targets and counters are not touched; the send is in the
+         *     audit log (``task.test_message``). 409 when the task does not send messages.
+         */
+        post: operations["send_test_message_api_v1_tasks__task_id__test_message_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{task_id}/targets": {
         parameters: {
             query?: never;
@@ -972,12 +1016,12 @@ export interface components {
             task_id: string;
             /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves.
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
              */
             mapping?: string | null;
             /**
              * Dedupe
-             * @description true: duplicates are skipped and counted; false: each is also listed in rejected.csv
+             * @description kept for compatibility: duplicates are always skipped, counted, and listed in rejected.csv (reason duplicate, with duplicate_of_row)
              * @default true
              */
             dedupe: boolean;
@@ -1009,7 +1053,7 @@ export interface components {
             reason: components["schemas"]["SuppressionReason"];
             /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves.
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
              */
             mapping?: string | null;
             /** Sheet */
@@ -1029,12 +1073,12 @@ export interface components {
             task_id?: string | null;
             /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves.
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
              */
             mapping?: string | null;
             /**
              * Dedupe
-             * @description true: duplicates are skipped and counted; false: each is also listed in rejected.csv
+             * @description kept for compatibility: duplicates are always skipped, counted, and listed in rejected.csv (reason duplicate, with duplicate_of_row)
              * @default true
              */
             dedupe: boolean;
@@ -1451,6 +1495,32 @@ export interface components {
             };
         };
         /**
+         * FieldOut
+         * @description A template field the insert chips offer.
+         */
+        FieldOut: {
+            /** Name */
+            name: string;
+            /**
+             * Targets
+             * @description How many of the task's targets have a non-empty value for it
+             */
+            targets: number;
+            /**
+             * Standard
+             * @description first_name, last_name or username (every target may have them)
+             */
+            standard: boolean;
+        };
+        /** FieldsOut */
+        FieldsOut: {
+            /**
+             * Fields
+             * @description The standard fields first, then every imported field by name
+             */
+            fields: components["schemas"]["FieldOut"][];
+        };
+        /**
          * HourlyPoint
          * @description One hour: its start (UTC) and the calls of each outcome seen in the range (zeros included).
          */
@@ -1708,6 +1778,46 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /**
+         * MessageTestIn
+         * @description ``POST /tasks/{id}/test-message``: send the task's message to the user's own address.
+         */
+        MessageTestIn: {
+            /**
+             * To
+             * @description Where to send it: the user's own username (@name), phone (+7...) or numeric user id
+             */
+            to: string;
+            /**
+             * Target Id
+             * @description Render for this target of the task; null: a sample with empty fields
+             */
+            target_id?: number | null;
+            /**
+             * Account Id
+             * @description One of the task's accounts; null: the first that can send now
+             */
+            account_id?: string | null;
+        };
+        /** MessageTestOut */
+        MessageTestOut: {
+            /**
+             * Rendered
+             * @description The text sent
+             */
+            rendered: string;
+            /** Account Id */
+            account_id: string;
+            /**
+             * Outcome
+             * @description The platform's answer: success, target_rejected, retry_after, ...
+             */
+            outcome: string;
+            /** Error Code */
+            error_code: string | null;
+            /** Detail */
+            detail: string | null;
+        };
         /** Meta */
         Meta: {
             /**
@@ -1909,10 +2019,18 @@ export interface components {
         RowError: {
             /** Row */
             row: number;
-            /** Reason */
+            /**
+             * Reason
+             * @description invalid_username, invalid_user_id, invalid_phone, number_too_short, no_identity, value_too_long, malformed_row, suppressed, duplicate …
+             */
             reason: string;
             /** Detail */
             detail: string;
+            /**
+             * Duplicate Of Row
+             * @description reason duplicate: the row it repeats (null: it repeats a target already in the task)
+             */
+            duplicate_of_row?: number | null;
         };
         /**
          * SendWindow
@@ -2424,6 +2542,11 @@ export interface components {
             preview: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Remembered
+             * @description true: `mapping` is the one this user last used for a file with the same header (the same normalized column list), offered again
+             */
+            remembered: boolean;
         };
         /** WebhookCreated */
         WebhookCreated: {
@@ -3152,6 +3275,146 @@ export interface operations {
             };
             /** @description Invalid input; `errors` names each invalid field */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    task_fields_api_v1_tasks__task_id__fields_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldsOut"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send_test_message_api_v1_tasks__task_id__test_message_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MessageTestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageTestOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
