@@ -128,7 +128,8 @@ describe("ImportWizard", () => {
     fireEvent.click(within(listbox).getByRole("option", { name: "Full name (split into first and last)", hidden: true }));
     // No "check again" button: the check runs by itself and the import button follows its counts.
     expect(screen.queryByRole("button", { name: /check again/i })).toBeNull();
-    expect(await screen.findByRole("button", { name: "Import 1 row" })).toBeEnabled();
+    // The check waits for the user to stop changing the mapping (a debounce): wait for its answer, however slow.
+    expect(await screen.findByRole("button", { name: "Import 1 row" }, { timeout: 10_000 })).toBeEnabled();
     const validations = calls.filter((c) => c.url === "/api/v1/import/validate");
     expect(validations).toHaveLength(2);
     expect(JSON.parse(validations[1]?.form?.mapping ?? "{}")).toEqual({ "ФИО": "full_name", contact: "username" });
