@@ -1,4 +1,4 @@
-import { Alert, Checkbox, Group, Paper, Progress, SimpleGrid, Skeleton, Stack, Text } from "@mantine/core";
+import { Alert, Badge, Checkbox, Group, Paper, Progress, SimpleGrid, Skeleton, Stack, Text } from "@mantine/core";
 import { IconInfoCircle } from "@tabler/icons-react";
 import { useTranslation } from "react-i18next";
 import { useAccounts } from "../../api/hooks";
@@ -40,7 +40,14 @@ function AccountCard({ account, checked, onToggle }: { account: AccountOut; chec
       <Stack gap={6}>
         <Group justify="space-between" wrap="nowrap">
           <Checkbox checked={checked} onChange={onToggle} label={account.label || account.username || account.id} aria-label={t("accounts.use", { account: account.label || account.id })} />
-          <LaneStatusBadge status={account.status} />
+          <Group gap={4} wrap="wrap" justify="flex-end">
+            {account.simulated && (
+              <Badge size="sm" variant="outline" color="grape" title={t("accounts.simulated_hint")}>
+                {t("accounts.simulated")}
+              </Badge>
+            )}
+            <LaneStatusBadge status={account.status} />
+          </Group>
         </Group>
         {cooldown && (
           <Text size="xs" c="yellow.8">
