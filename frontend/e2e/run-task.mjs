@@ -75,8 +75,10 @@ await t.run(async () => {
   await dialog.getByRole("button", { name: `Import ${ROWS} rows` }).click();
   await t.visible(dialog.getByText("Import finished"), "the finished import", 60_000);
   await t.visible(dialog.getByText(`${ROWS} added`), "the added count");
-  await t.visible(dialog.getByRole("button", { name: "Rejected rows (CSV)" }), "the rejected rows download");
-  const [download] = await Promise.all([page.waitForEvent("download"), dialog.getByRole("button", { name: "Rejected rows (CSV)" }).click()]);
+  const rejectedButton = dialog.getByRole("button", { name: /rejected rows? \(CSV\)/ });
+  await t.visible(rejectedButton, "the rejected rows download");
+  await t.visible(dialog.getByTestId("import-rejected-note").filter({ hasText: "skipped duplicates" }), "the rejected rows note");
+  const [download] = await Promise.all([page.waitForEvent("download"), rejectedButton.click()]);
   const rejected = await (await download.createReadStream()).toArray();
   const rejectedText = Buffer.concat(rejected).toString("utf8");
   if (!/Плохой|x/.test(rejectedText)) throw new Error(`rejected.csv does not hold the bad row: ${rejectedText.slice(0, 200)}`);

@@ -1,10 +1,11 @@
-import { Alert, Checkbox, Group, Paper, Progress, SimpleGrid, Skeleton, Stack, Text } from "@mantine/core";
+import { Alert, Badge, Checkbox, Group, Paper, Progress, SimpleGrid, Skeleton, Stack, Text } from "@mantine/core";
 import { IconInfoCircle } from "@tabler/icons-react";
+import { useTranslation } from "react-i18next";
 import { useAccounts } from "../../api/hooks";
 import type { AccountOut, AccountUsage } from "../../api/types";
 import { LaneStatusBadge } from "../../components/Badges";
 import { ErrorState } from "../../components/States";
-import { countdown, windowName } from "../../lib/format";
+import { countdown, num, windowName } from "../../lib/format";
 
 interface Props {
   value: string[];
@@ -14,15 +15,16 @@ interface Props {
 }
 
 function UsageBar({ u }: { u: AccountUsage }) {
+  const { t } = useTranslation("form");
   const share = u.limit > 0 ? (100 * u.used) / u.limit : 0;
   return (
     <div>
       <Group justify="space-between" gap={4}>
         <Text size="xs" c="dimmed">
-          {u.action}s per {windowName(u.window_seconds)}
+          {t(u.action === "invite" ? "accounts.usage.invites" : "accounts.usage.messages", { window: windowName(u.window_seconds) })}
         </Text>
         <Text size="xs">
-          {u.remaining} of {u.limit} left
+          {t("accounts.usage.left", { remaining: num(u.remaining), limit: num(u.limit) })}
         </Text>
       </Group>
       <Progress value={share} size="sm" color={share >= 100 ? "red" : share >= 80 ? "yellow" : "teal"} />
@@ -31,17 +33,25 @@ function UsageBar({ u }: { u: AccountUsage }) {
 }
 
 function AccountCard({ account, checked, onToggle }: { account: AccountOut; checked: boolean; onToggle: () => void }) {
+  const { t } = useTranslation("form");
   const cooldown = countdown(account.cooldown_until);
   return (
     <Paper withBorder radius="md" p="sm" className={checked ? "row-selected" : undefined}>
       <Stack gap={6}>
         <Group justify="space-between" wrap="nowrap">
-          <Checkbox checked={checked} onChange={onToggle} label={account.label || account.username || account.id} aria-label={`Use account ${account.label || account.id}`} />
-          <LaneStatusBadge status={account.status} />
+          <Checkbox checked={checked} onChange={onToggle} label={account.label || account.username || account.id} aria-label={t("accounts.use", { account: account.label || account.id })} />
+          <Group gap={4} wrap="wrap" justify="flex-end">
+            {account.simulated && (
+              <Badge size="sm" variant="outline" color="grape" title={t("accounts.simulated_hint")}>
+                {t("accounts.simulated")}
+              </Badge>
+            )}
+            <LaneStatusBadge status={account.status} />
+          </Group>
         </Group>
         {cooldown && (
           <Text size="xs" c="yellow.8">
-            Cooling down for {cooldown}
+            {t("accounts.cooldown", { left: cooldown })}
           </Text>
         )}
         {account.status_detail && (
@@ -57,26 +67,27 @@ function AccountCard({ account, checked, onToggle }: { account: AccountOut; chec
 
 /** The accounts a task may use: each with its state and remaining quota per window. */
 export function AccountPicker({ value, onChange, error, platform }: Props) {
+  const { t } = useTranslation("form");
   const accounts = useAccounts();
   const toggle = (id: string) => onChange(value.includes(id) ? value.filter((x) => x !== id) : [...value, id]);
 
   if (accounts.isPending) return <Skeleton height={90} radius="md" />;
-  if (accounts.isError) return <ErrorState error={accounts.error} onRetry={() => void accounts.refetch()} title="Could not load your accounts" />;
+  if (accounts.isError) return <ErrorState error={accounts.error} onRetry={() => void accounts.refetch()} title={t("accounts.load_failed")} />;
   const list = accounts.data.items.filter((a) => !a.platform || a.platform === platform);
   const unknown = value.filter((id) => !list.some((a) => a.id === id));
   return (
     <Stack gap="xs">
       <div>
         <Text size="sm" fw={500}>
-          Accounts
+          {t("section.accounts")}
         </Text>
         <Text size="xs" c="dimmed">
-          The task uses only the accounts you pick; limits are shared with your other tasks on the same account.
+          {t("accounts.help")}
         </Text>
       </div>
       {list.length === 0 ? (
         <Alert color="gray" icon={<IconInfoCircle size={18} />}>
-          No {platform} accounts are connected to your profile yet.
+          {t("accounts.none", { platform: t(`platform.${platform}`, { defaultValue: platform }) })}
         </Alert>
       ) : (
         <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="xs">
@@ -87,7 +98,7 @@ export function AccountPicker({ value, onChange, error, platform }: Props) {
       )}
       {unknown.length > 0 && (
         <Text size="xs" c="orange">
-          Also selected, not among your accounts now: {unknown.join(", ")}
+          {t("accounts.unknown", { ids: unknown.join(", ") })}
         </Text>
       )}
       {error && (

@@ -1,7 +1,9 @@
 import { Chip, Group, Select, Stack, Switch, Text, TextInput } from "@mantine/core";
 import { useMemo } from "react";
+import { useTranslation } from "react-i18next";
 
-const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+/** 0 = Monday, as the service counts. */
+const DAYS = [0, 1, 2, 3, 4, 5, 6];
 
 export function timeZones(): string[] {
   let zones: string[] = [];
@@ -30,13 +32,14 @@ interface Props {
 }
 
 export function SendWindowFields(p: Props) {
+  const { t } = useTranslation("form");
   const zones = useMemo(timeZones, []);
   const data = zones.includes(p.timezone) ? zones : [p.timezone, ...zones];
   return (
     <Stack gap="sm">
       <Switch
-        label="Send only inside a time window"
-        description="Outside it the task waits; nothing is sent at night by accident."
+        label={t("window.label")}
+        description={t("window.help")}
         checked={p.enabled}
         onChange={(e) => p.onEnabled(e.currentTarget.checked)}
         disabled={p.disabled}
@@ -45,13 +48,13 @@ export function SendWindowFields(p: Props) {
         <Stack gap="sm" pl={{ base: 0, sm: "xl" }}>
           <div>
             <Text size="sm" fw={500} mb={4}>
-              Days
+              {t("field.window.days")}
             </Text>
             <Chip.Group multiple value={p.days} onChange={p.onDays}>
               <Group gap={6}>
-                {DAYS.map((d, i) => (
-                  <Chip key={d} value={String(i)} size="xs" disabled={p.disabled}>
-                    {d}
+                {DAYS.map((d) => (
+                  <Chip key={d} value={String(d)} size="xs" disabled={p.disabled}>
+                    {t(`window.day.${d}`)}
                   </Chip>
                 ))}
               </Group>
@@ -63,21 +66,21 @@ export function SendWindowFields(p: Props) {
             )}
           </div>
           <Group grow align="flex-start">
-            <TextInput type="time" label="From" value={p.start} onChange={(e) => p.onStart(e.currentTarget.value)} error={p.errors.start} disabled={p.disabled} />
-            <TextInput type="time" label="Until" value={p.end} onChange={(e) => p.onEnd(e.currentTarget.value)} error={p.errors.end} disabled={p.disabled} />
+            <TextInput type="time" label={t("field.window.start")} value={p.start} onChange={(e) => p.onStart(e.currentTarget.value)} error={p.errors.start} disabled={p.disabled} />
+            <TextInput type="time" label={t("field.window.end")} value={p.end} onChange={(e) => p.onEnd(e.currentTarget.value)} error={p.errors.end} disabled={p.disabled} />
           </Group>
           <Select
-            label="Time zone"
+            label={t("field.window.timezone")}
             searchable
             data={data}
             value={p.timezone}
             onChange={(v) => v && p.onTimezone(v)}
             error={p.errors.timezone}
-            nothingFoundMessage="No such time zone"
+            nothingFoundMessage={t("window.no_zone")}
             limit={200}
             allowDeselect={false}
             disabled={p.disabled}
-            aria-label="Time zone"
+            aria-label={t("field.window.timezone")}
           />
           {p.errors.window && (
             <Text size="xs" c="red" role="alert">
@@ -85,7 +88,7 @@ export function SendWindowFields(p: Props) {
             </Text>
           )}
           <Text size="xs" c="dimmed">
-            A window that ends before it starts runs past midnight (e.g. 22:00 until 02:00).
+            {t("window.midnight")}
           </Text>
         </Stack>
       )}

@@ -19,28 +19,30 @@ import {
 import { useForm } from "@mantine/form";
 import { useMediaQuery } from "@mantine/hooks";
 import { notifications } from "@mantine/notifications";
-import { IconAlertTriangle, IconDeviceFloppy } from "@tabler/icons-react";
+import { IconAlertTriangle, IconDeviceFloppy, IconSend } from "@tabler/icons-react";
 import { type FormEvent, type ReactNode, useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams } from "react-router";
 import { type Task, useCreateTask, useTask, useUpdateTask } from "../../api/hooks";
 import { useMeta } from "../../api/notifications";
-import { describeError, fieldErrors } from "../../api/problem";
+import { ApiError, cleanMessage, describeError, locPath } from "../../api/problem";
 import { TaskStatusBadge } from "../../components/Badges";
 import { ErrorState, LoadingState } from "../../components/States";
 import { parseTemplate } from "../../lib/template";
-import { ACTION_LABEL, ACTIONS, PRIORITIES, PRIORITY_META } from "../../lib/status";
+import { ACTIONS, PRIORITIES } from "../../lib/status";
 import { AccountPicker } from "./AccountPicker";
-import { CAP_FIELDS, emptyValues, FORM_PATHS, type FormValues, formPath, toCreate, toUpdate, valuesFromTask } from "./formModel";
+import { CAP_FIELDS, emptyValues, FORM_PATHS, type FormValues, fieldLabel, formPath, toCreate, toUpdate, valuesFromTask } from "./formModel";
 import { SendWindowFields } from "./SendWindowFields";
-import { TemplateEditor } from "./TemplateEditor";
-import { t } from "../../lib/i18n";
+import { TemplateEditor, useUnknownMessage } from "./TemplateEditor";
+import { TestMessageDialog } from "./TestMessageDialog";
 
 export function TaskFormPage() {
+  const { t } = useTranslation("form");
   const { taskId } = useParams();
   const task = useTask(taskId);
   if (!taskId) return <TaskForm />;
-  if (task.isPending) return <LoadingState label="Loading the task…" />;
-  if (task.isError) return <ErrorState error={task.error} onRetry={() => void task.refetch()} title="Could not load the task" />;
+  if (task.isPending) return <LoadingState label={t("loading")} />;
+  if (task.isError) return <ErrorState error={task.error} onRetry={() => void task.refetch()} title={t("load_failed")} />;
   return <TaskForm key={task.data.id} task={task.data} />;
 }
 
@@ -66,49 +68,86 @@ function Section({ title, description, children }: { title: string; description?
 
 const FORM_NOTICE = "task-form-notice";
 
-const PLATFORMS: { value: FormValues["platform"]; label: string }[] = [
-  { value: "sandbox", label: "Sandbox (simulated)" },
-  { value: "telegram", label: "Telegram" },
-];
+const PLATFORMS: FormValues["platform"][] = ["sandbox", "telegram"];
 
 /** The platforms this service offers for new tasks (GET /meta); all of them from a service without /meta. */
 function usePlatformChoices() {
+  const { t } = useTranslation("form");
   const meta = useMeta();
   const offered = meta.data?.platforms;
-  if (!offered) return PLATFORMS;
-  const choices = PLATFORMS.filter((p) => offered.includes(p.value));
-  return choices.length ? choices : PLATFORMS;
+  const all = PLATFORMS.map((value) => ({ value, label: t(`platform.${value}`) }));
+  if (!offered) return all;
+  const choices = all.filter((p) => offered.includes(p.value));
+  return choices.length ? choices : all;
 }
 
-const CAP_LABEL: Record<(typeof CAP_FIELDS)[number], string> = {
-  invites_per_hour: "Invites an hour",
-  invites_per_day: "Invites a day",
-  messages_per_hour: "Messages an hour",
-  messages_per_day: "Messages a day",
-};
+/**
+ * The service's refusal placed on the form: field errors next to their fields (an unknown placeholder in the
+ * UI's language, from the problem's `placeholders`), the rest above the form with the field named in words.
+ */
+function useProblemPlacement() {
+  const { t } = useTranslation("form");
+  const unknownMessage = useUnknownMessage();
+  const lookup = (key: string) => t(key, { defaultValue: "" });
+  return (err: unknown): { fields: Record<string, string>; unplaced: string[] } => {
+    const fields: Record<string, string> = {};
+    const unplaced: string[] = [];
+    if (!(err instanceof ApiError)) return { fields, unplaced: [describeError(err)] };
+    const placeholders = (err.problem as { placeholders?: unknown }).placeholders;
+    if (err.problem.code === "UNKNOWN_PLACEHOLDER" && Array.isArray(placeholders) && placeholders.length) {
+      fields.message_template = (placeholders as { name: string; suggestion: string | null; closest: string | null }[])
+        .map(unknownMessage)
+        .join("; ");
+    }
+    for (const issue of err.issues) {
+      const path = formPath(locPath(issue.loc ?? []));
+      const msg = cleanMessage(issue.msg ?? "is invalid");
+      if (path === "message_template" && fields.message_template && issue.type === "unknown_placeholder") continue;
+      const parts = path.split(".");
+      let target: string | null = null;
+      for (let n = parts.length; n > 0; n--) {
+        const candidate = parts.slice(0, n).join(".");
+        if (FORM_PATHS.has(candidate)) {
+          target = candidate;
+          break;
+        }
+      }
+      if (target === null) {
+        unplaced.push(path ? `${fieldLabel(path, lookup)}: ${msg}` : msg);
+      } else {
+        const suffix = target === path ? "" : `${fieldLabel(path, lookup)}: `;
+        fields[target] = fields[target] ? `${fields[target]}; ${suffix}${msg}` : `${suffix}${msg}`;
+      }
+    }
+    if (!Object.keys(fields).length && !unplaced.length) unplaced.push(err.message);
+    return { fields, unplaced };
+  };
+}
 
 function TaskForm({ task }: { task?: Task }) {
+  const { t } = useTranslation("form");
   const navigate = useNavigate();
   const create = useCreateTask();
   const update = useUpdateTask(task?.id ?? "");
   const editing = !!task;
   const onlyPriority = task?.status === "running";
   const [unplaced, setUnplaced] = useState<string[]>([]);
+  const [testing, setTesting] = useState(false);
+  const place = useProblemPlacement();
 
   const form = useForm<FormValues>({
     mode: "controlled",
     initialValues: task ? valuesFromTask(task) : emptyValues(),
     validate: {
-      name: (v) => (v.trim() ? null : "Give the task a name"),
-      destination: (v, values) =>
-        values.action !== "message" && !v.trim() ? "Where to invite: @channel, a t.me link or an invite link" : null,
+      name: (v) => (v.trim() ? null : t("error.name")),
+      destination: (v, values) => (values.action !== "message" && !v.trim() ? t("error.destination") : null),
       message_template: (v, values) => {
-        if (values.action !== "invite" && !v.trim()) return "Write the message to send";
+        if (values.action !== "invite" && !v.trim()) return t("error.message");
         const parsed = parseTemplate(v);
         return parsed.ok ? null : parsed.error.message;
       },
-      scheduled_at: (v, values) => (values.schedule_enabled && !v ? "Pick when to start" : null),
-      window: { days: (v, values) => (values.window_enabled && v.length === 0 ? "Pick at least one day" : null) },
+      scheduled_at: (v, values) => (values.schedule_enabled && !v ? t("error.scheduled_at") : null),
+      window: { days: (v, values) => (values.window_enabled && v.length === 0 ? t("error.days") : null) },
     },
   });
   const v = form.values;
@@ -123,29 +162,29 @@ function TaskForm({ task }: { task?: Task }) {
   }, [editing, offeredKey, v.platform, setFieldValue]);
 
   useEffect(() => {
-    document.title = `${editing ? "Edit" : "New"} task · Invite Service`;
-  }, [editing]);
+    document.title = `${editing ? t("title.edit") : t("title.new")} · Invite Service`;
+  }, [editing, t]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setUnplaced([]);
     if (form.validate().hasErrors) {
-      notifications.show({ id: FORM_NOTICE, color: "red", title: "Check the highlighted fields", message: "Some fields need your attention." });
+      notifications.show({ id: FORM_NOTICE, color: "red", title: t("notice.check"), message: t("notice.check_body") });
       return;
     }
     try {
       const saved = task ? await update.mutateAsync(toUpdate(v, onlyPriority)) : await create.mutateAsync(toCreate(v));
       notifications.hide(FORM_NOTICE);
-      notifications.show({ color: "teal", title: editing ? "Task saved" : "Task created", message: saved.name, autoClose: 3000 });
+      notifications.show({ color: "teal", title: editing ? t("notice.saved") : t("notice.created"), message: saved.name, autoClose: 3000 });
       navigate(`/tasks/${saved.id}`);
     } catch (err) {
-      const { fields, unplaced: rest } = fieldErrors(err, (p) => FORM_PATHS.has(p), formPath);
+      const { fields, unplaced: rest } = place(err);
       form.setErrors(fields);
       const shown = Object.keys(fields).length;
-      setUnplaced(rest.length || shown ? rest : [describeError(err)]);
+      setUnplaced(rest);
       if (shown) {
         notifications.hide(FORM_NOTICE);
-        notifications.show({ id: FORM_NOTICE, color: "red", title: "The service did not accept the task", message: "See the highlighted fields." });
+        notifications.show({ id: FORM_NOTICE, color: "red", title: t("notice.refused"), message: t("notice.refused_body") });
       }
     }
   }
@@ -161,29 +200,29 @@ function TaskForm({ task }: { task?: Task }) {
       <Stack gap="md" maw={1100}>
         <Breadcrumbs>
           <Anchor component={Link} to="/tasks">
-            Tasks
+            {t("crumb.tasks")}
           </Anchor>
           {task && (
             <Anchor component={Link} to={`/tasks/${task.id}`}>
               {task.name}
             </Anchor>
           )}
-          <Text>{editing ? "Edit" : "New task"}</Text>
+          <Text>{editing ? t("crumb.edit") : t("title.new")}</Text>
         </Breadcrumbs>
         <Group justify="space-between">
           <Title order={1} size="h2">
-            {editing ? "Edit task" : "New task"}
+            {editing ? t("title.edit") : t("title.new")}
           </Title>
           {task && <TaskStatusBadge status={task.status} size="md" />}
         </Group>
 
         {onlyPriority && (
           <Alert color="yellow" icon={<IconAlertTriangle size={18} />}>
-            This task is running: only its priority can change now. Pause it to change anything else.
+            {t("running")}
           </Alert>
         )}
         {unplaced.length > 0 && (
-          <Alert color="red" icon={<IconAlertTriangle size={18} />} title="The task was not saved" role="alert" data-testid="form-errors">
+          <Alert color="red" icon={<IconAlertTriangle size={18} />} title={t("not_saved")} role="alert" data-testid="form-errors">
             {unplaced.map((m) => (
               <Text size="sm" key={m}>
                 {m}
@@ -192,45 +231,48 @@ function TaskForm({ task }: { task?: Task }) {
           </Alert>
         )}
 
-        <Section title="What to do">
-          <TextInput label="Name" withAsterisk placeholder="Spring webinar attendees" {...form.getInputProps("name")} name="name" disabled={lock} />
-          <Textarea label="Notes" placeholder="Optional: who this audience is and why they hear from you" autosize minRows={1} {...form.getInputProps("description")} disabled={lock} />
+        <Section title={t("section.what")}>
+          <TextInput label={t("field.name")} withAsterisk placeholder={t("name.placeholder")} {...form.getInputProps("name")} name="name" disabled={lock} />
+          <Textarea label={t("field.description")} placeholder={t("description.placeholder")} autosize minRows={1} {...form.getInputProps("description")} disabled={lock} />
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <Stack gap={4}>
               <Text size="sm" fw={500}>
-                Action
+                {t("field.action")}
               </Text>
               <SegmentedControl
                 fullWidth
                 orientation={narrow ? "vertical" : "horizontal"}
-                data={ACTIONS.map((a) => ({ value: a, label: ACTION_LABEL[a] }))}
+                data={ACTIONS.map((a) => ({ value: a, label: t(`action.${a}`) }))}
                 {...form.getInputProps("action")}
                 disabled={lock}
-                aria-label="Action"
+                aria-label={t("field.action")}
               />
               {err("action") && <Text size="xs" c="red">{err("action")}</Text>}
             </Stack>
             {!editing && (
               <Stack gap={4}>
                 <Text size="sm" fw={500}>
-                  Platform
+                  {t("field.platform")}
                 </Text>
                 <SegmentedControl
                   fullWidth
                   data={platforms}
                   {...form.getInputProps("platform")}
-                  aria-label="Platform"
+                  aria-label={t("field.platform")}
                 />
+                <Text size="xs" c="dimmed" data-testid="platform-help">
+                  {platforms.some((p) => p.value === "sandbox") ? t("platform.help") : t("platform.help_production")}
+                </Text>
                 {err("platform") && <Text size="xs" c="red">{err("platform")}</Text>}
               </Stack>
             )}
           </SimpleGrid>
           {invites && (
             <TextInput
-              label="Invite into"
+              label={t("field.destination")}
               name="destination"
               withAsterisk
-              description="The group or channel: @name, a t.me link, an invite link or a numeric chat id."
+              description={t("destination.help")}
               placeholder="@my_members_chat"
               {...form.getInputProps("destination")}
               disabled={lock}
@@ -239,33 +281,47 @@ function TaskForm({ task }: { task?: Task }) {
         </Section>
 
         {messages && (
-          <Section title="Message" description={v.action === "invite_or_message" ? "Sent when an invite is refused for privacy reasons." : undefined}>
+          <Section title={t("section.message")} description={v.action === "invite_or_message" ? t("section.message_fallback") : undefined}>
             <TemplateEditor
               value={v.message_template}
-              onChange={(t) => {
-                form.setFieldValue("message_template", t);
+              onChange={(text) => {
+                form.setFieldValue("message_template", text);
                 form.clearFieldError("message_template");
               }}
               apiError={err("message_template")}
               required
               taskId={task?.id}
+              hasTargets={(task?.counters.total ?? 0) > 0}
             />
+            {task && task.action !== "invite" && (
+              <Group justify="flex-start">
+                <Button variant="light" leftSection={<IconSend size={16} />} onClick={() => setTesting(true)} type="button">
+                  {t("test.open")}
+                </Button>
+                <TestMessageDialog
+                  taskId={task.id}
+                  opened={testing}
+                  onClose={() => setTesting(false)}
+                  unsaved={v.message_template !== (task.message_template ?? "") || v.action !== task.action}
+                />
+              </Group>
+            )}
           </Section>
         )}
 
-        <Section title="Accounts">
+        <Section title={t("section.accounts")}>
           <AccountPicker value={v.account_ids} onChange={(ids) => form.setFieldValue("account_ids", ids)} error={err("account_ids")} platform={v.platform} />
         </Section>
 
-        <Section title="Pace and limits" description={t("caps.help")}>
+        <Section title={t("section.pace")} description={t("common:caps.help")}>
           <SimpleGrid cols={{ base: 2, md: 4 }}>
             {CAP_FIELDS.map((f) => (
-              <NumberInput key={f} label={CAP_LABEL[f]} placeholder="platform cap" min={1} allowDecimal={false} {...form.getInputProps(`caps.${f}`)} disabled={lock} />
+              <NumberInput key={f} label={t(`field.caps.${f}`)} placeholder={t("caps.placeholder")} min={1} allowDecimal={false} {...form.getInputProps(`caps.${f}`)} disabled={lock} />
             ))}
           </SimpleGrid>
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <NumberInput label="Seconds between actions of one account" placeholder="platform minimum" min={0} max={86400} {...form.getInputProps("min_delay_seconds")} disabled={lock} />
-            <NumberInput label="Attempts per target" min={1} max={10} allowDecimal={false} {...form.getInputProps("max_attempts")} disabled={lock} />
+            <NumberInput label={t("field.min_delay_seconds")} placeholder={t("delay.placeholder")} min={0} max={86400} {...form.getInputProps("min_delay_seconds")} disabled={lock} />
+            <NumberInput label={t("field.max_attempts")} min={1} max={10} allowDecimal={false} {...form.getInputProps("max_attempts")} disabled={lock} />
           </SimpleGrid>
           <SendWindowFields
             enabled={v.window_enabled}
@@ -289,25 +345,25 @@ function TaskForm({ task }: { task?: Task }) {
           />
           <Accordion variant="contained" chevronPosition="left">
             <Accordion.Item value="breaker">
-              <Accordion.Control>Safety stop (circuit breaker)</Accordion.Control>
+              <Accordion.Control>{t("breaker.title")}</Accordion.Control>
               <Accordion.Panel>
                 <Text size="xs" c="dimmed" mb="xs">
-                  The task pauses itself when this many of its accounts, or this share of them, get restricted within the window.
+                  {t("breaker.help")}
                 </Text>
                 <SimpleGrid cols={{ base: 1, sm: 3 }}>
-                  <NumberInput label="Restricted accounts" min={1} allowDecimal={false} {...form.getInputProps("breaker.restricted_lanes")} disabled={lock} />
-                  <NumberInput label="…or share of accounts" suffix=" %" min={1} max={100} {...form.getInputProps("breaker.restricted_share")} disabled={lock} />
-                  <NumberInput label="Within (minutes)" min={1} allowDecimal={false} {...form.getInputProps("breaker.window_minutes")} disabled={lock} />
+                  <NumberInput label={t("field.breaker.restricted_lanes")} min={1} allowDecimal={false} {...form.getInputProps("breaker.restricted_lanes")} disabled={lock} />
+                  <NumberInput label={t("breaker.share")} suffix=" %" min={1} max={100} {...form.getInputProps("breaker.restricted_share")} disabled={lock} />
+                  <NumberInput label={t("field.breaker.window_minutes")} min={1} allowDecimal={false} {...form.getInputProps("breaker.window_minutes")} disabled={lock} />
                 </SimpleGrid>
               </Accordion.Panel>
             </Accordion.Item>
           </Accordion>
         </Section>
 
-        <Section title="When and how urgent">
+        <Section title={t("section.when")}>
           <Switch
-            label="Start at a set time"
-            description="Otherwise the task waits in draft until you start it."
+            label={t("schedule.label")}
+            description={t("schedule.help")}
             checked={v.schedule_enabled}
             onChange={(e) => form.setFieldValue("schedule_enabled", e.currentTarget.checked)}
             disabled={lock}
@@ -315,8 +371,8 @@ function TaskForm({ task }: { task?: Task }) {
           {v.schedule_enabled && (
             <TextInput
               type="datetime-local"
-              label="Start at"
-              description={`Your local time (${Intl.DateTimeFormat().resolvedOptions().timeZone})`}
+              label={t("field.scheduled_at")}
+              description={t("schedule.local", { zone: Intl.DateTimeFormat().resolvedOptions().timeZone })}
               {...form.getInputProps("scheduled_at")}
               disabled={lock}
               maw={320}
@@ -324,26 +380,26 @@ function TaskForm({ task }: { task?: Task }) {
           )}
           <Stack gap={4}>
             <Text size="sm" fw={500}>
-              Priority
+              {t("field.priority")}
             </Text>
             <SegmentedControl
-              data={PRIORITIES.map((p) => ({ value: p, label: PRIORITY_META[p].label }))}
+              data={PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
               {...form.getInputProps("priority")}
-              aria-label="Priority"
+              aria-label={t("field.priority")}
               maw={360}
             />
             <Text size="xs" c="dimmed">
-              When tasks compete for the same workers, higher priority goes first.
+              {t("priority.help")}
             </Text>
           </Stack>
         </Section>
 
         <Group justify="flex-end" pb="xl">
           <Button variant="default" component={Link} to={task ? `/tasks/${task.id}` : "/tasks"}>
-            Cancel
+            {t("cancel")}
           </Button>
           <Button type="submit" loading={saving} leftSection={<IconDeviceFloppy size={16} />}>
-            {editing ? "Save changes" : "Create task"}
+            {editing ? t("save") : t("create")}
           </Button>
         </Group>
       </Stack>

@@ -1,10 +1,12 @@
-import { Badge, Button, Grid, Group, Select, Stack, Text, Textarea, TextInput } from "@mantine/core";
+import { ActionIcon, Badge, Button, Grid, Group, Select, Stack, Text, Textarea, TextInput, Tooltip } from "@mantine/core";
+import { IconCornerDownRight } from "@tabler/icons-react";
 import { useMemo, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { useTargetSample } from "../../api/hooks";
-import { parseTemplate, type SampleValues, STANDARD_FIELDS } from "../../lib/template";
+import { useTaskFields } from "../../api/templates";
+import { num } from "../../lib/format";
+import { parseTemplate, type SampleValues, STANDARD_FIELDS, type Unknown, unknownPlaceholders } from "../../lib/template";
 import { TemplatePreview } from "./TemplatePreview";
-
-const DEFAULT_SAMPLE: SampleValues = { first_name: "Anna", last_name: "Petrova", username: "anna_p" };
 
 interface Props {
   value: string;
@@ -12,26 +14,52 @@ interface Props {
   /** The service's error for this field after a save (shown under the editor). */
   apiError?: string | null;
   required?: boolean;
-  /** On the edit page: the task, so its own targets can be the preview's sample. */
+  /** On the edit page: the task, so its imported fields are chips and its own targets the preview's sample. */
   taskId?: string;
+  /** Whether the task has targets: without any, names other than near misses of standard ones are accepted. */
+  hasTargets?: boolean;
 }
 
-export function TemplateEditor({ value, onChange, apiError, required, taskId }: Props) {
+const STANDARD: readonly string[] = STANDARD_FIELDS;
+
+/** "did you mean" for an unknown placeholder, in the UI's language. */
+export function useUnknownMessage() {
+  const { t } = useTranslation("form");
+  return (u: Pick<Unknown, "name" | "suggestion" | "closest">) =>
+    u.suggestion
+      ? t("editor.unknown.suggest", { name: `{${u.name}}`, suggestion: `{${u.suggestion}}` })
+      : t("editor.unknown.hint", { name: `{${u.name}}`, fallback: `{${u.name}|…}`, column: u.name });
+}
+
+export function TemplateEditor({ value, onChange, apiError, required, taskId, hasTargets }: Props) {
+  const { t } = useTranslation("form");
   const ref = useRef<HTMLTextAreaElement>(null);
   const parsed = parseTemplate(value);
-  const [sample, setSample] = useState<SampleValues>(DEFAULT_SAMPLE);
+  const defaultSample = useMemo<SampleValues>(
+    () => ({ first_name: t("editor.sample.first_name"), last_name: t("editor.sample.last_name"), username: "anna_p" }),
+    [t],
+  );
+  const [edited, setEdited] = useState<SampleValues | null>(null);
+  const sample = edited ?? defaultSample;
   const [sampleTarget, setSampleTarget] = useState<string | null>(null);
+  const unknownMessage = useUnknownMessage();
 
   const targets = useTargetSample(taskId);
-
-  const custom = useMemo(
-    () => (parsed.ok ? parsed.names.filter((n) => !(STANDARD_FIELDS as readonly string[]).includes(n)) : []),
-    [parsed],
+  const fields = useTaskFields(taskId);
+  const imported = useMemo(() => (fields.data?.fields ?? []).filter((f) => !f.standard && !STANDARD.includes(f.name)), [fields.data]);
+  const chips = useMemo(
+    () => [...STANDARD.map((name) => ({ name, targets: null as number | null })), ...imported.map((f) => ({ name: f.name, targets: f.targets }))],
+    [imported],
   );
 
-  const insert = (name: string) => {
+  const custom = useMemo(() => (parsed.ok ? parsed.names.filter((n) => !STANDARD.includes(n)) : []), [parsed]);
+  // The service's save-time rule, checked as the user types; the service checks again on save.
+  const known = taskId && hasTargets && fields.data ? imported.filter((f) => f.targets > 0).map((f) => f.name) : null;
+  const unknown = taskId && hasTargets && !fields.data ? [] : unknownPlaceholders(value, known);
+
+  /** Inserts `token` at the cursor; `select` (offsets in the token) is selected afterwards, else the cursor goes after it. */
+  const insert = (token: string, select?: [number, number]) => {
     const el = ref.current;
-    const token = `{${name}}`;
     if (!el) {
       onChange(value + token);
       return;
@@ -41,18 +69,24 @@ export function TemplateEditor({ value, onChange, apiError, required, taskId }: 
     onChange(value.slice(0, start) + token + value.slice(end));
     requestAnimationFrame(() => {
       el.focus();
-      el.setSelectionRange(start + token.length, start + token.length);
+      const [a, b] = select ?? [token.length, token.length];
+      el.setSelectionRange(start + a, start + b);
     });
+  };
+  const insertWithFallback = (name: string) => {
+    const fallback = name === "first_name" ? t("editor.fallback.first_name") : "";
+    const head = `{${name}|`;
+    insert(`${head}${fallback}}`, [head.length, head.length + fallback.length]);
   };
 
   const pickTarget = (id: string | null) => {
     setSampleTarget(id);
-    const t = targets.data?.items.find((x) => String(x.id) === id);
-    if (!t) {
-      setSample(DEFAULT_SAMPLE);
+    const target = targets.data?.items.find((x) => String(x.id) === id);
+    if (!target) {
+      setEdited(null);
       return;
     }
-    setSample({ ...t.fields, first_name: t.first_name, last_name: t.last_name, username: t.username });
+    setEdited({ ...target.fields, first_name: target.first_name, last_name: target.last_name, username: target.username });
   };
 
   // One editable value of the sample target, for a standard field or one the template names.
@@ -64,12 +98,12 @@ export function TemplateEditor({ value, onChange, apiError, required, taskId }: 
       value={String(sample[field] ?? "")}
       onChange={(e) => {
         const v = e.currentTarget.value;
-        setSample((s) => ({ ...s, [field]: v }));
+        setEdited((s) => ({ ...(s ?? defaultSample), [field]: v }));
       }}
     />
   );
 
-  const clientError = parsed.ok ? null : parsed.error.message;
+  const clientError = parsed.ok ? (unknown.length ? unknown.map(unknownMessage).join("; ") : null) : parsed.error.message;
   const sampleLabel = sampleTarget
     ? targets.data?.items.find((x) => String(x.id) === sampleTarget)?.key
     : `${sample.first_name ?? ""} ${sample.last_name ?? ""}`.trim() || undefined;
@@ -80,10 +114,10 @@ export function TemplateEditor({ value, onChange, apiError, required, taskId }: 
         <Stack gap={6}>
           <Textarea
             ref={ref}
-            label="Message"
+            label={t("editor.label")}
             name="message_template"
-            description="Use {first_name}, {last_name}, {username} or any column of your audience file; write {{ and }} for literal braces."
-            placeholder={"Hi {first_name}! We saved you a seat in our members' chat."}
+            description={t("editor.description", { open: "{{", close: "}}" })}
+            placeholder={t("editor.placeholder")}
             autosize
             minRows={4}
             maxRows={14}
@@ -93,43 +127,65 @@ export function TemplateEditor({ value, onChange, apiError, required, taskId }: 
             withAsterisk={required}
             maxLength={4096}
           />
-          <Group gap={6}>
+          <Group gap={6} data-testid="template-chips">
             <Text size="xs" c="dimmed">
-              Insert:
+              {t("editor.insert")}
             </Text>
-            {STANDARD_FIELDS.map((f) => (
-              <Button key={f} size="compact-xs" variant="light" onClick={() => insert(f)} type="button">
-                {`{${f}}`}
-              </Button>
+            {chips.map((f) => (
+              <Group key={f.name} gap={0} wrap="nowrap">
+                <Button size="compact-xs" variant="light" onClick={() => insert(`{${f.name}}`)} type="button" style={{ borderTopRightRadius: 0, borderBottomRightRadius: 0 }}>
+                  {`{${f.name}}`}
+                  {f.targets !== null && (
+                    <Text span size="xs" c="dimmed" ml={4}>
+                      {num(f.targets)}
+                    </Text>
+                  )}
+                </Button>
+                <Tooltip label={t("editor.with_fallback", { name: `{${f.name}}` })}>
+                  <ActionIcon
+                    size={22}
+                    variant="light"
+                    type="button"
+                    aria-label={t("editor.with_fallback", { name: `{${f.name}}` })}
+                    onClick={() => insertWithFallback(f.name)}
+                    style={{ borderTopLeftRadius: 0, borderBottomLeftRadius: 0, borderLeft: "1px solid var(--mantine-color-body)" }}
+                  >
+                    <IconCornerDownRight size={12} />
+                  </ActionIcon>
+                </Tooltip>
+              </Group>
             ))}
           </Group>
+          <Text size="xs" c="dimmed">
+            {taskId ? t("editor.fields_hint_task") : t("editor.fields_hint_new")}
+          </Text>
         </Stack>
       </Grid.Col>
       <Grid.Col span={{ base: 12, md: 5 }}>
         <Stack gap="xs">
           <Text size="sm" fw={500}>
-            Preview
+            {t("editor.preview")}
           </Text>
           <TemplatePreview template={value} sample={sample} sampleLabel={sampleLabel} />
           {taskId && (targets.data?.items.length ?? 0) > 0 && (
             <Select
               size="xs"
-              label="Preview for"
-              placeholder="A made-up sample"
+              label={t("editor.preview_for")}
+              placeholder={t("editor.preview_sample")}
               clearable
               value={sampleTarget}
               onChange={pickTarget}
-              data={(targets.data?.items ?? []).map((t) => ({ value: String(t.id), label: t.key }))}
+              data={(targets.data?.items ?? []).map((x) => ({ value: String(x.id), label: x.key }))}
             />
           )}
           <Group gap="xs" grow>
-            {STANDARD_FIELDS.map(sampleInput)}
+            {STANDARD.map(sampleInput)}
           </Group>
           {custom.length > 0 && (
             <Stack gap={4}>
               <Group gap={4}>
                 <Text size="xs" c="dimmed">
-                  Fields from your audience:
+                  {t("editor.audience_fields")}
                 </Text>
                 {custom.map((c) => (
                   <Badge key={c} size="xs" variant="outline">

@@ -190,3 +190,17 @@ export const FORM_PATHS = new Set([
   "breaker.window_minutes",
   ...CAP_FIELDS.map((f) => `caps.${f}`),
 ]);
+
+/**
+ * The words for a form path (for errors that cannot sit next to their field): `lookup` reads the `form`
+ * catalogue's `field.*` ("" when it has no such key); an unknown leaf is its name in words.
+ */
+export function fieldLabel(path: string, lookup: (key: string) => string): string {
+  const form = formPath(path.replace(/^(body|task)\./, ""));
+  const known = lookup(`field.${form}`);
+  if (known) return known;
+  const parent = form.includes(".") ? lookup(`field.${form.slice(0, form.lastIndexOf("."))}`) : "";
+  const leaf = (form.split(".").pop() ?? form).replace(/_/g, " ");
+  const words = leaf.charAt(0).toUpperCase() + leaf.slice(1);
+  return parent ? `${parent}: ${leaf}` : words;
+}

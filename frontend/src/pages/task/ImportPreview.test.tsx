@@ -24,15 +24,16 @@ const preview: ImportValidateOut = {
     { row: 4, reason: "invalid_username", detail: "username must be 5-32 letters, digits or underscores, starting with a letter" },
     { row: 9, reason: "no_identity", detail: "no username, user_id or phone" },
   ],
+  remembered: false,
   preview: [{ row: 2, kind: "username", key: "anna_p", username: "anna_p", first_name: "Анна", last_name: null, fields: { gorod: "Москва" } }],
   remembered: false,
 };
 
-function Harness({ onChange }: { onChange?: (m: Mapping) => void }) {
-  const [mapping, setMapping] = useState<Mapping>(preview.mapping);
+function Harness({ onChange, data = preview }: { onChange?: (m: Mapping) => void; data?: ImportValidateOut }) {
+  const [mapping, setMapping] = useState<Mapping>(data.mapping);
   return (
     <ImportPreview
-      preview={preview}
+      preview={data}
       mapping={mapping}
       onMappingChange={(m) => {
         setMapping(m);
@@ -75,6 +76,36 @@ describe("ImportPreview", () => {
     fireEvent.click(within(listbox).getByRole("option", { name: "Ignore", hidden: true }));
     expect(onChange).toHaveBeenLastCalledWith({ "ник": "ignore", "имя": "first_name", "город": "gorod" });
     expect(screen.getByTestId("import-no-identity")).toBeInTheDocument();
+  });
+
+  it("offers full_name and shows the split: names in the sample and the rule on examples", () => {
+    const crm: ImportValidateOut = {
+      ...preview,
+      columns: ["ФИО", "Ник в Telegram", "Почта"],
+      mapping: { "ФИО": "full_name", "Ник в Telegram": "username", "Почта": "email" },
+      errors: [{ row: 5, reason: "duplicate", detail: "repeats row 3", duplicate_of_row: 3 }],
+      remembered: true,
+      preview: [
+        { row: 2, kind: "username", key: "ivanov", username: "ivanov", first_name: "Иван", last_name: "Иванов", fields: { email: "i@example.com", middle_name: "Иванович" } },
+      ],
+    };
+    renderUI(<Harness data={crm} />);
+    expect(screen.getByLabelText("Column ФИО")).toHaveValue("Full name (split into first and last)");
+    expect(screen.getByTestId("import-full-name-hint")).toHaveTextContent("“Иванов Иван Иванович” → first name Иван, last name Иванов");
+    expect(screen.getByTestId("import-full-name-hint")).toHaveTextContent("“John Smith” → first name John, last name Smith");
+    const sample = screen.getByTestId("import-sample");
+    expect(within(sample).getAllByTestId("import-split-mark")).toHaveLength(2);
+    expect(within(sample).getByText("Иван")).toBeInTheDocument();
+    expect(within(sample).getByText("Иванов")).toBeInTheDocument();
+    expect(screen.getByLabelText("Column Почта")).toHaveValue("Template field {email}");
+    expect(screen.getByTestId("import-remembered")).toHaveTextContent("Using the mapping you chose last time for this header");
+    expect(within(screen.getByTestId("import-errors")).getByText("Duplicate of row 3")).toBeInTheDocument();
+  });
+
+  it("says nothing about a remembered mapping when the service did not offer one", () => {
+    renderUI(<Harness />);
+    expect(screen.queryByTestId("import-remembered")).toBeNull();
+    expect(screen.queryByTestId("import-full-name-hint")).toBeNull();
   });
 
   it("knows which mappings can be imported", () => {

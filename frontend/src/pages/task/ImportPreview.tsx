@@ -1,23 +1,20 @@
-import { Badge, Group, Paper, ScrollArea, Select, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Badge, Group, Paper, ScrollArea, Select, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { IconHistory } from "@tabler/icons-react";
+import type { TFunction } from "i18next";
+import { useTranslation } from "react-i18next";
 import type { ColumnMapping } from "../../api/imports";
 import type { ImportValidateOut } from "../../api/types";
 import { num } from "../../lib/format";
+import { splitFullName } from "../../lib/names";
 
-const IDENTITY = [
-  { value: "identity", label: "Contact (detect the kind)" },
-  { value: "username", label: "Username" },
-  { value: "user_id", label: "User id" },
-  { value: "phone", label: "Phone" },
-  { value: "first_name", label: "First name" },
-  { value: "last_name", label: "Last name" },
-];
+/** The fields a column can be, besides a template field of its own name and "ignore". */
+const TARGET_FIELDS = ["identity", "username", "user_id", "phone", "full_name", "first_name", "last_name"] as const;
 const IGNORE = "ignore";
+const FULL_NAME = "full_name";
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-
-function delimiterName(d: string | null): string {
-  if (d === null) return "—";
-  return { ",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe" }[d] ?? JSON.stringify(d);
-}
+const DELIMITERS: Record<string, string> = { ",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe" };
+/** Examples of the full-name split shown under a full-name column (the same rule as the service's). */
+const SPLIT_EXAMPLES = ["Иванов Иван Иванович", "John Smith"];
 
 export type Mapping = ColumnMapping;
 
@@ -34,30 +31,34 @@ export function ImportPreview({
   mapping: Mapping;
   onMappingChange: (m: Mapping) => void;
 }) {
+  const { t } = useTranslation("import");
   const hasIdentity = hasIdentityColumn(mapping);
   const sampleColumns = sampleColumnsOf(preview.preview);
+  const fullName = Object.values(mapping).includes(FULL_NAME);
+  const delimiter = preview.delimiter === null ? null : DELIMITERS[preview.delimiter];
+  const fieldLabel: Record<string, string> = Object.fromEntries(TARGET_FIELDS.map((f) => [f, t(`map.${f}`)]));
   return (
     <Stack gap="md" data-testid="import-preview">
       <Group gap="xs">
         <Badge variant="light">{preview.format.toUpperCase()}</Badge>
         {preview.encoding && (
           <Badge variant="light" color="gray" data-testid="import-encoding">
-            encoding {preview.encoding}
+            {t("badge.encoding", { encoding: preview.encoding })}
           </Badge>
         )}
         {preview.sheet && (
           <Badge variant="light" color="gray">
-            sheet {preview.sheet}
+            {t("badge.sheet", { sheet: preview.sheet })}
           </Badge>
         )}
         {!preview.has_header && (
           <Badge variant="light" color="yellow">
-            no header row
+            {t("badge.no_header")}
           </Badge>
         )}
         {preview.delimiter !== null && (
           <Badge variant="light" color="gray" data-testid="import-delimiter">
-            delimiter: {delimiterName(preview.delimiter)}
+            {t("badge.delimiter", { delimiter: delimiter ? t(`delimiter.${delimiter}`) : JSON.stringify(preview.delimiter) })}
           </Badge>
         )}
       </Group>
@@ -65,16 +66,16 @@ export function ImportPreview({
       <SimpleGrid cols={{ base: 2, sm: 5 }} spacing="xs" data-testid="import-counts">
         {(
           [
-            ["rows", "Rows", undefined, preview.rows],
-            ["valid", "Will import", "teal", preview.valid],
-            ["duplicates", "Duplicates", "gray", preview.duplicates],
-            ["suppressed", "Opted out", "orange", preview.suppressed],
-            ["invalid", "Invalid", "red", preview.invalid],
+            ["rows", undefined, preview.rows],
+            ["valid", "teal", preview.valid],
+            ["duplicates", "gray", preview.duplicates],
+            ["suppressed", "orange", preview.suppressed],
+            ["invalid", "red", preview.invalid],
           ] as const
-        ).map(([k, label, color, value]) => (
+        ).map(([k, color, value]) => (
           <Paper key={k} withBorder p="xs" radius="md">
             <Text size="xs" c="dimmed">
-              {label}
+              {t(`count.${k}`)}
             </Text>
             <Text fw={700} c={color} data-count={k}>
               {value === null ? "—" : num(value)}
@@ -85,36 +86,46 @@ export function ImportPreview({
 
       <div>
         <Title order={4} size="h6" mb={4}>
-          Columns
+          {t("columns.title")}
         </Title>
         <Text size="xs" c="dimmed" mb="xs">
-          Each column becomes an identity, a name, or a field your message template can use as {"{column}"}.
+          {t("columns.help", { example: "{column}" })}
         </Text>
+        {preview.remembered && (
+          <Alert color="blue" variant="light" icon={<IconHistory size={16} />} mb="xs" p="xs" data-testid="import-remembered">
+            {t("columns.remembered")}
+          </Alert>
+        )}
         <SimpleGrid cols={{ base: 1, sm: 2, md: 3 }} spacing="xs">
           {preview.columns.map((col) => {
             const current = mapping[col];
             const suggested = preview.mapping[col];
             const custom = [current, suggested, col].filter(
-              (v): v is string => !!v && FIELD_NAME.test(v) && !IDENTITY.some((o) => o.value === v) && v !== IGNORE,
+              (v): v is string => !!v && FIELD_NAME.test(v) && !(TARGET_FIELDS as readonly string[]).includes(v) && v !== IGNORE,
             );
-            const options = [...IDENTITY, ...custom.map((f) => ({ value: f, label: `Template field {${f}}` })), { value: IGNORE, label: "Ignore" }];
+            const options = [
+              ...TARGET_FIELDS.map((f) => ({ value: f as string, label: fieldLabel[f] ?? f })),
+              ...custom.map((f) => ({ value: f, label: t("map.template_field", { field: `{${f}}` }) })),
+              { value: IGNORE, label: t("map.ignore") },
+            ];
             return (
               <Select
                 key={col}
                 label={col}
-                aria-label={`Column ${col}`}
+                aria-label={t("map.column", { column: col })}
                 data={options.filter((o, i, all) => all.findIndex((x) => x.value === o.value) === i)}
                 value={current === null || current === undefined ? IGNORE : current}
                 onChange={(v) => onMappingChange({ ...mapping, [col]: v ?? IGNORE })}
                 allowDeselect={false}
                 size="xs"
+                description={current === FULL_NAME ? <FullNameHint /> : undefined}
               />
             );
           })}
         </SimpleGrid>
         {!hasIdentity && (
           <Text size="sm" c="red" mt="xs" role="alert" data-testid="import-no-identity">
-            Map at least one column to a username, user id or phone.
+            {t("columns.no_identity")}
           </Text>
         )}
       </div>
@@ -122,14 +133,22 @@ export function ImportPreview({
       {preview.preview.length > 0 && (
         <div>
           <Title order={4} size="h6" mb={4}>
-            First rows as they will be read
+            {t("sample.title")}
           </Title>
           <ScrollArea>
             <Table fz="xs" verticalSpacing={2} striped withTableBorder data-testid="import-sample">
               <Table.Thead>
                 <Table.Tr>
                   {sampleColumns.map((k) => (
-                    <Table.Th key={k}>{k.startsWith("fields.") ? `{${k.slice(7)}}` : k.replace("_", " ")}</Table.Th>
+                    <Table.Th key={k}>
+                      {k.startsWith("fields.") ? `{${k.slice(7)}}` : t(`sample.col.${k}`, { defaultValue: k })}
+                      {fullName && (k === "first_name" || k === "last_name") && (
+                        <Text span size="xs" c="dimmed" fw={400} data-testid="import-split-mark">
+                          {" "}
+                          {t("sample.from_full_name")}
+                        </Text>
+                      )}
+                    </Table.Th>
                   ))}
                 </Table.Tr>
               </Table.Thead>
@@ -137,7 +156,7 @@ export function ImportPreview({
                 {preview.preview.slice(0, 5).map((row, i) => (
                   <Table.Tr key={i}>
                     {sampleColumns.map((k) => (
-                      <Table.Td key={k}>{cell(row, k)}</Table.Td>
+                      <Table.Td key={k}>{k === "kind" ? t(`kind.${cell(row, k)}`, { defaultValue: cell(row, k) }) : cell(row, k)}</Table.Td>
                     ))}
                   </Table.Tr>
                 ))}
@@ -150,22 +169,22 @@ export function ImportPreview({
       {preview.errors.length > 0 && (
         <div>
           <Title order={4} size="h6" mb={4}>
-            First problems
+            {t("errors.title")}
           </Title>
           <ScrollArea.Autosize mah={220}>
             <Table fz="sm" verticalSpacing={4} striped data-testid="import-errors">
               <Table.Thead>
                 <Table.Tr>
-                  <Table.Th w={70}>Row</Table.Th>
-                  <Table.Th>Reason</Table.Th>
-                  <Table.Th>Problem</Table.Th>
+                  <Table.Th w={70}>{t("errors.row")}</Table.Th>
+                  <Table.Th>{t("errors.reason")}</Table.Th>
+                  <Table.Th>{t("errors.detail")}</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
                 {preview.errors.map((e, i) => (
                   <Table.Tr key={i}>
                     <Table.Td>{e.row}</Table.Td>
-                    <Table.Td>{e.reason}</Table.Td>
+                    <Table.Td>{rowReason(t, e.reason, e.duplicate_of_row)}</Table.Td>
                     <Table.Td>
                       <Text size="sm" c="red">
                         {e.detail}
@@ -180,6 +199,26 @@ export function ImportPreview({
       )}
     </Stack>
   );
+}
+
+/** How a full-name column is split, shown on examples by the service's own rule. */
+function FullNameHint() {
+  const { t } = useTranslation("import");
+  return (
+    <span data-testid="import-full-name-hint">
+      {t("map.full_name_rule")}{" "}
+      {SPLIT_EXAMPLES.map((example) => {
+        const s = splitFullName(example);
+        return t("map.full_name_example", { example, first: s.first ?? "—", last: s.last ?? "—" });
+      }).join("; ")}
+    </span>
+  );
+}
+
+/** A row's reason code in words (unknown codes as they are). */
+export function rowReason(t: TFunction<"import">, reason: string, duplicateOf?: number | null): string {
+  if (reason === "duplicate" && duplicateOf) return t("reason.duplicate_of", { row: duplicateOf });
+  return t(`reason.${reason}`, { defaultValue: reason });
 }
 
 const SAMPLE_BASE = ["row", "key", "kind", "first_name", "last_name"];

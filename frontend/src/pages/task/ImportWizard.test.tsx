@@ -1,4 +1,4 @@
-import { screen, waitFor } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { setFetch } from "../../api/client";
@@ -107,6 +107,46 @@ describe("ImportWizard", () => {
       dedupe: "false",
       skip_suppressed: "true",
     });
+  });
+
+  it("checks a changed mapping again by itself, without a click, and imports with it", async () => {
+    const two: ImportValidateOut = { ...checked, columns: ["ФИО", "contact"], mapping: { "ФИО": "first_name", contact: "username" } };
+    routes["POST /api/v1/import/validate"] = () => {
+      const sent = calls.at(-1)?.form?.mapping;
+      return jsonResponse(sent ? { ...two, mapping: JSON.parse(sent) as Record<string, string>, valid: 1 } : two);
+    };
+    const user = open();
+    const input = (await screen.findByRole("dialog")).querySelector('input[type="file"]') as HTMLInputElement;
+    await user.upload(input, new File(["ФИО,contact\nИванов Иван Иванович,@ivanov\n"], "crm.csv", { type: "text/csv" }));
+    const column = await screen.findByLabelText("Column ФИО");
+    await user.click(column);
+    const listbox = await waitFor(() => {
+      const el = document.getElementById(column.getAttribute("aria-controls") ?? "");
+      expect(el).not.toBeNull();
+      return el as HTMLElement;
+    });
+    fireEvent.click(within(listbox).getByRole("option", { name: "Full name (split into first and last)", hidden: true }));
+    // No "check again" button: the check runs by itself and the import button follows its counts.
+    expect(screen.queryByRole("button", { name: /check again/i })).toBeNull();
+    // The check waits for the user to stop changing the mapping (a debounce): wait for its answer, however slow.
+    expect(await screen.findByRole("button", { name: "Import 1 row" }, { timeout: 10_000 })).toBeEnabled();
+    const validations = calls.filter((c) => c.url === "/api/v1/import/validate");
+    expect(validations).toHaveLength(2);
+    expect(JSON.parse(validations[1]?.form?.mapping ?? "{}")).toEqual({ "ФИО": "full_name", contact: "username" });
+
+    await user.click(screen.getByRole("button", { name: "Import 1 row" }));
+    await screen.findByText("Import finished");
+    expect(JSON.parse(calls.find((c) => c.url === "/api/v1/import/file")?.form?.mapping ?? "{}")).toEqual({ "ФИО": "full_name", contact: "username" });
+  });
+
+  it("offers the rejected rows with duplicates listed", async () => {
+    routes[`GET /api/v1/import/jobs/${JOB_ID}`] = () => jsonResponse({ ...job, rows_accepted: 1, rows_duplicate: 1 });
+    const user = open();
+    const input = (await screen.findByRole("dialog")).querySelector('input[type="file"]') as HTMLInputElement;
+    await user.upload(input, new File(["username\n@anna\n@anna\n"], "people.csv", { type: "text/csv" }));
+    await user.click(await screen.findByRole("button", { name: "Import 2 rows" }));
+    expect(await screen.findByTestId("import-rejected-note")).toHaveTextContent(/skipped duplicates with the row they repeat/);
+    expect(screen.getByRole("button", { name: "1 rejected row (CSV)" })).toBeInTheDocument();
   });
 
   it("shows a refused file above the form", async () => {

@@ -1,16 +1,21 @@
 import { Alert, Button, Checkbox, Divider, FileInput, Group, Loader, Modal, Progress, Select, Stack, Stepper, Text, TextInput } from "@mantine/core";
 import { IconAlertTriangle, IconFileDownload, IconUpload } from "@tabler/icons-react";
-import { type FormEvent, useReducer } from "react";
+import { type FormEvent, useEffect, useReducer, useRef } from "react";
+import { useTranslation } from "react-i18next";
 import { downloadRejectedRows, useImportFile, useImportFromParsing, useImportJob, useValidateImport } from "../../api/imports";
 import { describeError, fieldErrors } from "../../api/problem";
 import { num, pct } from "../../lib/format";
-import { hasIdentityColumn, ImportPreview, type Mapping } from "./ImportPreview";
+import { useDebounced } from "../../lib/useDebounced";
+import { hasIdentityColumn, ImportPreview, type Mapping, rowReason } from "./ImportPreview";
 import { initialWizardState, mappingEdited, wizardReducer, wizardStep } from "./importWizardState";
 
 const ACCEPT = ".csv,.tsv,.txt,.xlsx,.json,.ndjson,.jsonl";
+/** A mapping edit is checked this long after the last change (a few quick edits: one check). */
+export const RECHECK_DEBOUNCE_MS = 400;
 
-/** Upload → validate preview (mapping changeable) → import job with progress → rejected rows. */
+/** Upload → validate preview (mapping changeable, re-checked as it changes) → import job with progress → rejected rows. */
 export function ImportWizard({ taskId, opened, onClose }: { taskId: string; opened: boolean; onClose: () => void }) {
+  const { t } = useTranslation("import");
   const [state, dispatch] = useReducer(wizardReducer, initialWizardState);
   const { file, preview, mapping, dedupe, skipSuppressed, jobId, error, sheet, parsingId, parsingError } = state;
   const step = wizardStep(state);
@@ -18,32 +23,51 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
   const importFile = useImportFile(taskId);
   const importParsing = useImportFromParsing(taskId);
   const busy = check.isPending || importFile.isPending || importParsing.isPending;
+  // Only the newest check's answer counts (an edit made while one is in flight starts another).
+  const checkSeq = useRef(0);
 
   const job = useImportJob(taskId, jobId);
   const finished = job.data && job.data.status !== "running";
 
-  const reset = () => dispatch({ type: "reset" });
+  const reset = () => {
+    checkSeq.current += 1;
+    dispatch({ type: "reset" });
+  };
   const close = () => {
     reset();
     onClose();
   };
 
   async function validate(f: File | null, opts: { mapping?: Mapping; sheet?: string | null; newFile?: boolean } = {}) {
+    const seq = ++checkSeq.current;
     dispatch({ type: "checking", file: f, newFile: opts.newFile ?? false });
     if (!f) return;
+    const sent = opts.mapping ?? null;
     try {
-      const out = await check.mutateAsync({ file: f, mapping: opts.mapping ?? null, sheet: opts.sheet ?? null, dedupe, skipSuppressed });
-      dispatch({ type: "checked", preview: out });
+      const out = await check.mutateAsync({ file: f, mapping: sent, sheet: opts.sheet ?? null, dedupe, skipSuppressed });
+      if (seq === checkSeq.current) dispatch({ type: "checked", preview: out, sent: sent && JSON.stringify(sent) });
     } catch (err) {
-      dispatch({ type: "failed", error: err });
+      if (seq === checkSeq.current) dispatch({ type: "failed", error: err });
     }
   }
+
+  // A changed mapping is checked again by itself, once the user stops changing it.
+  const mappingKey = JSON.stringify(mapping);
+  const settled = useDebounced(mappingKey, RECHECK_DEBOUNCE_MS);
+  const recheck = useRef<() => void>(() => {});
+  recheck.current = () => {
+    if (!file || !preview || jobId || !mappingEdited(state) || !hasIdentityColumn(mapping)) return;
+    void validate(file, { mapping, sheet });
+  };
+  useEffect(() => {
+    if (settled === mappingKey) recheck.current();
+  }, [settled, mappingKey]);
 
   async function fromParsing(e: FormEvent) {
     e.preventDefault();
     const id = parsingId.trim();
     if (!id) {
-      dispatch({ type: "parsingRefused", message: "Enter the id of a finished parsing job" });
+      dispatch({ type: "parsingRefused", message: t("parsing.required") });
       return;
     }
     dispatch({ type: "starting", fromParsing: true });
@@ -72,35 +96,37 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
   const total = preview?.rows ?? j?.rows_seen ?? 0;
   const progress = j ? (j.progress ?? (total ? Math.min(100, (100 * j.rows_seen) / total) : 0)) : 0;
   const mappingChanged = mappingEdited(state);
+  const identity = hasIdentityColumn(mapping);
+  const rejected = j ? j.rows_invalid + j.rows_duplicate : 0;
 
   return (
-    <Modal opened={opened} onClose={close} title="Import an audience file" size="xl">
+    <Modal opened={opened} onClose={close} title={t("title")} size="xl">
       <Stack>
         <Stepper active={step} size="xs">
-          <Stepper.Step label="File" />
-          <Stepper.Step label="Check" />
-          <Stepper.Step label="Import" />
+          <Stepper.Step label={t("step.file")} />
+          <Stepper.Step label={t("step.check")} />
+          <Stepper.Step label={t("step.import")} />
         </Stepper>
         {step < 2 && (
           <FileInput
-            label="CSV, Excel or JSON file"
-            description="Headers in English or Russian map by themselves; other columns become template fields."
-            placeholder="Choose a file"
+            label={t("file.label")}
+            description={t("file.help")}
+            placeholder={t("file.placeholder")}
             accept={ACCEPT}
             value={file}
             onChange={(f) => void validate(f, { newFile: true })}
             leftSection={<IconUpload size={16} />}
             clearable
-            disabled={busy}
+            disabled={busy && !preview}
           />
         )}
         {step === 0 && (
           <form onSubmit={fromParsing} noValidate>
-            <Divider label="or take the audience of a parsing job" labelPosition="center" mb="sm" />
+            <Divider label={t("parsing.divider")} labelPosition="center" mb="sm" />
             <Group align="flex-start" gap="sm" wrap="wrap">
               <TextInput
-                label="Parsing job id"
-                placeholder="e.g. job-1234"
+                label={t("parsing.label")}
+                placeholder={t("parsing.placeholder")}
                 value={parsingId}
                 onChange={(e) => dispatch({ type: "parsingId", value: e.currentTarget.value })}
                 error={parsingError}
@@ -108,22 +134,22 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
                 disabled={busy}
               />
               <Button type="submit" mt={25} variant="light" loading={busy && !file}>
-                Import from parsing
+                {t("parsing.submit")}
               </Button>
             </Group>
             <Text size="xs" c="dimmed" mt={4}>
-              Bots and deleted accounts are left out; people on your opt-out list too.
+              {t("parsing.help")}
             </Text>
           </form>
         )}
         {busy && step === 0 && (
           <Group gap="xs">
             <Loader size="xs" />
-            <Text size="sm">Reading the file…</Text>
+            <Text size="sm">{t("file.reading")}</Text>
           </Group>
         )}
         {error !== null && (
-          <Alert color="red" icon={<IconAlertTriangle size={18} />} title="The file could not be used" role="alert">
+          <Alert color="red" icon={<IconAlertTriangle size={18} />} title={t("file.refused")} role="alert">
             {describeError(error)}
           </Alert>
         )}
@@ -131,7 +157,7 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
           <>
             {preview.sheets.length > 1 && (
               <Select
-                label="Sheet"
+                label={t("file.sheet")}
                 data={preview.sheets}
                 value={sheet}
                 onChange={(v) => v && void validate(file, { sheet: v })}
@@ -141,29 +167,31 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
             )}
             <ImportPreview preview={preview} mapping={mapping} onMappingChange={(m) => dispatch({ type: "mapping", mapping: m })} />
             <Group gap="lg">
-              <Checkbox label="Skip rows already in this task" checked={dedupe} onChange={(e) => dispatch({ type: "dedupe", value: e.currentTarget.checked })} />
-              <Checkbox label="Leave out people on the opt-out list" checked={skipSuppressed} onChange={(e) => dispatch({ type: "skipSuppressed", value: e.currentTarget.checked })} />
+              <Checkbox label={t("option.dedupe")} checked={dedupe} onChange={(e) => dispatch({ type: "dedupe", value: e.currentTarget.checked })} />
+              <Checkbox label={t("option.suppressed")} checked={skipSuppressed} onChange={(e) => dispatch({ type: "skipSuppressed", value: e.currentTarget.checked })} />
             </Group>
-            <Group justify="flex-end">
-              <Button variant="default" onClick={reset}>
-                Choose another file
-              </Button>
-              {mappingChanged ? (
-                <Button onClick={() => void validate(file, { mapping, sheet })} loading={busy} disabled={!hasIdentityColumn(mapping)}>
-                  Check again with this mapping
-                </Button>
-              ) : (
-                <Button onClick={() => void start()} loading={busy} disabled={!hasIdentityColumn(mapping) || preview.valid === 0}>
-                  Import {num(preview.valid)} rows
-                </Button>
+            <Group justify="flex-end" align="center">
+              {mappingChanged && identity && (
+                <Group gap={6} data-testid="import-rechecking" mr="auto">
+                  <Loader size="xs" />
+                  <Text size="sm" c="dimmed">
+                    {t("check.rechecking")}
+                  </Text>
+                </Group>
               )}
+              <Button variant="default" onClick={reset}>
+                {t("file.another")}
+              </Button>
+              <Button onClick={() => void start()} loading={importFile.isPending} disabled={!identity || mappingChanged || check.isPending || preview.valid === 0}>
+                {t("check.import", { count: preview.valid, n: num(preview.valid) })}
+              </Button>
             </Group>
           </>
         )}
         {step === 2 && (
           <Stack data-testid="import-job">
             {job.isError ? (
-              <Alert color="red" title="Cannot read the import's progress">
+              <Alert color="red" title={t("job.unreadable")}>
                 {describeError(job.error)}
               </Alert>
             ) : !j ? (
@@ -172,45 +200,55 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
               <>
                 <Group justify="space-between">
                   <Text size="sm" fw={500}>
-                    {j.status === "running" ? `Importing… ${pct(progress)}` : j.status === "completed" ? "Import finished" : `Import ${j.status}`}
+                    {j.status === "running"
+                      ? t("job.running", { pct: pct(progress) })
+                      : t(`job.status.${j.status}`, { defaultValue: j.status })}
                   </Text>
                   <Text size="xs" c="dimmed">
-                    {num(j.rows_seen)} of {num(total)} rows read
+                    {t("job.rows_read", { seen: num(j.rows_seen), total: num(total) })}
                   </Text>
                 </Group>
                 <Progress value={j.status === "completed" ? 100 : progress} animated={j.status === "running"} color={j.status === "failed" ? "red" : "blue"} />
                 <Text size="sm">
-                  {num(j.rows_accepted)} added · {num(j.rows_duplicate)} duplicates · {num(j.rows_suppressed)} opted out · {num(j.rows_invalid)} invalid
+                  {t("job.counts", {
+                    added: num(j.rows_accepted),
+                    duplicates: num(j.rows_duplicate),
+                    suppressed: num(j.rows_suppressed),
+                    invalid: num(j.rows_invalid),
+                  })}
                 </Text>
                 {j.status === "failed" && (
-                  <Alert color="red" title="The import failed; nothing was added">
-                    {j.error ?? "See the rejected rows."}
+                  <Alert color="red" title={t("job.failed")}>
+                    {j.error ?? t("job.see_rejected")}
                     {j.error_sample.length > 0 && (
                       <ul style={{ margin: "4px 0 0", paddingLeft: 18 }}>
                         {j.error_sample.slice(0, 5).map((e, i) => (
-                          <li key={i}>
-                            row {e.row}: {e.detail}
-                          </li>
+                          <li key={i}>{t("job.row_error", { row: e.row, reason: rowReason(t, e.reason, e.duplicate_of_row), detail: e.detail })}</li>
                         ))}
                       </ul>
                     )}
                   </Alert>
                 )}
                 {finished && (
-                  <Group justify="flex-end">
-                    {j.rows_invalid > 0 && (
-                      <Button
-                        variant="default"
-                        leftSection={<IconFileDownload size={16} />}
-                        onClick={() =>
-                          void downloadRejectedRows(j.id).catch((err: unknown) => dispatch({ type: "failed", error: err }))
-                        }
-                      >
-                        Rejected rows (CSV)
-                      </Button>
+                  <Stack gap="xs">
+                    {rejected > 0 && (
+                      <Text size="xs" c="dimmed" data-testid="import-rejected-note">
+                        {t("job.rejected_note")}
+                      </Text>
                     )}
-                    <Button onClick={close}>Done</Button>
-                  </Group>
+                    <Group justify="flex-end">
+                      {rejected > 0 && (
+                        <Button
+                          variant="default"
+                          leftSection={<IconFileDownload size={16} />}
+                          onClick={() => void downloadRejectedRows(j.id).catch((err: unknown) => dispatch({ type: "failed", error: err }))}
+                        >
+                          {t("job.rejected", { count: rejected, n: num(rejected) })}
+                        </Button>
+                      )}
+                      <Button onClick={close}>{t("job.done")}</Button>
+                    </Group>
+                  </Stack>
                 )}
               </>
             )}

@@ -48,6 +48,28 @@ describe("wizardReducer", () => {
     expect(mappingEdited(rechecked)).toBe(false);
   });
 
+  it("keeps the user's mapping when they changed it while a check was in flight", () => {
+    const edited = run(
+      { type: "checking", file, newFile: true },
+      { type: "checked", preview: preview() },
+      { type: "mapping", mapping: { username: "user_id" } },
+      { type: "mapping", mapping: { username: "phone" } },
+    );
+    // The answer to the check sent with user_id comes back after the second edit.
+    const s = wizardReducer(edited, { type: "checked", preview: preview({ mapping: { username: "user_id" } }), sent: JSON.stringify({ username: "user_id" }) });
+    expect(s.mapping).toEqual({ username: "phone" });
+    expect(mappingEdited(s)).toBe(true);
+    const settled = wizardReducer(s, { type: "checked", preview: preview({ mapping: { username: "phone" } }), sent: JSON.stringify({ username: "phone" }) });
+    expect(settled.mapping).toEqual({ username: "phone" });
+    expect(mappingEdited(settled)).toBe(false);
+  });
+
+  it("starts a new file with the mapping the service offers for it", () => {
+    const s = run({ type: "checking", file, newFile: true }, { type: "checked", preview: preview() }, { type: "mapping", mapping: { username: "user_id" } }, { type: "checking", file, newFile: true });
+    expect(s.mapping).toEqual({});
+    expect(mappingEdited(s)).toBe(false);
+  });
+
   it("forgets the sheet only for a new file, and the preview only when the file is cleared", () => {
     const checked = run({ type: "checking", file, newFile: true }, { type: "checked", preview: preview() });
     const otherSheet = wizardReducer(checked, { type: "checking", file, newFile: false });

@@ -25,7 +25,11 @@ export type WizardState = {
 export type WizardAction =
   /** A check of `file` starts; `newFile` forgets the sheet, and a cleared file forgets the preview. */
   | { type: "checking"; file: File | null; newFile: boolean }
-  | { type: "checked"; preview: ImportValidateOut }
+  /**
+   * A check's answer. `sent`: the mapping it was asked with, as JSON (null: the file's own or the remembered
+   * one); when the user changed the mapping since, their mapping stays (another check follows).
+   */
+  | { type: "checked"; preview: ImportValidateOut; sent?: string | null }
   | { type: "mapping"; mapping: Mapping }
   | { type: "dedupe"; value: boolean }
   | { type: "skipSuppressed"; value: boolean }
@@ -68,12 +72,14 @@ export function wizardReducer(s: WizardState, a: WizardAction): WizardState {
         ...s,
         file: a.file,
         error: null,
-        ...(a.newFile ? { sheet: null } : {}),
+        ...(a.newFile ? { sheet: null, mapping: {}, checkedMapping: "{}" } : {}),
         ...(a.file ? {} : { preview: null }),
       };
     case "checked": {
-      const mapping = a.preview.mapping ?? {};
-      return { ...s, preview: a.preview, sheet: a.preview.sheet, mapping, checkedMapping: JSON.stringify(mapping) };
+      const offered = a.preview.mapping ?? {};
+      const editedSince = a.sent !== undefined && a.sent !== null && JSON.stringify(s.mapping) !== a.sent;
+      const mapping = editedSince ? s.mapping : offered;
+      return { ...s, preview: a.preview, sheet: a.preview.sheet, mapping, checkedMapping: JSON.stringify(offered) };
     }
     case "mapping":
       return { ...s, mapping: a.mapping };
