@@ -9,6 +9,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from invite_service.api.deps import CurrentUser, SettingsDep
+from invite_service.statistics import reasons
+from invite_service.statistics.schemas import ReasonCatalogue
 
 router = APIRouter(tags=["meta"])
 
@@ -34,3 +36,12 @@ def meta_of(settings: SettingsDep) -> Meta:
 @router.get("/meta", response_model=Meta)
 async def get_meta(_user: CurrentUser, settings: SettingsDep) -> Meta:
     return meta_of(settings)
+
+
+@router.get(
+    "/meta/reasons",
+    response_model=ReasonCatalogue,
+    summary="Every outcome reason (error code) with its kind and a sentence in English and Russian",
+)
+async def get_reasons(_user: CurrentUser) -> ReasonCatalogue:
+    return reasons.catalogue()

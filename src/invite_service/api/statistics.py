@@ -88,6 +88,9 @@ async def task_report(
     db: DatabaseDep,
     rt: RuntimeDep,
     fmt: Annotated[Literal["json", "csv", "xlsx"], Query(alias="format")] = "json",
+    lang: Annotated[
+        Literal["en", "ru"], Query(description="language of the downloads' `reason` column")
+    ] = "en",
 ) -> ReportOut | Response:
     if fmt == "csv":
         return StreamingResponse(

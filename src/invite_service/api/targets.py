@@ -65,6 +65,9 @@ async def list_targets(
     status: Annotated[list[TargetStatus] | None, Query()] = None,
     kind: TargetKind | None = None,
     q: Annotated[Text | None, Query(max_length=200, description="search usernames and names")] = None,
+    error_code: Annotated[
+        Text | None, Query(max_length=64, description="exact error code (an unknown one: an empty page)")
+    ] = None,
     sort: Annotated[Text, Query(description="id or status; '-' for descending")] = "id",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[Text | None, Query(max_length=1000)] = None,
@@ -75,6 +78,7 @@ async def list_targets(
         statuses=[s.value for s in status or []],
         kind=kind.value if kind else None,
         q=q or None,
+        error_code=error_code or None,
         sort=SortSpec.parse(sort, list(SORT_COLUMNS)),
         cursor=cursor,
         limit=limit,

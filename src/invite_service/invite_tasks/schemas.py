@@ -15,6 +15,7 @@ from invite_service.models.enums import Platform, Priority, TaskAction, TaskStat
 from invite_service.models.identity import NormalizeError, normalize_destination
 from invite_service.models.task_settings import StrictModel, TaskSettings
 from invite_service.stores.counters import Counters
+from invite_service.stores.waiting import WaitingOut
 
 AccountId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.:@-]+$")]
 
@@ -106,6 +107,9 @@ class TaskOut(BaseModel):
     updated_at: datetime
     counters: Counters
     progress: float = Field(description="Share of targets in a final state, 0-100")
+    waiting: WaitingOut | None = Field(
+        default=None, description="why nothing is sent right now and when it resumes; null when not waiting"
+    )
 
 
 TaskSort = Literal["created_at", "-created_at", "name", "-name", "priority", "-priority", "status", "-status"]

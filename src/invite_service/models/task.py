@@ -87,6 +87,10 @@ class Lane(Base):
     cooldown_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why ``next_action_at`` holds the lane: "cap" (a full cap window of ``wait_window_seconds``) or
+    # nothing (pacing, a short yield). Written with it by ``stores.waiting.park``; read by the API only.
+    wait_reason: Mapped[str | None] = mapped_column(String(16))
+    wait_window_seconds: Mapped[int | None] = mapped_column(Integer)
     sent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))

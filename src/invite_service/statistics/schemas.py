@@ -10,8 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from invite_service.models.enums import TaskStatus
 from invite_service.stores.counters import Counters
+from invite_service.stores.waiting import WaitingOut as WaitingOut
 
 Basis = Literal["running", "scheduled", "if_started_now"]
+
+
+class CapOut(BaseModel):
+    """One per-account cap: at most ``limit`` calls in any ``window_seconds``-long sliding window."""
+
+    window_seconds: int
+    limit: int
 
 
 class EstimateOut(BaseModel):
@@ -22,6 +30,13 @@ class EstimateOut(BaseModel):
     rate_per_hour: float = Field(description="steady calls per hour of all those accounts together")
     basis: Basis
     reason: str | None = Field(description="why there is no ETA, when there is none")
+    step: Literal["invite", "message"] = Field(
+        description="the call the estimate counts (the task's first step)"
+    )
+    caps: list[CapOut] = Field(
+        description="the effective per-account caps of that step "
+        "(the task's own lowered caps or the platform's)"
+    )
 
 
 class SendWindowOut(BaseModel):
@@ -40,6 +55,9 @@ class LaneStateOut(BaseModel):
     sent: int
     failed: int
     last_error: str | None
+    waiting: WaitingOut | None = Field(
+        default=None, description='the lane\'s own hold ("cap" with its window, "flood_wait", "restricted")'
+    )
 
 
 class TaskStatusOut(BaseModel):
@@ -55,6 +73,9 @@ class TaskStatusOut(BaseModel):
     send_window: SendWindowOut | None
     lanes: list[LaneStateOut]
     replied: int = Field(default=0, description="targets that replied to the account that contacted them")
+    waiting: WaitingOut | None = Field(
+        default=None, description="why nothing is sent right now and when it resumes; null when not waiting"
+    )
 
 
 class HourlyPoint(BaseModel):
@@ -137,6 +158,10 @@ class LogOut(BaseModel):
     error_code: str | None
     detail: str | None
     duration_ms: int | None
+    target: str | None = Field(
+        default=None, description="the target's identity as the targets list shows it (its key)"
+    )
+    account_label: str | None = Field(default=None, description="the account's label in this task")
 
 
 class LogPage(BaseModel):
@@ -144,3 +169,22 @@ class LogPage(BaseModel):
 
     items: list[LogOut]
     next_cursor: str | None
+
+
+ReasonKind = Literal["success", "benign", "retryable", "final"]
+
+
+class ReasonOut(BaseModel):
+    """One outcome reason: an error code with what it means to the user, in English and Russian."""
+
+    code: str
+    kind: ReasonKind = Field(
+        description="benign: nothing went wrong for the user; retryable: back to pending can help; "
+        "final: a retry cannot help"
+    )
+    en: str
+    ru: str
+
+
+class ReasonCatalogue(BaseModel):
+    reasons: list[ReasonOut]

@@ -25,6 +25,7 @@ from invite_service.statistics import repository as repo
 from invite_service.statistics.schemas import (
     AccountStats,
     Basis,
+    CapOut,
     ErrorCount,
     EstimateOut,
     HourlyPoint,
@@ -92,6 +93,8 @@ class _Plan:
     usage: dict[str, list[WindowUsage]]
     starts: dict[str, datetime | None]
     estimate: eta.Estimate
+    step: Step
+    windows: list[Window]
 
 
 async def _plan(
@@ -128,7 +131,7 @@ async def _plan(
             history = [(w, [(b.last, b.count) for b in bs]) for w, bs in zip(windows, mine, strict=True)]
             capacities.append(eta.lane_capacity(history, delay, start, 1 + shares.get(lane.account_id, 0)))
     window = SendWindow.from_settings(task.settings.get("send_window"))
-    plan = _Plan(usage, starts, eta.estimate(remaining, capacities, window, begin))
+    plan = _Plan(usage, starts, eta.estimate(remaining, capacities, window, begin), step, windows)
     rt.estimates.put(key, plan)
     return plan
 
@@ -167,6 +170,8 @@ async def task_status(session: AsyncSession, rt: Runtime, task: InviteTask) -> T
             rate_per_hour=round(found.rate_per_hour, 2),
             basis=_BASIS.get(task.status, "if_started_now"),
             reason=found.reason,
+            step=plan.step.value,
+            caps=[CapOut(window_seconds=w.seconds, limit=w.limit) for w in plan.windows],
         )
     return TaskStatusOut(
         task_id=task.id,

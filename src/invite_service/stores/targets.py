@@ -70,10 +70,13 @@ async def list_targets(
     sort: SortSpec,
     cursor: str | None,
     limit: int,
+    error_code: str | None = None,
 ) -> tuple[list[InviteTarget], int]:
     stmt = _scoped(user_id, task_id)
     if statuses:
         stmt = stmt.where(InviteTarget.status.in_(statuses))
+    if error_code:
+        stmt = stmt.where(InviteTarget.error_code == error_code)
     if kind:
         stmt = stmt.where(InviteTarget.kind == kind)
     if q:

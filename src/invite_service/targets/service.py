@@ -194,6 +194,7 @@ async def list_targets(
     sort: SortSpec,
     cursor: str | None,
     limit: int,
+    error_code: str | None = None,
 ) -> Page[TargetOut]:
     rows, total = await repo.list_targets(
         session,
@@ -202,6 +203,7 @@ async def list_targets(
         statuses=statuses,
         kind=kind,
         q=q,
+        error_code=error_code,
         sort=sort,
         cursor=cursor,
         limit=limit,
