@@ -654,6 +654,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/meta/reasons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every outcome reason (error code) with its kind and a sentence in English and Russian */
+        get: operations["get_reasons_api_v1_meta_reasons_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications/webhooks": {
         parameters: {
             query?: never;
@@ -1104,6 +1121,16 @@ export interface components {
             failed: number;
         };
         /**
+         * CapOut
+         * @description One per-account cap: at most ``limit`` calls in any ``window_seconds``-long sliding window.
+         */
+        CapOut: {
+            /** Window Seconds */
+            window_seconds: number;
+            /** Limit */
+            limit: number;
+        };
+        /**
          * Caps
          * @description Per-account caps of this task; each may only lower the platform's cap.
          */
@@ -1363,6 +1390,17 @@ export interface components {
              * @description why there is no ETA, when there is none
              */
             reason: string | null;
+            /**
+             * Step
+             * @description the call the estimate counts (the task's first step)
+             * @enum {string}
+             */
+            step: "invite" | "message";
+            /**
+             * Caps
+             * @description the effective per-account caps of that step (the task's own lowered caps or the platform's)
+             */
+            caps: components["schemas"]["CapOut"][];
         };
         /** EventFeed */
         EventFeed: {
@@ -1607,6 +1645,8 @@ export interface components {
             failed: number;
             /** Last Error */
             last_error: string | null;
+            /** @description the lane's own hold ("cap" with its window, "flood_wait", "restricted") */
+            waiting?: components["schemas"]["WaitingOut"] | null;
         };
         /**
          * LaneStatus
@@ -1636,6 +1676,16 @@ export interface components {
             detail: string | null;
             /** Duration Ms */
             duration_ms: number | null;
+            /**
+             * Target
+             * @description the target's identity as the targets list shows it (its key)
+             */
+            target?: string | null;
+            /**
+             * Account Label
+             * @description the account's label in this task
+             */
+            account_label?: string | null;
         };
         /**
          * LogPage
@@ -1785,6 +1835,29 @@ export interface components {
             task_ids: string[];
             /** Paused Task Ids */
             paused_task_ids: string[];
+        };
+        /** ReasonCatalogue */
+        ReasonCatalogue: {
+            /** Reasons */
+            reasons: components["schemas"]["ReasonOut"][];
+        };
+        /**
+         * ReasonOut
+         * @description One outcome reason: an error code with what it means to the user, in English and Russian.
+         */
+        ReasonOut: {
+            /** Code */
+            code: string;
+            /**
+             * Kind
+             * @description benign: nothing went wrong for the user; retryable: back to pending can help; final: a retry cannot help
+             * @enum {string}
+             */
+            kind: "success" | "benign" | "retryable" | "final";
+            /** En */
+            en: string;
+            /** Ru */
+            ru: string;
         };
         /** ReportOut */
         ReportOut: {
@@ -2161,6 +2234,8 @@ export interface components {
              * @description Share of targets in a final state, 0-100
              */
             progress: number;
+            /** @description why nothing is sent right now and when it resumes; null when not waiting */
+            waiting?: components["schemas"]["WaitingOut"] | null;
         };
         /** TaskSettings */
         TaskSettings: {
@@ -2259,6 +2334,8 @@ export interface components {
              * @default 0
              */
             replied: number;
+            /** @description why nothing is sent right now and when it resumes; null when not waiting */
+            waiting?: components["schemas"]["WaitingOut"] | null;
         };
         /**
          * TaskUpdate
@@ -2341,6 +2418,32 @@ export interface components {
             preview: {
                 [key: string]: unknown;
             }[];
+        };
+        /**
+         * WaitingOut
+         * @description Why nothing is sent right now and when sending resumes.
+         */
+        WaitingOut: {
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "scheduled" | "send_window" | "cap" | "flood_wait" | "restricted" | "no_accounts";
+            /**
+             * Until
+             * @description when sending resumes (UTC); null when unknown or it needs the user (restricted, no_accounts)
+             */
+            until: string | null;
+            /**
+             * Window Seconds
+             * @description for reason "cap": the cap window that is full (3600 hourly, 86400 daily); else null
+             */
+            window_seconds: number | null;
+            /**
+             * Accounts
+             * @description how many of the task's accounts wait for this reason (0 for scheduled and send_window)
+             */
+            accounts: number;
         };
         /** WebhookCreated */
         WebhookCreated: {
@@ -3085,6 +3188,8 @@ export interface operations {
                 kind?: components["schemas"]["TargetKind"] | null;
                 /** @description search usernames and names */
                 q?: string | null;
+                /** @description exact error code (an unknown one: an empty page) */
+                error_code?: string | null;
                 /** @description id or status; '-' for descending */
                 sort?: string;
                 limit?: number;
@@ -5238,6 +5343,8 @@ export interface operations {
         parameters: {
             query?: {
                 format?: "json" | "csv" | "xlsx";
+                /** @description language of the downloads' `reason` column */
+                lang?: "en" | "ru";
             };
             header?: never;
             path: {
@@ -5456,6 +5563,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Meta"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_reasons_api_v1_meta_reasons_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReasonCatalogue"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
