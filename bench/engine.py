@@ -105,7 +105,9 @@ async def _celery_figures(db_url: str, workdir: Path) -> None:
         api_app = create_app(settings)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api_app), base_url="http://b") as c:
             h = user_headers(settings, f"bench-{uuid.uuid4().hex[:6]}")
-            accounts = (await c.get("/api/v1/accounts", params={"platform": "telegram"}, headers=h)).json()
+            accounts = (await c.get("/api/v1/accounts", params={"platform": "telegram"}, headers=h)).json()[
+                "items"
+            ]
             n = 1000
             body = {
                 "name": "bench",

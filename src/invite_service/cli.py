@@ -1,4 +1,5 @@
-"""``invite-service`` command line: serve | migrate | token (more commands join as features land)."""
+"""``invite-service`` command line: serve | migrate | worker | beat | token | sandbox-integration |
+sandbox-parsing."""
 
 from __future__ import annotations
 
@@ -154,44 +155,94 @@ def cmd_sandbox_parsing(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="invite-service", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+DESCRIPTION = (
+    "Invite Service: runs invite and outreach tasks in messengers inside every platform limit. "
+    "Settings come from INVITE_* environment variables (and a .env file); README.md lists them."
+)
+EPILOG = (
+    "Embedded (the default): `invite-service serve --migrate` is the whole product on one process "
+    "(SQLite, in-process jobs, simulated Telegram and sandbox accounts). Production: `migrate` once, then "
+    "`serve`, `worker` and `beat` as separate processes (docs/runbook.md). "
+    "`invite-service COMMAND --help` explains a command."
+)
 
-    serve = sub.add_parser("serve", help="serve the API (and the UI when built)")
-    serve.add_argument("--host", default=None)
-    serve.add_argument("--port", type=int, default=None)
-    serve.add_argument("--migrate", action="store_true", help="upgrade the database first")
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="invite-service", description=DESCRIPTION, epilog=EPILOG)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the API, /docs, /redoc and the web UI (when built)",
+        description="Serve the HTTP API under /api/v1, the API docs (/docs, /redoc; offline) and the built "
+        "web UI at /. In the embedded profile this process also runs the jobs and the ticker.",
+    )
+    serve.add_argument("--host", default=None, help="listen address (default: INVITE_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="listen port (default: INVITE_PORT, 8002)")
+    serve.add_argument("--migrate", action="store_true", help="upgrade the database schema first")
     serve.set_defaults(func=cmd_serve)
 
-    migrate = sub.add_parser("migrate", help="upgrade (or downgrade) the database schema")
-    migrate.add_argument("--revision", default="head")
-    migrate.add_argument("--downgrade", metavar="REVISION", default=None, help="e.g. base")
+    migrate = sub.add_parser(
+        "migrate",
+        help="upgrade (or downgrade) the database schema",
+        description="Apply the Alembic migrations to INVITE_DATABASE_URL (SQLite or PostgreSQL).",
+    )
+    migrate.add_argument("--revision", default="head", help="upgrade to this revision (default: head)")
+    migrate.add_argument(
+        "--downgrade", metavar="REVISION", default=None, help="downgrade to this revision instead, e.g. base"
+    )
     migrate.set_defaults(func=cmd_migrate)
 
-    worker = sub.add_parser("worker", help="run a Celery worker on the three invite queues")
-    worker.add_argument("--queues", default=None, help="default: the three queues with INVITE_QUEUE_PREFIX")
-    worker.add_argument("--concurrency", type=int, default=2)
-    worker.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
+    worker = sub.add_parser(
+        "worker",
+        help="run a Celery worker on the three invite queues (production)",
+        description="Run a Celery worker (needs INVITE_BROKER_URL): it sends the invites and messages, "
+        "imports audiences and delivers notifications.",
+    )
+    worker.add_argument(
+        "--queues", default=None, help="comma-separated (default: the high, normal, low queues, prefixed)"
+    )
+    worker.add_argument("--concurrency", type=int, default=2, help="worker processes (default: 2)")
+    worker.add_argument(
+        "--pool", default="prefork", choices=["prefork", "solo", "threads"], help="default: prefork"
+    )
     worker.add_argument("--name", default=None, help="node name (default: <INVITE_QUEUE_PREFIX>invite@%%h)")
-    worker.add_argument("--loglevel", default="INFO")
+    worker.add_argument("--loglevel", default="INFO", help="default: INFO")
     worker.set_defaults(func=cmd_worker)
 
-    beat = sub.add_parser("beat", help="run the Celery beat: the ticker and recovery")
-    beat.add_argument("--loglevel", default="INFO")
-    beat.add_argument("--schedule", default="var/celerybeat-schedule")
+    beat = sub.add_parser(
+        "beat",
+        help="run the Celery beat: the ticker, recovery and retention (production)",
+        description="Run the Celery beat (needs INVITE_BROKER_URL); exactly one per deployment.",
+    )
+    beat.add_argument("--loglevel", default="INFO", help="default: INFO")
+    beat.add_argument(
+        "--schedule", default="var/celerybeat-schedule", help="the beat's state file (default: %(default)s)"
+    )
     beat.set_defaults(func=cmd_beat)
 
-    token = sub.add_parser("token", help="mint a bearer token (embedded profile only)")
-    token.add_argument("--user", required=True)
-    token.add_argument("--ttl", type=int, default=None, help="seconds")
+    token = sub.add_parser(
+        "token",
+        help="mint a bearer token for scripts (embedded profile only)",
+        description="Print a bearer token for the API (Authorization: Bearer ...), signed with "
+        "INVITE_JWT_SECRET. Refused outside the embedded profile.",
+    )
+    token.add_argument("--user", required=True, help="the user id the token is for")
+    token.add_argument(
+        "--ttl", type=int, default=None, help="lifetime in seconds (default: INVITE_DEV_TOKEN_TTL_SECONDS)"
+    )
     token.set_defaults(func=cmd_token)
 
     sandbox_integration = sub.add_parser(
-        "sandbox-integration", help="serve a simulated Integration Service (Telegram) for tests and demos"
+        "sandbox-integration",
+        help="serve a simulated Integration Service (Telegram) for tests and demos",
+        description="Serve the Integration Service contract over a simulated Telegram; point "
+        "INVITE_INTEGRATION_URL at it. Needs INVITE_INTEGRATION_TOKEN_SECRET.",
     )
-    sandbox_integration.add_argument("--port", type=int, required=True)
-    sandbox_integration.add_argument("--host", default="127.0.0.1")
+    sandbox_integration.add_argument("--port", type=int, required=True, help="listen port")
+    sandbox_integration.add_argument(
+        "--host", default="127.0.0.1", help="listen address (default: %(default)s)"
+    )
     sandbox_integration.add_argument("--seed", type=int, default=0, help="the simulated audience's seed")
     sandbox_integration.add_argument(
         "--caps",
@@ -215,16 +266,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep operation keys in this file, so a restarted server still answers lookups and replays"
         " (the simulated platform itself restarts empty)",
     )
-    sandbox_integration.add_argument("--log-level", default="warning")
+    sandbox_integration.add_argument("--log-level", default="warning", help="default: warning")
     sandbox_integration.set_defaults(func=cmd_sandbox_integration)
 
     sandbox_parsing = sub.add_parser(
-        "sandbox-parsing", help="serve a sandbox Parsing Service (results of any size, fault injection)"
+        "sandbox-parsing",
+        help="serve a sandbox Parsing Service (results of any size, fault injection)",
+        description="Serve the Parsing Service contract with deterministic results; point "
+        "INVITE_PARSING_URL at it.",
     )
-    sandbox_parsing.add_argument("--port", type=int, required=True)
-    sandbox_parsing.add_argument("--host", default="127.0.0.1")
+    sandbox_parsing.add_argument("--port", type=int, required=True, help="listen port")
+    sandbox_parsing.add_argument("--host", default="127.0.0.1", help="listen address (default: %(default)s)")
     sandbox_parsing.add_argument("--seed", type=int, default=0, help="the generated audience's seed")
-    sandbox_parsing.add_argument("--log-level", default="warning")
+    sandbox_parsing.add_argument("--log-level", default="warning", help="default: warning")
     sandbox_parsing.set_defaults(func=cmd_sandbox_parsing)
     return parser
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_fastapi_instrumentator import Instrumentator
 from prometheus_fastapi_instrumentator import metrics as instrumentator_metrics
@@ -46,6 +47,10 @@ from invite_service.workers.local import BackgroundRunner, LocalTicker
 
 REQUEST_ID_HEADER = "X-Request-ID"
 UI_DIST = Path(__file__).resolve().parent / "ui"
+# Swagger UI and Redoc, from the pinned npm packages (frontend/package.json: swagger-ui-dist, redoc) that
+# the UI build copies here (frontend/vite.config.ts): /docs and /redoc load nothing from the internet.
+DOCS_ASSETS = UI_DIST / "docs-assets"
+DOCS_ASSETS_PATH = "/docs-assets"
 
 
 @functools.cache
@@ -109,6 +114,9 @@ def create_app(
         version="0.1.0",
         description="Runs invite and outreach tasks in messengers, inside every platform limit.",
         lifespan=lifespan,
+        # Served below from local files, not FastAPI's defaults (a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = rt.db  # its sessions publish jobs to this app's queue
@@ -160,6 +168,7 @@ def create_app(
 
     install_error_handlers(app)
     app.include_router(health.router)
+    _install_api_docs(app)
 
     if settings.embedded:  # token minting: no bearer token, no object to find
         app.include_router(auth_endpoints.router, prefix="/api/v1", responses=problem_responses(422))
@@ -200,6 +209,8 @@ def create_app(
             raise MethodNotAllowed(f"{request.url.path} answers {allow}.", headers={"Allow": allow})
         raise NotFound(f"No API route /api/{rest}")
 
+    if DOCS_ASSETS.is_dir():  # before the UI's catch-all: a missing asset is a 404, not the index page
+        app.mount(DOCS_ASSETS_PATH, StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
     if (UI_DIST / "index.html").exists():
         app.mount("/", SPAStaticFiles(directory=UI_DIST, html=True), name="ui")
     else:
@@ -209,3 +220,37 @@ def create_app(
             return RedirectResponse("/docs")
 
     return app
+
+
+def _install_api_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` pointing at the local copies under ``/docs-assets`` (the UI
+    build puts them there; without a built UI the pages load but stay blank). Every URL is the service's
+    own: no CDN script, stylesheet, font, favicon or validator badge."""
+
+    def base(request: Request) -> str:
+        return str(request.scope.get("root_path", "")).rstrip("/")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = base(request)
+        assets = f"{root}{DOCS_ASSETS_PATH}/swagger-ui"
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
+            # The online validator badge would send the document to validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = base(request)
+        return get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS_PATH}/redoc/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS_PATH}/swagger-ui/favicon-32x32.png",
+            with_google_fonts=False,
+        )

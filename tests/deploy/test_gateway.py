@@ -137,7 +137,7 @@ def test_live_events_arrive_through_the_gateway_while_the_stream_is_open(gateway
     h = sign_in(gateway, "/api/invite")
     accounts = httpx.get(
         f"{gateway}/api/invite/v1/accounts", params={"platform": "sandbox"}, headers=h
-    ).json()
+    ).json()["items"]
     body = {
         "name": "watched",
         "platform": "sandbox",

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.asyncio
 
 
 async def make_task(client: httpx.AsyncClient, h: dict[str, str], targets: int = 0, **over: Any) -> str:
-    accounts = (await client.get("/api/v1/accounts", params={"platform": "sandbox"}, headers=h)).json()
+    accounts = (await client.get("/api/v1/accounts", params={"platform": "sandbox"}, headers=h)).json()[
+        "items"
+    ]
     body = {
         "name": "run me",
         "platform": "sandbox",
@@ -97,7 +99,9 @@ async def test_embedded_runner_completes_a_small_task(client: httpx.AsyncClient,
     # The old path answers the same while clients move over.
     assert (await client.get(f"/api/v1/tasks/{tid}/accounts", headers=h)).json() == lanes
     assert sum(lane["sent"] for lane in lanes) >= 1
-    accounts = (await client.get("/api/v1/accounts", params={"platform": "sandbox"}, headers=h)).json()
+    accounts = (await client.get("/api/v1/accounts", params={"platform": "sandbox"}, headers=h)).json()[
+        "items"
+    ]
     used = sum(
         w["used"]
         for a in accounts

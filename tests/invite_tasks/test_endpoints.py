@@ -30,7 +30,7 @@ async def account_ids(
 ) -> list[str]:
     resp = await client.get("/api/v1/accounts", params={"platform": platform}, headers=headers)
     assert resp.status_code == 200, resp.text
-    return [a["id"] for a in resp.json()]
+    return [a["id"] for a in resp.json()["items"]]
 
 
 async def create(client: httpx.AsyncClient, headers: dict[str, str], **over: Any) -> dict[str, Any]:

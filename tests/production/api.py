@@ -52,7 +52,7 @@ class Api:
         return tid
 
     async def accounts(self) -> list[dict[str, Any]]:
-        return list(await self.call("GET", "/accounts", params={"platform": "telegram"}))
+        return list((await self.call("GET", "/accounts", params={"platform": "telegram"}))["items"])
 
     async def start(self, tid: str) -> None:
         await self.call("POST", f"/tasks/{tid}/start")

@@ -33,7 +33,7 @@ PROBLEM = "application/problem+json"
 
 
 def _alice_objects(c: httpx.Client, alice: dict[str, str]) -> dict[str, str]:
-    accounts = c.get("/api/v1/accounts", params={"platform": "sandbox"}, headers=alice).json()
+    accounts = c.get("/api/v1/accounts", params={"platform": "sandbox"}, headers=alice).json()["items"]
     task = c.post(
         "/api/v1/tasks",
         json={

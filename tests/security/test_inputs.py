@@ -343,7 +343,7 @@ def _wait_status(api: httpx.Client, h: dict[str, str], tid: str, statuses: set[s
 
 
 def _sandbox_task(api: httpx.Client, h: dict[str, str], n: int) -> str:
-    accounts = api.get("/api/v1/accounts", params={"platform": "sandbox"}, headers=h).json()
+    accounts = api.get("/api/v1/accounts", params={"platform": "sandbox"}, headers=h).json()["items"]
     body = {
         "name": "once over",
         "platform": "sandbox",

@@ -25,7 +25,7 @@ RUN_DEADLINE_SECONDS = 60.0  # a guard against a hung run, not a timing assertio
 async def sandbox_accounts(client: httpx.AsyncClient, h: dict[str, str]) -> list[str]:
     resp = await client.get("/api/v1/accounts", params={"platform": "sandbox"}, headers=h)
     assert resp.status_code == 200, resp.text
-    return [a["id"] for a in resp.json()]
+    return [a["id"] for a in resp.json()["items"]]
 
 
 async def make_task(

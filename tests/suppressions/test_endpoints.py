@@ -30,7 +30,7 @@ async def test_add_is_normalized_and_idempotent(client: httpx.AsyncClient, new_u
     assert (entry["kind"], entry["key"], entry["platform"], entry["source"]) == (
         "username",
         "quiet_person",
-        "telegram",
+        None,  # no platform given: the entry applies to every platform
         "api",
     )
     again = await add(client, h, username="@quiet_person", reason="complaint")
@@ -169,9 +169,9 @@ async def test_is_suppressed_matches_any_identity(
 ) -> None:  # type: ignore[no-untyped-def]
     h = new_user()
     user = h["X-Test-User"]
-    await add(client, h, username="blocked_name")
-    await add(client, h, user_id="31337")
-    await add(client, h, phone="+79120000001")
+    await add(client, h, username="blocked_name", platform="telegram")
+    await add(client, h, user_id="31337", platform="telegram")
+    await add(client, h, phone="+79120000001", platform="telegram")
     async with database.session() as s:
 
         async def check(**ids: str | None) -> bool:

@@ -34,7 +34,9 @@ def _draft_task_and_webhook(base: str, user: str, name: str) -> str:
     with httpx.Client(base_url=base, timeout=10) as c:
         token = c.post("/api/v1/auth/dev-login", json={"user": user}).json()["access_token"]
         c.headers["Authorization"] = f"Bearer {token}"
-        accounts = [a["id"] for a in c.get("/api/v1/accounts", params={"platform": "sandbox"}).json()]
+        accounts = [
+            a["id"] for a in c.get("/api/v1/accounts", params={"platform": "sandbox"}).json()["items"]
+        ]
         created = c.post(
             "/api/v1/tasks",
             json={

@@ -34,7 +34,9 @@ def _replied_task(base: str, user: str) -> str:
     with httpx.Client(base_url=base, timeout=10) as c:
         token = c.post("/api/v1/auth/dev-login", json={"user": user}).json()["access_token"]
         c.headers["Authorization"] = f"Bearer {token}"
-        accounts = [a["id"] for a in c.get("/api/v1/accounts", params={"platform": "sandbox"}).json()]
+        accounts = [
+            a["id"] for a in c.get("/api/v1/accounts", params={"platform": "sandbox"}).json()["items"]
+        ]
         task = c.post(
             "/api/v1/tasks",
             json={

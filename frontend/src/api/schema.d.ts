@@ -287,7 +287,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Accounts */
+        /**
+         * List Accounts
+         * @description The user's accounts (all platforms, or one), the same page shape as every list: each with its
+         *     state, usage per window, why it waits (``waiting``), whether it is simulated and the tasks using it.
+         */
         get: operations["list_accounts_api_v1_accounts_get"];
         put?: never;
         post?: never;
@@ -853,13 +857,28 @@ export interface components {
             label: string;
             /** Username */
             username: string | null;
+            /**
+             * Simulated
+             * @description served by a simulator (the sandbox, or Telegram without the Integration Service): nothing reaches a real messenger
+             */
+            simulated: boolean;
             status: components["schemas"]["AccountStatus"];
             /** Status Detail */
             status_detail: string | null;
             /** Cooldown Until */
             cooldown_until: string | null;
-            /** Usage */
+            /**
+             * Usage
+             * @description per action and window: used of limit (the platform caps: INVITE_PLATFORM_CAPS or the defaults), and when the oldest counted action leaves the window
+             */
             usage: components["schemas"]["WindowOut"][];
+            /** @description null when the account can act now; else its strongest hold: restricted > flood_wait > cap */
+            waiting: components["schemas"]["AccountWaitingOut"] | null;
+            /**
+             * Tasks
+             * @description the user's tasks not over yet that use the account
+             */
+            tasks: components["schemas"]["AccountTaskOut"][];
         };
         /** AccountStats */
         AccountStats: {
@@ -892,6 +911,48 @@ export interface components {
          * @enum {string}
          */
         AccountStatus: "active" | "cooling_down" | "restricted" | "unavailable";
+        /**
+         * AccountTaskOut
+         * @description A task of the user's, not over yet, that has a lane for the account.
+         */
+        AccountTaskOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            status: components["schemas"]["TaskStatus"];
+        };
+        /**
+         * AccountWaitingOut
+         * @description Why the account sends nothing now and until when; the same shape as a task's ``WaitingOut``
+         *     (statistics), kept here so the accounts feature depends on no other.
+         */
+        AccountWaitingOut: {
+            /**
+             * Reason
+             * @description cap: a usage window is full; flood_wait: a platform wait (FLOOD_WAIT) or a cooldown; restricted: a restriction, or the account is unusable until the user fixes it
+             * @enum {string}
+             */
+            reason: "scheduled" | "send_window" | "cap" | "flood_wait" | "restricted" | "no_accounts";
+            /**
+             * Until
+             * @description when it may act again (UTC); null when unknown or when it needs the user
+             */
+            until: string | null;
+            /**
+             * Window Seconds
+             * @description for cap: the full window (3600 = hourly, 86400 = daily); else null
+             */
+            window_seconds: number | null;
+            /**
+             * Accounts
+             * @description how many accounts wait for this reason: 1 for an account
+             */
+            accounts: number;
+        };
         /** AuditOut */
         AuditOut: {
             /** Id */
@@ -956,8 +1017,8 @@ export interface components {
              * @description CSV, TSV, XLSX, JSON array or NDJSON
              */
             file: string;
-            /** @default telegram */
-            platform: components["schemas"]["Platform"];
+            /** @description the one platform the entries apply to; left out: every platform */
+            platform?: components["schemas"]["Platform"] | null;
             /**
              * @description for rows without a reason column
              * @default opt_out
@@ -1079,9 +1140,25 @@ export interface components {
         };
         /** BulkTargetsIn */
         BulkTargetsIn: {
-            /** Targets */
+            /**
+             * Targets
+             * @description one object a target: a username, user_id or phone (at least one), optional first_name, last_name and template fields; each row is checked on its own and reported in results
+             */
             targets: {
-                [key: string]: unknown;
+                /** Username */
+                username?: string | null;
+                /** User Id */
+                user_id?: string | number | null;
+                /** Phone */
+                phone?: string | null;
+                /** First Name */
+                first_name?: string | null;
+                /** Last Name */
+                last_name?: string | null;
+                /** Fields */
+                fields?: {
+                    [key: string]: string | number | boolean | null;
+                };
             }[];
             /**
              * All Or Nothing
@@ -1725,6 +1802,15 @@ export interface components {
          * @enum {string}
          */
         NotificationEventType: "task.completed" | "task.paused" | "task.failed" | "account.restricted" | "account.unavailable" | "import.completed" | "import.failed" | "endpoint.disabled" | "notification.test";
+        /** Page[AccountOut] */
+        Page_AccountOut_: {
+            /** Items */
+            items: components["schemas"]["AccountOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Total */
+            total: number;
+        };
         /** Page[AuditOut] */
         Page_AuditOut_: {
             /** Items */
@@ -2000,8 +2086,8 @@ export interface components {
          * @description Exactly one identity (normalized like targets) and why it may not be contacted.
          */
         SuppressionIn: {
-            /** @default telegram */
-            platform: components["schemas"]["Platform"];
+            /** @description the one platform the entry applies to; null (the default): every platform */
+            platform?: components["schemas"]["Platform"] | null;
             /** Username */
             username?: string | null;
             /** User Id */
@@ -2011,18 +2097,31 @@ export interface components {
             reason: components["schemas"]["SuppressionReason"];
             /** Note */
             note?: string | null;
+            /**
+             * Source
+             * @description who added it: the web UI sends "ui", other clients leave "api"
+             * @default api
+             * @enum {string}
+             */
+            source: "ui" | "api";
         };
         /** SuppressionOut */
         SuppressionOut: {
             /** Id */
             id: number;
-            /** Platform */
-            platform: string;
+            /**
+             * Platform
+             * @description null: the entry applies to every platform
+             */
+            platform: string | null;
             kind: components["schemas"]["TargetKind"];
             /** Key */
             key: string;
             reason: components["schemas"]["SuppressionReason"];
-            /** Source */
+            /**
+             * Source
+             * @description "ui", "api", "import", or "reply:<account id>" (an opt-out reply)
+             */
             source: string;
             /** Note */
             note: string | null;
@@ -3947,6 +4046,8 @@ export interface operations {
         parameters: {
             query?: {
                 platform?: components["schemas"]["Platform"] | null;
+                limit?: number;
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -3960,7 +4061,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AccountOut"][];
+                    "application/json": components["schemas"]["Page_AccountOut_"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */
@@ -4751,6 +4852,7 @@ export interface operations {
                 q?: string | null;
                 reason?: components["schemas"]["SuppressionReason"] | null;
                 kind?: components["schemas"]["TargetKind"] | null;
+                /** @description only the entries that apply to this platform (its own and every platform's) */
                 platform?: components["schemas"]["Platform"] | null;
                 /** @description created_at or key; '-' for descending */
                 sort?: string;

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from invite_service.accounts import service
 from invite_service.accounts.schemas import AccountOut, LaneOut, ReactivationOut
 from invite_service.api.deps import CurrentUser, OwnedTask, RuntimeDep, SessionDep
 from invite_service.execution import service as execution
+from invite_service.kit.inputs import Text
+from invite_service.kit.pagination import MAX_LIMIT, Page
 from invite_service.models.enums import Platform
 
 router = APIRouter(tags=["accounts"])
 
 
-@router.get("/accounts", response_model=list[AccountOut])
+@router.get("/accounts", response_model=Page[AccountOut])
 async def list_accounts(
-    user: CurrentUser, session: SessionDep, rt: RuntimeDep, platform: Platform | None = None
-) -> list[AccountOut]:
-    return await service.list_accounts(session, rt, user, platform)
+    user: CurrentUser,
+    session: SessionDep,
+    rt: RuntimeDep,
+    platform: Platform | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    cursor: Annotated[Text | None, Query(max_length=1000)] = None,
+) -> Page[AccountOut]:
+    """The user's accounts (all platforms, or one), the same page shape as every list: each with its
+    state, usage per window, why it waits (``waiting``), whether it is simulated and the tasks using it."""
+    return await service.list_accounts(session, rt, user, platform, limit=limit, cursor=cursor)
 
 
 @router.get("/tasks/{task_id:uuid}/lanes", response_model=list[LaneOut])

@@ -44,7 +44,10 @@ async def list_suppressions(
     q: Annotated[Text | None, Query(max_length=200, description="search keys and notes")] = None,
     reason: SuppressionReason | None = None,
     kind: TargetKind | None = None,
-    platform: Platform | None = None,
+    platform: Annotated[
+        Platform | None,
+        Query(description="only the entries that apply to this platform (its own and every platform's)"),
+    ] = None,
     sort: Annotated[Text, Query(description="created_at or key; '-' for descending")] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[Text | None, Query(max_length=1000)] = None,
@@ -74,7 +77,9 @@ async def import_suppressions(
     session: SessionDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="CSV, TSV, XLSX, JSON array or NDJSON")],
-    platform: Annotated[Platform, Form()] = Platform.TELEGRAM,
+    platform: Annotated[
+        Platform | None, Form(description="the one platform the entries apply to; left out: every platform")
+    ] = None,
     reason: Annotated[SuppressionReason, Form(description="for rows without a reason column")] = (
         SuppressionReason.OPT_OUT
     ),
@@ -87,7 +92,7 @@ async def import_suppressions(
         settings,
         user,
         file,
-        platform=platform.value,
+        platform=platform.value if platform else None,
         reason=reason,
         mapping=options.mapping,
         sheet=options.sheet,

@@ -16,6 +16,9 @@ from invite_service.models import Suppression
 from invite_service.models.enums import TargetKind
 
 SORT_COLUMNS = {"created_at": Suppression.created_at, "key": Suppression.key}
+# The platform column of an entry that applies to every platform (the API shows it as platform null).
+# A value rather than NULL: the unique (user, platform, kind, key) constraint then also holds for it.
+ALL_PLATFORMS = "*"
 _IN_CHUNK = 1000  # SQLite: keys an IN list, under its bound-parameter limit
 
 
@@ -39,6 +42,11 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
         )
         created += len((await session.execute(stmt)).all())
     return created
+
+
+def applies_to(platform: str) -> ColumnElement[bool]:
+    """Entries that hold for ``platform``: its own and those for every platform."""
+    return Suppression.platform.in_([platform, ALL_PLATFORMS])
 
 
 async def find(session: AsyncSession, user_id: str, platform: str, kind: str, key: str) -> Suppression | None:
@@ -66,7 +74,7 @@ def _filtered(
 ) -> Select[Any]:
     stmt = select(Suppression).where(Suppression.user_id == user_id)
     if platform:
-        stmt = stmt.where(Suppression.platform == platform)
+        stmt = stmt.where(applies_to(platform))
     if kind:
         stmt = stmt.where(Suppression.kind == kind)
     if reason:
@@ -122,12 +130,12 @@ async def any_match(
     clause = _identity_clause(identities)
     if clause is None:
         return False
-    stmt = select(exists().where(Suppression.user_id == user_id, Suppression.platform == platform, clause))
+    stmt = select(exists().where(Suppression.user_id == user_id, applies_to(platform), clause))
     return bool(await session.scalar(stmt))
 
 
 async def has_any(session: AsyncSession, user_id: str, platform: str) -> bool:
-    stmt = select(exists().where(Suppression.user_id == user_id, Suppression.platform == platform))
+    stmt = select(exists().where(Suppression.user_id == user_id, applies_to(platform)))
     return bool(await session.scalar(stmt))
 
 
@@ -152,7 +160,7 @@ async def matches(
             )
             stmt = select(Suppression.key, Suppression.reason).where(
                 Suppression.user_id == user_id,
-                Suppression.platform == platform,
+                applies_to(platform),
                 Suppression.kind == kind,
                 key_match,
             )

@@ -179,6 +179,32 @@ async def held_states(
     return out
 
 
+OPEN_STATUSES = [TaskStatus.DRAFT, TaskStatus.SCHEDULED, TaskStatus.RUNNING, TaskStatus.PAUSED]
+
+
+async def open_tasks_using(
+    session: AsyncSession, user_id: str, account_ids: Sequence[str]
+) -> dict[str, list[tuple[uuid.UUID, str, TaskStatus]]]:
+    """Per account, the user's tasks that are not over (draft, scheduled, running, paused) with a lane
+    for it: (id, name, status), newest first."""
+    out: dict[str, list[tuple[uuid.UUID, str, TaskStatus]]] = {}
+    if not account_ids:
+        return out
+    stmt = (
+        select(Lane.account_id, InviteTask.id, InviteTask.name, InviteTask.status)
+        .join(InviteTask, InviteTask.id == Lane.task_id)
+        .where(
+            InviteTask.user_id == user_id,
+            Lane.account_id.in_(list(account_ids)),
+            InviteTask.status.in_(OPEN_STATUSES),
+        )
+        .order_by(Lane.account_id, InviteTask.created_at.desc(), InviteTask.id)
+    )
+    for account_id, task_id, name, status in await session.execute(stmt):
+        out.setdefault(account_id, []).append((task_id, name, TaskStatus(status)))
+    return out
+
+
 # -- the engine's reads and writes of tasks, lanes and counters --
 
 

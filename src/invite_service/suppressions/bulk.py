@@ -81,7 +81,7 @@ async def import_file(
     user_id: str,
     upload: UploadFile,
     *,
-    platform: str,
+    platform: str | None,
     reason: SuppressionReason,
     mapping: Mapping[str, str | None] | None,
     sheet: str | None,
@@ -91,7 +91,7 @@ async def import_file(
         reader = await asyncio.to_thread(open_reader, stream, sheet=sheet)
         plan = build_plan(reader, mapping, purpose="suppressions")
         rows = reader.rows()
-        base = {"user_id": user_id, "platform": platform, "source": "import"}
+        base = {"user_id": user_id, "platform": platform or repo.ALL_PLATFORMS, "source": "import"}
         seen = created = identities = invalid = 0
         errors: list[dict[str, object]] = []
         while chunk := await asyncio.to_thread(_take, rows, bounds.CHUNK_ROWS):

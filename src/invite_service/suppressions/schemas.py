@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -15,12 +16,17 @@ class SuppressionIn(InputModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    platform: Platform = Platform.TELEGRAM
+    platform: Platform | None = Field(
+        default=None, description="the one platform the entry applies to; null (the default): every platform"
+    )
     username: str | None = Field(default=None, max_length=64)
     user_id: str | int | None = Field(default=None)
     phone: str | None = Field(default=None, max_length=32)
     reason: SuppressionReason
     note: str | None = Field(default=None, max_length=500)
+    source: Literal["ui", "api"] = Field(
+        default="api", description='who added it: the web UI sends "ui", other clients leave "api"'
+    )
 
     @model_validator(mode="after")
     def _one_identity(self) -> SuppressionIn:
@@ -34,11 +40,11 @@ class SuppressionIn(InputModel):
 
 class SuppressionOut(BaseModel):
     id: int
-    platform: str
+    platform: str | None = Field(description="null: the entry applies to every platform")
     kind: TargetKind
     key: str
     reason: SuppressionReason
-    source: str
+    source: str = Field(description='"ui", "api", "import", or "reply:<account id>" (an opt-out reply)')
     note: str | None
     created_at: datetime
 

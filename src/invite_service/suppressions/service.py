@@ -40,6 +40,9 @@ EXPORT_COLUMNS = [
     "created_at",
 ]
 
+# The export's platform column for an entry that applies to every platform.
+EXPORT_ALL_PLATFORMS = "all"
+
 
 class SuppressionNotFound(NotFound):
     code, title = "suppression_not_found", "Suppression not found"
@@ -48,7 +51,7 @@ class SuppressionNotFound(NotFound):
 def to_out(entry: Suppression) -> SuppressionOut:
     return SuppressionOut(
         id=entry.id,
-        platform=entry.platform,
+        platform=None if entry.platform == repo.ALL_PLATFORMS else entry.platform,
         kind=TargetKind(entry.kind),
         key=entry.key,
         reason=SuppressionReason(entry.reason),
@@ -87,17 +90,18 @@ async def add(
         raise InvalidInput(
             "The suppression entry is not valid.", errors=[FieldError(("body", kind.value), str(exc))]
         ) from exc
+    platform = body.platform.value if body.platform else repo.ALL_PLATFORMS
     row = {
         "user_id": user_id,
-        "platform": body.platform.value,
+        "platform": platform,
         "kind": kind.value,
         "key": key,
         "reason": body.reason.value,
-        "source": "api",
+        "source": body.source,
         "note": body.note,
     }
     created = await repo.insert_many(session, [row]) == 1
-    entry = await repo.find(session, user_id, body.platform.value, kind.value, key)
+    entry = await repo.find(session, user_id, platform, kind.value, key)
     assert entry is not None
     if created:
         await audit.record(
@@ -156,7 +160,7 @@ async def export_csv(database: Database, user_id: str, platform: str | None) -> 
             ids = {kind.value: (s.key if s.kind == kind.value else "") for kind in TargetKind}
             lines.append(
                 [
-                    s.platform,
+                    EXPORT_ALL_PLATFORMS if s.platform == repo.ALL_PLATFORMS else s.platform,
                     s.kind,
                     ids["username"],
                     ids["user_id"],

@@ -6,8 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, field_validator, model_validator
 from pydantic.config import JsonDict
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from invite_service.kit.inputs import InputModel, RowId
 from invite_service.models.enums import TargetKind, TargetStatus
@@ -90,13 +92,33 @@ class TargetOut(BaseModel):
     updated_at: datetime
 
 
+class _DocumentedAsTargetIn:
+    """A bulk row's JSON schema is ``TargetIn``'s (so OpenAPI and Swagger show its fields), while the
+    row itself is validated later, one by one, by the service (a bad row is reported, not fatal)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, _core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(TargetIn.__pydantic_core_schema__)
+
+
+BulkTargetRow = Annotated[dict[str, object], _DocumentedAsTargetIn]
+
+
 class BulkTargetsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Rows are validated one by one (a bad row is reported, not fatal), so they arrive as raw objects.
+    # Rows are validated one by one (a bad row is reported, not fatal), so they arrive as raw objects;
+    # their documented schema is TargetIn's (BulkTargetRow).
     # The service refuses more than INVITE_MAX_BULK_TARGETS; this ceiling (ten times the default) stops
     # validation early, before it copies millions of tiny rows (16 MiB of `{},` is 5.6 million, 400 MB).
-    targets: list[dict[str, object]] = Field(min_length=1, max_length=BULK_ROWS_CEILING)
+    targets: list[BulkTargetRow] = Field(
+        min_length=1,
+        max_length=BULK_ROWS_CEILING,
+        description="one object a target: a username, user_id or phone (at least one), optional first_name, "
+        "last_name and template fields; each row is checked on its own and reported in results",
+    )
     all_or_nothing: bool = False
 
 

@@ -62,7 +62,7 @@ export function AccountPicker({ value, onChange, error, platform }: Props) {
 
   if (accounts.isPending) return <Skeleton height={90} radius="md" />;
   if (accounts.isError) return <ErrorState error={accounts.error} onRetry={() => void accounts.refetch()} title="Could not load your accounts" />;
-  const list = accounts.data.filter((a) => !a.platform || a.platform === platform);
+  const list = accounts.data.items.filter((a) => !a.platform || a.platform === platform);
   const unknown = value.filter((id) => !list.some((a) => a.id === id));
   return (
     <Stack gap="xs">

@@ -13,7 +13,7 @@ function Settled() {
 
 function renderForm(platforms: string[] | null) {
   fakeApi((c) => {
-    if (c.path === "/api/v1/accounts") return jsonResponse([]);
+    if (c.path === "/api/v1/accounts") return jsonResponse({ items: [], next_cursor: null, total: 0 });
     if (c.path === "/api/v1/meta" && platforms)
       return jsonResponse({ profile: "production", sandbox_allowed: platforms.includes("sandbox"), simulated: [], platforms });
     return undefined;

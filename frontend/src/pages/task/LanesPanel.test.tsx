@@ -40,7 +40,7 @@ beforeEach(() => {
       const url = new URL(req.url, "http://x").pathname;
       calls.push({ method: req.method, url });
       if (url === `/api/v1/tasks/${TASK_ID}/lanes`) return jsonResponse(LANES);
-      if (url === "/api/v1/accounts") return jsonResponse([]);
+      if (url === "/api/v1/accounts") return jsonResponse({ items: [], next_cursor: null, total: 0 });
       if (url === "/api/v1/accounts/acc-2/reactivate") return reactivate();
       return jsonResponse({ title: "Not found", status: 404 }, 404, "application/problem+json");
     }) as unknown as typeof fetch,

@@ -147,7 +147,7 @@ export function LanesPanel({ task }: { task: Task }) {
   return (
     <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} spacing="sm" data-testid="lanes">
       {lanes.data.map((l) => (
-        <Lane key={l.account_id} lane={l} taskId={task.id} now={now} usage={accounts.data?.find((a) => a.id === l.account_id)?.usage ?? []} />
+        <Lane key={l.account_id} lane={l} taskId={task.id} now={now} usage={accounts.data?.items.find((a) => a.id === l.account_id)?.usage ?? []} />
       ))}
     </SimpleGrid>
   );
