@@ -7,24 +7,8 @@ import { useQuery } from "@tanstack/react-query";
 import { api, type Schemas, unwrap } from "./client";
 import { keys } from "./hooks";
 
-export type WaitingReason = "scheduled" | "send_window" | "cap" | "flood_wait" | "restricted" | "no_accounts";
-export interface Waiting {
-  reason: WaitingReason;
-  until: string | null;
-  window_seconds: number | null;
-  accounts: number;
-}
-export interface AccountTask {
-  id: string;
-  name: string;
-  status: Schemas["TaskStatus"];
-}
-/** AccountOut as contract §1/§6 has it (the generated type gains these once the backend lands). */
-export type Account = Schemas["AccountOut"] & {
-  simulated?: boolean;
-  waiting?: Waiting | null;
-  tasks?: AccountTask[];
-};
+export type Waiting = Schemas["WaitingOut"] | Schemas["AccountWaitingOut"];
+export type Account = Schemas["AccountOut"];
 export interface AccountPage {
   items: Account[];
   next_cursor: string | null;
@@ -47,8 +31,8 @@ export function useAccountList() {
       const items: Account[] = [];
       let cursor: string | null = null;
       for (let n = 0; n < 20; n++) {
-        const query: Record<string, string | number> = { limit: ACCOUNTS_PAGE_LIMIT, ...(cursor ? { cursor } : {}) };
-        const body: unknown = await unwrap(api.GET("/api/v1/accounts", { params: { query: query as never } }));
+        const query = { limit: ACCOUNTS_PAGE_LIMIT, ...(cursor ? { cursor } : {}) };
+        const body: unknown = await unwrap(api.GET("/api/v1/accounts", { params: { query } }));
         const page = asAccountPage(body);
         items.push(...page.items);
         cursor = page.next_cursor;
