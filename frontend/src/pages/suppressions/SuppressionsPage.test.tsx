@@ -32,7 +32,7 @@ afterEach(() => {
 describe("SuppressionsPage", () => {
   it("shows every platform's entries by default and says which platform each applies to", async () => {
     const calls = show();
-    const table = await screen.findByTestId("suppressions-table");
+    const table = await screen.findByTestId("suppressions-table", {}, { timeout: 5000 });
     const first = calls.find((c) => c.path === "/api/v1/suppressions")!;
     expect(first.query.platform).toBeUndefined();
     expect(within(table).getByText("anna").closest("tr")).toHaveTextContent("All platforms");
@@ -42,7 +42,7 @@ describe("SuppressionsPage", () => {
   it("adds an entry for all platforms by default, with source ui; a chosen platform limits it", async () => {
     const user = userEvent.setup();
     const calls = show();
-    await screen.findByTestId("suppressions-table");
+    await screen.findByTestId("suppressions-table", {}, { timeout: 5000 });
     await user.type(screen.getByLabelText("Add someone"), "@bob");
     await user.click(screen.getByRole("button", { name: "Add to list" }));
     await waitFor(() => expect(calls.filter((c) => c.method === "POST")).toHaveLength(1));
