@@ -48,13 +48,30 @@ export function englishPieces() {
   return pieces;
 }
 
+/**
+ * Latin phrases the Russian catalogue itself uses (names kept as they are: "Standard Webhooks", "Integration
+ * Service", "Apprise", "JWT"): taken out of the page's text before the search, longest first.
+ */
+export function latinInRussian() {
+  const runs = new Set();
+  for (const file of readdirSync(join(LOCALES, "ru")).filter((f) => f.endsWith(".json"))) {
+    const ru = JSON.parse(readFileSync(join(LOCALES, "ru", file), "utf8"));
+    for (const text of Object.values(ru)) {
+      for (const m of text.replace(/\{\{[^}]*\}\}/g, " ").matchAll(/[A-Za-z][A-Za-z0-9 .:/_@'-]*[A-Za-z0-9]/g)) runs.add(m[0]);
+    }
+  }
+  return [...runs].sort((a, b) => b.length - a.length);
+}
+
 const PIECES = englishPieces();
+const KEPT = latinInRussian();
 const t = await launch("i18n");
 const { page, step, base } = t;
 
 const PAGES = [
   { name: "tasks", hash: "#/tasks", ready: () => page.locator("[data-task-id]").first() },
-  { name: "task", hash: `#/tasks/${opt.task}`, ready: () => page.getByText("i18n_walk_0").first() },
+  // Every tab of the task page: the audience (targets), the accounts (lanes), the activity (stats, log).
+  { name: "task", hash: `#/tasks/${opt.task}`, ready: () => page.getByRole("heading", { name: "i18n-walk" }).first(), tabs: true },
   { name: "task-form", hash: "#/tasks/new", ready: () => page.locator("form input").first() },
   { name: "accounts", hash: "#/accounts", ready: () => page.getByTestId("account-card").first() },
   { name: "suppressions", hash: "#/suppressions", ready: () => page.getByText("i18n_optout").first() },
@@ -86,7 +103,9 @@ async function visibleText() {
   });
 }
 
-function englishIn(text) {
+function englishIn(raw) {
+  let text = raw;
+  for (const kept of KEPT) text = text.split(kept).join(" ");
   const found = new Map();
   for (const p of PIECES) if (p.re.test(text) && !found.has(p.piece)) found.set(p.piece, `${p.ns}:${p.key}`);
   return [...found].map(([piece, where]) => `"${piece}" (${where})`);
@@ -107,7 +126,18 @@ await t.run(async () => {
     await page.evaluate((h) => (window.location.hash = h), p.hash);
     await t.visible(p.ready(), `the ${p.name} page`, 20_000);
     await settled();
-    const english = englishIn(await visibleText());
+    let text = await visibleText();
+    if (p.tabs) {
+      const tabs = page.getByRole("tab");
+      const n = await tabs.count();
+      for (let i = 0; i < n; i++) {
+        await tabs.nth(i).click();
+        await settled();
+        text += `\n${await visibleText()}`;
+      }
+      if (!text.includes("i18n_walk_0")) throw new Error("the task page's tabs never showed its targets");
+    }
+    const english = englishIn(text);
     report.push({ page: p.name, english });
     console.log(`page ${p.name}: ${english.length ? `ENGLISH ${english.join(", ")}` : "no English"}`);
     await t.shot(`i18n-${p.name}-ru`, { phone: p.name === "task" || p.name === "accounts" });
