@@ -39,7 +39,9 @@ def _ran_task(base: str, user: str) -> tuple[str, list[str]]:
     with httpx.Client(base_url=base, timeout=10) as c:
         token = c.post("/api/v1/auth/dev-login", json={"user": user}).json()["access_token"]
         c.headers["Authorization"] = f"Bearer {token}"
-        accounts = [a["id"] for a in c.get("/api/v1/accounts", params={"platform": "sandbox"}).json()["items"]]
+        accounts = [
+            a["id"] for a in c.get("/api/v1/accounts", params={"platform": "sandbox"}).json()["items"]
+        ]
         assert accounts, "the sandbox gives every user accounts"
         created = c.post(
             "/api/v1/tasks",
@@ -53,14 +55,18 @@ def _ran_task(base: str, user: str) -> tuple[str, list[str]]:
         )
         assert created.status_code == 201, created.text
         tid = str(created.json()["id"])
-        added = c.post(f"/api/v1/tasks/{tid}/targets/bulk", json={"targets": [{"username": n} for n in NAMES]})
+        added = c.post(
+            f"/api/v1/tasks/{tid}/targets/bulk", json={"targets": [{"username": n} for n in NAMES]}
+        )
         assert added.is_success, added.text
         assert c.post(f"/api/v1/tasks/{tid}/start").is_success
         deadline = time.monotonic() + 90  # a guard against a hung run, not a timing assertion
         while c.get(f"/api/v1/tasks/{tid}").json()["status"] != "completed":
             assert time.monotonic() < deadline, "the task did not complete"
             time.sleep(0.2)
-        entry = c.post("/api/v1/suppressions", json={"username": "i18n_optout", "reason": "opt_out", "source": "ui"})
+        entry = c.post(
+            "/api/v1/suppressions", json={"username": "i18n_optout", "reason": "opt_out", "source": "ui"}
+        )
         assert entry.status_code == 201, entry.text
         assert entry.json()["platform"] is None
     return tid, accounts
@@ -74,8 +80,12 @@ def test_russian_ui_shows_no_english(i18n_server: str, browser_tools: dict[str, 
     assert "i18n: passed" in output, output[-4000:]
 
 
-def test_accounts_page_lists_sandbox_accounts_as_simulated(i18n_server: str, browser_tools: dict[str, str]) -> None:
+def test_accounts_page_lists_sandbox_accounts_as_simulated(
+    i18n_server: str, browser_tools: dict[str, str]
+) -> None:
     user = f"ui-accounts-{uuid.uuid4().hex[:8]}"
     tid, accounts = _ran_task(i18n_server, user)
-    output = run_script("accounts.mjs", i18n_server, browser_tools, user=user, task=tid, accounts=",".join(accounts))
+    output = run_script(
+        "accounts.mjs", i18n_server, browser_tools, user=user, task=tid, accounts=",".join(accounts)
+    )
     assert "accounts: passed" in output, output[-4000:]
