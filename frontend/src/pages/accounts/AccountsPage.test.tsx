@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { MemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
 import i18n from "../../i18n";
+import { resumeAt } from "../../lib/format";
 import { fakeApi } from "../../test/fakeApi";
 import { TASK_ID } from "../../test/fixtures";
 import { jsonResponse, renderUI } from "../../test/render";
@@ -69,7 +70,7 @@ describe("AccountsPage", () => {
     expect(within(alpha).getByTestId("simulated-badge")).toHaveTextContent("simulated");
     expect(within(cards[0]!).queryByTestId("simulated-badge")).toBeNull();
     expect(within(alpha).getByTestId("account-state")).toHaveTextContent("At limit");
-    expect(within(alpha).getByTestId("account-why")).toHaveTextContent(/^At limit until \d\d:\d\d \(the limit per hour is used up\)$/);
+    expect(within(alpha).getByTestId("account-why")).toHaveTextContent(`At limit until ${resumeAt(soon)} (the limit per hour is used up)`);
     expect(within(alpha).getByText("Invites per hour")).toBeInTheDocument();
     expect(within(alpha).getByText("5 of 5")).toBeInTheDocument();
     expect(within(alpha).getByText("12 of 50")).toBeInTheDocument();
@@ -90,7 +91,7 @@ describe("AccountsPage", () => {
     show();
     const cards = await screen.findAllByTestId("account-card");
     expect(within(cards[1]!).getByTestId("simulated-badge")).toHaveTextContent("симулятор");
-    expect(within(cards[1]!).getByTestId("account-why")).toHaveTextContent(/^Лимит исчерпан до \d\d:\d\d/);
+    expect(within(cards[1]!).getByTestId("account-why")).toHaveTextContent(`Лимит исчерпан до ${resumeAt(soon)} (лимит на час израсходован)`);
     expect(within(cards[1]!).getByText("5 из 5")).toBeInTheDocument();
     expect(screen.getByRole("heading", { name: "Аккаунты" })).toBeInTheDocument();
   });

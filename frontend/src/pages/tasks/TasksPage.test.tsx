@@ -2,6 +2,7 @@ import { screen } from "@testing-library/react";
 import { MemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
 import i18n from "../../i18n";
+import { resumeAt } from "../../lib/format";
 import { fakeApi } from "../../test/fakeApi";
 import { makeTask, TASK_ID } from "../../test/fixtures";
 import { jsonResponse, renderUI } from "../../test/render";
@@ -9,7 +10,6 @@ import { TasksPage } from "./TasksPage";
 
 const resume = new Date(Date.now() + 30 * 60_000);
 const eta = new Date(Date.now() + 3 * 3600_000);
-const hhmm = (d: Date, locale: string) => new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" }).format(d);
 
 function show() {
   const task = makeTask({
@@ -31,7 +31,7 @@ function show() {
 describe("TasksPage", () => {
   it("says why a running task waits, with the resume time, and its ETA", async () => {
     show();
-    expect(await screen.findByTestId("task-waiting")).toHaveTextContent(`Waiting for the hourly limit — resumes at ${hhmm(resume, "en-GB")}`);
+    expect(await screen.findByTestId("task-waiting")).toHaveTextContent(`Waiting for the hourly limit — resumes at ${resumeAt(resume.toISOString())}`);
     expect(await screen.findByTestId("task-eta")).toHaveTextContent(/^Expected to finish /);
     expect(document.querySelector(".mantine-Badge-root[data-status=running]")).toHaveTextContent("Running");
   });
@@ -39,7 +39,7 @@ describe("TasksPage", () => {
   it("says it in Russian", async () => {
     await i18n.changeLanguage("ru");
     show();
-    expect(await screen.findByTestId("task-waiting")).toHaveTextContent(`Ждёт часового лимита — продолжит в ${hhmm(resume, "ru-RU")}`);
+    expect(await screen.findByTestId("task-waiting")).toHaveTextContent(`Ждёт часового лимита — продолжит в ${resumeAt(resume.toISOString())}`);
     expect(document.querySelector(".mantine-Badge-root[data-status=running]")).toHaveTextContent("Выполняется");
     expect(screen.getByText("1 задача")).toBeInTheDocument();
   });
