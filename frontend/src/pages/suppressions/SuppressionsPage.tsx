@@ -27,7 +27,6 @@ const PAGE_SIZE = 50;
 /** The user's opt-out list: never imported, checked again before every send. All platforms by default. */
 export function SuppressionsPage() {
   const { t } = useTranslation("suppressions");
-  const [platform, setPlatform] = useState<string>(ALL);
   return (
     <Stack gap="md">
       <Group justify="space-between" align="flex-end" wrap="wrap">
@@ -39,24 +38,17 @@ export function SuppressionsPage() {
             {t("intro")}
           </Text>
         </div>
-        <Select
-          aria-label={t("filter.platform")}
-          data={platformOptions(t)}
-          value={platform}
-          onChange={(v) => setPlatform(v ?? ALL)}
-          allowDeselect={false}
-          w={200}
-          data-testid="platform-filter"
-        />
       </Group>
       <AddSuppression />
-      <Suppressions platform={(platform === ALL ? null : platform) as Platform} />
+      <Suppressions />
     </Stack>
   );
 }
 
-function Suppressions({ platform }: { platform: Platform }) {
+function Suppressions() {
   const { t } = useTranslation("suppressions");
+  const [shown, setShown] = useState<string>(ALL);
+  const platform = (shown === ALL ? null : shown) as Platform;
   const confirm = useConfirm();
   const isPhone = useMediaQuery("(max-width: 48em)");
   const [search, setSearch] = useState("");
@@ -107,6 +99,15 @@ function Suppressions({ platform }: { platform: Platform }) {
             value={search}
             onChange={(e) => setSearch(e.currentTarget.value)}
             style={{ flex: "1 1 200px" }}
+          />
+          <Select
+            aria-label={t("filter.platform")}
+            data={platformOptions(t)}
+            value={shown}
+            onChange={(v) => setShown(v ?? ALL)}
+            allowDeselect={false}
+            style={{ flex: "1 1 160px" }}
+            data-testid="platform-filter"
           />
           <Select aria-label={t("filter.reason")} placeholder={t("filter.any_reason")} data={reasonOptions(t)} value={reason} onChange={setReason} clearable style={{ flex: "1 1 180px" }} />
         </Group>
