@@ -14,6 +14,7 @@ const TaskPage = lazy(() => import("./pages/task/TaskPage").then((m) => ({ defau
 const SuppressionsPage = lazy(() =>
   import("./pages/suppressions/SuppressionsPage").then((m) => ({ default: m.SuppressionsPage })),
 );
+const AccountsPage = lazy(() => import("./pages/accounts/AccountsPage").then((m) => ({ default: m.AccountsPage })));
 const SettingsPage = lazy(() => import("./pages/settings/SettingsPage").then((m) => ({ default: m.SettingsPage })));
 const page = (el: React.ReactNode) => <Suspense fallback={<LoadingState />}>{el}</Suspense>;
 
@@ -32,6 +33,7 @@ export const routes = [
       { path: "/tasks/new", element: page(<TaskFormPage />) },
       { path: "/tasks/:taskId", element: page(<TaskPage />) },
       { path: "/tasks/:taskId/edit", element: page(<TaskFormPage />) },
+      { path: "/accounts", element: page(<AccountsPage />) },
       { path: "/suppressions", element: page(<SuppressionsPage />) },
       { path: "/settings", element: page(<SettingsPage />) },
       { path: "*", element: <NotFoundPage /> },

@@ -3,6 +3,7 @@ import { Notifications, notifications } from "@mantine/notifications";
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { ApiError, describeError } from "./api/problem";
+import i18n from "./i18n";
 import { ConfirmProvider } from "./components/Confirm";
 
 export const theme = createTheme({
@@ -23,7 +24,7 @@ export function makeQueryClient(): QueryClient {
     mutationCache: new MutationCache({
       onError: (error, _v, _c, mutation) => {
         if (mutation.meta?.handlesError) return;
-        notifications.show({ color: "red", title: "That did not work", message: describeError(error) });
+        notifications.show({ color: "red", title: i18n.t("shell:mutation_failed"), message: describeError(error) });
       },
     }),
     queryCache: new QueryCache(),

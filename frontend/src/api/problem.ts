@@ -3,6 +3,7 @@
  * Every failed call becomes an `ApiError`, so nothing fails silently: callers show `message` or, for
  * a form, `fieldErrors()` next to the fields and `unplaced` above the form.
  */
+import i18n, { currentLang } from "../i18n";
 import type { components } from "./schema";
 
 /** The body of every error answer, as the service's OpenAPI document declares it. */
@@ -52,7 +53,7 @@ export function toProblem(status: number, body: unknown, statusText = ""): Probl
 }
 
 function problemMessage(status: number, p: Problem): string {
-  if (status === 0) return p.detail ?? "The service cannot be reached. Check your connection and try again.";
+  if (status === 0) return p.detail ?? i18n.t("problem:offline", { lng: "en" });
   const head = p.detail && p.detail !== p.title ? p.detail : (p.title ?? `Request failed (HTTP ${status})`);
   return head;
 }
@@ -70,9 +71,42 @@ export function locPath(loc: (string | number)[]): string {
   return parts.map(String).join(".");
 }
 
+// Wrappers the service nests fields in: they name no field the user knows.
+const WRAPPERS = new Set(["task", "settings", "body", "data", "__root__"]);
+
+/**
+ * A field's location in words: ["body","task","targets"] → "Targets" ("Получатели"), ["body","settings",
+ * "send_window","timezone"] → "Send window › Time zone", ["body","account_ids",2] → "Accounts (#3)".
+ * Names the catalogue (namespace `problem`, keys `field.<name>`) lacks read as their words ("mystery_box" → "mystery box").
+ */
+export function fieldLabel(loc: readonly (string | number)[]): string {
+  const parts = loc.length > 0 && SOURCES.has(String(loc[0])) ? loc.slice(1) : loc;
+  const names: string[] = [];
+  let index: number | null = null;
+  for (const part of parts) {
+    if (typeof part === "number" || /^\d+$/.test(String(part))) index = Number(part);
+    else if (!WRAPPERS.has(String(part))) names.push(String(part));
+  }
+  const word = (name: string) =>
+    i18n.exists(`problem:field.${name}`) ? i18n.t(`problem:field.${name}`) : name.replace(/[_.]+/g, " ").trim();
+  const shown = names.slice(-2).filter((n, i, all) => i === all.length - 1 || i18n.exists(`problem:field.${n}`));
+  const label = shown.map(word).join(" › ");
+  if (index === null) return label;
+  const item = i18n.t("problem:item", { n: index + 1 });
+  return label ? `${label} (${item})` : item;
+}
+
+/** A field issue's message in the UI's language when the catalogue knows its kind (pydantic's `type`), else as sent. */
+export function issueMessage(issue: Pick<FieldIssue, "msg" | "type">): string {
+  const key = `problem:issue.${issue.type}`;
+  if (currentLang() !== "en" && issue.type && i18n.exists(key)) return i18n.t(key);
+  return cleanMessage(issue.msg ?? "is invalid");
+}
+
 /**
  * Splits an error's field issues into those a form can show next to a field (`known(path)` says which
- * paths it has; a nested path falls back to its nearest known parent) and the rest, shown above it.
+ * paths it has; a nested path falls back to its nearest known parent) and the rest, shown above it
+ * with the field named in words.
  */
 export function fieldErrors(
   error: unknown,
@@ -84,7 +118,7 @@ export function fieldErrors(
   if (!(error instanceof ApiError)) return { fields, unplaced };
   for (const issue of error.issues) {
     const path = translate(locPath(issue.loc ?? []));
-    const msg = cleanMessage(issue.msg ?? "is invalid");
+    const msg = issueMessage(issue);
     let target: string | null = null;
     const parts = path.split(".");
     for (let n = parts.length; n > 0; n--) {
@@ -95,23 +129,38 @@ export function fieldErrors(
       }
     }
     if (target === null) {
-      unplaced.push(path ? `${path}: ${msg}` : msg);
+      const label = fieldLabel(issue.loc ?? []);
+      unplaced.push(label ? `${label}: ${msg}` : msg);
     } else {
-      const suffix = target === path ? "" : `${path.slice(target.length + 1)}: `;
+      const suffix = target === path ? "" : `${fieldLabel(path.slice(target.length + 1).split("."))}: `;
       fields[target] = fields[target] ? `${fields[target]}; ${suffix}${msg}` : `${suffix}${msg}`;
     }
   }
   return { fields, unplaced };
 }
 
-/** A one-line description of any error, for notifications and alerts. */
+/**
+ * What went wrong, in the UI's language: the service's `detail` stays English, so in another language
+ * the problem's `code` picks a sentence from the catalogue (namespace `problem`, keys `code.<code>`);
+ * a code it lacks shows the English detail. No connection reads as such in every language.
+ */
+export function problemText(error: ApiError): string {
+  if (error.status === 0) return i18n.t("problem:offline");
+  const code = error.problem.code;
+  if (currentLang() !== "en" && code && i18n.exists(`problem:code.${code}`)) return i18n.t(`problem:code.${code}`);
+  if (!error.problem.detail && !error.problem.title) return i18n.t("problem:http", { status: error.status });
+  return error.message;
+}
+
+/** A one-line description of any error, for notifications and alerts; fields named in words. */
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
     const issues = error.issues.map((i) => {
-      const path = locPath(i.loc ?? []);
-      return path ? `${path}: ${cleanMessage(i.msg)}` : cleanMessage(i.msg);
+      const label = fieldLabel(i.loc ?? []);
+      return label ? `${label}: ${issueMessage(i)}` : issueMessage(i);
     });
-    return issues.length ? `${error.message} ${issues.join("; ")}` : error.message;
+    const head = problemText(error);
+    return issues.length ? `${head} ${issues.join("; ")}` : head;
   }
   if (error instanceof Error) return error.message;
   return String(error);

@@ -2668,6 +2668,32 @@ export interface components {
              */
             accounts: number;
         };
+        /**
+         * WaitingOut
+         * @description Why nothing is sent right now and when sending resumes.
+         */
+        WaitingOut: {
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "scheduled" | "send_window" | "cap" | "flood_wait" | "restricted" | "no_accounts";
+            /**
+             * Until
+             * @description when sending resumes (UTC); null when unknown or it needs the user (restricted, no_accounts)
+             */
+            until: string | null;
+            /**
+             * Window Seconds
+             * @description for reason "cap": the cap window that is full (3600 hourly, 86400 daily); else null
+             */
+            window_seconds: number | null;
+            /**
+             * Accounts
+             * @description how many of the task's accounts wait for this reason (0 for scheduled and send_window)
+             */
+            accounts: number;
+        };
         /** WebhookCreated */
         WebhookCreated: {
             /**

@@ -1,22 +1,27 @@
 /** The opt-out list: its pages, single adds and removals, file imports and the CSV export. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, download, formData, unwrap } from "./client";
+import { api, download, formData, type Schemas, unwrap } from "./client";
 import { keys } from "./hooks";
 import type { SuppressionIn } from "./types";
 
 export type SuppressionReason = SuppressionIn["reason"];
-export type SuppressionPlatform = NonNullable<SuppressionIn["platform"]>;
+/** A platform, or null: every platform (contract §6; the list shows all, an entry applies to all). */
+export type SuppressionPlatform = NonNullable<SuppressionIn["platform"]> | null;
+/** The create body as contract §6 has it: `platform` null = every platform; the UI says it added the entry. */
+export type SuppressionCreate = Omit<SuppressionIn, "platform"> & { platform: SuppressionPlatform; source?: "ui" | "api" };
+/** An entry as contract §6 returns it (`platform` null = every platform). */
+export type Suppression = Omit<Schemas["SuppressionOut"], "platform"> & { platform: string | null };
 export type SuppressionFilter = { q: string; reason: SuppressionReason | null; cursor: string | undefined; limit: number };
 
 export function useSuppressions(platform: SuppressionPlatform, { q, reason, cursor, limit }: SuppressionFilter) {
   return useQuery({
-    queryKey: keys.suppressionList(platform, q, reason, cursor),
+    queryKey: keys.suppressionList(platform ?? "*", q, reason, cursor),
     queryFn: () =>
       unwrap(
         api.GET("/api/v1/suppressions", {
           params: {
             query: {
-              platform,
+              ...(platform ? { platform } : {}),
               limit,
               ...(q ? { q } : {}),
               ...(reason ? { reason } : {}),
@@ -32,7 +37,8 @@ export function useAddSuppression() {
   const qc = useQueryClient();
   return useMutation({
     meta: { handlesError: true },
-    mutationFn: (body: SuppressionIn) => unwrap(api.POST("/api/v1/suppressions", { body })),
+    mutationFn: (body: SuppressionCreate) =>
+      unwrap(api.POST("/api/v1/suppressions", { body: { ...body, source: body.source ?? "ui" } as unknown as SuppressionIn })),
     onSuccess: () => void qc.invalidateQueries({ queryKey: keys.suppressions }),
   });
 }
@@ -52,14 +58,19 @@ export function useImportSuppressions() {
   return useMutation({
     meta: { handlesError: true },
     mutationFn: (args: { file: File; platform: SuppressionPlatform; reason: SuppressionReason }) =>
-      unwrap(api.POST("/api/v1/suppressions/import", { body: formData<"/api/v1/suppressions/import">(args) })),
+      unwrap(
+        api.POST("/api/v1/suppressions/import", {
+          // No platform field: the entries apply to every platform.
+          body: formData<"/api/v1/suppressions/import">(args as Parameters<typeof formData<"/api/v1/suppressions/import">>[0]),
+        }),
+      ),
     onSuccess: () => void qc.invalidateQueries({ queryKey: keys.suppressions }),
   });
 }
 
 export function downloadSuppressions(platform: SuppressionPlatform): Promise<void> {
   return download(
-    api.GET("/api/v1/suppressions/export.csv", { params: { query: { platform } }, parseAs: "blob" }),
-    `opt-out-${platform}.csv`,
+    api.GET("/api/v1/suppressions/export.csv", { params: { query: platform ? { platform } : {} }, parseAs: "blob" }),
+    `opt-out-${platform ?? "all"}.csv`,
   );
 }

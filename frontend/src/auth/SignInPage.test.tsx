@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { createMemoryRouter, RouterProvider } from "react-router";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { setFetch } from "../api/client";
+import i18n from "../i18n";
 import { jsonResponse, renderUI } from "../test/render";
 import { getSession, signOut } from "./session";
 import { SignInPage } from "./SignInPage";
@@ -52,6 +53,17 @@ function renderAt(path: string) {
 const TOKEN = `x.${btoa(JSON.stringify({ sub: "alice", exp: 4102444800 }))}.y`;
 
 describe("SignInPage", () => {
+  it("speaks Russian and has the language switch", async () => {
+    await i18n.changeLanguage("ru");
+    reply = () => jsonResponse({});
+    renderAt("/sign-in");
+    expect(await screen.findByLabelText("Ваше имя")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Войти" })).toBeInTheDocument();
+    expect(screen.getByText("У меня есть токен")).toBeInTheDocument();
+    await userEvent.setup().click(screen.getByText("EN"));
+    expect(await screen.findByLabelText("Your name")).toBeInTheDocument();
+  });
+
   it("signs in by name and goes where the user was heading", async () => {
     reply = () => jsonResponse({ access_token: TOKEN, token_type: "bearer", user: "alice" });
     const router = renderAt("/sign-in?next=%2Ftasks%2F42");

@@ -15,6 +15,8 @@ import {
 } from "@mantine/core";
 import { IconInfoCircle, IconSend } from "@tabler/icons-react";
 import { type FormEvent, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { LanguageSwitch } from "../i18n/LanguageSwitch";
 import { Navigate, useNavigate, useSearchParams } from "react-router";
 import { useDevLogin, useDevLoginOffered, useProbeAccess } from "../api/auth";
 import { describeError, fieldErrors } from "../api/problem";
@@ -28,6 +30,7 @@ function safeNext(raw: string | null): string {
 }
 
 export function SignInPage() {
+  const { t } = useTranslation("auth");
   const session = useSession();
   const devLogin = useDevLoginOffered();
   const [params] = useSearchParams();
@@ -45,27 +48,31 @@ export function SignInPage() {
     <Center mih="100vh" p="md" bg="var(--mantine-color-gray-0)">
       <Paper withBorder shadow="sm" radius="lg" p="xl" w="100%" maw={420}>
         <Stack gap="lg">
+          <Group justify="flex-end">
+            <LanguageSwitch />
+          </Group>
           <Group gap="sm">
             <ThemeIcon size={40} radius="md">
               <IconSend size={22} />
             </ThemeIcon>
             <div>
               <Title order={2} size="h3">
-                Invite Service
+                {t("shell:app_name")}
               </Title>
               <Text size="sm" c="dimmed">
-                Invite and message your consenting audience
+                {t("tagline")}
               </Text>
             </div>
           </Group>
           {ended && (
             <Alert color="yellow" icon={<IconInfoCircle size={18} />} role="alert">
-              {ended}
+              {/* The one reason a session ends on its own is a refused token (api/client.ts). */}
+              {t("session_ended")}
             </Alert>
           )}
           {devLogin.loading ? (
             <Text size="sm" c="dimmed">
-              Checking the service…
+              {t("checking")}
             </Text>
           ) : embedded && !useToken ? (
             <DevLoginForm onDone={done} onUseToken={() => setUseToken(true)} />
@@ -79,6 +86,7 @@ export function SignInPage() {
 }
 
 function DevLoginForm({ onDone, onUseToken }: { onDone: () => void; onUseToken: () => void }) {
+  const { t } = useTranslation("auth");
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
   const login = useDevLogin();
@@ -87,7 +95,7 @@ function DevLoginForm({ onDone, onUseToken }: { onDone: () => void; onUseToken: 
     e.preventDefault();
     const user = name.trim();
     if (!NAME.test(user)) {
-      setError("Use letters, digits and . _ @ - only (up to 128)");
+      setError(t("dev.name_invalid"));
       return;
     }
     setError(null);
@@ -106,10 +114,10 @@ function DevLoginForm({ onDone, onUseToken }: { onDone: () => void; onUseToken: 
     <form onSubmit={submit} noValidate>
       <Stack>
         <Text size="sm">
-          This is the embedded profile: sign in with any name. Each name sees only its own tasks.
+          {t("dev.intro")}
         </Text>
         <TextInput
-          label="Your name"
+          label={t("dev.name")}
           name="user"
           placeholder="alice"
           autoComplete="username"
@@ -120,10 +128,10 @@ function DevLoginForm({ onDone, onUseToken }: { onDone: () => void; onUseToken: 
           autoFocus
         />
         <Button type="submit" loading={login.isPending} fullWidth>
-          Sign in
+          {t("dev.submit")}
         </Button>
         <Anchor component="button" type="button" size="sm" onClick={onUseToken}>
-          I have a token
+          {t("dev.use_token")}
         </Anchor>
       </Stack>
     </form>
@@ -131,6 +139,7 @@ function DevLoginForm({ onDone, onUseToken }: { onDone: () => void; onUseToken: 
 }
 
 function TokenForm({ onDone, embedded, onUseName }: { onDone: () => void; embedded: boolean; onUseName: () => void }) {
+  const { t } = useTranslation("auth");
   const [token, setToken] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [gatewayError, setGatewayError] = useState<string | null>(null);
@@ -143,18 +152,18 @@ function TokenForm({ onDone, embedded, onUseName }: { onDone: () => void; embedd
     e.preventDefault();
     const raw = token.trim().replace(/^Bearer\s+/i, "");
     if (!raw) {
-      setError("Paste the bearer token you were given");
+      setError(t("token.required"));
       return;
     }
     setError(null);
     try {
       await tokenProbe.mutateAsync(`Bearer ${raw}`);
       const { sub, exp } = decodeToken(raw);
-      signIn({ mode: "token", token: raw, user: sub ?? "token user", expiresAt: exp });
+      signIn({ mode: "token", token: raw, user: sub ?? t("token.user"), expiresAt: exp });
       onDone();
     } catch (err) {
       const status = (err as { status?: number }).status;
-      setError(status === 401 ? "The service refused this token (expired, or not for this service)." : describeError(err));
+      setError(status === 401 ? t("token.refused") : describeError(err));
     }
   }
 
@@ -162,12 +171,12 @@ function TokenForm({ onDone, embedded, onUseName }: { onDone: () => void; embedd
     setGatewayError(null);
     try {
       await gatewayProbe.mutateAsync(null);
-      signIn({ mode: "gateway", token: null, user: "gateway session", expiresAt: null });
+      signIn({ mode: "gateway", token: null, user: t("gateway.user"), expiresAt: null });
       onDone();
     } catch (err) {
       const status = (err as { status?: number }).status;
       setGatewayError(
-        status === 401 ? "No session from the gateway: sign in through your platform first, or paste a token." : describeError(err),
+        status === 401 ? t("gateway.none") : describeError(err),
       );
     }
   }
@@ -177,8 +186,8 @@ function TokenForm({ onDone, embedded, onUseName }: { onDone: () => void; embedd
       <form onSubmit={submit} noValidate>
         <Stack>
           <PasswordInput
-            label="Access token"
-            description="A bearer token (JWT) issued for this service. It is kept only for this browser tab."
+            label={t("token.label")}
+            description={t("token.hint")}
             placeholder="eyJhbGciOi…"
             name="token"
             value={token}
@@ -187,19 +196,19 @@ function TokenForm({ onDone, embedded, onUseName }: { onDone: () => void; embedd
             autoFocus
           />
           <Button type="submit" loading={tokenProbe.isPending} disabled={busy} fullWidth>
-            Sign in with token
+            {t("token.submit")}
           </Button>
         </Stack>
       </form>
       {embedded ? (
         <Anchor component="button" type="button" size="sm" onClick={onUseName}>
-          Sign in with a name instead
+          {t("token.use_name")}
         </Anchor>
       ) : (
         <>
-          <Divider label="or" labelPosition="center" />
+          <Divider label={t("or")} labelPosition="center" />
           <Button variant="light" onClick={gateway} loading={gatewayProbe.isPending} disabled={busy}>
-            Continue with my platform session
+            {t("gateway.submit")}
           </Button>
           {gatewayError && (
             <Text size="sm" c="red" role="alert">

@@ -1,5 +1,6 @@
 import { Button, Group, Modal, Stack, Text } from "@mantine/core";
 import { createContext, type ReactNode, useCallback, useContext, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
 
 export interface ConfirmOptions {
   title: string;
@@ -13,6 +14,7 @@ const ConfirmContext = createContext<ConfirmFn | null>(null);
 
 /** `const confirm = useConfirm(); if (await confirm({...})) …` — one modal for every confirmation. */
 export function ConfirmProvider({ children }: { children: ReactNode }) {
+  const { t } = useTranslation("shell");
   const [options, setOptions] = useState<ConfirmOptions | null>(null);
   const resolver = useRef<((ok: boolean) => void) | null>(null);
 
@@ -40,10 +42,10 @@ export function ConfirmProvider({ children }: { children: ReactNode }) {
           </Text>
           <Group justify="flex-end">
             <Button variant="default" onClick={() => close(false)}>
-              Keep as is
+              {t("confirm.keep")}
             </Button>
             <Button color={options?.color ?? "blue"} onClick={() => close(true)} data-autofocus>
-              {options?.confirmLabel ?? "Confirm"}
+              {options?.confirmLabel ?? t("confirm.ok")}
             </Button>
           </Group>
         </Stack>

@@ -1,6 +1,7 @@
 import { Button, Group, Text } from "@mantine/core";
 import { IconChevronLeft, IconChevronRight } from "@tabler/icons-react";
 import { useCallback, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { num } from "../lib/format";
 
 /** Where a keyset-paged list is: the cursor of the page shown, its number, and the moves. */
@@ -33,19 +34,21 @@ export interface KeysetPage {
 
 /**
  * The footer of a keyset-paged list: "1–50 of 120 targets" and Previous / Next, driven by the list's
- * `useCursorStack`. Renders nothing while the page is loading or when the list is empty.
+ * `useCursorStack`. Renders nothing while the page is loading or when the list is empty. `noun` names the
+ * items in the UI's language (the caller translates it); without one the summary says just "1–50 of 120".
  */
 export function KeysetPager({
   pages,
   data,
   pageSize,
-  noun = "items",
+  noun,
 }: {
   pages: CursorStack;
   data: KeysetPage | undefined;
   pageSize: number;
   noun?: string;
 }) {
+  const { t } = useTranslation("shell");
   if (!data || data.total === 0) return null;
   const { page } = pages;
   const shown = data.items.length;
@@ -55,11 +58,11 @@ export function KeysetPager({
   return (
     <Group justify="space-between" mt="sm" wrap="wrap" gap="xs">
       <Text size="sm" c="dimmed" data-testid="pager-summary">
-        {`${num(from)}–${num(to)} of ${num(data.total)} ${noun}`}
+        {noun ? t("pager.summary_noun", { from: num(from), to: num(to), total: num(data.total), noun }) : t("pager.summary", { from: num(from), to: num(to), total: num(data.total) })}
       </Text>
       <Group gap="xs">
         <Button variant="default" size="xs" leftSection={<IconChevronLeft size={14} />} disabled={page <= 1} onClick={pages.prev}>
-          Previous
+          {t("pager.prev")}
         </Button>
         <Button
           variant="default"
@@ -68,7 +71,7 @@ export function KeysetPager({
           disabled={!nextCursor}
           onClick={() => nextCursor && pages.next(nextCursor)}
         >
-          Next
+          {t("pager.next")}
         </Button>
       </Group>
     </Group>

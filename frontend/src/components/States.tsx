@@ -1,15 +1,17 @@
 import { Alert, Button, Center, Group, Loader, Paper, Stack, Text, ThemeIcon, Title } from "@mantine/core";
 import { IconAlertTriangle, IconRefresh } from "@tabler/icons-react";
 import type { ReactNode } from "react";
+import { useTranslation } from "react-i18next";
 import { ApiError, describeError } from "../api/problem";
 
-export function LoadingState({ label = "Loading…" }: { label?: string }) {
+export function LoadingState({ label }: { label?: string }) {
+  const { t } = useTranslation("shell");
   return (
     <Center py="xl" role="status" aria-live="polite">
       <Group gap="sm">
         <Loader size="sm" />
         <Text c="dimmed" size="sm">
-          {label}
+          {label ?? t("loading")}
         </Text>
       </Group>
     </Center>
@@ -17,20 +19,21 @@ export function LoadingState({ label = "Loading…" }: { label?: string }) {
 }
 
 export function ErrorState({ error, onRetry, title }: { error: unknown; onRetry?: () => void; title?: string }) {
+  const { t } = useTranslation("shell");
   const requestId = error instanceof ApiError ? error.requestId : undefined;
   return (
-    <Alert color="red" icon={<IconAlertTriangle size={18} />} title={title ?? "Something went wrong"} role="alert">
+    <Alert color="red" icon={<IconAlertTriangle size={18} />} title={title ?? t("error.title")} role="alert">
       <Stack gap="xs">
         <Text size="sm">{describeError(error)}</Text>
         {requestId && (
           <Text size="xs" c="dimmed">
-            Request id: <code>{requestId}</code>
+            {t("error.request_id")} <code>{requestId}</code>
           </Text>
         )}
         {onRetry && (
           <Group>
             <Button size="xs" variant="light" color="red" leftSection={<IconRefresh size={14} />} onClick={onRetry}>
-              Try again
+              {t("error.retry")}
             </Button>
           </Group>
         )}

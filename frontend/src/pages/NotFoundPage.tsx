@@ -1,20 +1,22 @@
 import { Button } from "@mantine/core";
 import { IconMapOff } from "@tabler/icons-react";
+import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { EmptyState } from "../components/States";
 
 export function NotFoundPage() {
+  const { t } = useTranslation("shell");
   return (
     <EmptyState
       icon={<IconMapOff size={24} />}
-      title="There is no such page"
+      title={t("notfound.title")}
       action={
         <Button component={Link} to="/tasks">
-          Go to tasks
+          {t("notfound.back")}
         </Button>
       }
     >
-      The link may be old, or the task was deleted.
+      {t("notfound.body")}
     </EmptyState>
   );
 }

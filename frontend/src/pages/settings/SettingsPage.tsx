@@ -23,6 +23,7 @@ import {
 import { notifications } from "@mantine/notifications";
 import { IconAlertTriangle, IconBell, IconCheck, IconCopy, IconPlus, IconRefresh, IconSend, IconTrash, IconWebhook } from "@tabler/icons-react";
 import { type FormEvent, type ReactNode, useState } from "react";
+import { useTranslation } from "react-i18next";
 import {
   type ChannelOut,
   DELIVERY_STATUSES,
@@ -51,13 +52,13 @@ import { useConfirm } from "../../components/Confirm";
 import { KeysetPager, useCursorStack } from "../../components/KeysetPager";
 import { ErrorState } from "../../components/States";
 import { dateTime } from "../../lib/format";
-import { type StringKey, t, tf } from "../../lib/i18n";
 import { useDesktopNotifications } from "../../notify/desktop";
 
 const PAGE_SIZE = 25;
 
 /** Where the user hears about their tasks: this browser, webhook endpoints, Apprise channels, and the delivery log. */
 export function SettingsPage() {
+  const { t } = useTranslation("settings");
   const webhooks = useWebhooks();
   const absent = webhooks.data === null;
   return (
@@ -113,6 +114,7 @@ function Section({ title, hint, icon, action, children }: { title: string; hint?
 }
 
 export function DesktopToggle() {
+  const { t } = useTranslation("settings");
   const { state, setOn } = useDesktopNotifications();
   const [asking, setAsking] = useState(false);
   return (
@@ -148,6 +150,7 @@ export function DesktopToggle() {
 }
 
 function EventTypesField({ value, onChange }: { value: EventType[]; onChange: (v: EventType[]) => void }) {
+  const { t } = useTranslation("settings");
   return (
     <Checkbox.Group label={t("settings.events")} description={t("settings.events.hint")} value={value} onChange={(v) => onChange(v as EventType[])}>
       <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} mt={6} spacing={6}>
@@ -160,6 +163,7 @@ function EventTypesField({ value, onChange }: { value: EventType[]; onChange: (v
 }
 
 function EventTypesCell({ types }: { types: string[] }) {
+  const { t } = useTranslation("settings");
   if (!types.length) return <Text size="sm">{t("settings.events.all")}</Text>;
   return (
     <Group gap={4}>
@@ -174,30 +178,33 @@ function EventTypesCell({ types }: { types: string[] }) {
 
 /** A destination turned off after repeated failures says why, where the user looks first. */
 function DisabledReason({ enabled, reason, failures }: { enabled: boolean; reason: string | null; failures: number }) {
+  const { t } = useTranslation("settings");
   if (!enabled && reason)
     return (
       <Alert color="red" variant="light" p="xs" mt={4} icon={<IconAlertTriangle size={16} />} data-testid="disabled-reason">
         <Text size="sm" fw={600}>
-          {tf("settings.disabled_reason", { reason })}
+          {t("settings.disabled_reason", { reason })}
         </Text>
       </Alert>
     );
   if (failures > 0)
     return (
       <Text size="xs" c="orange">
-        {tf("settings.failures", { n: failures })}
+        {t("settings.failures", { n: failures })}
       </Text>
     );
   return null;
 }
 
 function useDeleteConfirm() {
+  const { t } = useTranslation("settings");
   const confirm = useConfirm();
-  return (titleKey: StringKey, what: string) =>
-    confirm({ title: t(titleKey), message: tf("settings.delete_body", { what }), confirmLabel: t("settings.delete"), color: "red" });
+  return (titleKey: string, what: string) =>
+    confirm({ title: t(titleKey), message: t("settings.delete_body", { what }), confirmLabel: t("settings.delete"), color: "red" });
 }
 
 function WebhooksSection() {
+  const { t } = useTranslation("settings");
   const list = useWebhooks();
   const update = useUpdateWebhook();
   const remove = useDeleteWebhook();
@@ -307,6 +314,7 @@ function WebhooksSection() {
 }
 
 function AddWebhook({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (w: WebhookCreated) => void }) {
+  const { t } = useTranslation("settings");
   const create = useCreateWebhook();
   const [url, setUrl] = useState("");
   const [description, setDescription] = useState("");
@@ -376,6 +384,7 @@ function FormProblems({ error, unplaced, hasFields }: { error: unknown; unplaced
 
 /** The new endpoint's signing secret, shown this once (the service keeps only what it needs to sign). */
 function SecretOnce({ created, onClose }: { created: WebhookCreated | null; onClose: () => void }) {
+  const { t } = useTranslation("settings");
   return (
     <Modal opened={created !== null} onClose={onClose} title={t("settings.secret.title")} size="lg" closeOnClickOutside={false}>
       {created && (
@@ -405,6 +414,7 @@ function SecretOnce({ created, onClose }: { created: WebhookCreated | null; onCl
 }
 
 function ChannelsSection() {
+  const { t } = useTranslation("settings");
   const list = useChannels();
   const update = useUpdateChannel();
   const remove = useDeleteChannel();
@@ -492,6 +502,7 @@ function ChannelsSection() {
 }
 
 function AddChannel({ opened, onClose }: { opened: boolean; onClose: () => void }) {
+  const { t } = useTranslation("settings");
   const create = useCreateChannel();
   const [url, setUrl] = useState("");
   const [label, setLabel] = useState("");
@@ -549,14 +560,16 @@ function AddChannel({ opened, onClose }: { opened: boolean; onClose: () => void 
 const DELIVERY_COLOR: Record<DeliveryStatus, string> = { pending: "gray", retrying: "yellow", succeeded: "teal", failed: "red" };
 
 export function DeliveryStatusBadge({ status }: { status: DeliveryStatus }) {
+  const { t } = useTranslation("settings");
   return (
     <Badge color={DELIVERY_COLOR[status] ?? "gray"} variant="light" size="sm" data-status={status} style={{ overflow: "visible" }}>
-      {t(`delivery.${status}` as StringKey)}
+      {t(`delivery.${status}`)}
     </Badge>
   );
 }
 
 function DeliveriesSection() {
+  const { t } = useTranslation("settings");
   const webhooks = useWebhooks();
   const channels = useChannels();
   const [endpoint, setEndpoint] = useState<string | null>(null);
@@ -600,7 +613,7 @@ function DeliveriesSection() {
         <Select
           aria-label={t("settings.filter.status")}
           placeholder={t("settings.filter.status")}
-          data={DELIVERY_STATUSES.map((s) => ({ value: s, label: t(`delivery.${s}` as StringKey) }))}
+          data={DELIVERY_STATUSES.map((s) => ({ value: s, label: t(`delivery.${s}`) }))}
           value={status}
           onChange={setStatus}
           clearable

@@ -1,14 +1,18 @@
 import { Button, Group, Paper, Select, TextInput } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { type FormEvent, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { describeError, fieldErrors } from "../../api/problem";
 import { type SuppressionPlatform, type SuppressionReason, useAddSuppression } from "../../api/suppressions";
 import { detectKind } from "../../lib/pasteTargets";
-import { MANUAL_REASONS } from "./reasons";
+import { ALL, MANUAL_REASON_VALUES, platformOptions, reasonOptions } from "./reasons";
 
-export function AddSuppression({ platform }: { platform: SuppressionPlatform }) {
+/** One person by hand: for every platform unless one is chosen; the entry's source is "ui". */
+export function AddSuppression() {
+  const { t } = useTranslation("suppressions");
   const [who, setWho] = useState("");
   const [reason, setReason] = useState<SuppressionReason>("opt_out");
+  const [platform, setPlatform] = useState<string>(ALL);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const add = useAddSuppression();
 
@@ -16,19 +20,23 @@ export function AddSuppression({ platform }: { platform: SuppressionPlatform }) 
     e.preventDefault();
     const value = who.trim();
     if (!value) {
-      setErrors({ who: "Enter a username, user id or phone" });
+      setErrors({ who: t("add.who_required") });
       return;
     }
     setErrors({});
     const kind = detectKind(value);
     try {
-      await add.mutateAsync({ [kind]: value, reason, platform, source: "ui" });
-      notifications.show({ color: "teal", message: `${value} is on the opt-out list` });
+      await add.mutateAsync({ [kind]: value, reason, platform: (platform === ALL ? null : platform) as SuppressionPlatform, source: "ui" });
+      notifications.show({ color: "teal", message: t("add.done", { who: value }) });
       setWho("");
     } catch (err) {
       const { fields, unplaced } = fieldErrors(err, (p) => ["username", "user_id", "phone", "reason", "platform"].includes(p));
       const whoError = fields.username ?? fields.user_id ?? fields.phone ?? (unplaced.join("; ") || undefined);
-      setErrors({ who: whoError ?? (fields.reason ? "" : describeError(err)), reason: fields.reason ?? "" });
+      setErrors({
+        who: whoError ?? (fields.reason || fields.platform ? "" : describeError(err)),
+        reason: fields.reason ?? "",
+        platform: fields.platform ?? "",
+      });
     }
   }
 
@@ -36,10 +44,38 @@ export function AddSuppression({ platform }: { platform: SuppressionPlatform }) 
     <Paper withBorder radius="md" p="sm">
       <form onSubmit={submit} noValidate>
         <Group align="flex-start" wrap="wrap" gap="sm">
-          <TextInput label="Add someone" placeholder="@username, user id or +phone" value={who} onChange={(e) => setWho(e.currentTarget.value)} error={errors.who || null} style={{ flex: "1 1 240px" }} />
-          <Select label="Reason" data={MANUAL_REASONS} value={reason} onChange={(v) => v && setReason(v as SuppressionReason)} allowDeselect={false} error={errors.reason || null} w={220} />
+          <TextInput
+            label={t("add.who")}
+            placeholder={t("add.who_placeholder")}
+            value={who}
+            onChange={(e) => {
+              setWho(e.currentTarget.value);
+              if (errors.who) setErrors((x) => ({ ...x, who: "" }));
+            }}
+            error={errors.who || null}
+            style={{ flex: "1 1 240px" }}
+          />
+          <Select
+            label={t("add.platform")}
+            data={platformOptions(t)}
+            value={platform}
+            onChange={(v) => setPlatform(v ?? ALL)}
+            allowDeselect={false}
+            error={errors.platform || null}
+            style={{ flex: "1 1 160px" }}
+            data-testid="add-platform"
+          />
+          <Select
+            label={t("add.reason")}
+            data={reasonOptions(t, MANUAL_REASON_VALUES)}
+            value={reason}
+            onChange={(v) => v && setReason(v as SuppressionReason)}
+            allowDeselect={false}
+            error={errors.reason || null}
+            style={{ flex: "1 1 200px" }}
+          />
           <Button type="submit" mt={25} loading={add.isPending}>
-            Add to list
+            {t("add.submit")}
           </Button>
         </Group>
       </form>

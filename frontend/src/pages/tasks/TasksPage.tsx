@@ -1,6 +1,7 @@
 import {
   ActionIcon,
   Anchor,
+  Badge,
   Button,
   Card,
   Checkbox,
@@ -35,16 +36,18 @@ import {
   IconTrash,
   IconX,
 } from "@tabler/icons-react";
+import type { TFunction } from "i18next";
 import { useState } from "react";
+import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 import { type BulkOutcome, type BulkTaskAction, type Task, type TaskListQuery, useBulkTasks, useTasks } from "../../api/hooks";
-import { PriorityBadge, ProgressCell, TaskStatusBadge } from "../../components/Badges";
+import { useTaskEta } from "../../api/tasks";
+import { ProgressCell } from "../../components/Badges";
 import { useConfirm } from "../../components/Confirm";
 import { KeysetPager, useCursorStack } from "../../components/KeysetPager";
 import { EmptyState, ErrorState } from "../../components/States";
-import { dateTime, num, plural } from "../../lib/format";
+import { dateTime, num, resumeAt } from "../../lib/format";
 import {
-  ACTION_LABEL,
   ACTIONS,
   PRIORITIES,
   PRIORITY_META,
@@ -56,19 +59,58 @@ import {
 } from "../../lib/status";
 import { useDebounced } from "../../lib/useDebounced";
 import { useSelection } from "../../lib/useSelection";
+import { waitingText } from "./waiting";
 
 const PAGE_SIZE = 25;
-const SORTS = [
-  { value: "-created_at", label: "Newest first" },
-  { value: "created_at", label: "Oldest first" },
-  { value: "name", label: "Name A–Z" },
-  { value: "-name", label: "Name Z–A" },
-  { value: "-priority", label: "Priority high–low" },
-  { value: "priority", label: "Priority low–high" },
-  { value: "status", label: "Status" },
-];
+const SORTS = ["-created_at", "created_at", "name", "-name", "-priority", "priority", "status"];
+
+/** The task's status as a badge, in the UI's language. */
+function StatusBadge({ status }: { status: TaskStatus }) {
+  const { t } = useTranslation("tasks");
+  const meta = TASK_STATUS_META[status] ?? { color: "gray" };
+  return (
+    <Badge color={meta.color} size="sm" variant={status === "running" ? "filled" : "light"} data-status={status} style={{ overflow: "visible" }}>
+      {t(`status.${status}`, { defaultValue: status })}
+    </Badge>
+  );
+}
+
+function PriorityTag({ priority }: { priority: Priority }) {
+  const { t } = useTranslation("tasks");
+  return (
+    <Badge color={PRIORITY_META[priority]?.color ?? "gray"} size="sm" variant="outline" style={{ overflow: "visible" }}>
+      {t(`priority.${priority}`, { defaultValue: priority })}
+    </Badge>
+  );
+}
+
+const actionLabel = (t: TFunction, a: string) => t(`action.${a}`, { defaultValue: a });
+
+/** Why a running or scheduled task sends nothing now, and its ETA while it runs. */
+function TaskWaiting({ task }: { task: Task }) {
+  const { t } = useTranslation("tasks");
+  const running = task.status === "running";
+  const eta = useTaskEta(task.id, running);
+  const why = waitingText(task.waiting, t);
+  if (!why && !(running && eta.data)) return null;
+  return (
+    <Stack gap={0} mt={4}>
+      {why && (
+        <Text size="xs" c="orange.8" data-testid="task-waiting">
+          {why}
+        </Text>
+      )}
+      {running && eta.data && (
+        <Text size="xs" c="dimmed" data-testid="task-eta">
+          {t("eta", { when: resumeAt(eta.data) })}
+        </Text>
+      )}
+    </Stack>
+  );
+}
 
 export function TasksPage() {
+  const { t } = useTranslation("tasks");
   const [params, setParams] = useSearchParams();
   const isPhone = useMediaQuery("(max-width: 48em)");
   const [search, setSearch] = useState(params.get("q") ?? "");
@@ -114,29 +156,29 @@ export function TasksPage() {
       <Group justify="space-between" wrap="wrap">
         <div>
           <Title order={1} size="h2">
-            Tasks
+            {t("title")}
           </Title>
           <Text c="dimmed" size="sm">
-            {tasks.data ? plural(tasks.data.total, "task") : " "}
+            {tasks.data ? t("count", { count: tasks.data.total, n: num(tasks.data.total) }) : " "}
             {tasks.isFetching && !tasks.isPending && <Loader size={10} ml={8} type="dots" />}
           </Text>
         </div>
         <Button component={Link} to="/tasks/new" leftSection={<IconPlus size={16} />}>
-          New task
+          {t("new_task")}
         </Button>
       </Group>
 
       <Paper withBorder p="sm" radius="md">
         <Group gap="sm" align="flex-end" wrap="wrap">
           <TextInput
-            aria-label="Search tasks"
-            placeholder="Search by name"
+            aria-label={t("search.label")}
+            placeholder={t("search.placeholder")}
             leftSection={<IconSearch size={16} />}
             value={search}
             onChange={(e) => setSearch(e.currentTarget.value)}
             rightSection={
               search ? (
-                <ActionIcon variant="subtle" color="gray" onClick={() => setSearch("")} aria-label="Clear search">
+                <ActionIcon variant="subtle" color="gray" onClick={() => setSearch("")} aria-label={t("search.clear")}>
                   <IconX size={14} />
                 </ActionIcon>
               ) : null
@@ -144,35 +186,35 @@ export function TasksPage() {
             style={{ flex: "1 1 200px" }}
           />
           <MultiSelect
-            aria-label="Status"
-            placeholder={statuses.length ? undefined : "Any status"}
-            data={TASK_STATUSES.map((s) => ({ value: s, label: TASK_STATUS_META[s].label }))}
+            aria-label={t("filter.status")}
+            placeholder={statuses.length ? undefined : t("filter.any_status")}
+            data={TASK_STATUSES.map((s) => ({ value: s, label: t(`status.${s}`) }))}
             value={statuses}
             onChange={(v) => setParam("status", v.join(","))}
             clearable
             style={{ flex: "1 1 180px" }}
           />
           <Select
-            aria-label="Action"
-            placeholder="Any action"
-            data={ACTIONS.map((a) => ({ value: a, label: ACTION_LABEL[a] }))}
+            aria-label={t("filter.action")}
+            placeholder={t("filter.any_action")}
+            data={ACTIONS.map((a) => ({ value: a, label: actionLabel(t, a) }))}
             value={action ?? null}
             onChange={(v) => setParam("action", v)}
             clearable
             style={{ flex: "1 1 150px" }}
           />
           <Select
-            aria-label="Priority"
-            placeholder="Any priority"
-            data={PRIORITIES.map((p) => ({ value: p, label: PRIORITY_META[p].label }))}
+            aria-label={t("filter.priority")}
+            placeholder={t("filter.any_priority")}
+            data={PRIORITIES.map((p) => ({ value: p, label: t(`priority.${p}`) }))}
             value={priority ?? null}
             onChange={(v) => setParam("priority", v)}
             clearable
             style={{ flex: "1 1 130px" }}
           />
           <Select
-            aria-label="Sort"
-            data={SORTS}
+            aria-label={t("sort.label")}
+            data={SORTS.map((v) => ({ value: v, label: t(`sort.${v}`) }))}
             value={sort}
             onChange={(v) => setParam("sort", v === "-created_at" ? null : v)}
             allowDeselect={false}
@@ -180,7 +222,7 @@ export function TasksPage() {
           />
           {filtered && (
             <Button variant="subtle" color="gray" leftSection={<IconFilterOff size={16} />} onClick={clearFilters}>
-              Clear
+              {t("filter.clear")}
             </Button>
           )}
         </Group>
@@ -189,42 +231,41 @@ export function TasksPage() {
       {selected.size > 0 && <BulkBar selected={selected} items={items} onDone={clear} />}
 
       {tasks.isPending ? (
-        <Stack gap="xs" aria-busy="true" aria-label="Loading tasks">
+        <Stack gap="xs" aria-busy="true" aria-label={t("loading")}>
           {Array.from({ length: 5 }, (_, i) => (
             <Skeleton key={i} height={44} radius="sm" />
           ))}
         </Stack>
       ) : tasks.isError ? (
-        <ErrorState error={tasks.error} onRetry={() => void tasks.refetch()} title="Could not load your tasks" />
+        <ErrorState error={tasks.error} onRetry={() => void tasks.refetch()} title={t("load_failed")} />
       ) : items.length === 0 ? (
         filtered ? (
           <EmptyState
             icon={<IconSearch size={24} />}
-            title="No tasks match these filters"
+            title={t("empty.filtered")}
             action={
               <Button variant="light" onClick={clearFilters}>
-                Clear filters
+                {t("empty.clear_filters")}
               </Button>
             }
           />
         ) : (
           <EmptyState
             icon={<IconListCheck size={24} />}
-            title="No tasks yet"
+            title={t("empty.title")}
             action={
               <Button component={Link} to="/tasks/new" leftSection={<IconPlus size={16} />}>
-                Create your first task
+                {t("empty.create")}
               </Button>
             }
           >
-            A task invites your audience into a group or channel, or sends them a message, from the accounts you pick and
-            inside every platform limit.
+            {t("empty.body")}
           </EmptyState>
         )
       ) : isPhone ? (
         <Stack gap="sm" data-testid="tasks-cards">
-          {items.map((t) => (
-            <TaskCard key={t.id} task={t} selected={selected.has(t.id)} onToggle={() => toggle(t.id)} />
+          {items.map((task) => (
+            <TaskCard key={task.id} task={task} selected={selected.has(task.id)} onToggle={() => toggle(task.id)} />
           ))}
         </Stack>
       ) : (
@@ -233,57 +274,58 @@ export function TasksPage() {
             <Table.Thead>
               <Table.Tr>
                 <Table.Th w={40}>
-                  <Checkbox aria-label="Select all on this page" checked={allOnPage} indeterminate={!allOnPage && items.some((t) => selected.has(t.id))} onChange={toggleAll} />
+                  <Checkbox aria-label={t("select_all")} checked={allOnPage} indeterminate={!allOnPage && items.some((task) => selected.has(task.id))} onChange={toggleAll} />
                 </Table.Th>
                 <SortTh field="name" sort={sort} onSort={sortBy}>
-                  Name
+                  {t("col.name")}
                 </SortTh>
                 <SortTh field="status" sort={sort} onSort={sortBy}>
-                  Status
+                  {t("col.status")}
                 </SortTh>
-                <Table.Th miw={160}>Progress</Table.Th>
-                <Table.Th ta="right">Targets</Table.Th>
+                <Table.Th miw={160}>{t("col.progress")}</Table.Th>
+                <Table.Th ta="right">{t("col.targets")}</Table.Th>
                 <SortTh field="priority" sort={sort} onSort={sortBy}>
-                  Priority
+                  {t("col.priority")}
                 </SortTh>
-                <Table.Th>Action</Table.Th>
+                <Table.Th>{t("col.action")}</Table.Th>
                 <SortTh field="created_at" sort={sort} onSort={sortBy}>
-                  Created
+                  {t("col.created")}
                 </SortTh>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {items.map((t) => (
-                <Table.Tr key={t.id} className={selected.has(t.id) ? "row-selected" : undefined} data-task-id={t.id}>
+              {items.map((task) => (
+                <Table.Tr key={task.id} className={selected.has(task.id) ? "row-selected" : undefined} data-task-id={task.id}>
                   <Table.Td>
-                    <Checkbox aria-label={`Select ${t.name}`} checked={selected.has(t.id)} onChange={() => toggle(t.id)} />
+                    <Checkbox aria-label={t("select_one", { name: task.name })} checked={selected.has(task.id)} onChange={() => toggle(task.id)} />
                   </Table.Td>
                   <Table.Td maw={320}>
-                    <Anchor component={Link} to={`/tasks/${t.id}`} fw={600} lineClamp={1}>
-                      {t.name}
+                    <Anchor component={Link} to={`/tasks/${task.id}`} fw={600} lineClamp={1}>
+                      {task.name}
                     </Anchor>
-                    {t.destination && (
+                    {task.destination && (
                       <Text size="xs" c="dimmed" truncate>
-                        → {t.destination}
+                        → {task.destination}
                       </Text>
                     )}
                   </Table.Td>
                   <Table.Td>
-                    <TaskStatusBadge status={t.status} />
+                    <StatusBadge status={task.status} />
+                    <TaskWaiting task={task} />
                   </Table.Td>
                   <Table.Td>
-                    <ProgressCell value={t.progress} status={t.status} total={t.counters.total} />
+                    <ProgressCell value={task.progress} status={task.status} total={task.counters.total} />
                   </Table.Td>
-                  <Table.Td ta="right">{num(t.counters.total)}</Table.Td>
+                  <Table.Td ta="right">{num(task.counters.total)}</Table.Td>
                   <Table.Td>
-                    <PriorityBadge priority={t.priority} />
+                    <PriorityTag priority={task.priority} />
                   </Table.Td>
                   <Table.Td>
-                    <Text size="sm">{ACTION_LABEL[t.action as TaskAction] ?? t.action}</Text>
+                    <Text size="sm">{actionLabel(t, task.action)}</Text>
                   </Table.Td>
                   <Table.Td>
                     <Text size="sm" c="dimmed">
-                      {dateTime(t.created_at)}
+                      {dateTime(task.created_at)}
                     </Text>
                   </Table.Td>
                 </Table.Tr>
@@ -293,7 +335,7 @@ export function TasksPage() {
         </Paper>
       )}
 
-      <KeysetPager pages={pages} data={tasks.data} pageSize={PAGE_SIZE} noun="tasks" />
+      <KeysetPager pages={pages} data={tasks.data} pageSize={PAGE_SIZE} noun={t("noun")} />
     </Stack>
   );
 }
@@ -314,32 +356,34 @@ function SortTh({ field, sort, onSort, children }: { field: string; sort: string
 }
 
 function TaskCard({ task, selected, onToggle }: { task: Task; selected: boolean; onToggle: () => void }) {
+  const { t } = useTranslation("tasks");
   return (
     <Card withBorder radius="md" padding="sm" className={selected ? "row-selected" : undefined} data-task-id={task.id}>
       <Group justify="space-between" wrap="nowrap" align="flex-start">
         <Group gap="sm" wrap="nowrap" align="flex-start" style={{ minWidth: 0 }}>
-          <Checkbox aria-label={`Select ${task.name}`} checked={selected} onChange={onToggle} mt={3} />
+          <Checkbox aria-label={t("select_one", { name: task.name })} checked={selected} onChange={onToggle} mt={3} />
           <div style={{ minWidth: 0 }}>
             <Anchor component={Link} to={`/tasks/${task.id}`} fw={600} lineClamp={2}>
               {task.name}
             </Anchor>
             <Text size="xs" c="dimmed">
-              {ACTION_LABEL[task.action as TaskAction] ?? task.action} · {plural(task.counters.total, "target")}
+              {actionLabel(t, task.action)} · {t("targets", { count: task.counters.total, n: num(task.counters.total) })}
             </Text>
           </div>
         </Group>
         <Stack gap={4} align="flex-end">
-          <TaskStatusBadge status={task.status} />
-          <PriorityBadge priority={task.priority} />
+          <StatusBadge status={task.status} />
+          <PriorityTag priority={task.priority} />
         </Stack>
       </Group>
+      <TaskWaiting task={task} />
       <ProgressCell value={task.progress} status={task.status} total={task.counters.total} />
     </Card>
   );
 }
 
 function summarize(outcome: BulkOutcome, items: Task[]): { ok: number; failures: string[] } {
-  const names = new Map(items.map((t) => [t.id, t.name]));
+  const names = new Map(items.map((task) => [task.id, task.name]));
   const failures = outcome.results
     .filter((r) => !r.ok)
     .map((r) => `${names.get(r.task_id) ?? r.task_id}: ${r.detail ?? `HTTP ${r.status}`}`);
@@ -347,17 +391,21 @@ function summarize(outcome: BulkOutcome, items: Task[]): { ok: number; failures:
   return { ok, failures };
 }
 
+type Verb = "priority" | "pause" | "resume" | "cancel" | "delete";
+
 function BulkBar({ selected, items, onDone }: { selected: Set<string>; items: Task[]; onDone: () => void }) {
+  const { t } = useTranslation("tasks");
   const confirm = useConfirm();
   const bulk = useBulkTasks();
   const ids = [...selected];
   const n = ids.length;
-  const names = items.filter((t) => selected.has(t.id)).map((t) => t.name);
-  const listed = names.slice(0, 5).join(", ") + (n > 5 ? ` and ${n - 5} more` : "");
+  const names = items.filter((task) => selected.has(task.id)).map((task) => task.name);
+  const listed = names.slice(0, 5).join(", ") + (n > 5 ? t("bulk.and_more", { n: num(n - 5) }) : "");
 
-  async function run(action: BulkTaskAction, verb: string, opts: { priority?: Priority; color?: string; warn?: string } = {}) {
+  async function run(action: BulkTaskAction, verb: Verb, opts: { priority?: Priority; color?: string; warn?: string } = {}) {
+    const what = opts.priority ? t(`priority.${opts.priority}`) : "";
     const ok = await confirm({
-      title: `${verb} ${plural(n, "task")}?`,
+      title: t(`bulk.${verb}.title`, { count: n, n: num(n), priority: what }),
       message: (
         <>
           <Text size="sm">{listed}</Text>
@@ -368,16 +416,19 @@ function BulkBar({ selected, items, onDone }: { selected: Set<string>; items: Ta
           )}
         </>
       ),
-      confirmLabel: verb,
+      confirmLabel: t(`bulk.${verb}.button`),
       color: opts.color,
     });
     if (!ok) return;
     try {
       const outcome = await bulk.mutateAsync({ action, ids, priority: opts.priority });
       const { ok: done, failures } = summarize(outcome, items);
+      const label = t(`bulk.${verb}.button`);
       notifications.show({
         color: failures.length ? (done ? "yellow" : "red") : "teal",
-        title: failures.length ? `${verb}: ${done} of ${n} done` : `${verb}: done for ${plural(done, "task")}`,
+        title: failures.length
+          ? t("bulk.partly", { verb: label, done: num(done), n: num(n) })
+          : t("bulk.done", { verb: label, count: done, n: num(done) }),
         message: failures.length ? failures.join("\n") : undefined,
         autoClose: failures.length ? false : 4000,
       });
@@ -392,10 +443,10 @@ function BulkBar({ selected, items, onDone }: { selected: Set<string>; items: Ta
       <Group justify="space-between" wrap="wrap" gap="xs">
         <Group gap="xs">
           <Text size="sm" fw={600}>
-            {n} selected
+            {t("bulk.selected", { n: num(n) })}
           </Text>
-          <Tooltip label="Clear selection">
-            <ActionIcon variant="subtle" color="gray" onClick={onDone} aria-label="Clear selection">
+          <Tooltip label={t("bulk.clear")}>
+            <ActionIcon variant="subtle" color="gray" onClick={onDone} aria-label={t("bulk.clear")}>
               <IconX size={16} />
             </ActionIcon>
           </Tooltip>
@@ -404,40 +455,40 @@ function BulkBar({ selected, items, onDone }: { selected: Set<string>; items: Ta
           <Menu>
             <Menu.Target>
               <Button size="xs" variant="default" leftSection={<IconFlag size={14} />} loading={bulk.isPending}>
-                Set priority
+                {t("bulk.priority.menu")}
               </Button>
             </Menu.Target>
             <Menu.Dropdown>
               {PRIORITIES.map((p) => (
-                <Menu.Item key={p} onClick={() => void run("SET_PRIORITY", `Set priority ${PRIORITY_META[p].label.toLowerCase()} for`, { priority: p })}>
-                  {PRIORITY_META[p].label}
+                <Menu.Item key={p} onClick={() => void run("SET_PRIORITY", "priority", { priority: p })}>
+                  {t(`priority.${p}`)}
                 </Menu.Item>
               ))}
             </Menu.Dropdown>
           </Menu>
-          <Button size="xs" variant="default" leftSection={<IconPlayerPause size={14} />} onClick={() => void run("PAUSE", "Pause")}>
-            Pause
+          <Button size="xs" variant="default" leftSection={<IconPlayerPause size={14} />} onClick={() => void run("PAUSE", "pause")}>
+            {t("bulk.pause.button")}
           </Button>
-          <Button size="xs" variant="default" leftSection={<IconPlayerPlay size={14} />} onClick={() => void run("RESUME", "Resume")}>
-            Resume
+          <Button size="xs" variant="default" leftSection={<IconPlayerPlay size={14} />} onClick={() => void run("RESUME", "resume")}>
+            {t("bulk.resume.button")}
           </Button>
           <Button
             size="xs"
             variant="default"
             color="orange"
             leftSection={<IconPlayerStop size={14} />}
-            onClick={() => void run("CANCEL", "Cancel", { color: "orange", warn: "Targets not yet reached are skipped. This cannot be undone." })}
+            onClick={() => void run("CANCEL", "cancel", { color: "orange", warn: t("bulk.cancel.warn") })}
           >
-            Cancel
+            {t("bulk.cancel.button")}
           </Button>
           <Button
             size="xs"
             color="red"
             variant="light"
             leftSection={<IconTrash size={14} />}
-            onClick={() => void run("DELETE", "Delete", { color: "red", warn: "The tasks and all their targets are deleted. Running tasks are kept." })}
+            onClick={() => void run("DELETE", "delete", { color: "red", warn: t("bulk.delete.warn") })}
           >
-            Delete
+            {t("bulk.delete.button")}
           </Button>
         </Group>
       </Group>
