@@ -50,10 +50,9 @@ await t.run(async () => {
   await page.getByRole("tab", { name: "Accounts" }).click();
   await t.visible(page.getByTestId("lane-waiting").filter({ hasText: /At the hourly limit until (\S+ )?\d\d:\d\d/ }), "the lane's hold");
 
-  // TODO(lead): after merging "shellui" (its TasksPage renders the reason as data-testid="task-waiting"),
-  // un-comment to assert the tasks list row too:
-  // await page.goto(`${base}/#/tasks`);
-  // await t.visible(page.getByTestId("task-waiting").filter({ hasText: /Waiting for the hourly limit — resumes/ }), "the list row's reason");
+  // The tasks list row says the same (TasksPage renders it as data-testid="task-waiting").
+  await page.goto(`${base}/#/tasks`);
+  await t.visible(page.getByTestId("task-waiting").filter({ hasText: /Waiting for the hourly limit — resumes/ }), "the list row's reason");
 
   step("the breakdown by reason, in words");
   await page.goto(`${base}/#/tasks/${opt.refused}?tab=activity`);

@@ -7,7 +7,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api, type Schemas, unwrap } from "./client";
 import { keys } from "./hooks";
 
-export type Waiting = Schemas["WaitingOut"] | Schemas["AccountWaitingOut"];
+export type Waiting = Schemas["WaitingOut"];
 export type Account = Schemas["AccountOut"];
 export interface AccountPage {
   items: Account[];

@@ -917,7 +917,7 @@ export interface components {
              */
             usage: components["schemas"]["WindowOut"][];
             /** @description null when the account can act now; else its strongest hold: restricted > flood_wait > cap */
-            waiting: components["schemas"]["AccountWaitingOut"] | null;
+            waiting: components["schemas"]["WaitingOut"] | null;
             /**
              * Tasks
              * @description the user's tasks not over yet that use the account
@@ -968,34 +968,6 @@ export interface components {
             /** Name */
             name: string;
             status: components["schemas"]["TaskStatus"];
-        };
-        /**
-         * AccountWaitingOut
-         * @description Why the account sends nothing now and until when; the same shape as a task's ``WaitingOut``
-         *     (statistics), kept here so the accounts feature depends on no other.
-         */
-        AccountWaitingOut: {
-            /**
-             * Reason
-             * @description cap: a usage window is full; flood_wait: a platform wait (FLOOD_WAIT) or a cooldown; restricted: a restriction, or the account is unusable until the user fixes it
-             * @enum {string}
-             */
-            reason: "scheduled" | "send_window" | "cap" | "flood_wait" | "restricted" | "no_accounts";
-            /**
-             * Until
-             * @description when it may act again (UTC); null when unknown or when it needs the user
-             */
-            until: string | null;
-            /**
-             * Window Seconds
-             * @description for cap: the full window (3600 = hourly, 86400 = daily); else null
-             */
-            window_seconds: number | null;
-            /**
-             * Accounts
-             * @description how many accounts wait for this reason: 1 for an account
-             */
-            accounts: number;
         };
         /** AuditOut */
         AuditOut: {
@@ -1793,7 +1765,7 @@ export interface components {
             /** Last Error */
             last_error: string | null;
             /** @description the lane's own hold ("cap" with its window, "flood_wait", "restricted") */
-            waiting?: components["schemas"]["WaitingOut"] | null;
+            waiting: components["schemas"]["WaitingOut"] | null;
         };
         /**
          * LaneStatus
@@ -1827,12 +1799,12 @@ export interface components {
              * Target
              * @description the target's identity as the targets list shows it (its key)
              */
-            target?: string | null;
+            target: string | null;
             /**
              * Account Label
              * @description the account's label in this task
              */
-            account_label?: string | null;
+            account_label: string | null;
         };
         /**
          * LogPage
@@ -2452,7 +2424,7 @@ export interface components {
              */
             progress: number;
             /** @description why nothing is sent right now and when it resumes; null when not waiting */
-            waiting?: components["schemas"]["WaitingOut"] | null;
+            waiting: components["schemas"]["WaitingOut"] | null;
         };
         /** TaskSettings */
         TaskSettings: {
@@ -2552,7 +2524,7 @@ export interface components {
              */
             replied: number;
             /** @description why nothing is sent right now and when it resumes; null when not waiting */
-            waiting?: components["schemas"]["WaitingOut"] | null;
+            waiting: components["schemas"]["WaitingOut"] | null;
         };
         /**
          * TaskUpdate
@@ -2641,32 +2613,6 @@ export interface components {
              * @default false
              */
             remembered: boolean;
-        };
-        /**
-         * WaitingOut
-         * @description Why nothing is sent right now and when sending resumes.
-         */
-        WaitingOut: {
-            /**
-             * Reason
-             * @enum {string}
-             */
-            reason: "scheduled" | "send_window" | "cap" | "flood_wait" | "restricted" | "no_accounts";
-            /**
-             * Until
-             * @description when sending resumes (UTC); null when unknown or it needs the user (restricted, no_accounts)
-             */
-            until: string | null;
-            /**
-             * Window Seconds
-             * @description for reason "cap": the cap window that is full (3600 hourly, 86400 daily); else null
-             */
-            window_seconds: number | null;
-            /**
-             * Accounts
-             * @description how many of the task's accounts wait for this reason (0 for scheduled and send_window)
-             */
-            accounts: number;
         };
         /**
          * WaitingOut

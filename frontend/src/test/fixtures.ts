@@ -25,6 +25,7 @@ export function makeTask(overrides: Partial<Task> = {}): Task {
     updated_at: "2026-01-01T00:00:00Z",
     counters: { total: 10, pending: 10, reserved: 0, sending: 0, invited: 0, messaged: 0, already_member: 0, failed: 0, skipped: 0, unknown: 0 },
     progress: 0,
+    waiting: null,
     ...overrides,
   };
 }

@@ -26,7 +26,6 @@ const preview: ImportValidateOut = {
   ],
   remembered: false,
   preview: [{ row: 2, kind: "username", key: "anna_p", username: "anna_p", first_name: "Анна", last_name: null, fields: { gorod: "Москва" } }],
-  remembered: false,
 };
 
 function Harness({ onChange, data = preview }: { onChange?: (m: Mapping) => void; data?: ImportValidateOut }) {

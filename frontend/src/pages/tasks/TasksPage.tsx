@@ -59,7 +59,7 @@ import {
 } from "../../lib/status";
 import { useDebounced } from "../../lib/useDebounced";
 import { useSelection } from "../../lib/useSelection";
-import { waitingText } from "./waiting";
+import { waitingText } from "../../lib/waiting";
 
 const PAGE_SIZE = 25;
 const SORTS = ["-created_at", "created_at", "name", "-name", "-priority", "priority", "status"];
