@@ -97,7 +97,8 @@ async function visibleText() {
   return page.evaluate(() => {
     const shown = (el) => el.offsetParent !== null || el.getClientRects().length > 0;
     const inputs = [...document.querySelectorAll("input, textarea")]
-      .filter((el) => shown(el) && el.type !== "hidden" && el.type !== "password")
+      // A radio's or checkbox's value is a wire value the user never reads (its label is in the text).
+      .filter((el) => shown(el) && !["hidden", "password", "radio", "checkbox"].includes(el.type))
       .map((el) => [el.value, el.placeholder].filter(Boolean).join(" "));
     return [document.body.innerText, ...inputs].join("\n");
   });
