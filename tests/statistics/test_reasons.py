@@ -13,7 +13,7 @@ import csv
 import importlib
 import io
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,11 +23,9 @@ import openpyxl
 import pytest
 
 from invite_service.adapters.telegram.error_table import TELEGRAM_ERRORS
-from invite_service.auth.jwt import mint_token
-from invite_service.main import create_app
 from invite_service.sandbox.model import TargetFate
 from invite_service.statistics.reasons import REASONS, sentence
-from tests.execution.harness import Harness, make_harness, name_with
+from tests.execution.harness import Harness, name_with
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 # Calls whose first code-like string argument is an error code: the adapters' result makers, the
@@ -189,21 +187,6 @@ async def test_meta_reasons_serves_the_catalogue_to_a_signed_in_user(
 
 
 # -- a finished run: targets, logs and report -------------------------------------------------
-
-
-@pytest.fixture
-async def h(db_url: str) -> AsyncIterator[Harness]:
-    harness = await make_harness(db_url)
-    yield harness
-    await harness.rt.db.dispose()
-
-
-@pytest.fixture
-async def api(h: Harness) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(h.settings, runtime=h.rt)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        client.headers["Authorization"] = f"Bearer {mint_token(h.user, h.settings)}"
-        yield client
 
 
 FATES = {

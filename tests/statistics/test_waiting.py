@@ -7,7 +7,6 @@ harness), so every wait is the one the engine itself chose."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,30 +14,13 @@ import httpx
 import pytest
 from sqlalchemy import event, select
 
-from invite_service.auth.jwt import mint_token
-from invite_service.main import create_app
 from invite_service.models import Lane
 from invite_service.sandbox.model import TargetFate
 from invite_service.stores.waiting import account_waiting
 from invite_service.workers.stepped import simulate
-from tests.execution.harness import START, Harness, make_harness, name_with
+from tests.execution.harness import START, Harness, name_with
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-async def h(db_url: str) -> AsyncIterator[Harness]:
-    harness = await make_harness(db_url)
-    yield harness
-    await harness.rt.db.dispose()
-
-
-@pytest.fixture
-async def api(h: Harness) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(h.settings, runtime=h.rt)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        client.headers["Authorization"] = f"Bearer {mint_token(h.user, h.settings)}"
-        yield client
 
 
 def ok_names(n: int, prefix: str = "ok") -> list[str]:
