@@ -48,7 +48,7 @@ export default defineConfig({
   base: "./",
   plugins: [react(), apiDocsAssets()],
   build: {
-    outDir: OUT_DIR,
+    outDir: "../src/invite_service/ui", // = OUT_DIR
     emptyOutDir: true,
     chunkSizeWarningLimit: 900,
     reportCompressedSize: true,
