@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from invite_service.config import Settings
 from invite_service.context.runtime import Runtime
@@ -143,10 +143,26 @@ async def make_harness(
     registry = build_adapters(settings)
     registry.provide(Platform.SANDBOX.value, adapter)
     db = Database(db_url, pool_size=5)
+    await stop_leftover_tasks(db)
     rt = build_runtime(settings, db, clock=clock, adapters=registry)
     queue = SteppedJobQueue(clock)
     rt.use_jobs(queue)
     return Harness(rt, clock, queue, simulator, adapter, f"engine-{uuid.uuid4().hex[:10]}")
+
+
+async def stop_leftover_tasks(db: Database) -> None:
+    """Pause every task an earlier test left running or scheduled in the shared test database.
+
+    A harness's engine ticks over the whole database, and the sandbox adapter revives a demo account
+    from its id, so a task left running by another test would send through this test's simulator
+    (and show up in its ledger). Each test's engine drives only the tasks it creates.
+    """
+    async with db.session() as s:
+        await s.execute(
+            update(InviteTask)
+            .where(InviteTask.status.in_([TaskStatus.RUNNING, TaskStatus.SCHEDULED]))
+            .values(status=TaskStatus.PAUSED)
+        )
 
 
 def final_states() -> set[str]:
