@@ -6,6 +6,7 @@ import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
 import { type Audience, useAudiences, useCreateAudience, useDeleteAudience } from "../../api/audiences";
+import { useMeta } from "../../api/notifications";
 import { ApiError, describeError, fieldErrors } from "../../api/problem";
 import { useConfirm } from "../../components/Confirm";
 import { KeysetPager, useCursorStack } from "../../components/KeysetPager";
@@ -141,7 +142,11 @@ function CreateAudience({ opened, onClose }: { opened: boolean; onClose: () => v
   const create = useCreateAudience();
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
-  const [platform, setPlatform] = useState<string>("telegram");
+  // The platforms this service offers (GET /meta), the first one chosen; both without /meta.
+  const offered = useMeta().data?.platforms?.filter((p) => (AUDIENCE_PLATFORMS as readonly string[]).includes(p));
+  const platforms = offered?.length ? offered : [...AUDIENCE_PLATFORMS];
+  const [chosen, setPlatform] = useState<string | null>(null);
+  const platform = chosen && platforms.includes(chosen) ? chosen : (platforms[0] ?? "telegram");
   const [errors, setErrors] = useState<Record<string, string>>({});
 
   async function submit(e: FormEvent) {
@@ -174,7 +179,7 @@ function CreateAudience({ opened, onClose }: { opened: boolean; onClose: () => v
           <TextInput label={t("create.name")} withAsterisk value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.name || null} data-autofocus />
           <Select
             label={t("create.platform")}
-            data={AUDIENCE_PLATFORMS.map((p) => ({ value: p, label: t(`platform.${p}`) }))}
+            data={platforms.map((p) => ({ value: p, label: t(`platform.${p}`, { defaultValue: p }) }))}
             value={platform}
             onChange={(v) => v && setPlatform(v)}
             allowDeselect={false}
