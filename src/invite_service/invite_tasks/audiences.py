@@ -72,13 +72,14 @@ async def save(
     session: AsyncSession, task_id: uuid.UUID, selection: AudienceSelection | None, settings: dict[str, Any]
 ) -> dict[str, Any]:
     """Store the selection (rows + the settings' rules); returns the settings to save."""
-    include = selection.include if selection else []
-    exclude = selection.exclude if selection else []
-    await task_audiences.set_selection(session, task_id, include, exclude)
+    if selection is None:
+        await task_audiences.set_selection(session, task_id, [], [])
+        return {**settings, "audience_rules": None}
+    await task_audiences.set_selection(session, task_id, selection.include, selection.exclude)
     rules = AudienceRules(
         exclude_tags=selection.exclude_tags, include_new_contacts=selection.include_new_contacts
     )
-    return {**settings, "audience_rules": rules.model_dump(mode="json") if selection else None}
+    return {**settings, "audience_rules": rules.model_dump(mode="json")}
 
 
 def view(selection: Selection | None, settings: Mapping[str, Any]) -> AudienceSelection | None:
