@@ -15,6 +15,7 @@ from invite_service.models.audience import (
     Suppression,
 )
 from invite_service.models.base import Base
+from invite_service.models.contact_policy import ContactMark, ContactPolicy
 from invite_service.models.contacts import Audience, AudienceMember, Contact, ContactTag, TaskAudience
 from invite_service.models.notifications import (
     NotificationChannel,
@@ -31,6 +32,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Contact",
+    "ContactMark",
+    "ContactPolicy",
     "ContactTag",
     "ExecutionLog",
     "IdempotencyKey",
