@@ -5,7 +5,7 @@ import { IconPlus, IconTrash, IconUsersGroup } from "@tabler/icons-react";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
-import { type Audience, useAudiences, useCreateAudience, useDeleteAudience } from "../../api/audiences";
+import { type Audience, type Platform, useAudiences, useCreateAudience, useDeleteAudience } from "../../api/audiences";
 import { useMeta } from "../../api/notifications";
 import { ApiError, describeError, fieldErrors } from "../../api/problem";
 import { useConfirm } from "../../components/Confirm";
@@ -14,7 +14,7 @@ import { EmptyState, ErrorState } from "../../components/States";
 import { dateTime, num } from "../../lib/format";
 
 const PAGE_SIZE = 50;
-export const AUDIENCE_PLATFORMS = ["telegram", "sandbox"] as const;
+export const AUDIENCE_PLATFORMS: Platform[] = ["telegram", "sandbox"];
 
 /** The user's reusable audiences: named sets of contacts that tasks include or exclude. */
 export function AudiencesPage() {
@@ -143,9 +143,10 @@ function CreateAudience({ opened, onClose }: { opened: boolean; onClose: () => v
   const [name, setName] = useState("");
   const [description, setDescription] = useState("");
   // The platforms this service offers (GET /meta), the first one chosen; both without /meta.
-  const offered = useMeta().data?.platforms?.filter((p) => (AUDIENCE_PLATFORMS as readonly string[]).includes(p));
-  const platforms = offered?.length ? offered : [...AUDIENCE_PLATFORMS];
-  const [chosen, setPlatform] = useState<string | null>(null);
+  const meta = useMeta().data?.platforms as string[] | undefined;
+  const offered = AUDIENCE_PLATFORMS.filter((p) => meta?.includes(p) ?? true);
+  const platforms = offered.length ? offered : AUDIENCE_PLATFORMS;
+  const [chosen, setPlatform] = useState<Platform | null>(null);
   const platform = chosen && platforms.includes(chosen) ? chosen : (platforms[0] ?? "telegram");
   const [errors, setErrors] = useState<Record<string, string>>({});
 
@@ -181,7 +182,7 @@ function CreateAudience({ opened, onClose }: { opened: boolean; onClose: () => v
             label={t("create.platform")}
             data={platforms.map((p) => ({ value: p, label: t(`platform.${p}`, { defaultValue: p }) }))}
             value={platform}
-            onChange={(v) => v && setPlatform(v)}
+            onChange={(v) => v && setPlatform(v as Platform)}
             allowDeselect={false}
             error={errors.platform || null}
             data-testid="audience-platform"

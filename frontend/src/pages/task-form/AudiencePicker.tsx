@@ -2,7 +2,7 @@ import { Alert, Anchor, Checkbox, Group, Loader, MultiSelect, SimpleGrid, Stack,
 import { IconShieldCheck, IconUsersGroup } from "@tabler/icons-react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import { type AudienceSelection, type PreviewRequest, useAudiencePreview, useAudiences, useContactPolicy } from "../../api/audiences";
+import { type AudienceSelection, type Platform, type PreviewRequest, type TaskAction, useAudiencePreview, useAudiences, useContactPolicy } from "../../api/audiences";
 import { describeError } from "../../api/problem";
 import { useDebounced } from "../../lib/useDebounced";
 import { policyText, previewText } from "../audiences/previewText";
@@ -26,8 +26,8 @@ export function AudiencePicker({
   error,
   disabled,
 }: {
-  platform: string;
-  action: string;
+  platform: Platform;
+  action: TaskAction;
   destination: string;
   value: AudienceSelection;
   onChange: (v: AudienceSelection) => void;

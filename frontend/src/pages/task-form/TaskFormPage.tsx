@@ -24,6 +24,7 @@ import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams } from "react-router";
 import { type Task, useCreateTask, useTask, useUpdateTask } from "../../api/hooks";
+import type { Platform } from "../../api/audiences";
 import { useMeta } from "../../api/notifications";
 import { ApiError, cleanMessage, describeError, locPath } from "../../api/problem";
 import { TaskStatusBadge } from "../../components/Badges";
@@ -283,7 +284,7 @@ function TaskForm({ task }: { task?: Task }) {
 
         <Section title={t("audiences:picker.section")} description={t("audiences:picker.section_help")}>
           <AudiencePicker
-            platform={task?.platform ?? v.platform}
+            platform={(task?.platform ?? v.platform) as Platform}
             action={v.action}
             destination={v.destination}
             value={v.audiences}

@@ -31,7 +31,7 @@ const noAudiences = (): AudienceSelection => ({ include: [], exclude: [], exclud
 
 /** The task's audiences as TaskOut carries them (contract: `audiences` = AudienceSelection | null). */
 export function audiencesOf(task: Task): AudienceSelection | null {
-  const a = (task as Task & { audiences?: Partial<AudienceSelection> | null }).audiences;
+  const a = task.audiences;
   if (!a || !a.include?.length) return null;
   return { include: [...a.include], exclude: [...(a.exclude ?? [])], exclude_tags: [...(a.exclude_tags ?? [])], include_new_contacts: !!a.include_new_contacts };
 }
@@ -160,7 +160,7 @@ function audienceBody(v: FormValues, clear: boolean): { audiences?: AudienceSele
 
 export function toCreate(v: FormValues): TaskCreate {
   return {
-    ...(audienceBody(v, false) as object),
+    ...audienceBody(v, false),
     name: v.name.trim(),
     description: v.description.trim() || null,
     platform: v.platform,
@@ -178,7 +178,7 @@ export function toCreate(v: FormValues): TaskCreate {
 export function toUpdate(v: FormValues, onlyPriority: boolean, hadAudiences = false): TaskUpdate {
   if (onlyPriority) return { priority: v.priority };
   const { platform: _platform, ...rest } = toCreate(v);
-  return { ...rest, ...(audienceBody(v, hadAudiences) as object) };
+  return { ...rest, ...audienceBody(v, hadAudiences) };
 }
 
 /** The API's field paths (loc without "body") → this form's paths. */
