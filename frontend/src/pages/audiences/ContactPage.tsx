@@ -28,7 +28,7 @@ export function ContactPage() {
   return (
     <Stack gap="md" maw={1100}>
       <div>
-        <Title order={1} size="h2" className="mono" style={{ overflowWrap: "anywhere" }} data-testid="contact-title">
+        <Title order={1} size="h2" style={{ overflowWrap: "anywhere" }} data-testid="contact-title">
           {contactIdentity(c)}
         </Title>
         <Text c="dimmed" size="sm">

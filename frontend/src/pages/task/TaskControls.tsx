@@ -55,7 +55,8 @@ export function estimateText(estimate: Estimate | null | undefined, eta: string 
   return rate ? t("task:estimate.full", { head, duration: about(seconds), rate }) : t("task:estimate.no_cap", { head, duration: about(seconds) });
 }
 
-function confirmText(verb: ControlVerb, task: Task, t: TFunction, status: TaskStatusOut | undefined): { title: string; message: string; label: string } {
+/** `adding`: targets the task's audiences add on start (counted in the sentence). */
+function confirmText(verb: ControlVerb, task: Task, t: TFunction, status: TaskStatusOut | undefined, adding = 0): { title: string; message: string; label: string } {
   const pending = task.counters.pending + task.counters.reserved;
   const name = task.name;
   switch (verb) {
@@ -64,7 +65,7 @@ function confirmText(verb: ControlVerb, task: Task, t: TFunction, status: TaskSt
       return {
         title: t("task:control.start.title", { name }),
         message: [
-          t("task:control.start.body", { count: task.counters.total }),
+          t("task:control.start.body", { count: task.counters.total + adding }),
           task.scheduled_at ? t("task:control.start.scheduled") : "",
           estimate ?? "",
         ]
@@ -99,8 +100,8 @@ export function TaskControls({ task, status }: { task: Task; status?: TaskStatus
   const { t: ta } = useTranslation("audiences");
 
   async function run(verb: ControlVerb) {
-    const text = confirmText(verb, task, t, status);
     const fresh = withAudiences && (verb === "start" || verb === "resume") ? (await audience.refetch()).data : undefined;
+    const text = confirmText(verb, task, t, status, fresh?.targets ?? 0);
     const ok = await confirm({
       title: text.title,
       message: (
