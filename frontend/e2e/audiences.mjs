@@ -12,8 +12,10 @@ const ROWS = 12;
 const AUDIENCE = "E2E webinar leads";
 
 function csv() {
-  const lines = ["username,first_name,city"];
-  for (let i = 0; i < ROWS; i++) lines.push(`e2e_aud_${String(i).padStart(3, "0")},Name${i},${i % 2 ? "Kazan" : "Moscow"}`);
+  // A tags column (comma-separated, quoted) and a Russian consent column, both mapped by themselves.
+  const lines = ["username,first_name,city,tags,Дата согласия"];
+  for (let i = 0; i < ROWS; i++)
+    lines.push(`e2e_aud_${String(i).padStart(3, "0")},Name${i},${i % 2 ? "Kazan" : "Moscow"},"webinar,${i % 3 ? "lead" : "vip"}",${i % 4 ? "2026-11-01" : ""}`);
   return Buffer.from(lines.join("\n") + "\n", "utf8");
 }
 
@@ -51,9 +53,15 @@ await t.run(async () => {
   const table = page.getByTestId("contacts-table");
   await t.visible(table.getByText("@e2e_aud_000"), "an imported contact");
   await t.visible(table.getByRole("columnheader", { name: "city" }), "the custom field's column");
+  const first = table.getByTestId("contact-row").filter({ hasText: "@e2e_aud_001" });
+  await t.visible(first.getByTestId("tag-chip").filter({ hasText: "lead" }), "the imported tags as chips");
+  await t.visible(first.getByText(/^import · /), "the imported consent");
   await t.shot("audience-contacts");
 
-  step("filter the contacts by a custom field");
+  step("filter the contacts by a tag chip, then by a custom field");
+  await table.getByTestId("tag-chip").filter({ hasText: "vip" }).first().click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="contact-row"]').length === 4, null, { timeout: 15_000 });
+  await page.getByLabel("Tag").fill("");
   await page.getByLabel("Field").fill("city");
   await page.getByLabel("Equals").fill("Kazan");
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="contact-row"]').length === 6, null, { timeout: 15_000 });

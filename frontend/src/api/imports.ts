@@ -13,9 +13,9 @@ import type { ImportJobOut } from "./types";
 /** Where the rows go: a task id (a string, as before) or an audience. */
 export type ImportInto = string | { audienceId: string };
 
-/** The form field naming the destination; `audience_id` is cast until the regenerated schema has it. */
-function intoField(into: ImportInto): { task_id: string } {
-  return (typeof into === "string" ? { task_id: into } : { audience_id: into.audienceId }) as unknown as { task_id: string };
+/** The form field naming the destination: exactly one of task_id / audience_id. */
+function intoField(into: ImportInto): { task_id: string } | { audience_id: string } {
+  return typeof into === "string" ? { task_id: into } : { audience_id: into.audienceId };
 }
 
 /** Column → field, as the preview shows and the user edits it (null: not imported). */

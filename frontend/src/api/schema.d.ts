@@ -1381,12 +1381,17 @@ export interface components {
             file: string;
             /**
              * Task Id
-             * Format: uuid
+             * @description the task to import into
              */
-            task_id: string;
+            task_id?: string | null;
+            /**
+             * Audience Id
+             * @description instead of task_id: the audience whose contacts the rows become (consent and tags columns read too; exactly one of task_id / audience_id)
+             */
+            audience_id?: string | null;
             /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date, Теги → tags). Into an audience, consent_date (or consent_at) becomes the contact's consent (2025-03-01, 01.03.2025, 01.03.2025 10:00) and tags (comma-separated) its tags.
              */
             mapping?: string | null;
             /**
@@ -1423,7 +1428,7 @@ export interface components {
             reason: components["schemas"]["SuppressionReason"];
             /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date, Теги → tags). Into an audience, consent_date (or consent_at) becomes the contact's consent (2025-03-01, 01.03.2025, 01.03.2025 10:00) and tags (comma-separated) its tags.
              */
             mapping?: string | null;
             /** Sheet */
@@ -1442,8 +1447,13 @@ export interface components {
              */
             task_id?: string | null;
             /**
+             * Audience Id
+             * @description instead of task_id: read the file as an audience import would (consent, tags)
+             */
+            audience_id?: string | null;
+            /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date, Теги → tags). Into an audience, consent_date (or consent_at) becomes the contact's consent (2025-03-01, 01.03.2025, 01.03.2025 10:00) and tags (comma-separated) its tags.
              */
             mapping?: string | null;
             /**
@@ -2150,6 +2160,11 @@ export interface components {
             id: string;
             /** Task Id */
             task_id: string | null;
+            /**
+             * Audience Id
+             * @description an import into an audience (then task_id is null)
+             */
+            audience_id?: string | null;
             /** Source */
             source: string;
             status: components["schemas"]["ImportStatus"];
@@ -2547,9 +2562,14 @@ export interface components {
         ParsingImportIn: {
             /**
              * Task Id
-             * Format: uuid
+             * @description the task to import into
              */
-            task_id: string;
+            task_id?: string | null;
+            /**
+             * Audience Id
+             * @description instead of task_id: the audience whose contacts the rows become
+             */
+            audience_id?: string | null;
             /** Parsing Task Id */
             parsing_task_id: string;
             /**
@@ -5712,6 +5732,7 @@ export interface operations {
         parameters: {
             query?: {
                 task_id?: string | null;
+                audience_id?: string | null;
                 /** @description created_at; '-' for descending */
                 sort?: string;
                 limit?: number;

@@ -9,8 +9,8 @@ import { useDebounced } from "../../lib/useDebounced";
 import { hasIdentityColumn, ImportPreview, type Mapping, rowReason } from "./ImportPreview";
 import { initialWizardState, mappingEdited, wizardReducer, wizardStep } from "./importWizardState";
 
-/** What an audience import maps besides a target's fields (contract: consent columns and a comma-separated tags column). */
-const AUDIENCE_FIELDS = ["tags", "consent_at", "consent_source", "consent_note"] as const;
+/** What an audience import maps besides a target's fields: a comma-separated tags column and the consent date (imports/contact_rows.py). */
+const AUDIENCE_FIELDS = ["tags", "consent_date"] as const;
 const ACCEPT = ".csv,.tsv,.txt,.xlsx,.json,.ndjson,.jsonl";
 /** A mapping edit is checked this long after the last change (a few quick edits: one check). */
 export const RECHECK_DEBOUNCE_MS = 400;
