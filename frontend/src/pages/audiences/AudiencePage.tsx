@@ -24,7 +24,7 @@ export function AudiencePage() {
   const [pasting, setPasting] = useState(false);
   const confirm = useConfirm();
   const removeContacts = useRemoveContacts(audienceId);
-  const removeAudience = useRemoveAudience(() => navigate("/audiences"));
+  const { remove: removeAudience, banner } = useRemoveAudience(() => navigate("/audiences"));
   const name = audience.data?.name;
   useEffect(() => {
     if (name) document.title = `${name} · Invite Service`;
@@ -86,6 +86,7 @@ export function AudiencePage() {
           </Button>
         </Group>
       </Group>
+      {banner}
       <ContactsTable audienceId={a.id} onRemove={(ids, done) => void onRemove(ids, done)} removing={removeContacts.isPending} />
       <ImportWizard audienceId={a.id} opened={importing} onClose={() => setImporting(false)} />
       <PasteContacts audienceId={a.id} opened={pasting} onClose={() => setPasting(false)} />

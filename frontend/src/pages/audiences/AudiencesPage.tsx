@@ -1,7 +1,7 @@
-import { ActionIcon, Anchor, Button, Card, Group, Modal, Paper, Select, Skeleton, Stack, Table, Text, Textarea, TextInput, Title } from "@mantine/core";
+import { ActionIcon, Alert, Anchor, Button, Card, Group, Modal, Paper, Select, Skeleton, Stack, Table, Text, Textarea, TextInput, Title } from "@mantine/core";
 import { useMediaQuery } from "@mantine/hooks";
 import { notifications } from "@mantine/notifications";
-import { IconPlus, IconTrash, IconUsersGroup } from "@tabler/icons-react";
+import { IconAlertTriangle, IconPlus, IconTrash, IconUsersGroup } from "@tabler/icons-react";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
@@ -24,7 +24,7 @@ export function AudiencesPage() {
   const list = useAudiences(null, pages.cursor, PAGE_SIZE);
   const items = list.data?.items ?? [];
   const isPhone = useMediaQuery("(max-width: 48em)");
-  const remove = useRemoveAudience();
+  const { remove, banner } = useRemoveAudience();
 
   const link = (a: Audience) => (
     <Anchor component={Link} to={`/audiences/${a.id}`} fw={500} style={{ overflowWrap: "anywhere" }}>
@@ -52,6 +52,7 @@ export function AudiencesPage() {
           {t("create.open")}
         </Button>
       </Group>
+      {banner}
       {list.isPending ? (
         <Skeleton height={160} />
       ) : list.isError ? (
@@ -113,27 +114,32 @@ export function AudiencesPage() {
   );
 }
 
-/** Confirms, deletes, and explains a 409 `audience_in_use` (a task not yet finished still uses it). */
+/**
+ * Confirms and deletes; a refusal stays on the page (`problem`) until closed: a 409 `audience_in_use` says
+ * which tasks hold it (not finished yet) and what to do.
+ */
 export function useRemoveAudience(onDeleted?: () => void) {
   const { t } = useTranslation("audiences");
   const confirm = useConfirm();
   const del = useDeleteAudience();
-  return async (a: Pick<Audience, "id" | "name">) => {
+  const [problem, setProblem] = useState<string | null>(null);
+  const remove = async (a: Pick<Audience, "id" | "name">) => {
     if (!(await confirm({ title: t("delete.title", { name: a.name }), message: t("delete.body"), confirmLabel: t("delete.button"), color: "red" }))) return;
+    setProblem(null);
     try {
       await del.mutateAsync(a.id);
       notifications.show({ color: "teal", message: t("delete.done", { name: a.name }) });
       onDeleted?.();
     } catch (err) {
-      const inUse = err instanceof ApiError && err.status === 409;
-      notifications.show({
-        color: "red",
-        title: t("delete.failed"),
-        message: inUse ? t("delete.in_use") : describeError(err),
-        autoClose: inUse ? 10_000 : undefined,
-      });
+      setProblem(err instanceof ApiError && err.status === 409 ? t("delete.in_use") : describeError(err));
     }
   };
+  const banner = problem && (
+    <Alert color="red" icon={<IconAlertTriangle size={18} />} title={t("delete.failed")} withCloseButton onClose={() => setProblem(null)} role="alert" data-testid="delete-problem">
+      {problem}
+    </Alert>
+  );
+  return { remove, banner };
 }
 
 function CreateAudience({ opened, onClose }: { opened: boolean; onClose: () => void }) {
