@@ -80,7 +80,7 @@ async def test_bad_rows_are_rejected_and_write_nothing(client: httpx.AsyncClient
         (0, ("contacts", 0, "username")),
         (1, ("contacts", 1, "phone")),
         (2, ("contacts", 2)),
-        (3, ("contacts", 3, "tags")),
+        (3, ("contacts", 3, "tags", 0)),
         (4, ("contacts", 4, "consent_at")),
         (0, ("contact_ids", 0)),
     }

@@ -32,10 +32,11 @@ from invite_service.config import Settings
 from invite_service.errors import NotFound
 from invite_service.kit.pagination import Page, split_page
 from invite_service.models import Contact
-from invite_service.models.identity import Identity, NormalizeError, normalize_identity
+from invite_service.models.identity import Identity, NormalizeError
 from invite_service.observability import audit
 from invite_service.stores import audiences as audience_store
 from invite_service.stores import contacts as repo
+from invite_service.targets.service import identify
 
 
 class ContactNotFound(NotFound):
@@ -118,7 +119,7 @@ async def upsert(
                 first_name=row.first_name,
                 last_name=row.last_name,
                 fields=dict(row.fields),
-                consent_source=row.consent_source if row.consent_at or row.consent_source else None,
+                consent_source=row.consent_source,
                 consent_at=row.consent_at,
                 consent_note=row.consent_note,
             ),
@@ -143,12 +144,7 @@ async def add_to_audience(
     for index, raw in enumerate(body.contacts):
         try:
             row = ContactIn.model_validate(raw)
-            ident = normalize_identity(
-                username=row.username,
-                user_id=row.user_id,
-                phone=row.phone,
-                default_region=config.default_phone_region,
-            )
+            ident = identify(row, config)  # the very normalization a target row gets
         except ValidationError as exc:
             rejected += [
                 RejectedRow(index=index, loc=["contacts", index, *e["loc"]], msg=e["msg"])
