@@ -80,7 +80,7 @@ async def test_bad_rows_are_rejected_and_write_nothing(client: httpx.AsyncClient
         (0, ("contacts", 0, "username")),
         (1, ("contacts", 1, "phone")),
         (2, ("contacts", 2)),
-        (3, ("contacts", 3, "tags")),
+        (3, ("contacts", 3, "tags", 0)),
         (4, ("contacts", 4, "consent_at")),
         (0, ("contact_ids", 0)),
     }
@@ -239,3 +239,19 @@ async def test_export_csv(client: httpx.AsyncClient, new_user) -> None:  # type:
     assert first["first_name"] == '\'=HYPERLINK("x")'  # formula neutralised
     assert (second["kind"], second["phone"], second["consent_source"]) == ("phone", "'+79123450000", "import")
     assert second["consent_at"].startswith("2026-10-10T00:00:00")
+
+
+async def test_many_rows_merge_across_chunks(client: httpx.AsyncClient, new_user) -> None:  # type: ignore[no-untyped-def]
+    h = new_user()
+    aid = (await new_audience(client, h, "Big"))["id"]
+    people = [{"username": f"person_{i:05d}", "tags": ["bulk"]} for i in range(1000)]
+    # The same people again further down, by username with a phone: each merges (many chunks later).
+    again = [{"username": f"Person_{i:05d}", "phone": f"+7912{i:07d}"} for i in range(1000)]
+    out = await add_contacts(client, h, aid, *people, *again)
+    assert (out["created"], out["merged"], out["added"], out["rejected"]) == (1000, 1000, 1000, [])
+    page = (await client.get(f"{URL}/{aid}/contacts", params={"q": "person_00042"}, headers=h)).json()
+    assert page["total"] == 1
+    assert (page["items"][0]["phone"], page["items"][0]["tags"]) == ("+79120000042", ["bulk"])
+    assert (await client.get(f"{URL}/{aid}/contacts", params={"tag": "bulk"}, headers=h)).json()[
+        "total"
+    ] == 1000

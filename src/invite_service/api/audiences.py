@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from invite_service.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep
+from invite_service.api.deps import BulkRoute, CurrentUser, DatabaseDep, SessionDep, SettingsDep
 from invite_service.api.idempotency import idempotent
 from invite_service.api.params import UNREADABLE_BODY
 from invite_service.audiences import contacts_service, export, service
@@ -25,12 +25,21 @@ from invite_service.audiences.schemas import (
 from invite_service.errors import problem_responses
 from invite_service.kit.inputs import Text
 from invite_service.kit.pagination import MAX_LIMIT, Page
+from invite_service.models import Audience
 from invite_service.models.enums import Platform
 
 router = APIRouter(prefix="/audiences", tags=["audiences"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[Text | None, Query(max_length=1000)]
+
+
+async def owned_audience(audience_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Audience:
+    """Resolved before the body is read: another user's audience is a 404 whatever the body holds."""
+    return await service.owned(session, user, audience_id)
+
+
+OwnedAudience = Annotated[Audience, Depends(owned_audience)]
 
 
 @router.get("", response_model=Page[AudienceOut])
@@ -70,28 +79,28 @@ async def create_audience(
 
 
 @router.get("/{audience_id:uuid}", response_model=AudienceOut)
-async def get_audience(audience_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> AudienceOut:
-    return await service.get(session, user, audience_id)
+async def get_audience(audience: OwnedAudience, user: CurrentUser, session: SessionDep) -> AudienceOut:
+    return await service.get(session, user, audience.id)
 
 
 @router.patch(
     "/{audience_id:uuid}", response_model=AudienceOut, responses={**UNREADABLE_BODY, **problem_responses(409)}
 )
 async def update_audience(
-    audience_id: uuid.UUID, body: AudienceUpdate, user: CurrentUser, session: SessionDep
+    audience: OwnedAudience, body: AudienceUpdate, user: CurrentUser, session: SessionDep
 ) -> AudienceOut:
-    return await service.update(session, user, audience_id, body)
+    return await service.update(session, user, audience.id, body)
 
 
 @router.delete("/{audience_id:uuid}", status_code=204, responses=problem_responses(409))
-async def delete_audience(audience_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
-    await service.delete(session, user, audience_id)
+async def delete_audience(audience: OwnedAudience, user: CurrentUser, session: SessionDep) -> Response:
+    await service.delete(session, user, audience.id)
     return Response(status_code=204)
 
 
 @router.get("/{audience_id:uuid}/contacts", response_model=Page[ContactOut])
 async def list_audience_contacts(
-    audience_id: uuid.UUID,
+    audience: OwnedAudience,
     user: CurrentUser,
     session: SessionDep,
     q: Annotated[
@@ -111,7 +120,7 @@ async def list_audience_contacts(
     return await contacts_service.audience_contacts(
         session,
         user,
-        audience_id,
+        audience.id,
         cursor,
         limit,
         q=q or None,
@@ -121,29 +130,42 @@ async def list_audience_contacts(
     )
 
 
-@router.post("/{audience_id:uuid}/contacts", response_model=AddContactsOut, responses=UNREADABLE_BODY)
 async def add_audience_contacts(
-    audience_id: uuid.UUID, body: AddContactsIn, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    audience: OwnedAudience,
+    body: AddContactsIn,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> AddContactsOut:
-    return await contacts_service.add_to_audience(session, settings, user, audience_id, body)
+    return await contacts_service.add_to_audience(session, settings, user, audience.id, body)
+
+
+# BulkRoute: the token is checked before the body is read, and up to 10,000 rows fit (like targets/bulk).
+router.add_api_route(
+    "/{audience_id:uuid}/contacts",
+    add_audience_contacts,
+    methods=["POST"],
+    response_model=AddContactsOut,
+    responses={**UNREADABLE_BODY, **problem_responses(413)},
+    route_class_override=BulkRoute,
+)
 
 
 @router.post(
     "/{audience_id:uuid}/contacts/remove", response_model=RemoveContactsOut, responses=UNREADABLE_BODY
 )
 async def remove_audience_contacts(
-    audience_id: uuid.UUID, body: RemoveContactsIn, user: CurrentUser, session: SessionDep
+    audience: OwnedAudience, body: RemoveContactsIn, user: CurrentUser, session: SessionDep
 ) -> RemoveContactsOut:
-    return await service.remove_contacts(session, user, audience_id, body)
+    return await service.remove_contacts(session, user, audience.id, body)
 
 
 @router.get("/{audience_id:uuid}/export.csv", response_class=StreamingResponse)
 async def export_audience(
-    audience_id: uuid.UUID, user: CurrentUser, session: SessionDep, database: DatabaseDep
+    audience: OwnedAudience, user: CurrentUser, session: SessionDep, database: DatabaseDep
 ) -> StreamingResponse:
-    await service.owned(session, user, audience_id)  # a 404 before the stream starts
     return StreamingResponse(
-        export.export_csv(database, user, audience_id),
+        export.export_csv(database, user, audience.id),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="audience.csv"'},
     )

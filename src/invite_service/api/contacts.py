@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from invite_service.api.deps import CurrentUser, SessionDep
 from invite_service.api.params import UNREADABLE_BODY, RowIdPath
@@ -14,11 +14,20 @@ from invite_service.audiences.history import history
 from invite_service.audiences.schemas import ContactDetail, ContactOut, ContactUpdate, HistoryItem
 from invite_service.kit.inputs import Text
 from invite_service.kit.pagination import MAX_LIMIT, Page
+from invite_service.models import Contact
 from invite_service.models.enums import Platform
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[Text | None, Query(max_length=1000)]
+
+
+async def owned_contact(contact_id: RowIdPath, user: CurrentUser, session: SessionDep) -> Contact:
+    """Resolved before the body is read: another user's contact is a 404 whatever the body holds."""
+    return await contacts_service.owned_contact(session, user, contact_id)
+
+
+OwnedContact = Annotated[Contact, Depends(owned_contact)]
 
 
 @router.get("", response_model=Page[ContactOut])
@@ -53,9 +62,9 @@ async def get_contact(contact_id: RowIdPath, user: CurrentUser, session: Session
 
 @router.patch("/{contact_id:int}", response_model=ContactDetail, responses=UNREADABLE_BODY)
 async def update_contact(
-    contact_id: RowIdPath, body: ContactUpdate, user: CurrentUser, session: SessionDep
+    contact: OwnedContact, body: ContactUpdate, user: CurrentUser, session: SessionDep
 ) -> ContactDetail:
-    return await contacts_service.update(session, user, contact_id, body)
+    return await contacts_service.update(session, user, contact.id, body)
 
 
 @router.get("/{contact_id:int}/history", response_model=Page[HistoryItem])

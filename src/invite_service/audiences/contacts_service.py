@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from invite_service.audiences.merge import merge_rows
 from invite_service.audiences.schemas import (
     AddContactsIn,
     AddContactsOut,
@@ -32,10 +33,11 @@ from invite_service.config import Settings
 from invite_service.errors import NotFound
 from invite_service.kit.pagination import Page, split_page
 from invite_service.models import Contact
-from invite_service.models.identity import Identity, NormalizeError, normalize_identity
+from invite_service.models.identity import Identity, NormalizeError
 from invite_service.observability import audit
 from invite_service.stores import audiences as audience_store
 from invite_service.stores import contacts as repo
+from invite_service.targets.service import identify
 
 
 class ContactNotFound(NotFound):
@@ -75,62 +77,6 @@ def _identity_error(exc: NormalizeError, index: int) -> RejectedRow:
     return RejectedRow(index=index, loc=["contacts", index], msg=str(exc))
 
 
-def _fill(contact: Contact, ident: Identity, row: ContactIn) -> None:
-    """Fill what the contact lacks from a row of the same person; what it has is kept."""
-    contact.username = contact.username or ident.username
-    contact.platform_user_id = contact.platform_user_id or ident.platform_user_id
-    contact.phone = contact.phone or ident.phone
-    contact.first_name = contact.first_name or row.first_name
-    contact.last_name = contact.last_name or row.last_name
-    missing = {k: v for k, v in row.fields.items() if k not in contact.fields}
-    if missing:
-        contact.fields = {**contact.fields, **missing}  # a new dict: JSON columns track assignment only
-    if contact.consent_at is None and row.consent_at is not None:
-        contact.consent_at = row.consent_at
-        contact.consent_source = row.consent_source
-        contact.consent_note = row.consent_note
-
-
-async def upsert(
-    session: AsyncSession, user_id: str, platform: str, ident: Identity, row: ContactIn
-) -> tuple[Contact, bool]:
-    """The contact of this row, created or merged into (True: created)."""
-    contact = await repo.find_match(
-        session,
-        user_id,
-        platform,
-        username=ident.username,
-        platform_user_id=ident.platform_user_id,
-        phone=ident.phone,
-    )
-    created = contact is None
-    if contact is None:
-        contact = await repo.add(
-            session,
-            Contact(
-                user_id=user_id,
-                platform=platform,
-                kind=ident.kind,
-                key=ident.key,
-                username=ident.username,
-                platform_user_id=ident.platform_user_id,
-                phone=ident.phone,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                fields=dict(row.fields),
-                consent_source=row.consent_source if row.consent_at or row.consent_source else None,
-                consent_at=row.consent_at,
-                consent_note=row.consent_note,
-            ),
-        )
-    else:
-        _fill(contact, ident, row)
-        await session.flush()
-    if row.tags:
-        await repo.add_tags(session, contact.id, row.tags)
-    return contact, created
-
-
 async def add_to_audience(
     session: AsyncSession, config: Settings, user_id: str, audience_id: uuid.UUID, body: AddContactsIn
 ) -> AddContactsOut:
@@ -138,17 +84,11 @@ async def add_to_audience(
     with its field errors and writes nothing."""
     audience = await owned(session, user_id, audience_id)
     rejected: list[RejectedRow] = []
-    member_ids: list[int] = []
-    created = merged = 0
+    valid: list[tuple[Identity, ContactIn]] = []
     for index, raw in enumerate(body.contacts):
         try:
             row = ContactIn.model_validate(raw)
-            ident = normalize_identity(
-                username=row.username,
-                user_id=row.user_id,
-                phone=row.phone,
-                default_region=config.default_phone_region,
-            )
+            ident = identify(row, config)  # the very normalization a target row gets
         except ValidationError as exc:
             rejected += [
                 RejectedRow(index=index, loc=["contacts", index, *e["loc"]], msg=e["msg"])
@@ -158,10 +98,9 @@ async def add_to_audience(
         except NormalizeError as exc:
             rejected.append(_identity_error(exc, index))
             continue
-        contact, is_new = await upsert(session, user_id, audience.platform, ident, row)
-        created += is_new
-        merged += not is_new
-        member_ids.append(contact.id)
+        valid.append((ident, row))
+    merged = await merge_rows(session, user_id, audience.platform, valid)
+    member_ids = list(merged.contact_ids)
     ours = await repo.owned_ids(session, user_id, audience.platform, body.contact_ids)
     for index, contact_id in enumerate(body.contact_ids):
         if contact_id in ours:
@@ -181,9 +120,9 @@ async def add_to_audience(
         "audience.add_contacts",
         "audience",
         audience.id,
-        {"created": created, "merged": merged, "added": added, "rejected": len(rejected)},
+        {"created": merged.created, "merged": merged.merged, "added": added, "rejected": len(rejected)},
     )
-    return AddContactsOut(created=created, merged=merged, added=added, rejected=rejected)
+    return AddContactsOut(created=merged.created, merged=merged.merged, added=added, rejected=rejected)
 
 
 async def owned_contact(session: AsyncSession, user_id: str, contact_id: int) -> Contact:

@@ -20,16 +20,18 @@ MAX_CONTACT_ROWS = 10_000
 
 
 def normalize_tags(value: list[str]) -> list[str]:
-    """Trimmed, lower-cased, 1-64 characters, each once (in the order given)."""
+    """Trimmed, lower-cased, each once (in the order given); a blank one is dropped (a stray comma)."""
     out: list[str] = []
     for raw in value:
+        if not raw.strip():
+            continue
         tag = normalize_tag(raw)
         if tag not in out:
             out.append(tag)
     return out
 
 
-Tags = Annotated[list[str], Field(max_length=MAX_TAGS)]
+Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=MAX_TAGS)]
 
 
 class AudienceIn(InputModel):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.kit.pagination import SortSpec, keyset_page
@@ -26,6 +27,7 @@ from invite_service.stores.suppressions import applies_to
 
 NEWEST = SortSpec("created_at", True)
 PAGE_COLUMNS = [Contact.created_at, Contact.id]
+_IN_CHUNK = 400  # SQLite: rows of two values a multi-row INSERT, under its bound-parameter limit
 HISTORY_SORT = SortSpec("at", True)
 HISTORY_COLUMNS = [ExecutionLog.at, ExecutionLog.id]
 
@@ -45,32 +47,31 @@ async def owned_ids(session: AsyncSession, user_id: str, platform: str, ids: Seq
     return set((await session.scalars(stmt)).all())
 
 
-async def find_match(
+async def find_matches(
     session: AsyncSession,
     user_id: str,
     platform: str,
     *,
-    username: str | None,
-    platform_user_id: str | None,
-    phone: str | None,
-) -> Contact | None:
-    """The oldest contact sharing any of the identities (the merge rule), or None."""
+    usernames: set[str],
+    user_ids: set[str],
+    phones: set[str],
+) -> list[Contact]:
+    """The contacts sharing any of the identities (the merge rule), oldest first."""
     shared: list[ColumnElement[bool]] = []
-    if username:
-        shared.append(Contact.username == username)
-    if platform_user_id:
-        shared.append(Contact.platform_user_id == platform_user_id)
-    if phone:
-        shared.append(Contact.phone == phone)
+    if usernames:
+        shared.append(Contact.username.in_(usernames))
+    if user_ids:
+        shared.append(Contact.platform_user_id.in_(user_ids))
+    if phones:
+        shared.append(Contact.phone.in_(phones))
     if not shared:
-        return None
+        return []
     stmt = (
         select(Contact)
         .where(Contact.user_id == user_id, Contact.platform == platform, or_(*shared))
         .order_by(Contact.id)
-        .limit(1)
     )
-    return (await session.scalars(stmt)).first()
+    return list((await session.scalars(stmt)).all())
 
 
 async def add(session: AsyncSession, contact: Contact) -> Contact:
@@ -98,6 +99,19 @@ async def add_tags(session: AsyncSession, contact_id: int, tags: Sequence[str]) 
     have = set((await tags_of(session, [contact_id]))[contact_id])
     session.add_all(ContactTag(contact_id=contact_id, tag=t) for t in dict.fromkeys(tags) if t not in have)
     await session.flush()
+
+
+def _insert_tags(session: AsyncSession) -> Any:
+    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return module.insert(ContactTag)
+
+
+async def add_tag_rows(session: AsyncSession, pairs: Sequence[tuple[int, str]]) -> None:
+    """Tag contacts (the caller's own); a tag a contact has already is left as it is."""
+    rows = [{"contact_id": c, "tag": t} for c, t in dict.fromkeys(pairs)]
+    for start in range(0, len(rows), _IN_CHUNK):
+        stmt = _insert_tags(session).values(rows[start : start + _IN_CHUNK])
+        await session.execute(stmt.on_conflict_do_nothing(index_elements=["contact_id", "tag"]))
 
 
 async def set_tags(session: AsyncSession, contact_id: int, tags: Sequence[str]) -> None:
