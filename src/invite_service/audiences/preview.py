@@ -110,7 +110,7 @@ async def preview(
 ) -> AudiencePreview:
     user_policy = await contact_marks.policy(session, user_id)
     errors = await audience_errors(session, user_id, body.platform.value, body.audiences)
-    errors += override_errors(user_policy, body.contact_policy)
+    errors += override_errors(user_policy, body.contact_policy, ("body", "contact_policy"))
     if errors:
         raise InvalidInput("The preview is not valid; see errors.", errors=errors)
     policy = user_policy
