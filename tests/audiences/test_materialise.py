@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from invite_service.execution import control
 from invite_service.models import AudienceMember, Contact, TaskCounters
 from invite_service.models.enums import TargetKind
 from tests.api.conftest import api_client
@@ -198,3 +200,29 @@ async def test_a_task_with_audiences_and_no_contacts_cannot_start(
     started = await client.post(f"{TASKS}/{task.json()['id']}/start")
     assert started.status_code == 422, started.text
     assert ["task", "targets"] in [e["loc"] for e in started.json()["errors"]]
+
+
+async def test_a_scheduled_task_takes_in_the_contacts_added_while_it_waited(
+    h: Harness, client: httpx.AsyncClient
+) -> None:
+    accounts = await h.accounts(1)
+    people = names(2)
+    aud, _ = await audience(h.rt.db, h.user, people[:1])
+    later = (h.clock.now() + timedelta(hours=1)).isoformat()
+    task = await create(client, accounts, audiences={"include": [str(aud)]}, scheduled_at=later)
+    task_id = uuid.UUID(task.json()["id"])
+    await h.control(task_id, "start")
+    assert await h.status(task_id) == "scheduled"
+    assert await count_targets(h.rt.db, task_id) == 1
+    async with h.rt.db.session() as s:
+        contact = Contact(
+            user_id=h.user, platform="sandbox", kind=TargetKind.USERNAME, key=people[1], fields={}
+        )
+        s.add(contact)
+        await s.flush()
+        s.add(AudienceMember(audience_id=aud, contact_id=contact.id))
+    h.clock.advance(3601)
+    async with h.rt.db.session() as s:
+        await control.start_scheduled(s, h.rt, task_id, h.clock.now())
+    assert await h.status(task_id) == "running"
+    assert await count_targets(h.rt.db, task_id) == 2
