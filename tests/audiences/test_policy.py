@@ -13,7 +13,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from invite_service.models.activity import RateLimitLedger
 from invite_service.sandbox.model import TargetFate
 from tests.api.conftest import api_client
 from tests.audiences.test_policy_helpers import audience, set_policy, targets_of
@@ -61,6 +63,13 @@ async def test_two_tasks_from_one_audience_message_each_person_once_in_seven_day
     outcomes = [*(await targets_of(h.rt.db, t1)).values(), *(await targets_of(h.rt.db, t2)).values()]
     assert Counter(o["status"] for o in outcomes) == {"messaged": 5, "skipped": 5}
     assert {o["error_code"] for o in outcomes if o["status"] == "skipped"} == {"CONTACTED_RECENTLY"}
+    async with h.rt.db.session() as s:
+        slots = await s.scalar(
+            select(func.count()).where(
+                RateLimitLedger.task_id.in_([t1, t2]), RateLimitLedger.action == "message"
+            )
+        )
+    assert slots == 5, "a skipped person took no limiter slot (the claim rolled back with it)"
 
     # Eight days later the cap has passed: a third task reaches everyone again.
     h.clock.advance(timedelta(days=8).total_seconds())

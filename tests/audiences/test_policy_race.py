@@ -49,7 +49,8 @@ async def waiting_on_a_lock(db: Database) -> bool:
     async with db.session() as s:
         n = await s.scalar(
             text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
             )
         )
         return bool(n)

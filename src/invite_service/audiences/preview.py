@@ -14,7 +14,6 @@ from invite_service.audiences import materialise
 from invite_service.audiences.policy import channel, effective
 from invite_service.errors import InvalidInput
 from invite_service.invite_tasks.audiences import audience_errors, override_errors
-from invite_service.kit.inputs import InputModel
 from invite_service.models import InviteTask
 from invite_service.models.contact_policy import EffectivePolicy
 from invite_service.models.enums import Platform, TaskAction, first_step
@@ -23,7 +22,7 @@ from invite_service.stores import contact_marks, task_audiences
 from invite_service.stores.tasks import get_owned
 
 
-class ContactPolicyIn(InputModel):
+class ContactPolicyIn(StrictModel):
     message_cooldown_days: int = Field(ge=0, le=3650, description="0: no cap")
     invite_cooldown_days: int | None = Field(
         ge=0, le=3650, description="null: never invite a person to the same chat twice; 0: no cap"
@@ -110,7 +109,7 @@ async def preview(
 ) -> AudiencePreview:
     user_policy = await contact_marks.policy(session, user_id)
     errors = await audience_errors(session, user_id, body.platform.value, body.audiences)
-    errors += override_errors(user_policy, body.contact_policy)
+    errors += override_errors(user_policy, body.contact_policy, ("body", "contact_policy"))
     if errors:
         raise InvalidInput("The preview is not valid; see errors.", errors=errors)
     policy = user_policy

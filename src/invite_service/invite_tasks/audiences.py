@@ -33,12 +33,15 @@ async def audience_errors(
     return errors
 
 
-def override_errors(user: EffectivePolicy, override: ContactPolicyOverride | None) -> list[FieldError]:
+def override_errors(
+    user: EffectivePolicy,
+    override: ContactPolicyOverride | None,
+    loc: tuple[str, ...] = ("body", "settings", "contact_policy"),
+) -> list[FieldError]:
     """A task may only tighten the user's contact policy."""
     if override is None:
         return []
     errors: list[FieldError] = []
-    loc = ("body", "settings", "contact_policy")
     for name in ("message_cooldown_days", "invite_cooldown_days"):
         mine, theirs = getattr(override, name), getattr(user, name)
         if mine is not None and strength(mine) < strength(theirs):

@@ -205,8 +205,8 @@ async def create_task(
         scheduled_at=body.scheduled_at,
     )
     await repo.add(session, task)
-    if body.audiences is not None:
-        task.settings = await task_audiences.save(session, task.id, body.audiences, task.settings)
+    # Always through ``save``: audience rules given inside ``settings`` are not taken.
+    task.settings = await task_audiences.save(session, task.id, body.audiences, task.settings)
     await repo.set_lanes(session, task.id, body.account_ids or [])
     await audit.record(session, user_id, "task.create", "task", task.id, {"name": task.name})
     metrics.after_commit(session, metrics.TASKS_CREATED.inc)
