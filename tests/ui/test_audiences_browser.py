@@ -1,6 +1,7 @@
-"""Audiences in a real Chromium (frontend/e2e/audiences.mjs): an audience created and filled from a file through
-the import wizard, a task that includes it with the live count in the form, the start dialog's audience
-preview, the task running from the materialised audience, and a contact's page.
+"""Audiences in a real Chromium (frontend/e2e/audiences.mjs): an audience created and filled from a file
+(tags and consent columns) through the import wizard, the contacts filtered by a tag and a field, a task
+that includes it with the live count in the form, the start dialog's audience preview, the task running
+from the materialised audience, and a contact's page.
 
 Screenshots go to test-artifacts/screenshots/.
 """
@@ -15,7 +16,9 @@ from tests.ui.conftest import run_script, serving
 
 
 @pytest.fixture(scope="module")
-def audiences_server(browser_tools: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def audiences_server(
+    browser_tools: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("ui-audiences")
     env = {"INVITE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'ui.db'}"}
     with serving(env, tmp / "server.log") as base:
