@@ -44,7 +44,10 @@ EXCLUDED_OPERATIONS: dict[str, str] = {}
 # positive_data_acceptance reports; or a body checked row by row answers 200 with the bad rows listed, which
 # negative_data_rejection reports. {(operation, check): reason}.
 _CURSOR = "cursor is an opaque token the server issued: any other string of the right length is a 422"
-_FILE = "the file's content (empty, not CSV/XLSX/JSON) and `mapping` (JSON inside a form field) are checked"
+_FILE = (
+    "the file's content (empty, not CSV/XLSX/JSON), `mapping` (JSON inside a form field) and exactly one of "
+    "task_id / audience_id (file) are checked"
+)
 _HOOK_URL = "url: http(s), and its host resolves to a public address (SSRF) unless private ones are allowed"
 _CHANNEL_URL = "url: a URL apprise understands (mailto://, tgram://, json://host …), with the same SSRF rule"
 SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
@@ -92,7 +95,7 @@ SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
     (
         "POST /api/v1/import/parsing",
         "positive_data_acceptance",
-    ): "an Idempotency-Key reused with another body",
+    ): "exactly one of task_id / audience_id; an Idempotency-Key reused with another body",
     ("GET /api/v1/notifications/deliveries", "positive_data_acceptance"): _CURSOR,
     ("GET /api/v1/audiences", "positive_data_acceptance"): _CURSOR,
     ("GET /api/v1/audiences/{audience_id}/contacts", "positive_data_acceptance"): _CURSOR,

@@ -38,7 +38,9 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -122,7 +124,7 @@ async def merge_contacts(
     sql = _Sql(session.get_bind().dialect.name)
     firsts = select(func.min(stage.c.row_no)).group_by(stage.c.kind, stage.c.key)
     await session.execute(delete(stage).where(stage.c.row_no.not_in(firsts)))
-    await _index(session, stage)
+    await _index(session, stage, ("username", "platform_user_id", "phone"), "i")
     rows = int(await session.scalar(select(func.count()).select_from(stage)) or 0)
     created = 0
     for _round in range(MAX_ROUNDS):
@@ -132,6 +134,7 @@ async def merge_contacts(
         created += await _create(session, stage, sql, user_id=user_id, platform=platform, now=now)
     else:  # pragma: no cover - each round settles a row at least
         raise RuntimeError("contact merge did not settle")
+    await _index(session, stage, ("contact_id",), "c")
     await _fill(session, stage, sql, user_id, now)
     tags = sql.tags(stage.c.extra)
     # Each INSERT … SELECT has a WHERE: SQLite would read its ON CONFLICT as a join's ON otherwise.
@@ -162,36 +165,46 @@ async def merge_contacts(
     return ContactCounts(rows=rows, created=created, added=_rowcount(result))
 
 
-async def _index(session: AsyncSession, stage: Table) -> None:
-    """The lookups of the rounds and the fill go by these (the staging is a heap until now)."""
+async def _index(session: AsyncSession, stage: Table, columns: tuple[str, ...], tag: str) -> None:
+    """Index the staging for the lookups that follow (it is a heap until now). PostgreSQL gets the
+    table's statistics too: autovacuum never analyzes a temporary table, and without them (or with
+    stale ones: ``contact_id`` all NULL before the rounds) it scans instead. SQLite without statistics
+    takes an equality on an indexed column as selective, which these lookups are."""
     conn = await session.connection()
-    for n, column in enumerate(("contact_id", "username", "platform_user_id", "phone")):
+    for n, column in enumerate(columns):
         # Named after the staging table (unique to the job), within PostgreSQL's 63 characters.
-        index = Index(f"ix_{stage.name}_{n}", stage.c[column])
+        index = Index(f"ix_{stage.name}_{tag}{n}", stage.c[column])
         await conn.run_sync(index.create)
-
-
-def _same_person(c: Any, row: Any) -> ColumnElement[bool]:
-    """``c`` (contacts or staged rows) is the person of the staged ``row`` (the merge rule)."""
-    return or_(
-        c.username == row.username,
-        c.platform_user_id == row.platform_user_id,
-        c.phone == row.phone,
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text(f"ANALYZE {stage.name}"))
 
 
 async def _match(session: AsyncSession, stage: Table, user_id: str, platform: str) -> None:
-    row = stage.c
-    oldest = (
-        select(func.min(Contact.id))
-        .where(
-            Contact.user_id == user_id,
-            Contact.platform == platform,
-            or_(and_(Contact.kind == row.kind, Contact.key == row.key), _same_person(Contact, row)),
+    """Each unmatched row's oldest contact sharing an identity, by joins (``UPDATE … FROM``): a
+    correlated lookup a row is planned from the contacts' statistics, which predate this transaction's
+    inserts on PostgreSQL (a scan of the user's contacts a row, once the first round made them)."""
+    s = stage.alias("s")
+    mine = (Contact.user_id == user_id, Contact.platform == platform)
+    same = [
+        and_(Contact.kind == s.c.kind, Contact.key == s.c.key),
+        Contact.username == s.c.username,
+        Contact.platform_user_id == s.c.platform_user_id,
+        Contact.phone == s.c.phone,
+    ]
+    pairs = union_all(
+        *(
+            select(s.c.row_no, Contact.id.label("id"))
+            .join(Contact, and_(*mine, on))
+            .where(s.c.contact_id.is_(None))
+            for on in same
         )
-        .scalar_subquery()
+    ).subquery("pairs")
+    oldest = (
+        select(pairs.c.row_no, func.min(pairs.c.id).label("id")).group_by(pairs.c.row_no).subquery("oldest")
     )
-    await session.execute(update(stage).where(row.contact_id.is_(None)).values(contact_id=oldest))
+    await session.execute(
+        update(stage).where(stage.c.row_no == oldest.c.row_no).values(contact_id=oldest.c.id)
+    )
 
 
 async def _create(
@@ -199,8 +212,16 @@ async def _create(
 ) -> int:
     """Contacts from the unmatched rows no earlier unmatched row shares an identity with; how many."""
     row, earlier = stage.alias("row"), stage.alias("earlier")
-    linked = exists().where(
-        earlier.c.contact_id.is_(None), earlier.c.row_no < row.c.row_no, _same_person(earlier.c, row.c)
+    # One EXISTS an identity, each an index lookup (SQLite scans for an OR inside one EXISTS).
+    linked = or_(
+        *(
+            exists().where(
+                earlier.c[name] == row.c[name],
+                earlier.c.contact_id.is_(None),
+                earlier.c.row_no < row.c.row_no,
+            )
+            for name in ("username", "platform_user_id", "phone")
+        )
     )
     consent = sql.consent(row.c.extra)
     src = (
@@ -266,11 +287,12 @@ async def _fill(session: AsyncSession, stage: Table, sql: _Sql, user_id: str, no
     values["consent_at"] = func.coalesce(Contact.consent_at, consent)
     values["consent_source"] = _fill_source(consent)
     values["updated_at"] = now
-    await session.execute(
+    stmt = (
         update(Contact)
         .where(Contact.user_id == user_id, Contact.id.in_(select(stage.c.contact_id)))
         .values(**values)
     )
+    await session.execute(stmt)
 
 
 def _fill_source(consent: Any) -> ColumnElement[Any]:
