@@ -11,6 +11,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from invite_service.kit.inputs import InputModel, Instant, RowId
+from invite_service.models.contacts import normalize_tag
 from invite_service.models.enums import Platform, TargetKind
 from invite_service.targets.schemas import FIELD_NAMES, FieldInput, FieldValue, TargetIn, _check_fields
 
@@ -19,18 +20,18 @@ MAX_CONTACT_ROWS = 10_000
 
 
 def normalize_tags(value: list[str]) -> list[str]:
-    """Trimmed, lower-cased, 1-64 characters, each once (in the order given)."""
+    """Trimmed, lower-cased, each once (in the order given); a blank one is dropped (a stray comma)."""
     out: list[str] = []
     for raw in value:
-        tag = raw.strip().lower()
-        if not 1 <= len(tag) <= 64:
-            raise ValueError("a tag is 1-64 characters")
+        if not raw.strip():
+            continue
+        tag = normalize_tag(raw)
         if tag not in out:
             out.append(tag)
     return out
 
 
-Tags = Annotated[list[str], Field(max_length=MAX_TAGS)]
+Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=MAX_TAGS)]
 
 
 class AudienceIn(InputModel):

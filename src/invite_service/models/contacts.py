@@ -98,3 +98,11 @@ class TaskAudience(Base):
         Uuid(), ForeignKey("audiences.id", ondelete="RESTRICT"), primary_key=True
     )
     mode: Mapped[str] = mapped_column(String(8), nullable=False)
+
+
+def normalize_tag(raw: str) -> str:
+    """A tag as stored: trimmed and lower-cased; ``ValueError`` unless 1-64 characters remain."""
+    tag = raw.strip().lower()
+    if not 1 <= len(tag) <= 64:
+        raise ValueError("a tag is 1-64 characters")
+    return tag
