@@ -119,6 +119,10 @@ SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
         "POST /api/v1/audiences/{audience_id}/contacts/remove",
         "positive_data_acceptance",
     ): "contact ids up to 2**63-1 (a JSON Schema bound is a float: it lets 2**63 + 191 through)",
+    (
+        "POST /api/v1/audiences/preview",
+        "positive_data_acceptance",
+    ): "audiences: the user's own, of the platform; contact_policy only stricter than the user's policy",
     ("POST /api/v1/notifications/webhooks", "positive_data_acceptance"): _HOOK_URL,
     ("PATCH /api/v1/notifications/webhooks/{endpoint_id}", "positive_data_acceptance"): _HOOK_URL,
     ("POST /api/v1/notifications/channels", "positive_data_acceptance"): _CHANNEL_URL,

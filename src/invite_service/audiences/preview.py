@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.audiences import materialise
@@ -23,11 +23,11 @@ from invite_service.stores.tasks import get_owned
 
 
 class ContactPolicyIn(StrictModel):
-    message_cooldown_days: int = Field(ge=0, le=3650, description="0: no cap")
-    invite_cooldown_days: int | None = Field(
+    message_cooldown_days: StrictInt = Field(ge=0, le=3650, description="0: no cap")
+    invite_cooldown_days: StrictInt | None = Field(
         ge=0, le=3650, description="null: never invite a person to the same chat twice; 0: no cap"
     )
-    require_consent: bool
+    require_consent: StrictBool  # 0 or "true" is a 422
 
 
 class ContactPolicyOut(ContactPolicyIn):

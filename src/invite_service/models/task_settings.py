@@ -11,7 +11,7 @@ from datetime import time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from invite_service.kit.inputs import InputModel
 
@@ -71,9 +71,9 @@ class Breaker(StrictModel):
 class ContactPolicyOverride(StrictModel):
     """This task's contact policy: each rule may only be stricter than the user's (``null``: the user's)."""
 
-    message_cooldown_days: int | None = Field(default=None, ge=0, le=3650)
-    invite_cooldown_days: int | None = Field(default=None, ge=0, le=3650)
-    require_consent: bool | None = None
+    message_cooldown_days: StrictInt | None = Field(default=None, ge=0, le=3650)
+    invite_cooldown_days: StrictInt | None = Field(default=None, ge=0, le=3650)
+    require_consent: StrictBool | None = None
 
 
 def _normalize_tags(value: list[str]) -> list[str]:
@@ -91,7 +91,7 @@ class AudienceRules(StrictModel):
     """The part of a task's audience selection kept in its settings (the audiences are rows of their own)."""
 
     exclude_tags: list[str] = Field(default_factory=list, max_length=50)
-    include_new_contacts: bool = False
+    include_new_contacts: StrictBool = False
 
     _tags = field_validator("exclude_tags")(_normalize_tags)
 
