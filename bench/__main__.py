@@ -9,6 +9,7 @@ BENCHES = [
     "bench.limiter",
     "bench.engine",
     "bench.imports",
+    "bench.materialise",
     "bench.stats",
     "bench.integration_overhead",
     "bench.retention_size",

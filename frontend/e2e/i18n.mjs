@@ -75,6 +75,7 @@ const PAGES = [
   { name: "task-form", hash: "#/tasks/new", ready: () => page.locator("form input").first() },
   { name: "accounts", hash: "#/accounts", ready: () => page.getByTestId("account-card").first() },
   { name: "suppressions", hash: "#/suppressions", ready: () => page.getByText("i18n_optout").first() },
+  { name: "audiences", hash: "#/audiences", ready: () => page.getByRole("heading", { name: "Аудитории" }).first() },
   { name: "settings", hash: "#/settings", ready: () => page.getByRole("heading", { level: 1 }).first() },
 ];
 const wanted = (opt.pages ?? "").split(",").map((s) => s.trim()).filter(Boolean);

@@ -15,6 +15,9 @@ const SuppressionsPage = lazy(() =>
   import("./pages/suppressions/SuppressionsPage").then((m) => ({ default: m.SuppressionsPage })),
 );
 const AccountsPage = lazy(() => import("./pages/accounts/AccountsPage").then((m) => ({ default: m.AccountsPage })));
+const AudiencesPage = lazy(() => import("./pages/audiences/AudiencesPage").then((m) => ({ default: m.AudiencesPage })));
+const AudiencePage = lazy(() => import("./pages/audiences/AudiencePage").then((m) => ({ default: m.AudiencePage })));
+const ContactPage = lazy(() => import("./pages/audiences/ContactPage").then((m) => ({ default: m.ContactPage })));
 const SettingsPage = lazy(() => import("./pages/settings/SettingsPage").then((m) => ({ default: m.SettingsPage })));
 const page = (el: React.ReactNode) => <Suspense fallback={<LoadingState />}>{el}</Suspense>;
 
@@ -33,6 +36,9 @@ export const routes = [
       { path: "/tasks/new", element: page(<TaskFormPage />) },
       { path: "/tasks/:taskId", element: page(<TaskPage />) },
       { path: "/tasks/:taskId/edit", element: page(<TaskFormPage />) },
+      { path: "/audiences", element: page(<AudiencesPage />) },
+      { path: "/audiences/:audienceId", element: page(<AudiencePage />) },
+      { path: "/contacts/:contactId", element: page(<ContactPage />) },
       { path: "/accounts", element: page(<AccountsPage />) },
       { path: "/suppressions", element: page(<SuppressionsPage />) },
       { path: "/settings", element: page(<SettingsPage />) },

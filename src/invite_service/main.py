@@ -23,7 +23,10 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from invite_service.api import accounts as account_endpoints
+from invite_service.api import audiences as audience_endpoints
 from invite_service.api import auth as auth_endpoints
+from invite_service.api import contact_policy as contact_policy_endpoints
+from invite_service.api import contacts as contact_endpoints
 from invite_service.api import execution as execution_endpoints
 from invite_service.api import health
 from invite_service.api import imports as import_endpoints
@@ -175,6 +178,7 @@ def create_app(
     # Every error is problem+json (errors.py); the document says so for the statuses the routes answer.
     api = APIRouter(prefix="/api/v1", responses=problem_responses(401, 404, 409, 422))
     uploads = problem_responses(413, 415)  # api.deps.UploadRoute, and files of an unknown format
+    api.include_router(contact_policy_endpoints.router)  # before /contacts/{id}
     api.include_router(task_endpoints.router)
     api.include_router(target_endpoints.router)
     api.include_router(execution_endpoints.router)
@@ -185,6 +189,8 @@ def create_app(
     api.include_router(statistics_endpoints.router)
     api.include_router(meta_endpoints.router)
     api.include_router(notification_endpoints.router)
+    api.include_router(audience_endpoints.router)
+    api.include_router(contact_endpoints.router)
     app.include_router(api)
     # The Integration Service's events: its own service token (401), no user-owned object in the path.
     app.include_router(

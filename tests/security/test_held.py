@@ -28,6 +28,8 @@ KNOWN_PARAMS = {
     "endpoint_id",
     "channel_id",
     "delivery_id",
+    "audience_id",
+    "contact_id",
 }
 PROBLEM = "application/problem+json"
 
@@ -72,7 +74,17 @@ def _alice_objects(c: httpx.Client, alice: dict[str, str]) -> dict[str, str]:
     assert off.status_code == 200, off.text
     ping = c.post(f"/api/v1/notifications/webhooks/{endpoint.json()['id']}/test", headers=alice)
     assert ping.status_code == 202, ping.text
+    audience = c.post("/api/v1/audiences", json={"platform": "sandbox", "name": "Alice's"}, headers=alice)
+    assert audience.status_code == 201, audience.text
+    aid = audience.json()["id"]
+    added = c.post(
+        f"/api/v1/audiences/{aid}/contacts", json={"contacts": [{"username": "friend_three"}]}, headers=alice
+    )
+    assert added.json()["created"] == 1, added.text
+    contact = c.get(f"/api/v1/audiences/{aid}/contacts", headers=alice).json()["items"][0]
     return {
+        "audience_id": aid,
+        "contact_id": str(contact["id"]),
         "endpoint_id": endpoint.json()["id"],
         "channel_id": channel.json()["id"],
         "delivery_id": ping.json()["id"],

@@ -41,9 +41,13 @@ EXCLUDED_OPERATIONS: dict[str, str] = {}
 
 # A check turned off for an operation, because that operation checks its input against a rule the document
 # cannot state in JSON Schema: schema-valid input gets a correct 422 (or 415), which
-# positive_data_acceptance reports. {(operation, check): reason}.
+# positive_data_acceptance reports; or a body checked row by row answers 200 with the bad rows listed, which
+# negative_data_rejection reports. {(operation, check): reason}.
 _CURSOR = "cursor is an opaque token the server issued: any other string of the right length is a 422"
-_FILE = "the file's content (empty, not CSV/XLSX/JSON) and `mapping` (JSON inside a form field) are checked"
+_FILE = (
+    "the file's content (empty, not CSV/XLSX/JSON), `mapping` (JSON inside a form field) and exactly one of "
+    "task_id / audience_id (file) are checked"
+)
 _HOOK_URL = "url: http(s), and its host resolves to a public address (SSRF) unless private ones are allowed"
 _CHANNEL_URL = "url: a URL apprise understands (mailto://, tgram://, json://host …), with the same SSRF rule"
 SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
@@ -91,8 +95,34 @@ SCHEMA_CANNOT_SAY: dict[tuple[str, str], str] = {
     (
         "POST /api/v1/import/parsing",
         "positive_data_acceptance",
-    ): "an Idempotency-Key reused with another body",
+    ): "exactly one of task_id / audience_id; an Idempotency-Key reused with another body",
     ("GET /api/v1/notifications/deliveries", "positive_data_acceptance"): _CURSOR,
+    ("GET /api/v1/audiences", "positive_data_acceptance"): _CURSOR,
+    ("GET /api/v1/audiences/{audience_id}/contacts", "positive_data_acceptance"): _CURSOR,
+    ("GET /api/v1/contacts", "positive_data_acceptance"): _CURSOR,
+    ("GET /api/v1/contacts/{contact_id}/history", "positive_data_acceptance"): _CURSOR,
+    ("POST /api/v1/audiences", "positive_data_acceptance"): "a printable Idempotency-Key of 1-200 characters",
+    (
+        "PATCH /api/v1/audiences/{audience_id}",
+        "positive_data_acceptance",
+    ): "text without NUL (kit.inputs.Text)",
+    ("PATCH /api/v1/contacts/{contact_id}", "positive_data_acceptance"): "text without NUL (kit.inputs.Text)",
+    (
+        "POST /api/v1/audiences/{audience_id}/contacts",
+        "positive_data_acceptance",
+    ): "contact ids up to 2**63-1 (a JSON Schema bound is a float: it lets 2**63 + 191 through)",
+    (
+        "POST /api/v1/audiences/{audience_id}/contacts",
+        "negative_data_rejection",
+    ): "each row is checked on its own: a bad row is listed in `rejected` (200) and the others are added",
+    (
+        "POST /api/v1/audiences/{audience_id}/contacts/remove",
+        "positive_data_acceptance",
+    ): "contact ids up to 2**63-1 (a JSON Schema bound is a float: it lets 2**63 + 191 through)",
+    (
+        "POST /api/v1/audiences/preview",
+        "positive_data_acceptance",
+    ): "audiences: the user's own, of the platform; contact_policy only stricter than the user's policy",
     ("POST /api/v1/notifications/webhooks", "positive_data_acceptance"): _HOOK_URL,
     ("PATCH /api/v1/notifications/webhooks/{endpoint_id}", "positive_data_acceptance"): _HOOK_URL,
     ("POST /api/v1/notifications/channels", "positive_data_acceptance"): _CHANNEL_URL,

@@ -1,9 +1,22 @@
-/** Audience imports into a task: the validate preview, the import job (file or parsing job) and its rejected rows. */
+/**
+ * Imports into a task or into a reusable audience (issue 16: the same jobs, mapping and rejected rows, pointed
+ * at `audience_id` instead of `task_id`): the validate preview, the import job (file or parsing job) and its
+ * rejected rows.
+ */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { api, download, formData, unwrap } from "./client";
+import { audienceKeys } from "./audiences";
 import { keys } from "./hooks";
 import type { ImportJobOut } from "./types";
+
+/** Where the rows go: a task id (a string, as before) or an audience. */
+export type ImportInto = string | { audienceId: string };
+
+/** The form field naming the destination: exactly one of task_id / audience_id. */
+function intoField(into: ImportInto): { task_id: string } | { audience_id: string } {
+  return typeof into === "string" ? { task_id: into } : { audience_id: into.audienceId };
+}
 
 /** Column → field, as the preview shows and the user edits it (null: not imported). */
 export type ColumnMapping = Record<string, string | null>;
@@ -16,7 +29,7 @@ export type ImportOptions = {
 };
 
 /** Reads a file without importing it: what was detected, the mapping, the counts and the first errors. */
-export function useValidateImport(taskId: string) {
+export function useValidateImport(into: ImportInto) {
   return useMutation({
     meta: { handlesError: true },
     mutationFn: ({ file, sheet, dedupe, skipSuppressed, mapping }: ImportOptions & { mapping: ColumnMapping | null }) =>
@@ -24,7 +37,7 @@ export function useValidateImport(taskId: string) {
         api.POST("/api/v1/import/validate", {
           body: formData<"/api/v1/import/validate">({
             file,
-            task_id: taskId,
+            ...intoField(into),
             mapping: mapping ? JSON.stringify(mapping) : null,
             sheet,
             dedupe,
@@ -36,7 +49,7 @@ export function useValidateImport(taskId: string) {
 }
 
 /** Starts the import job of a checked file. */
-export function useImportFile(taskId: string) {
+export function useImportFile(into: ImportInto) {
   return useMutation({
     meta: { handlesError: true },
     mutationFn: ({ file, sheet, dedupe, skipSuppressed, mapping }: ImportOptions & { mapping: ColumnMapping }) =>
@@ -44,7 +57,7 @@ export function useImportFile(taskId: string) {
         api.POST("/api/v1/import/file", {
           body: formData<"/api/v1/import/file">({
             file,
-            task_id: taskId,
+            ...intoField(into),
             mapping: JSON.stringify(mapping),
             dedupe,
             skip_suppressed: skipSuppressed,
@@ -56,20 +69,20 @@ export function useImportFile(taskId: string) {
 }
 
 /** Starts the import job of a finished parsing job's audience. */
-export function useImportFromParsing(taskId: string) {
+export function useImportFromParsing(into: ImportInto) {
   return useMutation({
     meta: { handlesError: true },
     mutationFn: (parsingTaskId: string) =>
       unwrap(
         api.POST("/api/v1/import/parsing", {
-          body: { task_id: taskId, parsing_task_id: parsingTaskId, dedupe: true, skip_suppressed: true },
+          body: { ...intoField(into), parsing_task_id: parsingTaskId, dedupe: true, skip_suppressed: true },
         }),
       ),
   });
 }
 
 /** An import job, polled every second while it runs; once completed, the task and its audience refresh. */
-export function useImportJob(taskId: string, jobId: string | null) {
+export function useImportJob(into: ImportInto, jobId: string | null) {
   const qc = useQueryClient();
   const job = useQuery({
     queryKey: keys.importJob(jobId),
@@ -80,9 +93,13 @@ export function useImportJob(taskId: string, jobId: string | null) {
   const status = job.data?.status;
   useEffect(() => {
     if (status !== "completed") return;
-    void qc.invalidateQueries({ queryKey: keys.targets(taskId) });
-    void qc.invalidateQueries({ queryKey: keys.task(taskId) });
-  }, [status, qc, taskId]);
+    if (typeof into === "string") {
+      void qc.invalidateQueries({ queryKey: keys.targets(into) });
+      void qc.invalidateQueries({ queryKey: keys.task(into) });
+    } else {
+      void qc.invalidateQueries({ queryKey: audienceKeys.all });
+    }
+  }, [status, qc, into]);
   return job;
 }
 

@@ -53,6 +53,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/contacts/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Contact Policy */
+        get: operations["get_contact_policy_api_v1_contacts_policy_get"];
+        /** Put Contact Policy */
+        put: operations["put_contact_policy_api_v1_contacts_policy_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audiences/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Preview Audiences */
+        post: operations["preview_audiences_api_v1_audiences_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/audience-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Task Audience Preview */
+        get: operations["task_audience_preview_api_v1_tasks__task_id__audience_preview_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -870,6 +922,150 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audiences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Audiences */
+        get: operations["list_audiences_api_v1_audiences_get"];
+        put?: never;
+        /** Create Audience */
+        post: operations["create_audience_api_v1_audiences_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audiences/{audience_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Audience */
+        get: operations["get_audience_api_v1_audiences__audience_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Audience */
+        delete: operations["delete_audience_api_v1_audiences__audience_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Audience */
+        patch: operations["update_audience_api_v1_audiences__audience_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/audiences/{audience_id}/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Audience Contacts */
+        get: operations["list_audience_contacts_api_v1_audiences__audience_id__contacts_get"];
+        put?: never;
+        /** Add Audience Contacts */
+        post: operations["add_audience_contacts_api_v1_audiences__audience_id__contacts_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audiences/{audience_id}/contacts/remove": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remove Audience Contacts */
+        post: operations["remove_audience_contacts_api_v1_audiences__audience_id__contacts_remove_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audiences/{audience_id}/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export Audience */
+        get: operations["export_audience_api_v1_audiences__audience_id__export_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Contacts */
+        get: operations["list_contacts_api_v1_contacts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/{contact_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Contact */
+        get: operations["get_contact_api_v1_contacts__contact_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Contact */
+        patch: operations["update_contact_api_v1_contacts__contact_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/contacts/{contact_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Contact History
+         * @description Every step the engine took for this person, in every task, newest first.
+         */
+        get: operations["contact_history_api_v1_contacts__contact_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integration/events": {
         parameters: {
             query?: never;
@@ -969,6 +1165,191 @@ export interface components {
             name: string;
             status: components["schemas"]["TaskStatus"];
         };
+        /** AddContactsIn */
+        AddContactsIn: {
+            /** Contacts */
+            contacts?: {
+                /** Username */
+                username?: string | null;
+                /** User Id */
+                user_id?: string | number | null;
+                /** Phone */
+                phone?: string | null;
+                /** First Name */
+                first_name?: string | null;
+                /** Last Name */
+                last_name?: string | null;
+                /** Fields */
+                fields?: {
+                    [key: string]: string | number | boolean | null;
+                };
+                /** Tags */
+                tags?: string[];
+                /** Consent Source */
+                consent_source?: string | null;
+                /** Consent At */
+                consent_at?: string | null;
+                /** Consent Note */
+                consent_note?: string | null;
+            }[];
+            /** Contact Ids */
+            contact_ids?: number[];
+        };
+        /** AddContactsOut */
+        AddContactsOut: {
+            /**
+             * Created
+             * @description new contacts
+             */
+            created: number;
+            /**
+             * Merged
+             * @description rows that matched an existing contact (its missing data filled in)
+             */
+            merged: number;
+            /**
+             * Added
+             * @description contacts that joined the audience (not members before)
+             */
+            added: number;
+            /** Rejected */
+            rejected: components["schemas"]["RejectedRow"][];
+        };
+        /** AudienceIn */
+        AudienceIn: {
+            platform: components["schemas"]["Platform"];
+            /** Name */
+            name: string;
+            /** Description */
+            description?: string | null;
+        };
+        /** AudienceOut */
+        AudienceOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Platform */
+            platform: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Contacts
+             * @description contacts in the audience
+             */
+            contacts: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** AudiencePreview */
+        AudiencePreview: {
+            /**
+             * Contacts
+             * @description distinct contacts in the included audiences
+             */
+            contacts: number;
+            /** Excluded By Audience */
+            excluded_by_audience: number;
+            /**
+             * Excluded By Tag
+             * @description left out by a tag (and not already by an audience)
+             */
+            excluded_by_tag: number;
+            /**
+             * Suppressed
+             * @description of targets: on the do-not-contact list (skipped at send time)
+             */
+            suppressed: number;
+            /**
+             * Contacted Recently
+             * @description of targets: within the cooldown now (skipped at send time)
+             */
+            contacted_recently: number;
+            /**
+             * No Consent
+             * @description of targets: no consent while it is required (skipped at send time)
+             */
+            no_consent: number;
+            /**
+             * Targets
+             * @description what materialising now would add to the task
+             */
+            targets: number;
+            /** Message Cooldown Days */
+            message_cooldown_days: number;
+            /** Invite Cooldown Days */
+            invite_cooldown_days: number | null;
+            /** Require Consent */
+            require_consent: boolean;
+        };
+        /** AudiencePreviewIn */
+        AudiencePreviewIn: {
+            platform: components["schemas"]["Platform"];
+            /** @default message */
+            action: components["schemas"]["TaskAction"];
+            /** Destination */
+            destination?: string | null;
+            audiences: components["schemas"]["AudienceSelection"];
+            contact_policy?: components["schemas"]["ContactPolicyOverride"] | null;
+        };
+        /** AudienceRef */
+        AudienceRef: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * AudienceRules
+         * @description The part of a task's audience selection kept in its settings (the audiences are rows of their own).
+         */
+        AudienceRules: {
+            /** Exclude Tags */
+            exclude_tags?: string[];
+            /**
+             * Include New Contacts
+             * @default false
+             */
+            include_new_contacts: boolean;
+        };
+        /**
+         * AudienceSelection
+         * @description The audiences a task draws its targets from, and who it leaves out.
+         */
+        AudienceSelection: {
+            /** Exclude Tags */
+            exclude_tags?: string[];
+            /**
+             * Include New Contacts
+             * @default false
+             */
+            include_new_contacts: boolean;
+            /** Include */
+            include: string[];
+            /** Exclude */
+            exclude?: string[];
+        };
+        /** AudienceUpdate */
+        AudienceUpdate: {
+            /** Name */
+            name?: string | null;
+            /** Description */
+            description?: string | null;
+        };
         /** AuditOut */
         AuditOut: {
             /** Id */
@@ -1000,12 +1381,17 @@ export interface components {
             file: string;
             /**
              * Task Id
-             * Format: uuid
+             * @description the task to import into
              */
-            task_id: string;
+            task_id?: string | null;
+            /**
+             * Audience Id
+             * @description instead of task_id: the audience whose contacts the rows become (consent and tags columns read too; exactly one of task_id / audience_id)
+             */
+            audience_id?: string | null;
             /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date, Теги → tags). Into an audience, consent_date (or consent_at) becomes the contact's consent (2025-03-01, 01.03.2025, 01.03.2025 10:00) and tags (comma-separated) its tags.
              */
             mapping?: string | null;
             /**
@@ -1042,7 +1428,7 @@ export interface components {
             reason: components["schemas"]["SuppressionReason"];
             /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date, Теги → tags). Into an audience, consent_date (or consent_at) becomes the contact's consent (2025-03-01, 01.03.2025, 01.03.2025 10:00) and tags (comma-separated) its tags.
              */
             mapping?: string | null;
             /** Sheet */
@@ -1061,8 +1447,13 @@ export interface components {
              */
             task_id?: string | null;
             /**
+             * Audience Id
+             * @description instead of task_id: read the file as an audience import would (consent, tags)
+             */
+            audience_id?: string | null;
+            /**
              * Mapping
-             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date).
+             * @description JSON object column → field, e.g. {"Ник": "username", "ФИО": "full_name", "Город": "city", "Notes": null}. Fields: username, user_id, phone, first_name, last_name, full_name (split into first and last name: "Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, Почта/E-mail → email, Дата согласия → consent_date, Теги → tags). Into an audience, consent_date (or consent_at) becomes the contact's consent (2025-03-01, 01.03.2025, 01.03.2025 10:00) and tags (comma-separated) its tags.
              */
             mapping?: string | null;
             /**
@@ -1319,6 +1710,165 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** Consent */
+        Consent: {
+            /** Source */
+            source: string | null;
+            /** At */
+            at: string | null;
+            /** Note */
+            note: string | null;
+        };
+        /** ContactDetail */
+        ContactDetail: {
+            /** Id */
+            id: number;
+            /** Platform */
+            platform: string;
+            kind: components["schemas"]["TargetKind"];
+            /** Key */
+            key: string;
+            /** Username */
+            username: string | null;
+            /**
+             * User Id
+             * @description the platform's numeric user id
+             */
+            user_id: string | null;
+            /** Phone */
+            phone: string | null;
+            /** First Name */
+            first_name: string | null;
+            /** Last Name */
+            last_name: string | null;
+            /** Fields */
+            fields: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** Tags */
+            tags: string[];
+            /** @description null: no consent recorded */
+            consent: components["schemas"]["Consent"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Audiences */
+            audiences: components["schemas"]["AudienceRef"][];
+            /** @description the opt-out entry matching the contact, if any */
+            suppression: components["schemas"]["SuppressionRef"] | null;
+        };
+        /** ContactOut */
+        ContactOut: {
+            /** Id */
+            id: number;
+            /** Platform */
+            platform: string;
+            kind: components["schemas"]["TargetKind"];
+            /** Key */
+            key: string;
+            /** Username */
+            username: string | null;
+            /**
+             * User Id
+             * @description the platform's numeric user id
+             */
+            user_id: string | null;
+            /** Phone */
+            phone: string | null;
+            /** First Name */
+            first_name: string | null;
+            /** Last Name */
+            last_name: string | null;
+            /** Fields */
+            fields: {
+                [key: string]: string | number | boolean | null;
+            };
+            /** Tags */
+            tags: string[];
+            /** @description null: no consent recorded */
+            consent: components["schemas"]["Consent"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ContactPolicyIn */
+        ContactPolicyIn: {
+            /**
+             * Message Cooldown Days
+             * @description 0: no cap
+             */
+            message_cooldown_days: number;
+            /**
+             * Invite Cooldown Days
+             * @description null: never invite a person to the same chat twice; 0: no cap
+             */
+            invite_cooldown_days: number | null;
+            /** Require Consent */
+            require_consent: boolean;
+        };
+        /** ContactPolicyOut */
+        ContactPolicyOut: {
+            /**
+             * Message Cooldown Days
+             * @description 0: no cap
+             */
+            message_cooldown_days: number;
+            /**
+             * Invite Cooldown Days
+             * @description null: never invite a person to the same chat twice; 0: no cap
+             */
+            invite_cooldown_days: number | null;
+            /** Require Consent */
+            require_consent: boolean;
+        };
+        /**
+         * ContactPolicyOverride
+         * @description This task's contact policy: each rule may only be stricter than the user's (``null``: the user's).
+         */
+        ContactPolicyOverride: {
+            /** Message Cooldown Days */
+            message_cooldown_days?: number | null;
+            /** Invite Cooldown Days */
+            invite_cooldown_days?: number | null;
+            /** Require Consent */
+            require_consent?: boolean | null;
+        };
+        /**
+         * ContactUpdate
+         * @description Names, fields, tags (replacing the set) and consent; the identities are fixed.
+         */
+        ContactUpdate: {
+            /** First Name */
+            first_name?: string | null;
+            /** Last Name */
+            last_name?: string | null;
+            /** Fields */
+            fields?: {
+                [key: string]: string | number | boolean | null;
+            } | null;
+            /** Tags */
+            tags?: string[] | null;
+            /** Consent Source */
+            consent_source?: string | null;
+            /** Consent At */
+            consent_at?: string | null;
+            /** Consent Note */
+            consent_note?: string | null;
+        };
         /** Counters */
         Counters: {
             /**
@@ -1546,6 +2096,35 @@ export interface components {
              */
             fields: components["schemas"]["FieldOut"][];
         };
+        /** HistoryItem */
+        HistoryItem: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Task Id
+             * Format: uuid
+             */
+            task_id: string;
+            /** Task Name */
+            task_name: string;
+            /**
+             * Action
+             * @description what the engine did: invite, message, skip, ...
+             */
+            action: string;
+            /**
+             * Outcome
+             * @description how it ended: invited, messaged, failed, ...
+             */
+            outcome: string;
+            /** Error Code */
+            error_code: string | null;
+            /** Account Id */
+            account_id: string | null;
+        };
         /**
          * HourlyPoint
          * @description One hour: its start (UTC) and the calls of each outcome seen in the range (zeros included).
@@ -1581,6 +2160,11 @@ export interface components {
             id: string;
             /** Task Id */
             task_id: string | null;
+            /**
+             * Audience Id
+             * @description an import into an audience (then task_id is null)
+             */
+            audience_id?: string | null;
             /** Source */
             source: string;
             status: components["schemas"]["ImportStatus"];
@@ -1893,6 +2477,15 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[AudienceOut] */
+        Page_AudienceOut_: {
+            /** Items */
+            items: components["schemas"]["AudienceOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Total */
+            total: number;
+        };
         /** Page[AuditOut] */
         Page_AuditOut_: {
             /** Items */
@@ -1902,10 +2495,28 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[ContactOut] */
+        Page_ContactOut_: {
+            /** Items */
+            items: components["schemas"]["ContactOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Total */
+            total: number;
+        };
         /** Page[DeliveryOut] */
         Page_DeliveryOut_: {
             /** Items */
             items: components["schemas"]["DeliveryOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Total */
+            total: number;
+        };
+        /** Page[HistoryItem] */
+        Page_HistoryItem_: {
+            /** Items */
+            items: components["schemas"]["HistoryItem"][];
             /** Next Cursor */
             next_cursor: string | null;
             /** Total */
@@ -1951,9 +2562,14 @@ export interface components {
         ParsingImportIn: {
             /**
              * Task Id
-             * Format: uuid
+             * @description the task to import into
              */
-            task_id: string;
+            task_id?: string | null;
+            /**
+             * Audience Id
+             * @description instead of task_id: the audience whose contacts the rows become
+             */
+            audience_id?: string | null;
             /** Parsing Task Id */
             parsing_task_id: string;
             /**
@@ -2026,6 +2642,28 @@ export interface components {
             en: string;
             /** Ru */
             ru: string;
+        };
+        /** RejectedRow */
+        RejectedRow: {
+            /**
+             * Index
+             * @description the row's index in contacts
+             */
+            index: number;
+            /** Loc */
+            loc: (string | number)[];
+            /** Msg */
+            msg: string;
+        };
+        /** RemoveContactsIn */
+        RemoveContactsIn: {
+            /** Contact Ids */
+            contact_ids: number[];
+        };
+        /** RemoveContactsOut */
+        RemoveContactsOut: {
+            /** Removed */
+            removed: number;
         };
         /** ReportOut */
         ReportOut: {
@@ -2226,6 +2864,18 @@ export interface components {
          * @enum {string}
          */
         SuppressionReason: "opt_out" | "blocked_us" | "manual" | "complaint" | "reply_opt_out";
+        /** SuppressionRef */
+        SuppressionRef: {
+            /** Reason */
+            reason: string;
+            /** Source */
+            source: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** TargetFilter */
         TargetFilter: {
             /** Status */
@@ -2361,6 +3011,8 @@ export interface components {
             settings?: components["schemas"]["TaskSettings"] | null;
             /** Scheduled At */
             scheduled_at?: string | null;
+            /** @description audiences the task draws its targets from when it starts; null: none */
+            audiences?: components["schemas"]["AudienceSelection"] | null;
             /** Name */
             name: string;
             /** @default sandbox */
@@ -2425,6 +3077,8 @@ export interface components {
             progress: number;
             /** @description why nothing is sent right now and when it resumes; null when not waiting */
             waiting: components["schemas"]["WaitingOut"] | null;
+            /** @description null: the task uses no audience */
+            audiences?: components["schemas"]["AudienceSelection"] | null;
         };
         /** TaskSettings */
         TaskSettings: {
@@ -2438,6 +3092,8 @@ export interface components {
              */
             max_attempts: number;
             breaker?: components["schemas"]["Breaker"];
+            contact_policy?: components["schemas"]["ContactPolicyOverride"] | null;
+            audience_rules?: components["schemas"]["AudienceRules"] | null;
         };
         /** TaskStatsOut */
         TaskStatsOut: {
@@ -2542,6 +3198,8 @@ export interface components {
             settings?: components["schemas"]["TaskSettings"] | null;
             /** Scheduled At */
             scheduled_at?: string | null;
+            /** @description audiences the task draws its targets from when it starts; null: none */
+            audiences?: components["schemas"]["AudienceSelection"] | null;
             /** Name */
             name?: string;
             /** Action */
@@ -2933,6 +3591,258 @@ export interface operations {
             };
             /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_contact_policy_api_v1_contacts_policy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactPolicyOut"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_contact_policy_api_v1_contacts_policy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactPolicyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactPolicyOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_audiences_api_v1_audiences_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AudiencePreviewIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudiencePreview"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    task_audience_preview_api_v1_tasks__task_id__audience_preview_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudiencePreview"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4822,6 +5732,7 @@ export interface operations {
         parameters: {
             query?: {
                 task_id?: string | null;
+                audience_id?: string | null;
                 /** @description created_at; '-' for descending */
                 sort?: string;
                 limit?: number;
@@ -6858,6 +7769,854 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EventFeed"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_audiences_api_v1_audiences_get: {
+        parameters: {
+            query?: {
+                platform?: components["schemas"]["Platform"] | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AudienceOut_"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_audience_api_v1_audiences_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AudienceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudienceOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_audience_api_v1_audiences__audience_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                audience_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudienceOut"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_audience_api_v1_audiences__audience_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                audience_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_audience_api_v1_audiences__audience_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                audience_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AudienceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AudienceOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_audience_contacts_api_v1_audiences__audience_id__contacts_get: {
+        parameters: {
+            query?: {
+                /** @description part of a username, name, phone or user id */
+                q?: string | null;
+                /** @description contacts with this tag */
+                tag?: string | null;
+                /** @description a custom field */
+                field?: string | null;
+                /** @description the field's value (with field) */
+                value?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                audience_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ContactOut_"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_audience_contacts_api_v1_audiences__audience_id__contacts_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                audience_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddContactsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddContactsOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The upload is over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_audience_contacts_api_v1_audiences__audience_id__contacts_remove_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                audience_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoveContactsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveContactsOut"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_audience_api_v1_audiences__audience_id__export_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                audience_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_contacts_api_v1_contacts_get: {
+        parameters: {
+            query?: {
+                platform?: components["schemas"]["Platform"] | null;
+                /** @description part of a username, name, phone or user id */
+                q?: string | null;
+                /** @description contacts with this tag */
+                tag?: string | null;
+                /** @description members of this audience */
+                audience_id?: string | null;
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ContactOut_"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_contact_api_v1_contacts__contact_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactDetail"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_contact_api_v1_contacts__contact_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactDetail"];
+                };
+            };
+            /** @description The body cannot be read (JSON that is not UTF-8, a malformed multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (another user's object is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the object's state or with a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each invalid field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    contact_history_api_v1_contacts__contact_id__history_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_HistoryItem_"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */

@@ -1,6 +1,6 @@
 import { AppShell, Avatar, Burger, Group, Menu, NavLink, ScrollArea, Text, ThemeIcon, UnstyledButton } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
-import { IconChevronDown, IconListCheck, IconLogout, IconPlus, IconSend, IconSettings, IconShieldOff, IconUsers } from "@tabler/icons-react";
+import { IconChevronDown, IconListCheck, IconLogout, IconPlus, IconSend, IconSettings, IconShieldOff, IconUsers, IconUsersGroup } from "@tabler/icons-react";
 import { useTranslation } from "react-i18next";
 import { Link, Outlet, useLocation } from "react-router";
 import { useSession } from "../auth/RequireAuth";
@@ -18,6 +18,7 @@ export function Shell() {
   const nav = [
     { to: "/tasks", label: t("nav.tasks"), icon: <IconListCheck size={18} />, active: pathname === "/tasks" || /^\/tasks\/(?!new)/.test(pathname) },
     { to: "/tasks/new", label: t("nav.new_task"), icon: <IconPlus size={18} />, active: pathname === "/tasks/new" },
+    { to: "/audiences", label: t("nav.audiences"), icon: <IconUsersGroup size={18} />, active: pathname.startsWith("/audiences") || pathname.startsWith("/contacts") },
     { to: "/accounts", label: t("nav.accounts"), icon: <IconUsers size={18} />, active: pathname.startsWith("/accounts") },
     { to: "/suppressions", label: t("nav.suppressions"), icon: <IconShieldOff size={18} />, active: pathname.startsWith("/suppressions") },
     { to: "/settings", label: t("nav.settings"), icon: <IconSettings size={18} />, active: pathname.startsWith("/settings") },

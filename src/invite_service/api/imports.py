@@ -47,6 +47,13 @@ DedupeField = Annotated[
         "rejected.csv (reason duplicate, with duplicate_of_row)"
     ),
 ]
+AudienceField = Annotated[
+    uuid.UUID | None,
+    Form(
+        description="instead of task_id: the audience whose contacts the rows become (consent and tags "
+        "columns read too; exactly one of task_id / audience_id)"
+    ),
+]
 SkipField = Annotated[
     bool, Form(description="true: suppressed identities are left out; false: imported, skipped at send time")
 ]
@@ -65,14 +72,15 @@ async def import_file(
     session: SessionDep,
     settings: SettingsDep,
     file: FileField,
-    task_id: Annotated[uuid.UUID, Form()],
+    task_id: Annotated[uuid.UUID | None, Form(description="the task to import into")] = None,
+    audience_id: AudienceField = None,
     mapping: MappingField = None,
     dedupe: DedupeField = True,
     skip_suppressed: SkipField = True,
     sheet: SheetField = None,
 ) -> ImportAccepted:
     options = ImportOptions.from_form(mapping, dedupe, skip_suppressed, sheet)
-    job = await service.start_file_import(session, settings, user, task_id, file, options)
+    job = await service.start_file_import(session, settings, user, (task_id, audience_id), file, options)
     return _accepted(job)
 
 
@@ -100,13 +108,17 @@ async def validate(
     task_id: Annotated[
         uuid.UUID | None, Form(description="also count the task's duplicates and suppressed")
     ] = None,
+    audience_id: Annotated[
+        uuid.UUID | None,
+        Form(description="instead of task_id: read the file as an audience import would (consent, tags)"),
+    ] = None,
     mapping: MappingField = None,
     dedupe: DedupeField = True,
     skip_suppressed: SkipField = True,
     sheet: SheetField = None,
 ) -> ValidateOut:
     options = ImportOptions.from_form(mapping, dedupe, skip_suppressed, sheet)
-    return await validate_file(session, settings, user, file, options, task_id)
+    return await validate_file(session, settings, user, file, options, (task_id, audience_id))
 
 
 @router.get("/jobs", response_model=Page[ImportJobOut])
@@ -114,13 +126,13 @@ async def list_jobs(
     user: CurrentUser,
     session: SessionDep,
     task_id: uuid.UUID | None = None,
+    audience_id: uuid.UUID | None = None,
     sort: Annotated[Text, Query(description="created_at; '-' for descending")] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[Text | None, Query(max_length=1000)] = None,
 ) -> Page[ImportJobOut]:
-    return await service.list_jobs(
-        session, user, task_id, SortSpec.parse(sort, list(SORT_COLUMNS)), cursor, limit
-    )
+    sort_spec = SortSpec.parse(sort, list(SORT_COLUMNS))
+    return await service.list_jobs(session, user, task_id, sort_spec, cursor, limit, audience_id)
 
 
 @router.get("/jobs/{job_id:uuid}", response_model=ImportJobOut)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from invite_service.adapters.base import InvitePlatformAdapter, InviteResult, Outcome
+from invite_service.audiences import policy as contact_policy
 from invite_service.context.jobs import defer
 from invite_service.context.runtime import Runtime
 from invite_service.execution.control import publish_status
@@ -203,6 +204,12 @@ async def _gate(
         )
         await publish_status(session, rt, task)
         return Next.CONTINUE
+    if await contact_policy.lacks_consent(session, task, target):
+        await contact_policy.skip(
+            session, task, target, account_id, contact_policy.NO_CONSENT, Step.INVITE, now
+        )
+        await publish_status(session, rt, task)
+        return Next.CONTINUE
     return None
 
 
@@ -232,13 +239,22 @@ async def _send_one(
         marked = grant.granted and await target_store.mark_sending(
             session, task.id, target.id, account_id, key, lease_until
         )
-        if marked:
-            await session.commit()  # the ledger row, "sending" and the key become visible together
+        # The person's contact mark, claimed in the same commit: the frequency cap holds under concurrency.
+        claimed = not marked or await contact_policy.claim(session, task, target, step, now)
+        if marked and claimed:
+            await session.commit()  # the ledger row, "sending", the key and the mark become visible together
         else:
-            await session.rollback()  # a denied slot, or the task stopped meanwhile: nothing taken
+            await session.rollback()  # a denied slot, the task stopped, or contacted recently: nothing taken
     if not grant.granted:
         await _limited(rt, task, target, account_id, grant, step, windows)
         return Next.STOP
+    if not claimed:
+        async with rt.db.session() as session:
+            await contact_policy.skip(
+                session, task, target, account_id, contact_policy.CONTACTED_RECENTLY, step, now
+            )
+            await publish_status(session, rt, task)
+        return Next.CONTINUE
     if not marked:
         return Next.STOP
     await rt.faults.hit(Boundary.AFTER_MARK_SENDING, task_id=task.id, target_id=target.id)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from invite_service.audiences import materialise
 from invite_service.context.jobs import defer
 from invite_service.errors import Conflict, FieldError, InvalidInput
 from invite_service.execution.jobspec import dispatch_job
@@ -106,6 +107,9 @@ async def start(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datet
     ):
         return
     check_transition("start", current, to)
+    if current is TaskStatus.DRAFT or materialise.takes_new_contacts(task):
+        # Before the checks, in this transaction: a task whose targets all come from audiences may start.
+        await materialise.materialise(session, task, now)
     if current is TaskStatus.COMPLETED and not await _has_pending(session, task):
         # A completed task runs again only for targets requeued into it. With none, starting it is a
         # transition it cannot make (409 naming its state), not a precondition the user could fix (422).
@@ -135,6 +139,7 @@ async def start(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datet
 async def start_scheduled(session: AsyncSession, rt: _HasBus, task_id: uuid.UUID, now: datetime) -> None:
     task = await task_store.task(session, task_id, for_update=True)
     if task is not None and task.status is TaskStatus.SCHEDULED:
+        await materialise.materialise(session, task, now)  # the contacts added while it waited
         await _set_status(session, rt, task, TaskStatus.RUNNING, started_at=now, next_run_at=now)
 
 
@@ -162,6 +167,8 @@ async def pause_task(
 async def resume(session: AsyncSession, rt: _HasBus, task: InviteTask, now: datetime) -> None:
     if not check_transition("resume", task.status, TaskStatus.RUNNING):
         return
+    if materialise.takes_new_contacts(task):
+        await materialise.materialise(session, task, now)
     await _set_status(session, rt, task, TaskStatus.RUNNING, pause_reason=None, next_run_at=now)
     defer(session, dispatch_job(task.id, task.priority))
 

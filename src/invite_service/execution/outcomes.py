@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.adapters.base import InviteResult, PlatformRules
+from invite_service.audiences import policy as contact_policy
 from invite_service.context.runtime import Runtime
 from invite_service.execution.control import pause_task, publish_status
 from invite_service.execution.policy import (
@@ -94,6 +95,8 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
         )
         if not moved:
             return None
+        if _not_reached(outcome, effect):
+            await contact_policy.release(session, task, target)  # another task may contact them later
         if outcome.grant is not None and not result.charged:
             await rt.limiter.refund(session, outcome.grant)
         detail = (result.detail or "")[:500] or None
@@ -131,6 +134,13 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
         await publish_status(session, rt, current)
         await rt.faults.hit(Boundary.BEFORE_RECORD_COMMIT, task_id=task.id, target_id=target.id)
     return effect
+
+
+def _not_reached(outcome: StepOutcome, effect: Effect) -> bool:
+    """The platform answered and provably did not reach the person (a refusal, an error, a wait)."""
+    if outcome.unknown or outcome.result.delivery_uncertain:
+        return False
+    return effect.fallback_to_message or effect.target_status in contact_policy.NOT_REACHED
 
 
 async def _premium_retry(

@@ -33,3 +33,9 @@ class ParsingUnavailable(ParsingError):
 
 class ParsingProtocolError(ParsingError):
     """A page that is not what the contract promises (invalid JSON, missing fields) or a refused call."""
+
+
+class AudienceNotFound(NotFound):
+    """The same answer as the audiences API's (``audiences/service.py``), which sits above imports."""
+
+    code, title = "audience_not_found", "Audience not found"

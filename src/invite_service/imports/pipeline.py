@@ -4,7 +4,9 @@ Each chunk: read and normalize (worker thread) → check the suppression list, s
 commit the progress (one short transaction) → stage the valid rows. At the end, in ONE transaction on
 the staging connection: claim the job, list duplicates (``dedupe=false``), ``INSERT … SELECT`` the first
 row of each identity the task lacks into ``invite_targets`` (``staging_repository.insert_targets``) and
-bump the task's counters, drop the job's file. Until then no target exists.
+bump the task's counters, drop the job's file. Until then no target exists. An import into an audience
+merges the same staging into contacts, their tags and the audience's members instead
+(``contact_merge``), in the same one transaction.
 
 Every write is fenced by the run's ``attempt`` (``repository._owned``): a run that another run took
 over (``service.begin_run``) stops at its next write, and only the owner can merge.
@@ -22,8 +24,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.db import Database
+from invite_service.imports import contact_merge, remember
 from invite_service.imports import file_limits as limits
-from invite_service.imports import remember
 from invite_service.imports import repository as repo
 from invite_service.imports import staging_repository as staging
 from invite_service.imports.convert import Staged, convert_chunk
@@ -50,21 +52,29 @@ class JobSpec:
     job_id: uuid.UUID
     attempt: int
     user_id: str
-    task_id: uuid.UUID
+    task_id: uuid.UUID | None  # exactly one of task_id / audience_id: where the rows go
     platform: str
     source: str
     dedupe: bool
     skip_suppressed: bool
     region: str
     options: dict[str, Any]
+    audience_id: uuid.UUID | None = None
 
 
 _COMPLETED = NotificationEventType.IMPORT_COMPLETED
 
 
+def _owner(spec: JobSpec) -> dict[str, str]:
+    if spec.audience_id is not None:
+        return {"audience_id": str(spec.audience_id)}
+    return {"task_id": str(spec.task_id)}
+
+
 def import_event(spec: JobSpec, **extra: Any) -> dict[str, Any]:
-    """An import.* notification's data (docs/api.md "Notifications")."""
-    return {"import_id": str(spec.job_id), "task_id": str(spec.task_id), **extra}
+    """An import.* notification's data (docs/api.md "Notifications"): an audience import names its
+    audience instead of a task."""
+    return {"import_id": str(spec.job_id), **_owner(spec), **extra}
 
 
 @dataclass
@@ -122,7 +132,9 @@ class Chunk:
 
 async def _converted(source: RowSource, spec: JobSpec) -> AsyncIterator[Chunk]:
     async for rows in source.chunks():
-        valid, raws, rejected = await asyncio.to_thread(convert_chunk, source.plan, rows, spec.region)
+        valid, raws, rejected = await asyncio.to_thread(
+            convert_chunk, source.plan, rows, spec.region, contacts=spec.audience_id is not None
+        )
         meta = {"columns": source.columns(), "rows_total": source.rows_total()}
         yield Chunk(valid, raws, rejected, meta, source.bytes_read())
 
@@ -209,7 +221,8 @@ async def _remember(session: AsyncSession, spec: JobSpec, now: datetime) -> None
 
 
 async def merge(stage: staging.Stage, spec: JobSpec, tally: Tally) -> int:
-    """Everything the job adds, in one transaction; returns the number of new targets."""
+    """Everything the job adds, in one transaction; returns the number of rows accepted (new targets,
+    or the contacts an audience import created or merged into)."""
     async with stage.transaction() as session:
         now = utcnow()
         if not await repo.claim_for_merge(session, spec.job_id, spec.attempt, now):
@@ -218,15 +231,13 @@ async def merge(stage: staging.Stage, spec: JobSpec, tally: Tally) -> int:
         # Duplicates are skipped either way and always listed in rejected.csv (``dedupe`` is kept
         # for compatibility: it once decided whether they were listed).
         await staging.report_duplicates(session, stage.table, spec.job_id, spec.task_id)
-        kinds = await staging.insert_targets(
-            session, stage.table, task_id=spec.task_id, user_id=spec.user_id, source=spec.source, now=now
-        )
-        inserted = sum(kinds.values())
-        await counters_store.apply_counter_deltas(
-            session, spec.task_id, {TargetStatus.PENDING: inserted}, kinds
-        )
+        if spec.audience_id is not None:
+            accepted, details = await _merge_contacts(session, stage, spec, spec.audience_id, now)
+        else:
+            assert spec.task_id is not None
+            accepted, details = await _merge_targets(session, stage, spec, spec.task_id, now)
         await repo.set_results(
-            session, spec.job_id, rows_accepted=inserted, rows_duplicate=stage.rows - inserted
+            session, spec.job_id, rows_accepted=accepted, rows_duplicate=stage.rows - accepted
         )
         await _remember(session, spec, now)
         await audit.record(
@@ -235,26 +246,49 @@ async def merge(stage: staging.Stage, spec: JobSpec, tally: Tally) -> int:
             "import.complete",
             "import_job",
             spec.job_id,
-            {"task_id": str(spec.task_id), "accepted": inserted, "seen": tally.seen},
+            {**_owner(spec), "accepted": accepted, "seen": tally.seen, **details},
         )
         await emit(
             session,
             spec.user_id,
             _COMPLETED,
-            import_event(spec, accepted=inserted, rejected=tally.seen - stage.rows),
+            import_event(spec, accepted=accepted, rejected=tally.seen - stage.rows),
             now,
         )
     metrics.count_import_rows(  # rows seen but never staged were rejected (invalid, or suppressed)
-        accepted=inserted, duplicate=stage.rows - inserted, rejected=tally.seen - stage.rows
+        accepted=accepted, duplicate=stage.rows - accepted, rejected=tally.seen - stage.rows
     )
-    return inserted
+    return accepted
+
+
+async def _merge_targets(
+    session: AsyncSession, stage: staging.Stage, spec: JobSpec, task_id: uuid.UUID, now: datetime
+) -> tuple[int, dict[str, Any]]:
+    kinds = await staging.insert_targets(
+        session, stage.table, task_id=task_id, user_id=spec.user_id, source=spec.source, now=now
+    )
+    inserted = sum(kinds.values())
+    await counters_store.apply_counter_deltas(session, task_id, {TargetStatus.PENDING: inserted}, kinds)
+    return inserted, {}
+
+
+async def _merge_contacts(
+    session: AsyncSession, stage: staging.Stage, spec: JobSpec, audience_id: uuid.UUID, now: datetime
+) -> tuple[int, dict[str, Any]]:
+    counts = await contact_merge.merge_contacts(
+        session, stage.table, user_id=spec.user_id, platform=spec.platform, audience_id=audience_id, now=now
+    )
+    details = {"created": counts.created, "merged": counts.merged, "added": counts.added}
+    await repo.add_options(session, spec.job_id, {"contacts": details})
+    return counts.rows, details
 
 
 async def run(
     database: Database, spec: JobSpec, source: RowSource, before_merge: Callable[[], Awaitable[None]]
 ) -> int:
     tally = Tally()
-    async with staging.open_stage(database, spec.job_id) as stage:
+    contacts = spec.audience_id is not None
+    async with staging.open_stage(database, spec.job_id, contacts=contacts) as stage:
         await stream_into(stage, database, spec, source, tally)
         await before_merge()
         return await merge(stage, spec, tally)

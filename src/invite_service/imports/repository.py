@@ -65,10 +65,13 @@ async def list_jobs(
     sort: SortSpec,
     cursor: str | None,
     limit: int,
+    audience_id: uuid.UUID | None = None,
 ) -> tuple[list[ImportJob], int]:
     stmt: Select[Any] = select(ImportJob).where(ImportJob.user_id == user_id)
     if task_id is not None:
         stmt = stmt.where(ImportJob.task_id == task_id)
+    if audience_id is not None:
+        stmt = stmt.where(ImportJob.audience_id == audience_id)
     page = keyset_page(stmt, [ImportJob.created_at, ImportJob.id], sort, cursor, limit)
     rows = list((await session.scalars(page)).all())
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
@@ -160,6 +163,14 @@ async def claim_for_merge(session: AsyncSession, job_id: uuid.UUID, attempt: int
 
 async def set_results(session: AsyncSession, job_id: uuid.UUID, **values: Any) -> None:
     await session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+
+
+async def add_options(session: AsyncSession, job_id: uuid.UUID, more: Mapping[str, Any]) -> None:
+    """Add keys to the job's options (the merge's results)."""
+    options = await session.scalar(select(ImportJob.options).where(ImportJob.id == job_id))
+    await session.execute(
+        update(ImportJob).where(ImportJob.id == job_id).values(options={**(options or {}), **more})
+    )
 
 
 async def finish_unless_done(

@@ -20,7 +20,9 @@ MAPPING_DOC = (
     '"Фамилия Имя Отчество" when three words, "First Last" when two), identity (guessed per value), '
     "ignore (or null), or any other name (letters, digits, _) for a template field. Unmapped columns map "
     "by themselves (header synonyms: ФИО/Full name → full_name, Ник в Telegram → username, "
-    "Почта/E-mail → email, Дата согласия → consent_date)."
+    "Почта/E-mail → email, Дата согласия → consent_date, Теги → tags). Into an audience, consent_date "
+    "(or consent_at) becomes the contact's consent (2025-03-01, 01.03.2025, 01.03.2025 10:00) and tags "
+    "(comma-separated) its tags."
 )
 
 
@@ -60,7 +62,10 @@ class ImportOptions(BaseModel):
 class ParsingImportIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    task_id: uuid.UUID
+    task_id: uuid.UUID | None = Field(default=None, description="the task to import into")
+    audience_id: uuid.UUID | None = Field(
+        default=None, description="instead of task_id: the audience whose contacts the rows become"
+    )
     parsing_task_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
     dedupe: bool = True
     skip_suppressed: bool = True
@@ -88,6 +93,9 @@ class RowError(BaseModel):
 class ImportJobOut(BaseModel):
     id: uuid.UUID
     task_id: uuid.UUID | None
+    audience_id: uuid.UUID | None = Field(
+        default=None, description="an import into an audience (then task_id is null)"
+    )
     source: str
     status: ImportStatus
     phase: Literal["reading", "merging"] | None = Field(

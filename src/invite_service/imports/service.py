@@ -19,6 +19,7 @@ from invite_service.config import Settings
 from invite_service.context.jobs import defer
 from invite_service.imports import file_limits as limits
 from invite_service.imports import repository as repo
+from invite_service.imports.destination import Destination, check_one, resolve
 from invite_service.imports.errors import ImportFinished, ImportJobNotFound, RejectionsExpired
 from invite_service.imports.jobspec import run_import_job
 from invite_service.imports.pipeline import JobSpec
@@ -27,12 +28,11 @@ from invite_service.imports.sources import probe
 from invite_service.kit.clock import utcnow
 from invite_service.kit.pagination import Page, SortSpec, split_page
 from invite_service.kit.tabular.upload import spool
-from invite_service.models import ImportJob, InviteTask
+from invite_service.models import ImportJob
 from invite_service.models.enums import ImportStatus
 from invite_service.models.notifications import NotificationEventType
 from invite_service.notifications.service import emit
 from invite_service.observability import audit
-from invite_service.stores.tasks import get_owned
 
 API_PREFIX = "/api/v1/import/jobs"
 GAVE_UP = (
@@ -53,6 +53,7 @@ def to_out(job: ImportJob) -> ImportJobOut:
     return ImportJobOut(
         id=job.id,
         task_id=job.task_id,
+        audience_id=job.audience_id,
         source=job.source,
         status=ImportStatus(job.status),
         phase=(
@@ -78,13 +79,14 @@ def to_out(job: ImportJob) -> ImportJobOut:
     )
 
 
-def _spec(job: ImportJob, task: InviteTask, config: Settings, attempt: int) -> JobSpec:
+def _spec(job: ImportJob, into: Destination, config: Settings, attempt: int) -> JobSpec:
     return JobSpec(
         job_id=job.id,
         attempt=attempt,
-        user_id=task.user_id,
-        task_id=task.id,
-        platform=task.platform,
+        user_id=job.user_id,
+        task_id=into.task_id,
+        audience_id=into.audience_id,
+        platform=into.platform,
         source=job.source,
         dedupe=bool(job.options.get("dedupe", True)),
         skip_suppressed=bool(job.options.get("skip_suppressed", True)),
@@ -97,24 +99,27 @@ async def start_file_import(
     session: AsyncSession,
     config: Settings,
     user_id: str,
-    task_id: uuid.UUID,
+    into: tuple[uuid.UUID | None, uuid.UUID | None],
     upload: UploadFile,
     options: ImportOptions,
 ) -> ImportJob:
-    """Check the task and the file (a bad file is a 4xx here, before any job exists), create the job
-    with the file's bytes beside it, and defer the job that imports it.
+    """Check the task or audience (``into``: exactly one of the two ids) and the file (a bad file is a
+    4xx here, before any job exists), create the job with the file's bytes beside it, and defer the
+    job that imports it.
 
     The file is probed (off the event loop) before the session is first used, so no database
     connection is held while it is parsed."""
+    check_one(*into)
     stream, size = await spool(upload, config.import_max_upload_bytes)
     try:
         reader, plan = await asyncio.to_thread(probe, stream, options.sheet, options.mapping)
-        task = await get_owned(session, user_id, task_id)
+        dest = await resolve(session, user_id, *into)
         info = reader.info
         job = await repo.create_job(
             session,
             user_id=user_id,
-            task_id=task.id,
+            task_id=dest.task_id,
+            audience_id=dest.audience_id,
             source="file",
             filename=(upload.filename or "upload")[:255],
             format=info.format,
@@ -134,18 +139,20 @@ async def start_file_import(
     finally:
         stream.close()
     await audit.record(
-        session, user_id, "import.start", "import_job", job.id, {"task_id": str(task.id), "source": "file"}
+        session, user_id, "import.start", "import_job", job.id, {**dest.ids(), "source": "file"}
     )
     defer(session, run_import_job(job.id, job.attempt))
     return job
 
 
 async def start_parsing_import(session: AsyncSession, user_id: str, body: ParsingImportIn) -> ImportJob:
-    task = await get_owned(session, user_id, body.task_id)
+    check_one(body.task_id, body.audience_id)
+    dest = await resolve(session, user_id, body.task_id, body.audience_id)
     job = await repo.create_job(
         session,
         user_id=user_id,
-        task_id=task.id,
+        task_id=dest.task_id,
+        audience_id=dest.audience_id,
         source="parsing",
         format="parsing",
         options={
@@ -155,7 +162,7 @@ async def start_parsing_import(session: AsyncSession, user_id: str, body: Parsin
         },
     )
     await audit.record(
-        session, user_id, "import.start", "import_job", job.id, {"task_id": str(task.id), "source": "parsing"}
+        session, user_id, "import.start", "import_job", job.id, {**dest.ids(), "source": "parsing"}
     )
     defer(session, run_import_job(job.id, job.attempt))
     return job
@@ -179,8 +186,9 @@ async def list_jobs(
     sort: SortSpec,
     cursor: str | None,
     limit: int,
+    audience_id: uuid.UUID | None = None,
 ) -> Page[ImportJobOut]:
-    rows, total = await repo.list_jobs(session, user_id, task_id, sort, cursor, limit)
+    rows, total = await repo.list_jobs(session, user_id, task_id, sort, cursor, limit, audience_id)
     items, next_cursor = split_page(rows, limit, sort, lambda j: (j.created_at, j.id))
     return Page[ImportJobOut](items=[to_out(j) for j in items], next_cursor=next_cursor, total=total)
 
@@ -228,9 +236,11 @@ async def begin_run(
     A job whose runs keep dying (``MAX_RUNS``: say a file that kills its process) is failed instead.
     """
     job = await repo.job_by_id(session, job_id)
-    if job is None or job.status != ImportStatus.RUNNING or job.task_id is None:
+    if job is None or job.status != ImportStatus.RUNNING:
         return None
-    task = await get_owned(session, job.user_id, job.task_id)
+    if job.task_id is None and job.audience_id is None:
+        return None
+    into = await resolve(session, job.user_id, job.task_id, job.audience_id)
     silent_since = utcnow() - timedelta(seconds=limits.ORPHAN_AFTER_SECONDS)
     attempt = await repo.take_over(session, job, sent_at, silent_since)
     if attempt is None:
@@ -239,10 +249,13 @@ async def begin_run(
         runs = attempt - 1
         error = GAVE_UP.format(runs=runs)
         if await repo.finish_unless_done(session, job.id, ImportStatus.FAILED, error, attempt=attempt):
-            data = {"import_id": str(job.id), "task_id": str(job.task_id), "error": error}
+            owner = (
+                {"audience_id": str(job.audience_id)} if job.audience_id else {"task_id": str(job.task_id)}
+            )
+            data = {"import_id": str(job.id), **owner, "error": error}
             await emit(session, job.user_id, NotificationEventType.IMPORT_FAILED, data, utcnow())
         return None
-    return _spec(job, task, config, attempt), job
+    return _spec(job, into, config, attempt), job
 
 
 async def resume_orphaned_jobs(

@@ -15,7 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
+    ColumnElement,
     Integer,
     MetaData,
     String,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -44,6 +47,7 @@ from invite_service.models.enums import TargetStatus
 from invite_service.stores import targets as target_repo
 
 _UNIQUE_VIOLATION = "23505"
+_NAMES = ", ".join(STAGED_COLUMNS)
 TARGET_COLUMNS = (
     "task_id",
     "user_id",
@@ -63,7 +67,9 @@ TARGET_COLUMNS = (
 )
 
 
-def _stage_table(job_id: uuid.UUID) -> Table:
+def _stage_table(job_id: uuid.UUID, *, contacts: bool) -> Table:
+    # An audience import finds each row's contact in the merge (``contact_merge``).
+    more = [Column("contact_id", BigInteger)] if contacts else []
     return Table(
         f"import_stage_{job_id.hex}",
         MetaData(),
@@ -76,6 +82,7 @@ def _stage_table(job_id: uuid.UUID) -> Table:
         Column("first_name", String(200)),
         Column("last_name", String(200)),
         Column("extra", Text().with_variant(JSONB(), "postgresql"), nullable=False),
+        *more,
         prefixes=["TEMPORARY"],
     )
 
@@ -99,7 +106,7 @@ class Stage:
         else:
             marks = ", ".join("?" for _ in STAGED_COLUMNS)
             # The table name is ``import_stage_<uuid hex>``, made here; the values are bound.
-            sql = f"INSERT INTO {self.table.name} VALUES ({marks})"  # noqa: S608
+            sql = f"INSERT INTO {self.table.name} ({_NAMES}) VALUES ({marks})"  # noqa: S608
             await self.conn.exec_driver_sql(sql, list(rows))
             await self.conn.commit()
         self.rows += len(rows)
@@ -116,10 +123,12 @@ class Stage:
 
 
 @asynccontextmanager
-async def open_stage(database: Database, job_id: uuid.UUID) -> AsyncIterator[Stage]:
+async def open_stage(
+    database: Database, job_id: uuid.UUID, *, contacts: bool = False
+) -> AsyncIterator[Stage]:
     async with database.engine.connect() as conn:
         try:
-            table = _stage_table(job_id)
+            table = _stage_table(job_id, contacts=contacts)
             await conn.run_sync(lambda sync_conn: table.create(sync_conn))
             await conn.commit()
             yield Stage(conn, table)
@@ -137,12 +146,13 @@ def _ranked(table: Table) -> Any:
 
 
 async def report_duplicates(
-    session: AsyncSession, table: Table, job_id: uuid.UUID, task_id: uuid.UUID
+    session: AsyncSession, table: Table, job_id: uuid.UUID, task_id: uuid.UUID | None
 ) -> None:
     """List every duplicate row as a rejection (reason ``duplicate``): a repeat of an earlier row names
-    it (``duplicate_of_row``); a row whose identity the task already has names none."""
+    it (``duplicate_of_row``); a row whose identity the task already has names none. Without a task
+    (an audience import) only repeats are duplicates: a known person is merged, not skipped."""
     ranked = _ranked(table)
-    in_task = (
+    in_task: ColumnElement[bool] = (
         exists()
         .where(
             InviteTarget.task_id == task_id,
@@ -150,6 +160,8 @@ async def report_duplicates(
             InviteTarget.key == ranked.c.key,
         )
         .correlate(ranked)
+        if task_id is not None
+        else false()
     )
     why = case(
         (ranked.c.rank > 1, literal("repeats row ") + cast(ranked.c.first_row, String)),

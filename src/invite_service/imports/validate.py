@@ -1,8 +1,10 @@
 """``POST /import/validate``: the whole import's reading and checks, with nothing written.
 
 With a ``task_id`` the task's existing targets and the suppression list are read too, so the counts
-are what an import would report. Without a ``mapping``, a file whose header this user imported before
-is read with the mapping used then (``remembered``: see ``imports/remember.py``).
+are what an import would report; with an ``audience_id`` the suppression list (a person already a
+contact is merged, not a duplicate) and the consent and tags columns. Without a ``mapping``, a file
+whose header this user imported before is read with the mapping used then (``remembered``: see
+``imports/remember.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from invite_service.imports import file_limits as limits
 from invite_service.imports import remember
 from invite_service.imports import repository as repo
 from invite_service.imports.convert import Staged, convert_chunk
+from invite_service.imports.destination import Destination, check_one, resolve
 from invite_service.imports.pipeline import identities, split_suppressed
 from invite_service.imports.schemas import ImportOptions, RowError, ValidateOut
 from invite_service.imports.sources import probe
@@ -32,7 +35,6 @@ from invite_service.kit.tabular.mapping import Rejection, build_plan
 from invite_service.kit.tabular.readers import RawRow
 from invite_service.kit.tabular.upload import spool
 from invite_service.stores import suppressions
-from invite_service.stores.tasks import get_owned
 
 
 def _take(rows: Iterator[RawRow], n: int) -> list[RawRow]:
@@ -74,8 +76,10 @@ async def validate_file(
     user_id: str,
     upload: UploadFile,
     options: ImportOptions,
-    task_id: uuid.UUID | None,
+    into: tuple[uuid.UUID | None, uuid.UUID | None] = (None, None),
 ) -> ValidateOut:
+    """``into``: the task or the audience (at most one) the file would go into, or neither."""
+    check_one(*into, required=False)
     stream, _size = await spool(upload, config.import_max_upload_bytes)
     try:
         # The file is probed before the session is first used, and each chunk is read with the
@@ -91,11 +95,11 @@ async def validate_file(
                     remembered = True
                 except (InvalidInput, NoIdentityColumn):  # it no longer fits: the file's own mapping
                     pass
-        task: tuple[uuid.UUID, str] | None = None
-        if task_id is not None:
-            owned = await get_owned(session, user_id, task_id)
-            task = (owned.id, owned.platform)
+        dest: Destination | None = None
+        if into != (None, None):
+            dest = await resolve(session, user_id, *into)
             await _release(session)
+        contacts = dest is not None and dest.audience_id is not None
         rows = reader.rows()
         # Hashes, not the keys themselves: a million identities stay a few dozen MB.
         seen_keys: set[int] = set()
@@ -104,13 +108,13 @@ async def validate_file(
         preview: list[dict[str, Any]] = []
         while chunk := await asyncio.to_thread(_take, rows, bounds.CHUNK_ROWS):
             valid, raws, rejected = await asyncio.to_thread(
-                convert_chunk, plan, chunk, config.default_phone_region
+                convert_chunk, plan, chunk, config.default_phone_region, contacts=contacts
             )
             total += len(valid) + len(rejected)
             invalid += len(rejected)
             matched: list[Rejection] = []
-            if task is not None:
-                hits = await suppressions.suppressed_among(session, user_id, task[1], identities(valid))
+            if dest is not None:
+                hits = await suppressions.suppressed_among(session, user_id, dest.platform, identities(valid))
                 clear, matched = split_suppressed(valid, raws, hits)
                 suppressed += len(matched)
                 candidates = clear if options.skip_suppressed else valid
@@ -124,11 +128,11 @@ async def validate_file(
                 else:
                     seen_keys.add(digest)
                     firsts.append(row)
-            if task is not None:
+            if dest is not None and dest.task_id is not None:
                 by_kind: dict[str, list[str]] = {}
                 for row in firsts:
                     by_kind.setdefault(row[1], []).append(row[2])
-                existing = await repo.existing_identities(session, task[0], by_kind)
+                existing = await repo.existing_identities(session, dest.task_id, by_kind)
                 await _release(session)
                 duplicates += sum((row[1], row[2]) in existing for row in firsts)
                 firsts = [row for row in firsts if (row[1], row[2]) not in existing]
@@ -152,7 +156,7 @@ async def validate_file(
         valid=total - not_new,
         invalid=invalid,
         duplicates=duplicates,
-        suppressed=suppressed if task is not None else None,
+        suppressed=suppressed if dest is not None else None,
         errors=[RowError(row=e.row, reason=e.reason, detail=e.detail) for e in errors],
         preview=preview,
         remembered=remembered,

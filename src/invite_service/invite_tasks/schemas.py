@@ -13,7 +13,7 @@ from invite_service.invite_tasks.template import TemplateError, placeholders
 from invite_service.kit.inputs import Instant, RowId
 from invite_service.models.enums import Platform, Priority, TaskAction, TaskStatus
 from invite_service.models.identity import NormalizeError, normalize_destination
-from invite_service.models.task_settings import StrictModel, TaskSettings
+from invite_service.models.task_settings import AudienceSelection, StrictModel, TaskSettings
 from invite_service.stores.counters import Counters
 from invite_service.stores.waiting import WaitingOut
 
@@ -48,6 +48,9 @@ class TaskFields(StrictModel):
     account_ids: list[AccountId] | None = Field(default=None, max_length=100)
     settings: TaskSettings | None = None
     scheduled_at: Instant | None = None
+    audiences: AudienceSelection | None = Field(
+        default=None, description="audiences the task draws its targets from when it starts; null: none"
+    )
 
     _destination = field_validator("destination")(_check_destination)
     _template = field_validator("message_template")(_check_template)
@@ -110,6 +113,7 @@ class TaskOut(BaseModel):
     waiting: WaitingOut | None = Field(
         description="why nothing is sent right now and when it resumes; null when not waiting"
     )
+    audiences: AudienceSelection | None = Field(default=None, description="null: the task uses no audience")
 
 
 TaskSort = Literal["created_at", "-created_at", "name", "-name", "priority", "-priority", "status", "-status"]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.config import Settings
 from invite_service.errors import AppError, Conflict, FieldError, InvalidInput
+from invite_service.invite_tasks import audiences as task_audiences
 from invite_service.invite_tasks.schemas import (
     BulkItemResult,
     BulkTaskAction,
@@ -32,6 +33,7 @@ from invite_service.observability import audit, metrics
 from invite_service.stores import targets as target_repo
 from invite_service.stores import tasks as repo
 from invite_service.stores.counters import Counters, progress_pct
+from invite_service.stores.task_audiences import Selection, selections
 from invite_service.stores.tasks import get_owned
 from invite_service.stores.waiting import task_waiting
 
@@ -82,7 +84,11 @@ async def check_placeholders(session: AsyncSession, task_id: uuid.UUID | None, t
 
 
 def to_out(
-    task: InviteTask, counters: TaskCounters | None, lanes: Sequence[Lane], now: datetime | None = None
+    task: InviteTask,
+    counters: TaskCounters | None,
+    lanes: Sequence[Lane],
+    now: datetime | None = None,
+    audiences: Selection | None = None,
 ) -> TaskOut:
     c = Counters.model_validate(counters, from_attributes=True) if counters else Counters()
     remaining = c.pending + c.reserved + c.sending
@@ -108,13 +114,15 @@ def to_out(
         counters=c,
         progress=progress_pct(c.model_dump()),
         waiting=task_waiting(task, lanes, now or utcnow(), remaining),
+        audiences=task_audiences.view(audiences, task.settings),
     )
 
 
 async def task_view(session: AsyncSession, task: InviteTask, now: datetime | None = None) -> TaskOut:
     counters = await repo.counters_for(session, [task.id])
     lanes = await repo.lanes_for(session, [task.id])
-    return to_out(task, counters.get(task.id), lanes[task.id], now)
+    chosen = (await selections(session, [task.id])).get(task.id)
+    return to_out(task, counters.get(task.id), lanes[task.id], now, chosen)
 
 
 def _validate(
@@ -179,6 +187,9 @@ async def create_task(
         account_errors=account_errors,
     )
     await check_placeholders(session, None, body.message_template)
+    await task_audiences.check(
+        session, user_id, body.platform.value, body.audiences, task_settings.contact_policy
+    )
     task = InviteTask(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -194,6 +205,8 @@ async def create_task(
         scheduled_at=body.scheduled_at,
     )
     await repo.add(session, task)
+    # Always through ``save``: audience rules given inside ``settings`` are not taken.
+    task.settings = await task_audiences.save(session, task.id, body.audiences, task.settings)
     await repo.set_lanes(session, task.id, body.account_ids or [])
     await audit.record(session, user_id, "task.create", "task", task.id, {"name": task.name})
     metrics.after_commit(session, metrics.TASKS_CREATED.inc)
@@ -214,9 +227,10 @@ async def list_tasks(
     ids = [t.id for t in items]
     counters = await repo.counters_for(session, ids)
     lanes = await repo.lanes_for(session, ids)
+    chosen = await selections(session, ids)
     return Page[TaskOut](
-        # ``waiting`` from the same two set-based reads (counters, lanes): no per-task query.
-        items=[to_out(t, counters.get(t.id), lanes[t.id], now) for t in items],
+        # ``waiting`` from the same set-based reads (counters, lanes, audiences): no per-task query.
+        items=[to_out(t, counters.get(t.id), lanes[t.id], now, chosen.get(t.id)) for t in items],
         next_cursor=next_cursor,
         total=total,
     )
@@ -261,13 +275,19 @@ async def update_task(
     )
     if "message_template" in changes:
         await check_placeholders(session, task.id, body.message_template)
+    override = task_settings.contact_policy if "settings" in changes else None
+    await task_audiences.check(session, user_id, task.platform, body.audiences, override)
     for field in ("name", "description", "destination", "message_template", "scheduled_at", "priority"):
         if field in changes:
             setattr(task, field, getattr(body, field))
     if "action" in changes:
         task.action = merged["action"].value
     if "settings" in changes:
-        task.settings = task_settings.model_dump(mode="json")
+        # The audience rules are written through ``audiences``, not ``settings``: keep the stored ones.
+        rules = task.settings.get("audience_rules")
+        task.settings = {**task_settings.model_dump(mode="json"), "audience_rules": rules}
+    if "audiences" in changes:
+        task.settings = await task_audiences.save(session, task.id, body.audiences, task.settings)
     if "account_ids" in changes:
         await repo.set_lanes(session, task.id, body.account_ids or [])
     await session.flush()
@@ -319,6 +339,7 @@ async def duplicate_task(
     )
     await repo.add(session, copy)
     await repo.set_lanes(session, copy.id, [lane.account_id for lane in lanes])
+    await task_audiences.copy(session, source.id, copy.id)
     copied = 0
     if body.include_targets:
         copied = await target_repo.copy_targets(session, source.id, copy.id, user_id)

@@ -15,6 +15,8 @@ from invite_service.models.audience import (
     Suppression,
 )
 from invite_service.models.base import Base
+from invite_service.models.contact_policy import ContactMark, ContactPolicy
+from invite_service.models.contacts import Audience, AudienceMember, Contact, ContactTag, TaskAudience
 from invite_service.models.notifications import (
     NotificationChannel,
     NotificationDelivery,
@@ -25,8 +27,14 @@ from invite_service.models.target import InviteTarget, TaskCounters
 from invite_service.models.task import InviteTask, Lane
 
 __all__ = [
+    "Audience",
+    "AudienceMember",
     "AuditEvent",
     "Base",
+    "Contact",
+    "ContactMark",
+    "ContactPolicy",
+    "ContactTag",
     "ExecutionLog",
     "IdempotencyKey",
     "ImportFile",
@@ -42,6 +50,7 @@ __all__ = [
     "NotificationEvent",
     "RateLimitLedger",
     "Suppression",
+    "TaskAudience",
     "TaskCounters",
     "WebhookEndpoint",
 ]

@@ -40,6 +40,10 @@ class ImportJob(TimestampMixin, Base):
     task_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid(), ForeignKey("invite_tasks.id", ondelete="CASCADE")
     )
+    # Exactly one of task_id / audience_id: an import fills a task's targets or an audience's contacts.
+    audience_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid(), ForeignKey("audiences.id", ondelete="CASCADE")
+    )
     source: Mapped[str] = mapped_column(String(16), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=ImportStatus.RUNNING)
     filename: Mapped[str | None] = mapped_column(String(255))

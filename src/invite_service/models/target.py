@@ -50,6 +50,8 @@ class InviteTarget(TimestampMixin, Base):
     # The person's first reply to the account that contacted them (integration events): a fact beside
     # the status, which stays messaged/invited/... The reply's text is never stored.
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The contact this target was materialised from (or that an import/bulk row matched).
+    contact_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="SET NULL"))
 
     __table_args__ = (
         UniqueConstraint("task_id", "kind", "key", name="uq_invite_targets_identity"),
@@ -64,6 +66,7 @@ class InviteTarget(TimestampMixin, Base):
             postgresql_where=text("next_attempt_at IS NOT NULL"),
         ),
         Index("ix_invite_targets_task_id", "task_id", "id"),
+        Index("ix_invite_targets_contact", "contact_id"),
         Index("ix_invite_targets_task_kind", "task_id", "kind", "id"),
         Index("ix_invite_targets_task_status", "task_id", "status", "id"),
         Index(

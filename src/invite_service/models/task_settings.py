@@ -6,11 +6,12 @@ read them through it, so every default lives here once.
 
 from __future__ import annotations
 
+import uuid
 from datetime import time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from invite_service.kit.inputs import InputModel
 
@@ -67,9 +68,58 @@ class Breaker(StrictModel):
     window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
 
+class ContactPolicyOverride(StrictModel):
+    """This task's contact policy: each rule may only be stricter than the user's (``null``: the user's)."""
+
+    message_cooldown_days: StrictInt | None = Field(default=None, ge=0, le=3650)
+    invite_cooldown_days: StrictInt | None = Field(default=None, ge=0, le=3650)
+    require_consent: StrictBool | None = None
+
+
+def _normalize_tags(value: list[str]) -> list[str]:
+    out: list[str] = []
+    for raw in value:
+        tag = raw.strip().lower()
+        if not 1 <= len(tag) <= 64:
+            raise ValueError("a tag is 1-64 characters")
+        if tag not in out:
+            out.append(tag)
+    return out
+
+
+class AudienceRules(StrictModel):
+    """The part of a task's audience selection kept in its settings (the audiences are rows of their own)."""
+
+    exclude_tags: list[str] = Field(default_factory=list, max_length=50)
+    include_new_contacts: StrictBool = False
+
+    _tags = field_validator("exclude_tags")(_normalize_tags)
+
+
+class AudienceSelection(AudienceRules):
+    """The audiences a task draws its targets from, and who it leaves out."""
+
+    include: list[uuid.UUID] = Field(min_length=1, max_length=20)
+    exclude: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _unique(cls, value: list[uuid.UUID]) -> list[uuid.UUID]:
+        return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> AudienceSelection:
+        if set(self.include) & set(self.exclude):
+            raise ValueError("an audience cannot be both included and excluded")
+        return self
+
+
 class TaskSettings(StrictModel):
     caps: Caps = Field(default_factory=Caps)
     min_delay_seconds: float | None = Field(default=None, ge=0, le=86_400)
     send_window: SendWindow | None = None
     max_attempts: int = Field(default=3, ge=1, le=10)
     breaker: Breaker = Field(default_factory=Breaker)
+    contact_policy: ContactPolicyOverride | None = None
+    # Written from the task's ``audiences`` field; not set through ``settings``.
+    audience_rules: AudienceRules | None = None

@@ -552,6 +552,16 @@ REASONS: dict[str, tuple[Kind, str, str]] = {
         "Skipped: this person is on your do-not-contact list.",
         "Пропущен: этот человек в вашем списке «не беспокоить».",
     ),
+    "CONTACTED_RECENTLY": (
+        "benign",
+        "Skipped: this person was contacted recently (your contact policy spaces contacts with one person).",
+        "Пропущен: с этим человеком недавно уже связывались (ваша политика контактов ограничивает частоту).",
+    ),
+    "NO_CONSENT": (
+        "benign",
+        "Skipped: your contact policy requires consent and none is recorded for this person.",
+        "Пропущен: ваша политика контактов требует согласия, а у этого человека оно не записано.",
+    ),
     "skipped_by_user": (
         "benign",
         "Skipped by you.",

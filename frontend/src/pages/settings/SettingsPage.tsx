@@ -53,6 +53,7 @@ import { KeysetPager, useCursorStack } from "../../components/KeysetPager";
 import { ErrorState } from "../../components/States";
 import { dateTime } from "../../lib/format";
 import { useDesktopNotifications } from "../../notify/desktop";
+import { ContactPolicySection } from "./ContactPolicySection";
 
 const PAGE_SIZE = 25;
 
@@ -71,6 +72,7 @@ export function SettingsPage() {
           {t("settings.intro")}
         </Text>
       </div>
+      <ContactPolicySection />
       <Section title={t("settings.browser")} icon={<IconBell size={18} />}>
         <DesktopToggle />
       </Section>

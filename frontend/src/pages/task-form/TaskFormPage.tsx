@@ -24,6 +24,7 @@ import { type FormEvent, type ReactNode, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams } from "react-router";
 import { type Task, useCreateTask, useTask, useUpdateTask } from "../../api/hooks";
+import type { Platform } from "../../api/audiences";
 import { useMeta } from "../../api/notifications";
 import { ApiError, cleanMessage, describeError, locPath } from "../../api/problem";
 import { TaskStatusBadge } from "../../components/Badges";
@@ -31,7 +32,8 @@ import { ErrorState, LoadingState } from "../../components/States";
 import { parseTemplate } from "../../lib/template";
 import { ACTIONS, PRIORITIES } from "../../lib/status";
 import { AccountPicker } from "./AccountPicker";
-import { CAP_FIELDS, emptyValues, FORM_PATHS, type FormValues, fieldLabel, formPath, toCreate, toUpdate, valuesFromTask } from "./formModel";
+import { AudiencePicker } from "./AudiencePicker";
+import { audiencesOf, CAP_FIELDS, emptyValues, FORM_PATHS, type FormValues, fieldLabel, formPath, toCreate, toUpdate, valuesFromTask } from "./formModel";
 import { SendWindowFields } from "./SendWindowFields";
 import { TemplateEditor, useUnknownMessage } from "./TemplateEditor";
 import { TestMessageDialog } from "./TestMessageDialog";
@@ -173,7 +175,7 @@ function TaskForm({ task }: { task?: Task }) {
       return;
     }
     try {
-      const saved = task ? await update.mutateAsync(toUpdate(v, onlyPriority)) : await create.mutateAsync(toCreate(v));
+      const saved = task ? await update.mutateAsync(toUpdate(v, onlyPriority, !!audiencesOf(task))) : await create.mutateAsync(toCreate(v));
       notifications.hide(FORM_NOTICE);
       notifications.show({ color: "teal", title: editing ? t("notice.saved") : t("notice.created"), message: saved.name, autoClose: 3000 });
       navigate(`/tasks/${saved.id}`);
@@ -278,6 +280,21 @@ function TaskForm({ task }: { task?: Task }) {
               disabled={lock}
             />
           )}
+        </Section>
+
+        <Section title={t("audiences:picker.section")} description={t("audiences:picker.section_help")}>
+          <AudiencePicker
+            platform={(task?.platform ?? v.platform) as Platform}
+            action={v.action}
+            destination={v.destination}
+            value={v.audiences}
+            onChange={(a) => {
+              form.setFieldValue("audiences", a);
+              form.clearFieldError("audiences");
+            }}
+            error={err("audiences")}
+            disabled={lock}
+          />
         </Section>
 
         {messages && (

@@ -1,4 +1,5 @@
 /** The task form's values, and their translation to and from the API's TaskCreate/TaskUpdate/TaskOut. */
+import type { AudienceSelection } from "../../api/audiences";
 import type { Task, TaskCreate, TaskUpdate } from "../../api/hooks";
 import type { Priority, TaskAction } from "../../lib/status";
 
@@ -22,6 +23,17 @@ export interface FormValues {
   schedule_enabled: boolean;
   scheduled_at: string;
   breaker: { restricted_lanes: number | string; restricted_share: number | string; window_minutes: number | string };
+  /** The audiences the task takes its targets from (none: direct targets only). */
+  audiences: AudienceSelection;
+}
+
+const noAudiences = (): AudienceSelection => ({ include: [], exclude: [], exclude_tags: [], include_new_contacts: false });
+
+/** The task's audiences as TaskOut carries them (contract: `audiences` = AudienceSelection | null). */
+export function audiencesOf(task: Task): AudienceSelection | null {
+  const a = task.audiences;
+  if (!a || !a.include?.length) return null;
+  return { include: [...a.include], exclude: [...(a.exclude ?? [])], exclude_tags: [...(a.exclude_tags ?? [])], include_new_contacts: !!a.include_new_contacts };
 }
 
 export function browserTimeZone(): string {
@@ -50,6 +62,7 @@ export function emptyValues(): FormValues {
     schedule_enabled: false,
     scheduled_at: "",
     breaker: { restricted_lanes: 2, restricted_share: 33, window_minutes: 60 },
+    audiences: noAudiences(),
   };
 }
 
@@ -105,6 +118,7 @@ export function valuesFromTask(task: Task): FormValues {
       restricted_share: typeof breaker.restricted_share === "number" ? Math.round(breaker.restricted_share * 1000) / 10 : 33,
       window_minutes: n(breaker.window_minutes, 60),
     },
+    audiences: audiencesOf(task) ?? noAudiences(),
   };
 }
 
@@ -138,8 +152,15 @@ function scheduledAt(v: FormValues): string | null {
   return Number.isNaN(d.getTime()) ? v.scheduled_at : d.toISOString();
 }
 
+/** The audience fields of a create/update body: only sent when there are audiences (or, on an update, to drop them). */
+function audienceBody(v: FormValues, clear: boolean): { audiences?: AudienceSelection | null } {
+  if (v.audiences.include.length) return { audiences: { ...v.audiences } };
+  return clear ? { audiences: null } : {};
+}
+
 export function toCreate(v: FormValues): TaskCreate {
   return {
+    ...audienceBody(v, false),
     name: v.name.trim(),
     description: v.description.trim() || null,
     platform: v.platform,
@@ -153,10 +174,11 @@ export function toCreate(v: FormValues): TaskCreate {
   };
 }
 
-export function toUpdate(v: FormValues, onlyPriority: boolean): TaskUpdate {
+/** `hadAudiences`: the saved task took audiences, so an empty picker means "no audiences any more". */
+export function toUpdate(v: FormValues, onlyPriority: boolean, hadAudiences = false): TaskUpdate {
   if (onlyPriority) return { priority: v.priority };
   const { platform: _platform, ...rest } = toCreate(v);
-  return rest;
+  return { ...rest, ...audienceBody(v, hadAudiences) };
 }
 
 /** The API's field paths (loc without "body") → this form's paths. */
@@ -165,7 +187,8 @@ export function formPath(apiPath: string): string {
     .replace(/^settings\.send_window(?=\.|$)/, "window")
     .replace(/^settings\.caps(?=\.|$)/, "caps")
     .replace(/^settings\.breaker(?=\.|$)/, "breaker")
-    .replace(/^settings\.(min_delay_seconds|max_attempts)$/, "$1");
+    .replace(/^settings\.(min_delay_seconds|max_attempts)$/, "$1")
+    .replace(/^audiences(\..*)?$/, "audiences");
 }
 
 export const FORM_PATHS = new Set([
@@ -178,6 +201,7 @@ export const FORM_PATHS = new Set([
   "priority",
   "account_ids",
   "scheduled_at",
+  "audiences",
   "min_delay_seconds",
   "max_attempts",
   "window",

@@ -26,10 +26,13 @@ export function ImportPreview({
   preview,
   mapping,
   onMappingChange,
+  extraFields = [],
 }: {
   preview: ImportValidateOut;
   mapping: Mapping;
   onMappingChange: (m: Mapping) => void;
+  /** Fields only some destinations take (an audience: tags and consent). */
+  extraFields?: readonly string[];
 }) {
   const { t } = useTranslation("import");
   const hasIdentity = hasIdentityColumn(mapping);
@@ -105,6 +108,7 @@ export function ImportPreview({
             );
             const options = [
               ...TARGET_FIELDS.map((f) => ({ value: f as string, label: fieldLabel[f] ?? f })),
+              ...extraFields.map((f) => ({ value: f, label: t(`map.${f}`, { defaultValue: f }) })),
               ...custom.map((f) => ({ value: f, label: t("map.template_field", { field: `{${f}}` }) })),
               { value: IGNORE, label: t("map.ignore") },
             ];

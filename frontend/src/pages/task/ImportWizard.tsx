@@ -1,32 +1,36 @@
 import { Alert, Button, Checkbox, Divider, FileInput, Group, Loader, Modal, Progress, Select, Stack, Stepper, Text, TextInput } from "@mantine/core";
 import { IconAlertTriangle, IconFileDownload, IconUpload } from "@tabler/icons-react";
-import { type FormEvent, useEffect, useReducer, useRef } from "react";
+import { type FormEvent, useEffect, useMemo, useReducer, useRef } from "react";
 import { useTranslation } from "react-i18next";
-import { downloadRejectedRows, useImportFile, useImportFromParsing, useImportJob, useValidateImport } from "../../api/imports";
+import { downloadRejectedRows, type ImportInto, useImportFile, useImportFromParsing, useImportJob, useValidateImport } from "../../api/imports";
 import { describeError, fieldErrors } from "../../api/problem";
 import { num, pct } from "../../lib/format";
 import { useDebounced } from "../../lib/useDebounced";
 import { hasIdentityColumn, ImportPreview, type Mapping, rowReason } from "./ImportPreview";
 import { initialWizardState, mappingEdited, wizardReducer, wizardStep } from "./importWizardState";
 
+/** What an audience import maps besides a target's fields: a comma-separated tags column and the consent date (imports/contact_rows.py). */
+const AUDIENCE_FIELDS = ["tags", "consent_date"] as const;
 const ACCEPT = ".csv,.tsv,.txt,.xlsx,.json,.ndjson,.jsonl";
 /** A mapping edit is checked this long after the last change (a few quick edits: one check). */
 export const RECHECK_DEBOUNCE_MS = 400;
 
 /** Upload → validate preview (mapping changeable, re-checked as it changes) → import job with progress → rejected rows. */
-export function ImportWizard({ taskId, opened, onClose }: { taskId: string; opened: boolean; onClose: () => void }) {
+/** `taskId` imports targets into a task; `audienceId` imports contacts into an audience (the same job and mapping). */
+export function ImportWizard({ taskId, audienceId, opened, onClose }: { taskId?: string; audienceId?: string; opened: boolean; onClose: () => void }) {
   const { t } = useTranslation("import");
   const [state, dispatch] = useReducer(wizardReducer, initialWizardState);
   const { file, preview, mapping, dedupe, skipSuppressed, jobId, error, sheet, parsingId, parsingError } = state;
   const step = wizardStep(state);
-  const check = useValidateImport(taskId);
-  const importFile = useImportFile(taskId);
-  const importParsing = useImportFromParsing(taskId);
+  const into = useMemo<ImportInto>(() => (audienceId ? { audienceId } : (taskId ?? "")), [audienceId, taskId]);
+  const check = useValidateImport(into);
+  const importFile = useImportFile(into);
+  const importParsing = useImportFromParsing(into);
   const busy = check.isPending || importFile.isPending || importParsing.isPending;
   // Only the newest check's answer counts (an edit made while one is in flight starts another).
   const checkSeq = useRef(0);
 
-  const job = useImportJob(taskId, jobId);
+  const job = useImportJob(into, jobId);
   const finished = job.data && job.data.status !== "running";
 
   const reset = () => {
@@ -100,7 +104,7 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
   const rejected = j ? j.rows_invalid + j.rows_duplicate : 0;
 
   return (
-    <Modal opened={opened} onClose={close} title={t("title")} size="xl">
+    <Modal opened={opened} onClose={close} title={audienceId ? t("title_audience") : t("title")} size="xl">
       <Stack>
         <Stepper active={step} size="xs">
           <Stepper.Step label={t("step.file")} />
@@ -165,7 +169,12 @@ export function ImportWizard({ taskId, opened, onClose }: { taskId: string; open
                 maw={300}
               />
             )}
-            <ImportPreview preview={preview} mapping={mapping} onMappingChange={(m) => dispatch({ type: "mapping", mapping: m })} />
+            <ImportPreview
+              preview={preview}
+              mapping={mapping}
+              onMappingChange={(m) => dispatch({ type: "mapping", mapping: m })}
+              extraFields={audienceId ? AUDIENCE_FIELDS : undefined}
+            />
             <Group gap="lg">
               <Checkbox label={t("option.dedupe")} checked={dedupe} onChange={(e) => dispatch({ type: "dedupe", value: e.currentTarget.checked })} />
               <Checkbox label={t("option.suppressed")} checked={skipSuppressed} onChange={(e) => dispatch({ type: "skipSuppressed", value: e.currentTarget.checked })} />

@@ -4,11 +4,14 @@ import { IconAlertTriangle, IconPlayerPause, IconPlayerPlay, IconPlayerStop } fr
 import type { TFunction } from "i18next";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
+import { useTaskAudiencePreview } from "../../api/audiences";
 import { type ControlVerb, type Task, useControlTask } from "../../api/hooks";
 import { ApiError, cleanMessage, describeError, locPath } from "../../api/problem";
 import type { TaskStatusOut } from "../../api/taskStatus";
 import { useConfirm } from "../../components/Confirm";
 import { about, windowName } from "../../lib/format";
+import { previewText } from "../audiences/previewText";
+import { audiencesOf } from "../task-form/formModel";
 
 /** Which controls a task in each state offers (the service still decides: 409 names the current state). */
 export const CONTROLS_BY_STATUS: Record<string, ControlVerb[]> = {
@@ -52,7 +55,8 @@ export function estimateText(estimate: Estimate | null | undefined, eta: string 
   return rate ? t("task:estimate.full", { head, duration: about(seconds), rate }) : t("task:estimate.no_cap", { head, duration: about(seconds) });
 }
 
-function confirmText(verb: ControlVerb, task: Task, t: TFunction, status: TaskStatusOut | undefined): { title: string; message: string; label: string } {
+/** `adding`: targets the task's audiences add on start (counted in the sentence). */
+function confirmText(verb: ControlVerb, task: Task, t: TFunction, status: TaskStatusOut | undefined, adding = 0): { title: string; message: string; label: string } {
   const pending = task.counters.pending + task.counters.reserved;
   const name = task.name;
   switch (verb) {
@@ -61,7 +65,7 @@ function confirmText(verb: ControlVerb, task: Task, t: TFunction, status: TaskSt
       return {
         title: t("task:control.start.title", { name }),
         message: [
-          t("task:control.start.body", { count: task.counters.total }),
+          t("task:control.start.body", { count: task.counters.total + adding }),
           task.scheduled_at ? t("task:control.start.scheduled") : "",
           estimate ?? "",
         ]
@@ -90,12 +94,26 @@ export function TaskControls({ task, status }: { task: Task; status?: TaskStatus
   const control = useControlTask(task.id);
   const [problem, setProblem] = useState<{ verb: ControlVerb; error: unknown; status: Task["status"] } | null>(null);
   const verbs = CONTROLS_BY_STATUS[task.status] ?? [];
+  // A task with audiences says, before start/resume, who materialising would add now (fresh on each click).
+  const withAudiences = !!audiencesOf(task) && (verbs.includes("start") || verbs.includes("resume"));
+  const audience = useTaskAudiencePreview(task.id, withAudiences);
+  const { t: ta } = useTranslation("audiences");
 
   async function run(verb: ControlVerb) {
-    const text = confirmText(verb, task, t, status);
+    const fresh = withAudiences && (verb === "start" || verb === "resume") ? (await audience.refetch()).data : undefined;
+    const text = confirmText(verb, task, t, status, fresh?.targets ?? 0);
     const ok = await confirm({
       title: text.title,
-      message: <span data-testid={`confirm-${verb}`}>{text.message}</span>,
+      message: (
+        <>
+          <span data-testid={`confirm-${verb}`}>{text.message}</span>
+          {fresh && (
+            <span style={{ display: "block", marginTop: 8 }} data-testid="start-audience-preview">
+              {ta("preview.on_start", { text: previewText(ta, fresh, task.action) })}
+            </span>
+          )}
+        </>
+      ),
       confirmLabel: text.label,
       color: META[verb].color,
     });

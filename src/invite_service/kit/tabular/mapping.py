@@ -3,8 +3,8 @@ template field with an identifier name, and an explicit ``mapping`` overrides ei
 
 A full-name column (``ФИО``, ``Full name``, ``Имя Фамилия``, or one mapped to ``full_name``) is split
 into first and last name (``split_full_name``); a few common CRM columns keep a fixed field name
-(``Почта``/``E-mail`` → ``email``, ``Дата согласия`` → ``consent_date``) so templates and reports can
-count on it.
+(``Почта``/``E-mail`` → ``email``, ``Дата согласия`` → ``consent_date``, ``Теги`` → ``tags``) so
+templates, reports and audience imports (which read consent and tags from them) can count on it.
 
 A file whose first row is already a contact (``@name``, ``+7…``, a numeric id) has no header: its first
 column is read as ``identity`` (a ``+``/punctuated number is a phone, digits a user id, else a username).
@@ -71,6 +71,7 @@ _FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
         "consent_date", "consent", "consented_at", "opt_in_date", "дата_согласия", "согласие",
         "дата_согласия_на_рассылку", "согласие_на_рассылку",
     ),
+    "tags": ("tags", "tag", "labels", "теги", "тег", "метки"),
 }  # fmt: skip
 _BY_SYNONYM = {alias: name for name, aliases in _FIELD_SYNONYMS.items() for alias in aliases}
 _TRANSLIT = str.maketrans(
