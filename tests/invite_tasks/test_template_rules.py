@@ -116,6 +116,10 @@ def _formatter_verdict(template: str) -> tuple[str, object]:
         parsed = list(string.Formatter().parse(template))
     except ValueError:
         return ("malformed", None)
+    # ``parse`` takes any character as a conversion, a brace too ("{!{}", which ``format`` then refuses):
+    # a brace there is a stray brace, malformed; other conversions fall to the field rules.
+    if any(conv in ("{", "}") for _text, _field, _spec, conv in parsed):
+        return ("malformed", None)
     return ("ok", [(text, field) for text, field, _spec, _conv in parsed])
 
 
