@@ -54,7 +54,12 @@ async def _no_sleep(_seconds: float) -> None:
 
 
 def make_client(platform: Platform, **options: object) -> IntegrationClient:
-    """The Invite Service's own client, one attempt a call (the suite looks at single answers)."""
+    """The Invite Service's own client, one attempt a call (the suite looks at single answers).
+
+    Its timeouts are far above production's: a slow answer from a server on a loaded CI box must not
+    turn into the client's own NOT_SENT timeout, which is not what these tests look at.
+    """
+    options = {"timeout": 120.0, "connect_timeout": 60.0, **options}
     return IntegrationClient(
         platform.url,
         SECRET,

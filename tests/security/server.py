@@ -162,6 +162,10 @@ class HealthProbe:
         waiting = time.monotonic() - pending if pending is not None else 0.0
         return max([*self.latencies, waiting, 0.0])
 
+    def kept_answering(self) -> bool:
+        """Every /health asked while the block ran was answered 200, and at least one was asked."""
+        return self.failures == 0 and bool(self.latencies)
+
     def p99(self) -> float:
         if not self.latencies:
             return self.worst

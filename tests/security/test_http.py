@@ -17,7 +17,6 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from tests.security.conftest import HEALTH_BOUND_SECONDS
 from tests.security.server import HealthProbe, RssSampler, Server, read_head, serve
 
 PROBLEM = "application/problem+json"
@@ -72,7 +71,7 @@ def test_junk_methods_are_405_and_leave_no_metric_labels(server: Server) -> None
     # Counted, but as one bounded series: `other`, on templated handlers (or "none").
     assert 'method="other"' in after
     assert len(after) - len(before) < 64 * 1024, (len(before), len(after))
-    assert probe.failures == 0 and probe.worst < HEALTH_BOUND_SECONDS
+    assert probe.kept_answering()
 
 
 def test_known_methods_still_route(server: Server) -> None:
@@ -175,7 +174,7 @@ def test_an_idle_body_times_out_with_408(impatient: Server, kind: str) -> None:
         status, head_in = _status_line(sock)
     assert status == 408, head_in[:300]
     assert b"application/problem+json" in head_in
-    assert probe.failures == 0 and probe.worst < HEALTH_BOUND_SECONDS
+    assert probe.kept_answering()
 
 
 def test_a_slow_but_moving_body_is_not_timed_out(impatient: Server) -> None:
@@ -247,7 +246,7 @@ def test_a_streamed_oversized_json_body_is_413_while_it_arrives(server: Server) 
     _is_problem(resp, 413)
     # The rest of the body was read and thrown away (the connection stays usable), not kept.
     assert rss.growth < 200 * MiB, f"RSS grew {rss.growth / MiB:.0f} MiB"
-    assert probe.failures == 0 and probe.worst < HEALTH_BOUND_SECONDS
+    assert probe.kept_answering()
     with server.client() as c:
         assert c.get(f"/api/v1/tasks/{tid}/targets", headers=h).json()["items"] == []  # nothing written
 
@@ -327,7 +326,7 @@ def test_anonymous_detailed_health_is_served_from_a_cache(server: Server) -> Non
     # One check a cache period, whoever asks: at most a couple of distinct results for 100 requests.
     distinct = {r.content for r in answers}
     assert len(distinct) <= 3, len(distinct)
-    assert probe.failures == 0 and probe.worst < HEALTH_BOUND_SECONDS
+    assert probe.kept_answering()
 
 
 def _open(stack: ExitStack, client: httpx.Client, url: str, headers: dict[str, str]) -> httpx.Response:
