@@ -1,6 +1,8 @@
 """`python -m bench.materialise`: materialising an audience of 1,000,000 contacts into a task on
 PostgreSQL, as a ratio to a bare ``INSERT … SELECT`` of the same rows into invite_targets in the same
-run; and the contact policy's frequency claim per send, as a ratio to the suppression check alone.
+run; the API's answers (`/health` and a task read, on a real `invite-service serve` over the same
+database) while a second 1M materialise runs, as ratios to the same requests with the database idle;
+and the contact policy's frequency claim per send, as a ratio to the suppression check alone.
 
 ``INVITE_BENCH_CONTACTS`` sets the audience size (default 1,000,000)."""
 
@@ -8,13 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
+import threading
 import time
 import uuid
+from pathlib import Path
 
+import httpx
 from sqlalchemy import text
 
-from bench.common import summary, temp_postgres
+from bench.common import server, summary, temp_postgres
 from invite_service.audiences import policy as contact_policy
+from invite_service.auth.jwt import mint_token
+from invite_service.config import Settings
 from invite_service.db import Database
 from invite_service.kit.clock import utcnow
 from invite_service.migrations import runner
@@ -108,7 +116,35 @@ async def _per_send(db: Database, task: InviteTask) -> tuple[list[float], list[f
     return checks, claims
 
 
-async def run(pg_url: str) -> None:
+class Probe:
+    """Another user's requests, back to back, on a thread: the API as a person sees it meanwhile."""
+
+    def __init__(self, base: str, task_id: uuid.UUID) -> None:
+        token = mint_token(USER, Settings())
+        self._http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120)
+        self._paths = ["/health", f"/api/v1/tasks/{task_id}"]
+        self.samples: dict[str, list[float]] = {path: [] for path in self._paths}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for path in self._paths:
+                t = time.perf_counter()
+                self._http.get(path).raise_for_status()
+                self.samples[path].append((time.perf_counter() - t) * 1000)
+
+    def __enter__(self) -> Probe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._http.close()
+
+
+async def run(pg_url: str, base: str) -> None:
     runner.upgrade(pg_url)
     db = Database(pg_url, pool_size=5)
     try:
@@ -119,6 +155,13 @@ async def run(pg_url: str) -> None:
         bare = await _bare_insert(db, bare_task.id)
         took, inserted = await _materialise(db, task.id, audience)
         assert inserted == N, (inserted, N)
+        # The same materialise again, into another task, with the API being read meanwhile.
+        probed = await _task(db, "probed")
+        with Probe(base, task.id) as idle:
+            while len(idle.samples["/health"]) < 200:
+                await asyncio.sleep(0.05)
+        with Probe(base, task.id) as busy:
+            took_probed, _ = await _materialise(db, probed.id, audience)
         checks, claims = await _per_send(db, task)
     finally:
         await db.dispose()
@@ -128,6 +171,15 @@ async def run(pg_url: str) -> None:
     print(
         f"  materialise (EXISTS, ON CONFLICT, counters)  {took:7.2f} s  = {took / bare:.2f}x the bare insert"
     )
+    print(f"  API while a second materialise runs ({took_probed:.1f} s), vs the same requests idle:")
+    for path in idle.samples:
+        i, b = summary(idle.samples[path]), summary(busy.samples[path])
+        name = "GET /health" if path == "/health" else "GET /api/v1/tasks/{id}"
+        print(
+            f"  {name:24s} idle p95 {i['p95']:7.2f} ms | meanwhile p50 {b['p50']:7.2f} ms"
+            f" p95 {b['p95']:7.2f} ms max {max(busy.samples[path]):7.1f} ms"
+            f" ({len(busy.samples[path])} requests) = p95 {b['p95'] / i['p95']:.2f}x idle"
+        )
     print(f"  {SENDS} sends, one transaction each:")
     print(f"  suppression check (baseline)     p50 {c['p50']:6.3f} ms  p99 {c['p99']:6.3f} ms")
     print(
@@ -137,8 +189,10 @@ async def run(pg_url: str) -> None:
 
 
 def main() -> None:
-    with temp_postgres() as url:
-        asyncio.run(run(url))
+    with tempfile.TemporaryDirectory() as tmp, temp_postgres() as url:
+        runner.upgrade(url)
+        with server({"INVITE_DATABASE_URL": url}, Path(tmp)) as base:
+            asyncio.run(run(url, base))
 
 
 if __name__ == "__main__":
