@@ -20,9 +20,10 @@ describe("the contact policy form", () => {
     show(DEFAULTS);
     renderUI(<ContactPolicySection />);
     const consent = await screen.findByLabelText(/Contact only people with a consent record/, {}, { timeout: 5000 });
+    // The saved values reach the form in an effect after the load: wait for them, not for a render.
+    await waitFor(() => expect(screen.getByLabelText(/Messages: at most once per N days/)).toHaveValue("7"));
     expect(consent).not.toBeChecked();
     expect(screen.getByTestId("require-consent-box")).toHaveTextContent("Require consent");
-    expect(screen.getByLabelText(/Messages: at most once per N days/)).toHaveValue("7");
     expect(screen.getByText("A person invited to a chat is never invited to that chat again by another task.")).toBeInTheDocument();
   });
 

@@ -1,4 +1,4 @@
-import { screen } from "@testing-library/react";
+import { screen, waitFor } from "@testing-library/react";
 import { MemoryRouter } from "react-router";
 import { afterEach, describe, expect, it } from "vitest";
 import { setFetch } from "../../api/client";
@@ -34,14 +34,15 @@ describe("the task form's platforms", () => {
   it("offers only what the service offers, and picks it", async () => {
     renderForm(["telegram"]);
     await screen.findByTestId("meta-settled");
+    // The form picks the platform in an effect after /meta answers: wait for it, not for a render.
+    await waitFor(() => expect(platformInput("Telegram")).toBeChecked());
     expect(platformInput("Sandbox (simulated)")).toBeNull();
-    expect(platformInput("Telegram")).toBeChecked();
   });
 
   it("offers both on a service without /meta (404), the sandbox first", async () => {
     renderForm(null);
     await screen.findByTestId("meta-settled");
-    expect(platformInput("Sandbox (simulated)")).toBeChecked();
+    await waitFor(() => expect(platformInput("Sandbox (simulated)")).toBeChecked());
     expect(platformInput("Telegram")).not.toBeChecked();
   });
 });
