@@ -1,7 +1,11 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach, vi } from "vitest";
 import i18n from "../i18n";
+
+// findBy*/waitFor wait on a condition; a loaded CI box can take seconds to render a page, so the
+// deadline is a hang guard (the test timeout is 30 s), not a speed requirement.
+configure({ asyncUtilTimeout: 15_000 });
 
 // Tests read English unless they switch (and a switch never leaks into the next test).
 void i18n.changeLanguage("en");
