@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -206,6 +207,9 @@ class ServiceUnavailable(AppError):
     status, code, title = 503, "service_unavailable", "Service unavailable"
 
 
+DATABASE_BUSY_RETRY_SECONDS = 5
+
+
 def problem(
     request: Request,
     *,
@@ -277,6 +281,23 @@ def install_error_handlers(app: FastAPI) -> None:
             title=str(exc.detail) if exc.status_code < 500 else "Server error",
             detail=str(exc.detail),
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every database connection stayed busy for the pool's whole timeout: an overload the client can
+        # ride out, not a fault of its request (a 500 would say the latter).
+        import structlog
+
+        log = structlog.get_logger("invite_service.errors")
+        log.warning("database_pool_exhausted", path=request.url.path)
+        return problem(
+            request,
+            status=503,
+            code="database_busy",
+            title=ServiceUnavailable.title,
+            detail="Every database connection is busy; try again shortly.",
+            headers={"Retry-After": str(DATABASE_BUSY_RETRY_SECONDS)},
         )
 
     @app.exception_handler(Exception)
