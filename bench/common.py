@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -104,6 +104,26 @@ async def select1_floor(url: str, n: int = 1000, warmup: int = 100) -> list[floa
         return out
     finally:
         await conn.close()
+
+
+async def interleaved(
+    variants: dict[str, Callable[[int], Awaitable[object]]], n: int, rounds: int = 10
+) -> dict[str, tuple[list[float], float]]:
+    """Each variant called ``n`` times (with i = 0 … n-1), in ``rounds`` turns of n/rounds calls each in
+    rotation, so a busy machine's slow spells fall on every variant alike instead of on whichever ran then.
+    Returns per variant the samples (ms) and the calls per second of the time spent in it."""
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    spent = dict.fromkeys(variants, 0.0)
+    per_round = max(1, n // rounds)
+    for start in range(0, n, per_round):
+        for name, fn in variants.items():
+            t0 = time.perf_counter()
+            for i in range(start, min(n, start + per_round)):
+                t = time.perf_counter()
+                await fn(i)
+                samples[name].append((time.perf_counter() - t) * 1000)
+            spent[name] += time.perf_counter() - t0
+    return {name: (samples[name], len(samples[name]) / spent[name]) for name in variants}
 
 
 def _claim_redis_db(run: str) -> int:
