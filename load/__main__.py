@@ -80,7 +80,7 @@ def run_locust(hosts: list[str], extra_env: dict[str, str], workdir: Path) -> Pa
         "--run-time",
         f"{seconds}s",
         "--stop-timeout",
-        "10",  # a user finishes what it is doing (an event stream reads for 3 s at most)
+        "30",  # a user finishes what it is doing (a stream reads 3 s at most), then cleans up
         "--host",
         hosts[0],
         "--only-summary",
@@ -153,7 +153,7 @@ def main() -> int:
             if not (os.environ.get("LOAD_JWT_SECRET") or os.environ.get("LOAD_TOKEN")):
                 print("[load] LOAD_TARGET_URL needs LOAD_JWT_SECRET (a token per user) or LOAD_TOKEN")
                 return 2
-            return _verdict(run_locust(hosts, {}, workdir))
+            return _verdict(run_locust(hosts, {"LOAD_CLEANUP": "1"}, workdir))
         with local_stack(workdir) as (hosts, env, stack):
             db_url = stack.db_url
             before, started = asyncio.run(_sends(db_url)), time.monotonic()

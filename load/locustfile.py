@@ -9,6 +9,8 @@ Run by ``python -m load`` (load/__main__.py), which sets the environment below a
   (then they share one user's per-process event-stream cap, and the extra streams are 429s).
 - ``LOAD_RESULTS``: where the per-request samples and status codes are written at the end (JSON).
 - ``LOAD_PLATFORM`` (telegram), ``LOAD_TARGETS_PER_TASK`` (100): the task each user starts first.
+- ``LOAD_CLEANUP=1``: when a user stops it cancels its tasks that have not ended (a deployment's; the
+  local stack is thrown away whole). Those requests are their own row, after the measured window.
 
 Every user starts one task of its own, then polls and changes things the way the web UI does. A 409/422
 (a pause of a task that just completed, a start before its import landed) or a 429 (the event-stream cap)
@@ -89,6 +91,7 @@ class ServiceUser(HttpUser):
         self.headers = {"Authorization": f"Bearer {_token(self.n)}"}
         self.tasks_seen: dict[str, str] = {}  # task id -> status as last seen
         self.imported: set[str] = set()  # drafts that were sent a file
+        self.health()  # the floor has samples even in a short run
         accounts = self._json("GET", f"{API}/accounts", "GET /accounts", params={"platform": PLATFORM})
         self.account_ids = [a["id"] for a in (accounts or {}).get("items", [])]
         first = self._create()
@@ -102,6 +105,13 @@ class ServiceUser(HttpUser):
             json={"targets": rows},
         )
         self._control(first, "start")
+
+    def on_stop(self) -> None:
+        if os.environ.get("LOAD_CLEANUP") != "1":
+            return
+        for task_id, status in list(self.tasks_seen.items()):
+            if status not in {"completed", "cancelled", "failed"}:
+                self._json("POST", f"{API}/tasks/{task_id}/cancel", "POST /tasks/{id}/cancel (cleanup)")
 
     # --- helpers ----------------------------------------------------------------------------------
 
