@@ -1,6 +1,6 @@
 """Helpers shared by the benchmarks: percentiles, a server process, a throwaway PostgreSQL database, a Redis
-database and a RabbitMQ vhost of the run's own, and the one-round-trip floors (``SELECT 1`` on a raw asyncpg
-connection, a Redis ``PING``) that the figures are divided by."""
+database and a RabbitMQ vhost of the run's own, ``ANALYZE`` after seeding, the one-round-trip floor of
+PostgreSQL (``SELECT 1`` on a raw asyncpg connection), and variants measured interleaved."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ import httpx
 
 PG_ADMIN = os.environ.get("INVITE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("INVITE_BENCH_REDIS_URL", "redis://127.0.0.1:6379")
-# Redis databases a run may claim: not 0 (a developer's default) and not 14-15 (the test suite's, the old
-# benches'). A claimed database is empty when claimed and flushed when given back.
+# Redis databases a run may claim: not 0 (a developer's default), 14 (older copies of the limiter bench) or
+# 15 (the test suite's). A claimed database is empty when claimed and flushed when given back.
 REDIS_DBS = range(1, 14)
 CLAIM_KEY = "invite-bench:claimed-by"
 AMQP_BASE = os.environ.get("INVITE_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
