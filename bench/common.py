@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -107,7 +107,7 @@ async def select1_floor(url: str, n: int = 1000, warmup: int = 100) -> list[floa
 
 
 async def interleaved(
-    variants: dict[str, Callable[[int], Awaitable[object]]], n: int, rounds: int = 10
+    variants: Mapping[str, Callable[[int], Awaitable[object]]], n: int, rounds: int = 10
 ) -> dict[str, tuple[list[float], float]]:
     """Each variant called ``n`` times (with i = 0 … n-1), in ``rounds`` turns of n/rounds calls each in
     rotation, so a busy machine's slow spells fall on every variant alike instead of on whichever ran then.

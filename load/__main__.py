@@ -97,7 +97,8 @@ def local_stack(workdir: Path) -> Iterator[tuple[list[str], dict[str, str], Stac
     """The production shape on this machine (see the module doc); yields the API URLs, the locust
     environment and the stack (its logs, its database URL)."""
     from bench.common import broker_vhost, redis_db, temp_postgres
-    from tests.production.stack import free_port, running_stack, wait_http
+    from tests.conftest import free_port
+    from tests.production.stack import running_stack, wait_http
 
     from invite_service.migrations import runner
 
