@@ -43,6 +43,12 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
+def _loadavg() -> str:
+    """1/5/15-minute load averages and the core count: how busy the box that measured was."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f} on {os.cpu_count()} cores"
+
+
 def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
@@ -65,7 +71,10 @@ def run_locust(hosts: list[str], extra_env: dict[str, str], workdir: Path) -> Pa
         "LOAD_RUN_ID": os.environ.get("LOAD_RUN_ID") or uuid.uuid4().hex[:8],
         **extra_env,
     }
-    print(f"[load] {users} users (spawned at {spawn:g}/s) for {seconds} s against {', '.join(hosts)}")
+    print(
+        f"[load] {users} users (spawned at {spawn:g}/s) for {seconds} s against {', '.join(hosts)}; "
+        f"this machine's load average {_loadavg()}"
+    )
     cmd = [
         sys.executable,
         "-m",
@@ -89,6 +98,7 @@ def run_locust(hosts: list[str], extra_env: dict[str, str], workdir: Path) -> Pa
     ]
     # Bounded: the run time, the stop timeout and a generous margin for a busy machine's start-up.
     subprocess.run(cmd, env=env, cwd=workdir, timeout=seconds + 600, check=False)  # noqa: S603 - our argv
+    print(f"[load] done; this machine's load average {_loadavg()} (the figures are ratios for that reason)")
     return results if results.exists() else None
 
 
