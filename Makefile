@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 UV_VERSION := 0.13.8
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-fast lint format bench chaos clean ui ui-test
+.PHONY: install run test test-fast lint format bench load chaos clean ui ui-test
 
 install: $(STAMP)
 
@@ -70,6 +70,12 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Locust against the production shape it starts itself (API x2, Celery workers and beat, PostgreSQL, Redis,
+# RabbitMQ, the sandbox platform), each piece the run's own: 200 users for 60 s by default; exits non-zero on
+# a 5xx. LOAD_USERS, LOAD_SECONDS; LOAD_TARGET_URL for a deployment (README "Load test").
+load: install
+	$(BIN)/python -m load
 
 # The whole never-twice matrix on the production shape (Celery, RabbitMQ, Redis, PostgreSQL): ~10 minutes.
 chaos: install
