@@ -65,6 +65,7 @@ async def task_status(task: OwnedTask, session: SessionDep, rt: RuntimeDep) -> T
     summary="Targets by state; calls by outcome, error code, account and hour over a range",
     description="The range defaults to the 24 hours up to the task's latest activity; at most 7 days.",
 )
+@read_only  # its one write, the hourly rollup's INSERT … SELECT, is a single idempotent statement
 async def task_stats(
     task: OwnedTask, session: SessionDep, rt: RuntimeDep, start: From = None, end: To = None
 ) -> TaskStatsOut:

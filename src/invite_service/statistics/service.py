@@ -21,6 +21,7 @@ from invite_service.models.enums import LaneStatus, Step, TaskStatus, first_step
 from invite_service.models.task_settings import TaskSettings
 from invite_service.observability.metrics import GaugeSnapshot
 from invite_service.statistics import eta
+from invite_service.statistics import hourly as hourly_rollup
 from invite_service.statistics import repository as repo
 from invite_service.statistics.schemas import (
     AccountStats,
@@ -230,7 +231,7 @@ async def task_stats(
     session: AsyncSession, task: InviteTask, now: datetime, start: datetime | None, end: datetime | None
 ) -> TaskStatsOut:
     start, end = await stats_range(session, task, now, start, end)
-    rows = await repo.activity(session, task.user_id, task.id, start, end)
+    rows = await hourly_rollup.activity(session, task, start, end, now)
     by_outcome: dict[str, int] = defaultdict(int)
     by_error: dict[str, int] = defaultdict(int)
     by_action: dict[str, int] = defaultdict(int)
