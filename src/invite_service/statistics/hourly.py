@@ -70,7 +70,8 @@ async def roll_up(session: AsyncSession, task: InviteTask, now: datetime) -> int
     )
     # A row of count 0 for the last closed hour marks how far the rollup got, so an idle task's hours
     # are not read again; in the same statement as the counts, so a mark never stands without them.
-    mark = select(task_id, literal(closed - 1), literal(NONE), literal(NONE), literal(NONE), literal(NONE), 0)
+    none = literal(NONE)
+    mark = select(task_id, literal(closed - 1), none, none, none, none, literal(0))
     both = union_all(counted, mark).subquery()
     # The WHERE: SQLite reads "SELECT … FROM t ON CONFLICT" as a join's ON without one.
     rows = select(*both.c).where(true())
