@@ -34,7 +34,9 @@ def summed(rows: list[ActivityRow]) -> Counter[tuple[Any, ...]]:
     return out
 
 
-async def seed(h: Harness, task_id: uuid.UUID, base: datetime, hours: int) -> int:
+async def seed(
+    h: Harness, task_id: uuid.UUID, base: datetime, hours: int, accounts: tuple[str, ...] = ("acc-1", "acc-2")
+) -> int:
     """Log rows over ``hours`` hours from ``base`` (uneven: some hours empty), of every shape."""
     rnd = random.Random(17)
     rows: list[dict[str, Any]] = []
@@ -47,7 +49,7 @@ async def seed(h: Harness, task_id: uuid.UUID, base: datetime, hours: int) -> in
                 "task_id": task_id,
                 "user_id": h.user,
                 "target_id": i,
-                "account_id": rnd.choice(["acc-1", "acc-2", None]),
+                "account_id": rnd.choice([*accounts, None]),
                 "action": rnd.choice(["invite", "message", "check", REPLY_ACTION]),
                 "outcome": rnd.choice(["success", "failed", "skipped", "retry_after"]),
                 "error_code": rnd.choice([None, "FLOOD_WAIT", "USER_PRIVACY_RESTRICTED"]),
@@ -116,10 +118,11 @@ async def test_the_rollup_answers_what_the_log_answers(h: Harness) -> None:
     assert not [s for s in seen if s.lstrip().upper().startswith("INSERT")], "rolled up twice"
 
 
-async def test_the_stats_endpoint_gives_the_series_of_the_log(h: Harness, api: httpx.AsyncClient) -> None:
-    task_id = await h.task(0, (await h.accounts(1)), name="stats series")
+async def test_the_stats_endpoint_gives_the_sums_of_the_log(h: Harness, api: httpx.AsyncClient) -> None:
+    lane = (await h.accounts(1))[0]
+    task_id = await h.task(0, [lane], name="stats series")
     base = h.clock.now().replace(minute=0, second=0, microsecond=0) - 30 * HOUR
-    await seed(h, task_id, base, 30)
+    await seed(h, task_id, base, 30, accounts=(lane, "another-account"))
     h.clock.advance(20 * 60)
     url = f"/api/v1/tasks/{task_id}/stats"
     params = {"from": (base + timedelta(minutes=10)).isoformat(), "to": h.clock.now().isoformat()}
@@ -133,12 +136,25 @@ async def test_the_stats_endpoint_gives_the_series_of_the_log(h: Harness, api: h
         old = await repo.activity(
             s, h.user, task_id, datetime.fromisoformat(params["from"]), datetime.fromisoformat(params["to"])
         )
+    # The sums as the stats made them from the log's rows before the rollup.
     by_hour: Counter[tuple[str, str]] = Counter()
+    by_outcome: Counter[str] = Counter()
+    by_action: Counter[str] = Counter()
+    by_error: Counter[str] = Counter()
+    mine: Counter[str] = Counter()
     for r in old:
         by_hour[(hourly.instant(r.hour).isoformat().replace("+00:00", "Z"), r.outcome)] += r.count
+        by_outcome[r.outcome] += r.count
+        by_action[r.action] += r.count
+        if r.error_code:
+            by_error[r.error_code] += r.count
+        if r.account_id == lane:
+            mine[r.outcome] += r.count
     series = {(p["hour"], o): n for p in first["hourly"] for o, n in p["counts"].items() if n}
-    assert series == {k: v for k, v in by_hour.items() if v}
-    by_outcome: Counter[str] = Counter()
-    for (_, outcome), n in by_hour.items():
-        by_outcome[outcome] += n
+    assert series == dict(by_hour)
+    assert all(set(p["counts"]) == set(by_outcome) for p in first["hourly"])  # every outcome, every hour
     assert first["by_outcome"] == dict(by_outcome)
+    assert first["by_action"] == dict(by_action)
+    assert first["by_error_code"] == dict(by_error)
+    assert list(first["by_error_code"].values()) == sorted(by_error.values(), reverse=True)
+    assert [a["by_outcome"] for a in first["per_account"]] == [dict(mine)]

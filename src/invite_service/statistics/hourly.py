@@ -17,10 +17,12 @@ marks the last hour rolled up (an idle task's empty hours are read once).
 
 from __future__ import annotations
 
+import typing
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, literal, select, true, union_all
+from sqlalchemy import BigInteger, String, cast, func, literal, null, select, true, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,20 +99,69 @@ def _rolled(task_id: uuid.UUID, first: int, end: int) -> ActivitySelect:
     )
 
 
-async def activity(
-    session: AsyncSession, task: InviteTask, start: datetime, end: datetime, now: datetime
-) -> list[ActivityRow]:
-    """What ``repository.activity`` answers for ``[start, end)`` (rows may be split differently: the
-    stats sum them), from the rollup where the hours are closed and whole, from the log elsewhere."""
-    closed = await roll_up(session, task, now)
+def _calls(task: InviteTask, start: datetime, end: datetime, closed: int) -> ActivitySelect:
+    """``[start, end)``'s calls by hour, account, action, outcome and error code: the rollup where the hours
+    are closed and whole, the log elsewhere (rows may be split differently from the log's: sum them)."""
     first = -(-int(start.timestamp()) // HOUR_SECONDS)  # the first whole hour of the range
     last = min(hour_of(end), closed)  # the end of whole closed hours
     if first >= last:
-        return activity_rows(await session.execute(grouped_log(task.user_id, task.id, start, end)))
+        return grouped_log(task.user_id, task.id, start, end)
     parts: list[ActivitySelect] = [_rolled(task.id, first, last)]
     if start < instant(first):
         parts.append(grouped_log(task.user_id, task.id, start, instant(first)))
     if instant(last) < end:
         parts.append(grouped_log(task.user_id, task.id, instant(last), end))
-    stmt = union_all(*parts) if len(parts) > 1 else parts[0]
-    return activity_rows(await session.execute(stmt))
+    if len(parts) == 1:
+        return parts[0]
+    return typing.cast(ActivitySelect, select(*union_all(*parts).subquery().c))
+
+
+async def activity(
+    session: AsyncSession, task: InviteTask, start: datetime, end: datetime, now: datetime
+) -> list[ActivityRow]:
+    """What ``repository.activity`` answers for ``[start, end)``, rows perhaps split differently."""
+    closed = await roll_up(session, task, now)
+    return activity_rows(await session.execute(_calls(task, start, end, closed)))
+
+
+@dataclass
+class Totals:
+    """The stats' sums: per hour and outcome, per account and outcome, per action, per error code."""
+
+    by_hour: dict[int, dict[str, int]] = field(default_factory=dict)
+    by_account: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_action: dict[str, int] = field(default_factory=dict)
+    by_error: dict[str, int] = field(default_factory=dict)
+
+
+async def totals(
+    session: AsyncSession, task: InviteTask, start: datetime, end: datetime, now: datetime
+) -> Totals:
+    """The range's sums, added up in the database: a row per hour and outcome, account and outcome, action
+    and error code (a few hundred), not one per hour, account, action, outcome and error code."""
+    closed = await roll_up(session, task, now)
+    calls = _calls(task, start, end, closed).cte("calls")
+    hour, account, action, outcome, code, n = calls.c
+    text_null, hour_null = cast(null(), String()), cast(null(), BigInteger())
+    total = func.sum(n)
+    stmt = union_all(
+        select(literal("h"), text_null, hour, outcome, total).group_by(hour, outcome),
+        select(literal("a"), account, hour_null, outcome, total)
+        .where(account.is_not(None), account != NONE)
+        .group_by(account, outcome),
+        select(literal("c"), action, hour_null, text_null, total).group_by(action),
+        select(literal("e"), code, hour_null, text_null, total)
+        .where(code.is_not(None), code != NONE)
+        .group_by(code),
+    )
+    out = Totals()
+    for kind, key, at_hour, by, count in await session.execute(stmt):
+        if kind == "h":
+            out.by_hour.setdefault(int(at_hour), {})[by] = int(count)
+        elif kind == "a":
+            out.by_account.setdefault(key, {})[by] = int(count)
+        elif kind == "c":
+            out.by_action[key] = int(count)
+        else:
+            out.by_error[key] = int(count)
+    return out

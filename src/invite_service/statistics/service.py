@@ -266,20 +266,13 @@ async def task_stats(
     session: AsyncSession, task: InviteTask, now: datetime, start: datetime | None, end: datetime | None
 ) -> TaskStatsOut:
     start, end = await stats_range(session, task, now, start, end)
-    rows = await hourly_rollup.activity(session, task, start, end, now)
+    sums = await hourly_rollup.totals(session, task, start, end, now)
     by_outcome: dict[str, int] = defaultdict(int)
-    by_error: dict[str, int] = defaultdict(int)
-    by_action: dict[str, int] = defaultdict(int)
-    by_account: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    by_hour: dict[datetime, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        by_outcome[row.outcome] += row.count
-        by_action[row.action] += row.count
-        if row.error_code:
-            by_error[row.error_code] += row.count
-        if row.account_id:
-            by_account[row.account_id][row.outcome] += row.count
-        by_hour[datetime.fromtimestamp(row.hour * repo.HOUR_SECONDS, UTC)][row.outcome] += row.count
+    for counts in sums.by_hour.values():
+        for outcome, n in counts.items():
+            by_outcome[outcome] += n
+    by_hour = {datetime.fromtimestamp(h * repo.HOUR_SECONDS, UTC): c for h, c in sums.by_hour.items()}
+    by_error, by_action, by_account = sums.by_error, sums.by_action, sums.by_account
     outcomes = sorted(by_outcome)
     hourly: list[HourlyPoint] = []
     hour = _floor_hour(start)
