@@ -1,5 +1,7 @@
-"""`GET .../stats` and `GET .../status` on a task with 1,000,000 targets, p50/p95 as a ratio to `GET /health`
-on the same server; and the CSV report's rows per second.
+"""`GET .../stats` and `GET .../status` on a task with 1,000,000 targets, p50/p95 as a ratio to two floors
+from the same run: `GET /health` on the same server, and the peer, a bare FastAPI endpoint (bench/api_list.py)
+validating and serializing the very answer the service gave (`TaskStatusOut`, `TaskStatsOut`); and the CSV
+report's rows per second. The engine is idle and the tables ANALYZEd while it measures.
 
 The task is the shape of a big campaign 20 days in: 90 % of its targets handled (one execution log entry
 each, spread over the 20 days), 10 % pending, 45 lanes (sandbox accounts at 1000 calls a day, so the 20
@@ -23,6 +25,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert, text
 
+from bench.api_list import IDLE_ENGINE, analyze, line, peer
 from bench.common import server, summary, temp_postgres, timed_gets
 from invite_service.auth.jwt import mint_token
 from invite_service.config import Settings
@@ -184,10 +187,7 @@ async def seed(url: str) -> tuple[str, list[str]]:
         await s.execute(
             insert(TaskCounters).values(task_id=tid, total=TARGETS, kind_username=TARGETS, **counts)
         )
-    if backend == "postgresql":
-        async with db.engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text("VACUUM ANALYZE"))
+    await analyze(db)
     await db.dispose()
     return str(tid), [str(t) for t in twins]
 
@@ -208,7 +208,7 @@ def measure(label: str, url: str, workdir: Path) -> None:
     seeded = time.perf_counter() - started
     token = mint_token(USER, Settings())
     with (
-        server({"INVITE_DATABASE_URL": url}, workdir) as base,
+        server({"INVITE_DATABASE_URL": url, **IDLE_ENGINE}, workdir) as base,
         httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=300) as http,
     ):
         cases = {
@@ -216,32 +216,67 @@ def measure(label: str, url: str, workdir: Path) -> None:
             "GET /api/v1/tasks/{id}/stats": f"/api/v1/tasks/{tid}/stats",
             "GET /api/v1/tasks/{id}/logs": f"/api/v1/tasks/{tid}/logs",
         }
+        # The first /stats of the task rolls up its closed hours (20 days of log, once): timed on its own.
+        rollup_started = time.perf_counter()
+        http.get(cases["GET /api/v1/tasks/{id}/stats"]).raise_for_status()
+        rollup_ms = (time.perf_counter() - rollup_started) * 1000
         for _ in range(20):  # warm up connections and caches
             http.get("/health")
             for path in cases.values():
                 http.get(path).raise_for_status()
         stats = http.get(cases["GET /api/v1/tasks/{id}/stats"]).json()
+        status = http.get(cases["GET /api/v1/tasks/{id}/status (polled)"]).json()
         calls = sum(stats["by_outcome"].values())
         print(
             f"\n[{label}] {TARGETS:,} targets ({DONE:,} handled, {DAYS} days of log), {LANES} lanes;"
-            f" seeded in {seeded:.0f} s"
+            f" seeded in {seeded:.0f} s; engine idle, after ANALYZE"
         )
         print(
-            f"  stats default range: {stats['range']['start']} .. {stats['range']['end']} ({calls:,} calls)"
+            f"  stats default range: {stats['range']['start']} .. {stats['range']['end']} ({calls:,} calls);"
+            f" the task's first /stats (rolls up its log once): {rollup_ms:.0f} ms"
         )
-        health = summary(timed_gets(http, "/health", REQUESTS))
-        print(f"  {'GET /health':42s} p50 {health['p50']:7.2f} ms  p95 {health['p95']:7.2f} ms  (baseline)")
-        for name, path in cases.items():
-            s = summary(timed_gets(http, path, REQUESTS))
+        routes = {
+            "/status": ("invite_service.statistics.schemas:TaskStatusOut", status),
+            "/stats": ("invite_service.statistics.schemas:TaskStatsOut", stats),
+        }
+        with peer(routes, workdir) as peer_base, httpx.Client(base_url=peer_base, timeout=30) as bare:
+            for _ in range(20):
+                bare.get("/status")
+                bare.get("/stats")
+            samples: dict[str, list[float]] = {
+                "health": [],
+                "peer /status": [],
+                "peer /stats": [],
+                **{name: [] for name in cases},
+            }
+            for _ in range(REQUESTS // 10):  # interleaved: a busy machine weighs on floors and cases alike
+                samples["health"] += timed_gets(http, "/health", 10)
+                samples["peer /status"] += timed_gets(bare, "/status", 10)
+                samples["peer /stats"] += timed_gets(bare, "/stats", 10)
+                for name, path in cases.items():
+                    samples[name] += timed_gets(http, path, 10)
+        health = summary(samples["health"])
+        peers = {
+            "GET /api/v1/tasks/{id}/status (polled)": summary(samples["peer /status"]),
+            "GET /api/v1/tasks/{id}/stats": summary(samples["peer /stats"]),
+        }
+        print(line("GET /health (floor)", health, {"/health": health}))
+        for name, p in peers.items():
             print(
-                f"  {name:42s} p50 {s['p50']:7.2f} ms  p95 {s['p95']:7.2f} ms"
-                f"  ratio p50 {s['p50'] / health['p50']:6.2f}x  p95 {s['p95'] / health['p95']:6.2f}x"
+                line(
+                    f"peer of {name.split()[1].rsplit('/', 1)[1]}: bare FastAPI (floor)",
+                    p,
+                    {"/health": health},
+                )
             )
+        for name in cases:
+            floors = {"/health": health, **({"peer": peers[name]} if name in peers else {})}
+            print(line(name, summary(samples[name]), floors))
         cold = summary([timed_gets(http, f"/api/v1/tasks/{twin}/status", 1)[0] for twin in twins])
+        floors = {"/health": health, "peer": peers["GET /api/v1/tasks/{id}/status (polled)"]}
         print(
-            f"  {'  status, estimate computed':42s} p50 {cold['p50']:7.2f} ms  p95 {cold['p95']:7.2f} ms"
-            f"  ratio p50 {cold['p50'] / health['p50']:6.2f}x  p95 {cold['p95'] / health['p95']:6.2f}x"
-            f"  (first call for each of {len(twins)} tasks)"
+            line("  status, estimate computed", cold, floors)
+            + f"  (first call for each of {len(twins)} tasks)"
         )
         rows, seconds = csv_rows_per_second(http, tid)
         print(f"  CSV report: {rows:,} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s")

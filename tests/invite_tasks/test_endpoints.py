@@ -76,8 +76,10 @@ async def test_list_filters_sorts_and_pages(client: httpx.AsyncClient, new_user)
         params: dict[str, Any] = {"limit": 3, "sort": "name"}
         if cursor:
             params["cursor"] = cursor
+        else:
+            params["with_total"] = "true"  # a page that does not hold every match counts only when asked
         page = (await client.get("/api/v1/tasks", params=params, headers=headers)).json()
-        assert page["total"] == 8
+        assert page["total"] == (None if cursor else 8)
         seen += [t["name"] for t in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:

@@ -2549,15 +2549,6 @@ export interface components {
             /** Total */
             total: number;
         };
-        /** Page[TaskOut] */
-        Page_TaskOut_: {
-            /** Items */
-            items: components["schemas"]["TaskOut"][];
-            /** Next Cursor */
-            next_cursor: string | null;
-            /** Total */
-            total: number;
-        };
         /** ParsingImportIn */
         ParsingImportIn: {
             /**
@@ -3220,6 +3211,15 @@ export interface components {
             /** User */
             user: string;
         };
+        /** TotalOnAskPage[TaskOut] */
+        TotalOnAskPage_TaskOut_: {
+            /** Items */
+            items: components["schemas"]["TaskOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Total */
+            total: number | null;
+        };
         /**
          * ValidateOut
          * @description What an import of the file would do, with nothing written.
@@ -3877,6 +3877,8 @@ export interface operations {
                 sort?: string;
                 limit?: number;
                 cursor?: string | null;
+                /** @description count every match for `total` (reads them all); without it `total` is null unless this first page holds every match */
+                with_total?: boolean;
             };
             header?: never;
             path?: never;
@@ -3890,7 +3892,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_TaskOut_"];
+                    "application/json": components["schemas"]["TotalOnAskPage_TaskOut_"];
                 };
             };
             /** @description Missing, expired or invalid bearer token */

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import structlog
 from fastapi import Depends, Request, Response
@@ -26,19 +26,46 @@ from invite_service.stores.tasks import get_owned
 _bearer = HTTPBearer(auto_error=False, description="JWT bearer token; `sub` is the user id")
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies are ``async def`` even when they do not await: FastAPI runs a plain ``def`` dependency in
+# its threadpool, a thread hop per dependency per request.
+
+
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.db
     return database
 
 
+_READ_ONLY_ENDPOINTS: set[Callable[..., Any]] = set()
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+
+
+def read_only(endpoint: EndpointT) -> EndpointT:
+    """Marks a GET handler that only reads: its session runs each statement in autocommit, so the
+    request costs no BEGIN and no COMMIT/ROLLBACK round trip. Only for handlers (and everything they
+    call) that never write: an autocommit session has no transaction to make several writes atomic."""
+    _READ_ONLY_ENDPOINTS.add(endpoint)
+    return endpoint
+
+
+def _reads_only(request: Request) -> bool:
+    route = request.scope.get("route")
+    return request.method in ("GET", "HEAD") and getattr(route, "endpoint", None) in _READ_ONLY_ENDPOINTS
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction a request: committed before the response is sent, rolled back on error."""
+    """One transaction a request: committed before the response is sent, rolled back on error. A
+    ``read_only`` GET gets an autocommit session instead: no transaction to open or end."""
     database: Database = request.app.state.db
+    if _reads_only(request):
+        async with database.sessionmaker() as session:
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session
+        return
     async with database.sessionmaker() as session:
         try:
             yield session
@@ -72,7 +99,7 @@ CurrentUser = Annotated[str, Depends(current_user)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

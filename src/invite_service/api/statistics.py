@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from invite_service.api.deps import DatabaseDep, OwnedTask, RuntimeDep, SessionDep
+from invite_service.api.deps import DatabaseDep, OwnedTask, RuntimeDep, SessionDep, read_only
 from invite_service.api.streams import EventStreamResponse, StreamSlots
 from invite_service.errors import problem_responses
 from invite_service.kit.inputs import Instant, Text
@@ -25,7 +25,7 @@ from invite_service.statistics.repository import LogFilters
 from invite_service.statistics.schemas import LogPage, ReportOut, TaskStatsOut, TaskStatusOut
 
 
-def _bind_task(task_id: uuid.UUID) -> None:
+async def _bind_task(task_id: uuid.UUID) -> None:
     structlog.contextvars.bind_contextvars(task_id=str(task_id))
 
 
@@ -54,6 +54,7 @@ To = Annotated[Instant | None, Query(alias="to", description="end, exclusive (wi
 
 
 @router.get("/status", response_model=TaskStatusOut, summary="State, progress, counters and an ETA")
+@read_only
 async def task_status(task: OwnedTask, session: SessionDep, rt: RuntimeDep) -> TaskStatusOut:
     return await service.task_status(session, rt, task)
 
@@ -64,6 +65,7 @@ async def task_status(task: OwnedTask, session: SessionDep, rt: RuntimeDep) -> T
     summary="Targets by state; calls by outcome, error code, account and hour over a range",
     description="The range defaults to the 24 hours up to the task's latest activity; at most 7 days.",
 )
+@read_only  # its one write, the hourly rollup's INSERT … SELECT, is a single idempotent statement
 async def task_stats(
     task: OwnedTask, session: SessionDep, rt: RuntimeDep, start: From = None, end: To = None
 ) -> TaskStatsOut:
@@ -82,6 +84,7 @@ _DOWNLOADS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/report", response_model=ReportOut, responses=_DOWNLOADS, summary="The task's report")
+@read_only
 async def task_report(
     task: OwnedTask,
     session: SessionDep,
@@ -113,6 +116,7 @@ def _attachment(name: str) -> dict[str, str]:
 
 
 @router.get("/logs", response_model=LogPage, summary="The execution log, newest first, in keyset pages")
+@read_only
 async def task_logs(
     task: OwnedTask,
     session: SessionDep,

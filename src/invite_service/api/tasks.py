@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from invite_service.accounts import service as accounts
-from invite_service.api.deps import CurrentUser, OwnedTask, RuntimeDep, SessionDep, SettingsDep
+from invite_service.api.deps import CurrentUser, OwnedTask, RuntimeDep, SessionDep, SettingsDep, read_only
 from invite_service.api.idempotency import idempotent
 from invite_service.api.params import UNREADABLE_BODY
 from invite_service.errors import problem_responses
@@ -29,7 +29,7 @@ from invite_service.invite_tasks.schemas import (
     TaskUpdate,
 )
 from invite_service.kit.inputs import Instant, Text
-from invite_service.kit.pagination import MAX_LIMIT, Page, SortSpec
+from invite_service.kit.pagination import MAX_LIMIT, SortSpec, TotalOnAskPage
 from invite_service.models.enums import Platform, Priority, TaskAction, TaskStatus
 from invite_service.stores.tasks import SORT_COLUMNS, TaskFilters
 
@@ -59,7 +59,8 @@ async def create_task(
     )
 
 
-@router.get("", response_model=Page[TaskOut])
+@router.get("", response_model=TotalOnAskPage[TaskOut])
+@read_only
 async def list_tasks(
     user: CurrentUser,
     session: SessionDep,
@@ -76,7 +77,14 @@ async def list_tasks(
     ] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[Text | None, Query(max_length=1000)] = None,
-) -> Page[TaskOut]:
+    with_total: Annotated[
+        bool,
+        Query(
+            description="count every match for `total` (reads them all); without it `total` is null "
+            "unless this first page holds every match"
+        ),
+    ] = False,
+) -> TotalOnAskPage[TaskOut]:
     filters = TaskFilters(
         statuses=[s.value for s in status or []],
         platform=platform.value if platform else None,
@@ -86,8 +94,9 @@ async def list_tasks(
         created_from=created_from,
         created_to=created_to,
     )
+    spec = SortSpec.parse(sort, list(SORT_COLUMNS))
     return await service.list_tasks(
-        session, user, filters, SortSpec.parse(sort, list(SORT_COLUMNS)), cursor, limit, rt.clock.now()
+        session, user, filters, spec, cursor, limit, rt.clock.now(), with_total=with_total
     )
 
 
@@ -101,6 +110,7 @@ async def bulk_tasks(
 
 
 @router.get("/{task_id:uuid}", response_model=TaskOut)
+@read_only
 async def get_task(task_id: uuid.UUID, user: CurrentUser, session: SessionDep, rt: RuntimeDep) -> TaskOut:
     return await service.get_task(session, user, task_id, rt.clock.now())
 
@@ -141,6 +151,7 @@ async def duplicate_task(
 @router.get(
     "/{task_id:uuid}/fields", response_model=FieldsOut, summary="Template fields for the insert chips"
 )
+@read_only
 async def task_fields(task_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> FieldsOut:
     """The standard fields and every imported field of the task's targets, with how many targets have it."""
     return await service.task_fields(session, user, task_id)

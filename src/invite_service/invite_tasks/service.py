@@ -25,7 +25,7 @@ from invite_service.invite_tasks.schemas import (
 )
 from invite_service.invite_tasks.template import STANDARD_FIELDS, Unknown, unknown_placeholders
 from invite_service.kit.clock import utcnow
-from invite_service.kit.pagination import Page, SortSpec, split_page
+from invite_service.kit.pagination import SortSpec, TotalOnAskPage, split_page
 from invite_service.models import InviteTask, Lane, TaskCounters
 from invite_service.models.enums import Priority, TaskAction, TaskStatus
 from invite_service.models.task_settings import TaskSettings
@@ -221,16 +221,24 @@ async def list_tasks(
     cursor: str | None,
     limit: int,
     now: datetime | None = None,
-) -> Page[TaskOut]:
-    rows, total = await repo.list_tasks(session, user_id, filters, sort, cursor, limit)
-    items, next_cursor = split_page(rows, limit, sort, lambda t: (getattr(t, sort.field), t.id))
-    ids = [t.id for t in items]
-    counters = await repo.counters_for(session, ids)
+    *,
+    with_total: bool = False,
+) -> TotalOnAskPage[TaskOut]:
+    """A page in three statements whatever its size (tasks with counters, their lanes, their audiences);
+    a fourth, the count, only when asked: a first page that holds every match already knows its total."""
+    rows = await repo.list_page(session, user_id, filters, sort, cursor, limit)
+    page, next_cursor = split_page(rows, limit, sort, lambda r: (getattr(r[0], sort.field), r[0].id))
+    ids = [task.id for task, _ in page]
     lanes = await repo.lanes_for(session, ids)
     chosen = await selections(session, ids)
-    return Page[TaskOut](
+    total: int | None = None
+    if with_total:
+        total = await repo.count_matching(session, user_id, filters)
+    elif cursor is None and next_cursor is None:
+        total = len(page)
+    return TotalOnAskPage[TaskOut](
         # ``waiting`` from the same set-based reads (counters, lanes, audiences): no per-task query.
-        items=[to_out(t, counters.get(t.id), lanes[t.id], now, chosen.get(t.id)) for t in items],
+        items=[to_out(t, counters, lanes[t.id], now, chosen.get(t.id)) for t, counters in page],
         next_cursor=next_cursor,
         total=total,
     )

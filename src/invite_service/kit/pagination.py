@@ -28,6 +28,15 @@ class Page(BaseModel, Generic[T]):
     total: int
 
 
+class TotalOnAskPage(BaseModel, Generic[T]):
+    """A keyset page whose ``total`` costs nothing unless asked for: counting reads every match, so it is
+    null unless the request asks (``with_total=true``) or the first page already holds every match."""
+
+    items: list[T]
+    next_cursor: str | None
+    total: int | None
+
+
 @dataclass(frozen=True)
 class SortSpec:
     """A sort parsed from ``sort=name`` / ``sort=-created_at``."""

@@ -25,6 +25,7 @@ from invite_service.models.notifications import (
 )
 from invite_service.models.target import InviteTarget, TaskCounters
 from invite_service.models.task import InviteTask, Lane
+from invite_service.models.task_stats import TaskStatsHour
 
 __all__ = [
     "Audience",
@@ -52,5 +53,6 @@ __all__ = [
     "Suppression",
     "TaskAudience",
     "TaskCounters",
+    "TaskStatsHour",
     "WebhookEndpoint",
 ]

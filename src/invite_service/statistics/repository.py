@@ -64,6 +64,8 @@ async def last_activity_at(session: AsyncSession, task_id: uuid.UUID) -> datetim
 
 
 HOUR_SECONDS = 3600
+# (hour, account_id, action, outcome, error_code, count)
+ActivitySelect = Select[int, str | None, str, str, str | None, int]
 
 
 @dataclass(frozen=True)
@@ -76,16 +78,14 @@ class ActivityRow:
     count: int
 
 
-async def activity(
-    session: AsyncSession, user_id: str, task_id: uuid.UUID, start: datetime, end: datetime
-) -> list[ActivityRow]:
+def grouped_log(user_id: str, task_id: uuid.UUID, start: datetime, end: datetime) -> ActivitySelect:
     """Log entries in ``[start, end)`` counted by hour, account, action, outcome and error code.
 
     Reads only the range of the ``(task_id, at)`` index; the grouping happens in the database, so
     the answer has a row per distinct combination, never a row per log entry.
     """
     hour = epoch_bucket(ExecutionLog.at, literal_column(str(HOUR_SECONDS)))
-    stmt = (
+    stmt: ActivitySelect = (
         select(
             hour,
             ExecutionLog.account_id,
@@ -106,7 +106,19 @@ async def activity(
             hour, ExecutionLog.account_id, ExecutionLog.action, ExecutionLog.outcome, ExecutionLog.error_code
         )
     )
-    return [ActivityRow(int(r[0]), r[1], r[2], r[3], r[4], int(r[5])) for r in await session.execute(stmt)]
+    return stmt
+
+
+def activity_rows(rows: Any) -> list[ActivityRow]:
+    return [ActivityRow(int(r[0]), r[1], r[2], r[3], r[4], int(r[5])) for r in rows]
+
+
+async def activity(
+    session: AsyncSession, user_id: str, task_id: uuid.UUID, start: datetime, end: datetime
+) -> list[ActivityRow]:
+    """The range grouped straight from the log (the stats read the hourly rollup, statistics/hourly.py;
+    this is what it must equal)."""
+    return activity_rows(await session.execute(grouped_log(user_id, task_id, start, end)))
 
 
 @dataclass(frozen=True)

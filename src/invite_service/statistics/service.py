@@ -21,6 +21,7 @@ from invite_service.models.enums import LaneStatus, Step, TaskStatus, first_step
 from invite_service.models.task_settings import TaskSettings
 from invite_service.observability.metrics import GaugeSnapshot
 from invite_service.statistics import eta
+from invite_service.statistics import hourly as hourly_rollup
 from invite_service.statistics import repository as repo
 from invite_service.statistics.schemas import (
     AccountStats,
@@ -96,6 +97,45 @@ def _full_window(usage: list[WindowUsage], now: datetime) -> tuple[int, datetime
     return seconds, until
 
 
+# A page of tasks asks each task's status at once, and the tasks share their accounts: the ledger blocks
+# one status read serve the others for this long (by the runtime's clock), so the first status of the next
+# task costs no ledger read. The estimate built from them is itself kept 10 s (``Runtime.estimates``).
+LEDGER_REUSE = timedelta(seconds=2)
+
+
+async def _ledger(
+    session: AsyncSession, rt: Runtime, accounts: list[str], step: Step, windows: list[Window], now: datetime
+) -> list[dict[str, list[repo.LedgerBlock]]]:
+    """Each cap window's calls per account, by every task: the ledger, the limiter's source of truth.
+
+    The ledger is per account, not per task: what another status read for an account within
+    ``LEDGER_REUSE`` is reused (cut to each window at ``now``); only the other accounts are read."""
+    shape = (str(step), tuple(w.seconds for w in windows))
+    out: list[dict[str, list[repo.LedgerBlock]]] = [{} for _ in windows]
+    missing: list[str] = []
+    for account in accounts:
+        hit: tuple[datetime, list[list[repo.LedgerBlock]]] | None = rt.estimates.get(
+            ("ledger", account, shape)
+        )
+        if hit is None or not timedelta(0) <= now - hit[0] <= LEDGER_REUSE:
+            missing.append(account)
+            continue
+        for by_account, window, held in zip(out, windows, hit[1], strict=True):
+            by_account[account] = [b for b in held if b.last > now - window.duration]
+    if not missing:
+        return out
+    fresh = [
+        await repo.ledger_blocks(session, missing, step, now - w.duration, int(eta.grain_seconds(w)))
+        for w in windows
+    ]
+    for account in missing:
+        mine = [by_account.get(account, []) for by_account in fresh]
+        rt.estimates.put(("ledger", account, shape), (now, mine))
+        for by_account, held in zip(out, mine, strict=True):
+            by_account[account] = held
+    return out
+
+
 @dataclass(frozen=True)
 class _Plan:
     """What the status needs from the lanes' ledger: each lane's window usage and the estimate."""
@@ -125,11 +165,7 @@ async def _plan(
     delay = min_delay(caps, settings)
     accounts = [lane.account_id for lane in lanes]
     shares = await repo.running_tasks_per_account(session, accounts, task.id)
-    # Each cap window's calls per account, by every task: the ledger, the limiter's source of truth.
-    blocks = [
-        await repo.ledger_blocks(session, accounts, step, now - w.duration, int(eta.grain_seconds(w)))
-        for w in windows
-    ]
+    blocks = await _ledger(session, rt, accounts, step, windows, now)
     usage: dict[str, list[WindowUsage]] = {}
     starts: dict[str, datetime | None] = {}
     capacities: list[eta.LaneCapacity] = []
@@ -230,20 +266,13 @@ async def task_stats(
     session: AsyncSession, task: InviteTask, now: datetime, start: datetime | None, end: datetime | None
 ) -> TaskStatsOut:
     start, end = await stats_range(session, task, now, start, end)
-    rows = await repo.activity(session, task.user_id, task.id, start, end)
+    sums = await hourly_rollup.totals(session, task, start, end, now)
     by_outcome: dict[str, int] = defaultdict(int)
-    by_error: dict[str, int] = defaultdict(int)
-    by_action: dict[str, int] = defaultdict(int)
-    by_account: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    by_hour: dict[datetime, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rows:
-        by_outcome[row.outcome] += row.count
-        by_action[row.action] += row.count
-        if row.error_code:
-            by_error[row.error_code] += row.count
-        if row.account_id:
-            by_account[row.account_id][row.outcome] += row.count
-        by_hour[datetime.fromtimestamp(row.hour * repo.HOUR_SECONDS, UTC)][row.outcome] += row.count
+    for counts in sums.by_hour.values():
+        for outcome, n in counts.items():
+            by_outcome[outcome] += n
+    by_hour = {datetime.fromtimestamp(h * repo.HOUR_SECONDS, UTC): c for h, c in sums.by_hour.items()}
+    by_error, by_action, by_account = sums.by_error, sums.by_action, sums.by_account
     outcomes = sorted(by_outcome)
     hourly: list[HourlyPoint] = []
     hour = _floor_hour(start)

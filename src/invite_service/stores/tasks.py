@@ -64,14 +64,20 @@ def _filtered(user_id: str, f: TaskFilters) -> Select[InviteTask]:
     return stmt
 
 
-async def list_tasks(
+async def list_page(
     session: AsyncSession, user_id: str, f: TaskFilters, sort: SortSpec, cursor: str | None, limit: int
-) -> tuple[list[InviteTask], int]:
-    base = _filtered(user_id, f)
-    page = keyset_page(base, [SORT_COLUMNS[sort.field], InviteTask.id], sort, cursor, limit)
-    rows = list((await session.scalars(page)).all())
-    total = await session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
-    return rows, int(total or 0)
+) -> list[tuple[InviteTask, TaskCounters | None]]:
+    """One keyset page (``limit + 1`` rows), each task with its counters row: one statement."""
+    stmt = _filtered(user_id, f).add_columns(TaskCounters)
+    stmt = stmt.outerjoin(TaskCounters, TaskCounters.task_id == InviteTask.id)
+    page = keyset_page(stmt, [SORT_COLUMNS[sort.field], InviteTask.id], sort, cursor, limit)
+    return [(row[0], row[1]) for row in await session.execute(page)]
+
+
+async def count_matching(session: AsyncSession, user_id: str, f: TaskFilters) -> int:
+    """Every task the filters match: reads all of them, so only when the caller asks for a total."""
+    base = _filtered(user_id, f).order_by(None).subquery()
+    return int(await session.scalar(select(func.count()).select_from(base)) or 0)
 
 
 async def get(

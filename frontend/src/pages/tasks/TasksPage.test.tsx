@@ -1,4 +1,5 @@
 import { screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { MemoryRouter } from "react-router";
 import { describe, expect, it } from "vitest";
 import i18n from "../../i18n";
@@ -42,5 +43,28 @@ describe("TasksPage", () => {
     expect(await screen.findByTestId("task-waiting")).toHaveTextContent(new RegExp(`^Ждём часового лимита — продолжим (в )?${resumeAt(resume.toISOString())}$`));
     expect(document.querySelector(".mantine-Badge-root[data-status=running]")).toHaveTextContent("Выполняется");
     expect(screen.getByText("1 задача")).toBeInTheDocument();
+  });
+
+  it("asks for the total on the first page only and keeps it on the next", async () => {
+    const first = makeTask({ name: "On page one" });
+    const second = makeTask({ id: "00000000-0000-4000-8000-0000000000b2", name: "On page two" });
+    const calls = fakeApi((c) => {
+      if (c.path !== "/api/v1/tasks") return undefined;
+      if (!c.query.cursor) return jsonResponse({ items: [first], total: 120, next_cursor: "page-2" });
+      return jsonResponse({ items: [second], total: null, next_cursor: null });
+    });
+    renderUI(
+      <MemoryRouter>
+        <TasksPage />
+      </MemoryRouter>,
+    );
+    expect(await screen.findByText("120 tasks")).toBeInTheDocument();
+    await userEvent.setup().click(screen.getByRole("button", { name: "Next" }));
+    expect(await screen.findByText("On page two")).toBeInTheDocument();
+    expect(screen.getByText("120 tasks")).toBeInTheDocument();
+    expect(screen.getByTestId("pager-summary")).toHaveTextContent("of 120");
+    const lists = calls.filter((c) => c.path === "/api/v1/tasks");
+    expect(lists.filter((c) => !c.query.cursor).every((c) => c.query.with_total === "true")).toBe(true);
+    expect(lists.filter((c) => c.query.cursor).some((c) => "with_total" in c.query)).toBe(false);
   });
 });

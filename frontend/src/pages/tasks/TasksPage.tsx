@@ -136,9 +136,14 @@ export function TasksPage() {
     ...(statuses.length ? { status: statuses } : {}),
     ...(action ? { action } : {}),
     ...(priority ? { priority } : {}),
-    ...(pages.cursor ? { cursor: pages.cursor } : {}),
+    // Counting every match costs the server a full read: asked on the first page only, kept for the next.
+    ...(pages.cursor ? { cursor: pages.cursor } : { with_total: true }),
   };
   const tasks = useTasks(query);
+  const [known, setKnown] = useState<{ key: string; total: number } | null>(null);
+  const fetched = tasks.isPlaceholderData ? undefined : tasks.data?.total;
+  if (fetched != null && (known?.key !== filterKey || known.total !== fetched)) setKnown({ key: filterKey, total: fetched });
+  const total = fetched ?? (known?.key === filterKey ? known.total : undefined);
   const items = tasks.data?.items ?? [];
   const filtered = !!(q || statuses.length || action || priority);
 
@@ -159,7 +164,7 @@ export function TasksPage() {
             {t("title")}
           </Title>
           <Text c="dimmed" size="sm">
-            {tasks.data ? t("count", { count: tasks.data.total, n: num(tasks.data.total) }) : " "}
+            {total !== undefined ? t("count", { count: total, n: num(total) }) : " "}
             {tasks.isFetching && !tasks.isPending && <Loader size={10} ml={8} type="dots" />}
           </Text>
         </div>
@@ -335,7 +340,7 @@ export function TasksPage() {
         </Paper>
       )}
 
-      <KeysetPager pages={pages} data={tasks.data} pageSize={PAGE_SIZE} noun={t("noun")} />
+      <KeysetPager pages={pages} data={tasks.data && total !== undefined ? { ...tasks.data, total } : undefined} pageSize={PAGE_SIZE} noun={t("noun")} />
     </Stack>
   );
 }
