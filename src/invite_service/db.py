@@ -6,12 +6,19 @@ Services take a session and never commit: the request dependency (or a job's
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+import structlog
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+# A pooled connection older than this is replaced on checkout: servers and proxies drop idle connections.
+POOL_RECYCLE_SECONDS = 1800
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -29,7 +36,16 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pool_pre_ping: it costs a round trip on every checkout, several per send. A connection that
+    # turns out dead on first use is handled by ``Database.unit`` (see there and docs/architecture.md).
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE_SECONDS
+    )
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """The statement failed because the connection was gone (SQLAlchemy has invalidated the pool)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class Database:
@@ -62,6 +78,24 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    async def unit(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work`` in one unit of work (``session``); once more on a fresh connection when the first
+        run lost its connection (a database restart leaves every pooled connection dead).
+
+        On a disconnect SQLAlchemy invalidates the whole pool, so the second run connects anew. Safe to
+        repeat because the failed run's transaction never committed — but ``work`` must be a unit whose
+        repetition is harmless even if the lost reply was a COMMIT's (fenced updates, idempotent writes).
+        """
+        try:
+            async with self.session() as session:
+                return await work(session)
+        except DBAPIError as exc:
+            if not lost_connection(exc):
+                raise
+            log.warning("database_connection_lost_retrying", error=type(exc.orig).__name__)
+        async with self.session() as session:
+            return await work(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
