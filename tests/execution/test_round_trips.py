@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy import event, func, select
 
 from invite_service.config import PlatformCaps, Settings
-from invite_service.execution import engine
+from invite_service.execution import batch, engine
 from invite_service.execution.jobspec import PROCESS_BATCH
 from invite_service.kit.locks import RedisLockManager
 from invite_service.kit.progress import LocalProgressBus
@@ -30,6 +31,8 @@ from invite_service.models import ContactMark, ExecutionLog, Lane, RateLimitLedg
 from invite_service.models.enums import TargetStatus
 from invite_service.sandbox.integration_state import demo_config
 from invite_service.sandbox.model import TargetFate, target_fate
+from invite_service.stores import send_path
+from invite_service.stores import targets as target_store
 from invite_service.workers.jobs import run_job
 from tests.conftest import REDIS_URL, require_service
 from tests.execution.harness import SEED, Harness, make_harness
@@ -142,14 +145,14 @@ async def test_round_trips_per_send(db_url: str, redis: CountingRedis, limiter: 
         await h.control(task_id, "start")
         await engine.tick(h.rt)  # enqueues the dispatch
         await engine.dispatch(h.rt, str(task_id))  # reserves all N for the lane, enqueues the batch
-        [batch] = [job for _due, _seq, job in h.queue._heap if job.name == PROCESS_BATCH]
-        assert len(batch.kwargs["target_ids"]) == N
+        [job] = [j for _due, _seq, j in h.queue._heap if j.name == PROCESS_BATCH]
+        assert len(job.kwargs["target_ids"]) == N
 
         db = DbCounter(h)
         redis.commands.clear()
         bus.published = 0
         db.on = True
-        await run_job(h.rt, batch.name, batch.kwargs)
+        await run_job(h.rt, job.name, job.kwargs)
         db.on = False
         commands = Counter(redis.commands)  # before the checks below use the client
 
@@ -188,3 +191,31 @@ async def test_round_trips_per_send(db_url: str, redis: CountingRedis, limiter: 
         assert bus.published / N <= MAX_PUBLISHES
     finally:
         await h.rt.db.dispose()
+
+
+async def test_a_pause_committed_after_the_gate_still_stops_the_send(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gate's read is not the fence: ``sending`` is set only while the task still runs, in the same
+    statement, so a pause that commits between the gate and the mark always wins."""
+    [account] = await h.accounts(1)
+    task_id = await h.task(1, [account], usernames=ok_names(1))
+    await h.control(task_id, "start")
+    now = h.clock.now()
+    async with h.rt.db.session() as s:
+        ids = await target_store.reserve(s, task_id, account, 1, now, now + timedelta(minutes=5))
+    real_gate = send_path.gate
+
+    async def gate_then_pause(*args: Any, **kwargs: Any) -> send_path.Gate | None:
+        checks = await real_gate(*args, **kwargs)
+        await h.control(task_id, "pause")  # another session's pause commits right after the checks
+        return checks
+
+    monkeypatch.setattr(send_path, "gate", gate_then_pause)
+    await batch.process_batch(h.rt, task_id, account, ids)
+
+    assert h.simulator.platform_calls() == []
+    assert await h.target_states(task_id) == {TargetStatus.PENDING.value: 1}
+    async with h.rt.db.session() as s:
+        assert await s.scalar(select(func.count()).where(RateLimitLedger.task_id == task_id)) == 0
+        assert await s.scalar(select(func.count()).where(ContactMark.task_id == task_id)) == 0
