@@ -83,7 +83,7 @@ async def terminate_backends(db: Database) -> None:
 async def test_a_dead_pooled_connection_costs_one_retry_not_the_unit(postgres_url: str) -> None:
     """No pre-ping: the unit meets the dead connection on first use, the pool is invalidated, and the unit
     runs once more on a fresh connection."""
-    db = Database(postgres_url, pool_size=1)
+    db = Database(postgres_url, pool_size=1, ping_after_idle=3600)  # never idle long enough to be pinged
     try:
         async with db.session() as s:
             before = await s.scalar(text("SELECT pg_backend_pid()"))
@@ -120,3 +120,18 @@ async def test_a_batch_survives_its_pool_dying_between_jobs(h: Harness) -> None:
     assert states.get(TargetStatus.INVITED.value) == 1, states
     assert len(h.simulator.platform_calls()) == 1
     assert await h.counters(task_id) == states
+
+
+async def test_an_idle_pooled_connection_is_pinged_and_replaced_before_use(postgres_url: str) -> None:
+    """A connection that sat idle past the threshold (here: any) is pinged on checkout and replaced if dead,
+    so even a plain session (no unit retry: an API request) never meets it."""
+    db = Database(postgres_url, pool_size=1, ping_after_idle=0.0)
+    try:
+        async with db.session() as s:
+            before = await s.scalar(text("SELECT pg_backend_pid()"))
+        await terminate_backends(db)
+        async with db.session() as s:
+            after = await s.scalar(text("SELECT pg_backend_pid()"))
+        assert after != before
+    finally:
+        await db.dispose()
