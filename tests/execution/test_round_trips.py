@@ -3,8 +3,9 @@
 One ``process_batch`` job sends N targets on one account with the caps lifted (windows still checked),
 in the production shape of the send path: the Redis limiter and Redis locks over a counting client.
 Counted on the database engine: every statement (``before_cursor_execute``), every BEGIN, COMMIT and
-ROLLBACK, and every pool checkout that pings first (``pool_pre_ping``). Counted on Redis: every command
-the limiter and the locks send, and every progress event (one PUBLISH each in production).
+ROLLBACK, and every liveness ping (``dialect.do_ping``: ``pool_pre_ping``'s, or ours after an idle
+spell). Counted on Redis: every command the limiter and the locks send, and every progress event (one
+PUBLISH each in production).
 
 ``pytest -s`` prints the per-send figures; the asserts hold them to the committed bounds.
 """
@@ -82,7 +83,6 @@ class DbCounter:
         self.counts: Counter[str] = Counter()
         self.on = False
         sync = h.rt.db.engine.sync_engine
-        pre_ping = bool(getattr(sync.pool, "_pre_ping", False))
 
         def count(kind: str) -> None:
             if self.on:
@@ -92,8 +92,14 @@ class DbCounter:
         event.listen(sync, "begin", lambda *a: count("begin"))
         event.listen(sync, "commit", lambda *a: count("commit"))
         event.listen(sync, "rollback", lambda *a: count("rollback"))
-        if pre_ping:
-            event.listen(sync.pool, "checkout", lambda *a: count("pre_ping"))
+        # Liveness pings (pool_pre_ping's on every checkout, or ours after an idle spell) go through here.
+        ping = sync.dialect.do_ping
+
+        def counted_ping(dbapi_connection: Any) -> bool:
+            count("ping")
+            return bool(ping(dbapi_connection))
+
+        sync.dialect.do_ping = counted_ping  # type: ignore[method-assign]
 
     @property
     def total(self) -> int:
