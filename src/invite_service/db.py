@@ -6,12 +6,24 @@ Services take a session and never commit: the request dependency (or a job's
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
+import structlog
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+# A pooled connection older than this is replaced on checkout: servers and proxies drop idle connections.
+POOL_RECYCLE_SECONDS = 1800
+# A connection that sat in the pool this long is pinged before use (a busy pool never waits that long, so
+# the hot path pays nothing; a process that was idle through a database restart gets live connections).
+PING_AFTER_IDLE_SECONDS = 10.0
+_IDLE_SINCE = "idle_since"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -24,18 +36,50 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(
+    url: str, *, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS
+) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pool_pre_ping: it costs a round trip on every checkout, several per send. Only a connection idle
+    # for a while is pinged; one that still turns out dead on first use (the database restarted while it
+    # was busy) costs one retry of the unit of work, ``Database.unit`` (docs/architecture.md).
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE_SECONDS
+    )
+    pool = engine.sync_engine.pool
+
+    def checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop(_IDLE_SINCE, None)
+        if idle_since is None or time.monotonic() - idle_since < ping_after_idle:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool discards this connection and checks out another (SQLAlchemy's documented protocol).
+            raise DisconnectionError("an idle pooled connection was dead") from exc
+
+    event.listen(pool, "checkin", checked_in)
+    event.listen(pool, "checkout", checked_out)
+    return engine
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """The statement failed because the connection was gone (SQLAlchemy has invalidated the pool)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.engine = make_engine(url, pool_size=pool_size, ping_after_idle=ping_after_idle)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def with_session_info(self, **info: Any) -> Database:
@@ -62,6 +106,24 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    async def unit(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work`` in one unit of work (``session``); once more on a fresh connection when the first
+        run lost its connection (a database restart leaves every pooled connection dead).
+
+        On a disconnect SQLAlchemy invalidates the whole pool, so the second run connects anew. Safe to
+        repeat because the failed run's transaction never committed — but ``work`` must be a unit whose
+        repetition is harmless even if the lost reply was a COMMIT's (fenced updates, idempotent writes).
+        """
+        try:
+            async with self.session() as session:
+                return await work(session)
+        except DBAPIError as exc:
+            if not lost_connection(exc):
+                raise
+            log.warning("database_connection_lost_retrying", error=type(exc.orig).__name__)
+        async with self.session() as session:
+            return await work(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

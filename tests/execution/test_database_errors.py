@@ -7,15 +7,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from invite_service.db import Database
 from invite_service.execution.batch import process_batch
 from invite_service.kit.faults import Boundary, once
 from invite_service.models import ExecutionLog, InviteTarget
 from invite_service.models.enums import TargetStatus
 from invite_service.sandbox.model import TargetFate
 from invite_service.stores import targets as target_store
+from tests.conftest import _pg_admin
 from tests.execution.harness import Harness, name_with
 
 pytestmark = pytest.mark.asyncio
@@ -65,3 +68,70 @@ async def test_a_database_error_mid_batch_gives_reservations_back_and_recovery_f
     assert h.simulator.repeated_calls() == []
     assert len(h.simulator.platform_calls()) == 3
     assert await h.counters(task_id) == await h.target_states(task_id)
+
+
+async def terminate_backends(db: Database) -> None:
+    """What a database restart does to a pool: every connection it holds is gone (killed server-side)."""
+    async with db.engine.connect() as conn:
+        name = await conn.scalar(text("SELECT current_database()"))
+    await _pg_admin(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
+        "AND pid <> pg_backend_pid()"
+    )
+
+
+async def test_a_dead_pooled_connection_costs_one_retry_not_the_unit(postgres_url: str) -> None:
+    """No pre-ping: the unit meets the dead connection on first use, the pool is invalidated, and the unit
+    runs once more on a fresh connection."""
+    db = Database(postgres_url, pool_size=1, ping_after_idle=3600)  # never idle long enough to be pinged
+    try:
+        async with db.session() as s:
+            before = await s.scalar(text("SELECT pg_backend_pid()"))
+        await terminate_backends(db)
+        runs: list[int] = []
+
+        async def work(s: AsyncSession) -> Any:
+            runs.append(1)
+            return await s.scalar(text("SELECT pg_backend_pid()"))
+
+        after = await db.unit(work)
+        assert after != before
+        assert len(runs) == 2, "the first run met the dead connection (nothing pinged it first)"
+    finally:
+        await db.dispose()
+
+
+async def test_a_batch_survives_its_pool_dying_between_jobs(h: Harness) -> None:
+    if h.rt.db.backend != "postgresql":
+        pytest.skip("kills PostgreSQL backends")
+    [account] = await h.accounts(1)
+    names = [name_with(TargetFate.OK, f"dbgone{i}_") for i in range(3)]
+    task_id = await h.task(3, [account], usernames=names)
+    await h.control(task_id, "start")
+    async with h.rt.db.session() as s:
+        ids = await target_store.reserve(
+            s, task_id, account, 3, h.clock.now(), h.clock.now() + timedelta(minutes=5)
+        )
+    await terminate_backends(h.rt.db)  # the database restarted while the worker's pool sat idle
+
+    await process_batch(h.rt, task_id, account, ids)  # paced: the first target goes, the rest wait
+
+    states = await h.target_states(task_id)
+    assert states.get(TargetStatus.INVITED.value) == 1, states
+    assert len(h.simulator.platform_calls()) == 1
+    assert await h.counters(task_id) == states
+
+
+async def test_an_idle_pooled_connection_is_pinged_and_replaced_before_use(postgres_url: str) -> None:
+    """A connection that sat idle past the threshold (here: any) is pinged on checkout and replaced if dead,
+    so even a plain session (no unit retry: an API request) never meets it."""
+    db = Database(postgres_url, pool_size=1, ping_after_idle=0.0)
+    try:
+        async with db.session() as s:
+            before = await s.scalar(text("SELECT pg_backend_pid()"))
+        await terminate_backends(db)
+        async with db.session() as s:
+            after = await s.scalar(text("SELECT pg_backend_pid()"))
+        assert after != before
+    finally:
+        await db.dispose()

@@ -432,3 +432,29 @@ async def test_redis_losing_its_data_denies_for_a_grace_then_rebuilds_from_the_l
     assert not after.granted, "the rebuilt state still counts the five grants from the ledger"
     assert after.reason == "rate_limited"
     assert (await take(sqlite_db, limiter, account, T0 + HOUR + timedelta(seconds=1))).granted
+
+
+async def test_the_acquire_that_rebuilds_does_not_count_its_own_ledger_row(
+    sqlite_db: Database, redis_client: Redis
+) -> None:
+    """The ledger row is inserted before the script runs, so the rebuild it triggers reads that row too; it
+    must not count once from the rebuild and again as the new entry (the fifth of five is granted)."""
+    prefix = f"invite:rl:t{uuid.uuid4().hex[:8]}:"
+    limiter = RedisRateLimiter(redis_client, prefix=prefix, rebuild_grace_seconds=3)
+    try:
+        async with sqlite_db.session() as s:
+            await limiter.rebuild_from_ledger(s, T0)
+        account = new_account()
+        for i in range(4):
+            assert (await take(sqlite_db, limiter, account, T0 + timedelta(seconds=i))).granted
+        await delete_prefix(redis_client, prefix)  # Redis lost everything
+        later = T0 + timedelta(seconds=10)
+        assert (await take(sqlite_db, limiter, account, later)).reason == "limiter_rebuilding"
+        fifth = await take(sqlite_db, limiter, account, later + timedelta(seconds=4))
+        assert fifth.granted, fifth
+        members = await redis_client.zrange(limiter.key(account, "invite"), 0, -1)
+        assert len(members) == 5 == len(await ledger_times(sqlite_db, account))
+        assert f"l:{fifth.ledger_id}".encode() in members
+        assert not (await take(sqlite_db, limiter, account, later + timedelta(seconds=5))).granted
+    finally:
+        await delete_prefix(redis_client, prefix)

@@ -8,15 +8,16 @@ mark back when the platform provably did not reach the person.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invite_service.models import Contact, InviteTarget, InviteTask
+from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.contact_policy import EffectivePolicy
-from invite_service.models.enums import Step, TargetStatus
+from invite_service.models.enums import Step, TargetKind, TargetStatus
 from invite_service.models.task_settings import TaskSettings
-from invite_service.stores import contact_marks
+from invite_service.stores import contact_marks, send_path
 from invite_service.stores import logs as log_store
 from invite_service.stores import targets as target_store
 
@@ -49,20 +50,54 @@ async def task_policy(session: AsyncSession, task: InviteTask) -> EffectivePolic
 
 
 async def claim(
-    session: AsyncSession, task: InviteTask, target: InviteTarget, step: Step, now: datetime
+    session: AsyncSession,
+    task: InviteTask,
+    target: InviteTarget,
+    step: Step,
+    now: datetime,
+    rules: EffectivePolicy | None = None,
 ) -> bool:
-    """Claim the person's mark for this send (False: contacted within the cooldown, skip them)."""
-    rules = await task_policy(session, task)
-    return await contact_marks.claim(
-        session,
+    """Claim the person's mark for this send (False: contacted within the cooldown, skip them). ``rules``:
+    the task's effective policy when the caller has read it already (a batch reads it once)."""
+    rules = rules or await task_policy(session, task)
+    return await contact_marks.claim(session, **_claim_args(task, target, step, now, rules))
+
+
+def claim_statement(
+    dialect: str, task: InviteTask, target: InviteTarget, step: Step, now: datetime, rules: EffectivePolicy
+) -> Any:
+    """``claim`` as a statement the send path runs inside its own (None: no cap, nothing to claim)."""
+    return contact_marks.claim_statement(dialect, **_claim_args(task, target, step, now, rules))
+
+
+def _claim_args(
+    task: InviteTask, target: InviteTarget, step: Step, now: datetime, rules: EffectivePolicy
+) -> dict[str, Any]:
+    return {
+        "user_id": task.user_id,
+        "platform": task.platform,
+        "channel": channel(step, task.destination),
+        "person": person(target),
+        "now": now,
+        "cooldown_days": rules.cooldown_days(step is not Step.MESSAGE),
+        "task_id": task.id,
+        "target_id": target.id,
+    }
+
+
+def identity(task: InviteTask, target: InviteTarget) -> send_path.Identity:
+    """Who the target is, for the send path's checks (suppression list, consent)."""
+    return send_path.Identity(
         user_id=task.user_id,
         platform=task.platform,
-        channel=channel(step, task.destination),
-        person=person(target),
-        now=now,
-        cooldown_days=rules.cooldown_days(step is not Step.MESSAGE),
-        task_id=task.id,
-        target_id=target.id,
+        contact_id=target.contact_id,
+        kind=target.kind,
+        key=target.key,
+        identities={
+            TargetKind.USERNAME: target.username,
+            TargetKind.USER_ID: target.platform_user_id,
+            TargetKind.PHONE: target.phone,
+        },
     )
 
 
@@ -71,14 +106,7 @@ async def lacks_consent(session: AsyncSession, task: InviteTask, target: InviteT
     no contact at all has none either)."""
     if not (await task_policy(session, task)).require_consent:
         return False
-    stmt = select(Contact.consent_at).where(
-        Contact.user_id == task.user_id, Contact.platform == task.platform, Contact.consent_at.is_not(None)
-    )
-    if target.contact_id is not None:
-        stmt = stmt.where(Contact.id == target.contact_id)
-    else:
-        stmt = stmt.where(Contact.kind == target.kind, Contact.key == target.key)
-    return (await session.execute(stmt.limit(1))).first() is None
+    return not await session.scalar(select(send_path.consent_given(identity(task, target))))
 
 
 async def skip(

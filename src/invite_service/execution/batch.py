@@ -1,10 +1,13 @@
 """The execution engine's sending half: ``process_batch`` (DESIGN §5).
 
-One sender per account at a time, across tasks (the account lock). For each target:
-re-check the task and lane; check pacing (from the ledger) and the suppression list; take
-the account's limits and mark the target ``sending`` in one commit; call the platform;
-record the outcome, counters, log and lane state in one transaction; publish progress.
-A crash anywhere leaves the caps over-counted, never under-counted.
+One sender per account at a time, across tasks (the account lock). The task, its contact policy
+and the targets are read once per batch. For each target, one transaction: re-check the task and
+lane, pacing (from the ledger), the suppression list and consent (one SELECT), take the account's
+limits (the ledger row, one EVALSHA on Redis), mark the target ``sending`` (only while the task
+still runs) and claim the contact mark, commit; call the platform; record the outcome, counters,
+log and lane state in one transaction; publish progress. A crash anywhere leaves the caps
+over-counted, never under-counted. Each of those transactions runs once more if it found its
+connection dead (``Database.unit``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -39,11 +43,12 @@ from invite_service.limits import ledger
 from invite_service.limits.base import REASON_RATE_LIMITED, Decision, Window
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTarget, InviteTask
+from invite_service.models.contact_policy import EffectivePolicy
 from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskStatus
 from invite_service.stores import logs as log_store
+from invite_service.stores import send_path
 from invite_service.stores import targets as target_store
 from invite_service.stores import tasks as task_store
-from invite_service.stores.suppressions import is_suppressed
 from invite_service.stores.waiting import LANE_WAIT_CAP, park
 
 log = structlog.get_logger(__name__)
@@ -56,6 +61,29 @@ class Next(Enum):
     CONTINUE = "continue"
     STOP = "stop"
     AGAIN = "again"  # same target, next step (invite_or_message falling back to a message)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a batch reads once and every send of it uses: the task as the batch started, its adapter,
+    the account's pacing and the task's effective contact policy."""
+
+    task: InviteTask
+    adapter: InvitePlatformAdapter
+    account_id: str
+    delay: float
+    rules: EffectivePolicy
+
+
+@dataclass(frozen=True)
+class Taken:
+    """How the send transaction ended: ``gated`` (a check stopped or skipped the target) or the grant and
+    whether the target was marked ``sending`` and the contact mark claimed."""
+
+    gated: Next | None = None
+    grant: Decision | None = None
+    marked: bool = False
+    claimed: bool = False
 
 
 async def process_batch(
@@ -114,10 +142,10 @@ async def _release_after_db_error(
 
 
 async def _run_batch(rt: Runtime, task_id: uuid.UUID, account_id: str, ids: list[int]) -> None:
-    async with rt.db.session() as session:
+    async def start(session: AsyncSession) -> tuple[InviteTask, list[InviteTarget], EffectivePolicy] | None:
         task = await task_store.task(session, task_id)
         if task is None:
-            return
+            return None
         if await task_store.higher_priority_waiting(session, task.priority, rt.clock.now()):
             # Queues are consumed round-robin; yielding here makes higher-priority batches go first
             # on a shared worker. This batch's targets go back and the task is looked at again soon.
@@ -125,32 +153,43 @@ async def _run_batch(rt: Runtime, task_id: uuid.UUID, account_id: str, ids: list
             lane = await task_store.lane(session, task_id, account_id)
             if lane is not None:
                 park(lane, rt.clock.now() + timedelta(seconds=YIELD_SECONDS))
-            return
+            return None
         targets = await target_store.targets_by_ids(session, task_id, ids)
+        return task, targets, await contact_policy.task_policy(session, task)
+
+    started = await rt.db.unit(start)
+    if started is None:
+        return
+    task, targets, rules = started
     mine = [t for t in targets if t.status is TargetStatus.RESERVED and t.account_id == account_id]
-    adapter = rt.adapters.get(task.platform)
+    delay = min_delay(rt.settings.caps_for(task.platform), task_settings(task))
+    batch = Batch(task, rt.adapters.get(task.platform), account_id, delay, rules)
+    rest = [t.id for t in mine]  # what may still be reserved when the loop ends
     try:
-        for target in mine:
-            step = step_for(task.action, target.error_code, adapter.rules)
-            outcome = await _send_one(rt, adapter, task, target, account_id, step)
+        for n, target in enumerate(mine):
+            rest = [t.id for t in mine[n:]]
+            step = step_for(task.action, target.error_code, batch.adapter.rules)
+            outcome = await _send_one(rt, batch, target, step)
             if outcome is Next.AGAIN:
-                outcome = await _send_one(rt, adapter, task, target, account_id, Step.MESSAGE)
+                outcome = await _send_one(rt, batch, target, Step.MESSAGE)
             if outcome is Next.STOP:
                 break
+        else:
+            rest = []  # every target went on (sent, skipped): none is left reserved
     finally:
         # Whatever this batch did not finish goes back to the pool (only rows still reserved move).
-        async with rt.db.session() as session:
-            await target_store.release(session, task_id, [t.id for t in mine])
+        if rest:
+            async with rt.db.session() as session:
+                await target_store.release(session, task_id, rest)
 
 
 async def _redispatch(rt: Runtime, task_id: uuid.UUID, account_id: str) -> None:
     """After a batch, look at the task again as soon as its lane may act."""
     async with rt.db.session() as session:
-        task = await task_store.task(session, task_id)
+        task, lane = await send_path.task_and_lane(session, task_id, account_id)
         if task is None or task.status is not TaskStatus.RUNNING:
             return
         now = rt.clock.now()
-        lane = await task_store.lane(session, task_id, account_id)
         wait = 0.0
         if lane is not None and lane.next_action_at is not None:
             wait = max(0.0, (lane.next_action_at - now).total_seconds())
@@ -161,26 +200,28 @@ async def _redispatch(rt: Runtime, task_id: uuid.UUID, account_id: str) -> None:
 
 
 async def _gate(
-    rt: Runtime, session: AsyncSession, task: InviteTask, target: InviteTarget, account_id: str, now: datetime
+    rt: Runtime, session: AsyncSession, batch: Batch, target: InviteTarget, now: datetime
 ) -> Next | None:
-    """Checks before taking a slot: task running, lane active, pacing, suppression."""
-    if await task_store.task_status(session, task.id) != TaskStatus.RUNNING:
-        return Next.STOP
-    lane = await task_store.lane(session, task.id, account_id)
-    if lane is None or lane.status is not LaneStatus.ACTIVE:
-        return Next.STOP
-    paced = await paced_until(rt, session, task, account_id, now)
-    if paced is not None:
-        park(lane, paced)
-        return Next.STOP
-    if await is_suppressed(
+    """Checks before taking a slot, read in one statement: task running, lane active, pacing, suppression,
+    consent. A stop leaves the target reserved (the batch gives it back); a skip finishes it."""
+    task, account_id = batch.task, batch.account_id
+    checks = await send_path.gate(
         session,
-        task.user_id,
-        task.platform,
-        username=target.username,
-        platform_user_id=target.platform_user_id,
-        phone=target.phone,
-    ):
+        task.id,
+        account_id,
+        contact_policy.identity(task, target),
+        pacing=batch.delay > 0,
+        consent=batch.rules.require_consent,
+    )
+    if checks is None or checks.task_status != TaskStatus.RUNNING:
+        return Next.STOP
+    if checks.lane.status is not LaneStatus.ACTIVE:
+        return Next.STOP
+    last = checks.last_action_at
+    if last is not None and last + timedelta(seconds=batch.delay) > now:
+        park(checks.lane, last + timedelta(seconds=batch.delay))
+        return Next.STOP
+    if checks.suppressed:
         await target_store.finish_target(
             session,
             task.id,
@@ -204,7 +245,7 @@ async def _gate(
         )
         await publish_status(session, rt, task)
         return Next.CONTINUE
-    if await contact_policy.lacks_consent(session, task, target):
+    if not checks.consented:
         await contact_policy.skip(
             session, task, target, account_id, contact_policy.NO_CONSENT, Step.INVITE, now
         )
@@ -213,52 +254,57 @@ async def _gate(
     return None
 
 
-async def _send_one(
-    rt: Runtime,
-    adapter: InvitePlatformAdapter,
-    task: InviteTask,
-    target: InviteTarget,
-    account_id: str,
-    step: Step,
-) -> Next:
+async def _send_one(rt: Runtime, batch: Batch, target: InviteTarget, step: Step) -> Next:
+    task, account_id = batch.task, batch.account_id
     now = rt.clock.now()
-    async with rt.db.session() as session:
-        gated = await _gate(rt, session, task, target, account_id, now)
-    if gated is not None:
-        return gated
-
     windows = step_windows(rt, task, step)
     key = operation_key(task.id, target.id, key_step(step, target.error_code), target.lineage)
     lease_until = now + timedelta(seconds=rt.settings.send_lease_seconds)
-    async with (
-        rt.db.sessionmaker() as session,
-        rt.limiter.acquire(
+
+    async def take(session: AsyncSession) -> Taken:
+        """The gate, the ledger row, ``sending`` and the contact mark: one transaction."""
+        gated = await _gate(rt, session, batch, target, now)
+        if gated is not None:
+            return Taken(gated=gated)  # committed by the unit: a parked lane, a skipped target
+        async with rt.limiter.acquire(
             session, account_id, step, windows, now, task_id=task.id, target_id=target.id
-        ) as grant,
-    ):
-        marked = grant.granted and await target_store.mark_sending(
-            session, task.id, target.id, account_id, key, lease_until
-        )
-        # The person's contact mark, claimed in the same commit: the frequency cap holds under concurrency.
-        claimed = not marked or await contact_policy.claim(session, task, target, step, now)
-        if marked and claimed:
-            await session.commit()  # the ledger row, "sending", the key and the mark become visible together
-        else:
-            await session.rollback()  # a denied slot, the task stopped, or contacted recently: nothing taken
+        ) as grant:
+            marked, claimed = False, True
+            if grant.granted:
+                # The person's contact mark, claimed in the same commit (the same statement on PostgreSQL):
+                # the frequency cap holds under concurrency.
+                claim = contact_policy.claim_statement(rt.db.backend, task, target, step, now, batch.rules)
+                marked, claimed = await send_path.mark_sending(
+                    session, task.id, target.id, account_id, key, lease_until, claim
+                )
+            if marked and claimed:
+                # The ledger row, "sending", the key and the mark become visible together.
+                await session.commit()
+            else:
+                # A denied slot, the task stopped, or contacted recently: nothing taken.
+                await session.rollback()
+        return Taken(grant=grant, marked=marked, claimed=claimed)
+
+    taken = await rt.db.unit(take)
+    if taken.gated is not None:
+        return taken.gated
+    grant = taken.grant
+    assert grant is not None
     if not grant.granted:
         await _limited(rt, task, target, account_id, grant, step, windows)
         return Next.STOP
-    if not claimed:
+    if not taken.claimed:
         async with rt.db.session() as session:
             await contact_policy.skip(
                 session, task, target, account_id, contact_policy.CONTACTED_RECENTLY, step, now
             )
             await publish_status(session, rt, task)
         return Next.CONTINUE
-    if not marked:
+    if not taken.marked:
         return Next.STOP
     await rt.faults.hit(Boundary.AFTER_MARK_SENDING, task_id=task.id, target_id=target.id)
 
+    adapter = batch.adapter
     started = time.perf_counter()
     result = await _call(adapter, task, target, account_id, step, key)
     duration_ms = int((time.perf_counter() - started) * 1000)

@@ -31,18 +31,19 @@ from invite_service.execution.policy import (
     task_settings,
 )
 from invite_service.kit.faults import Boundary
+from invite_service.kit.progress import defer_event
 from invite_service.limits.base import Decision
 from invite_service.limits.caps import min_delay
-from invite_service.models import InviteTarget, InviteTask
+from invite_service.models import InviteTarget, InviteTask, Lane
 from invite_service.models.enums import LaneStatus, Step, TargetKind, TargetStatus
 from invite_service.models.notifications import NotificationEventType
 from invite_service.notifications.service import emit
 from invite_service.observability import metrics
 from invite_service.stores import logs as log_store
+from invite_service.stores import send_path
 from invite_service.stores import suppressions as suppressions
-from invite_service.stores import targets as target_store
 from invite_service.stores import tasks as task_store
-from invite_service.stores.waiting import park
+from invite_service.stores.counters import status_event
 
 
 @dataclass(frozen=True)
@@ -77,47 +78,51 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
     now = rt.clock.now()
     result = outcome.result
     rules = rt.adapters.get(task.platform).rules
-    async with rt.db.session() as session:
-        # Lock order: the task row before its targets. The row is this session's: a pause must change it,
-        # not the caller's detached copy (a change to that one would never be written).
-        locked = await task_store.task(session, task.id, for_update=True)
+
+    async def write(session: AsyncSession) -> Effect | None:
+        # Lock order: the task row before its targets; the lane comes with it in the same statement. The
+        # row is this session's: a pause must change it, not the caller's detached copy.
+        locked, lane = await send_path.task_and_lane(session, task.id, outcome.account_id, for_update=True)
         current = locked if locked is not None else task
         premium_retry = await _premium_retry(session, task, outcome, rules)
         effect = _effect(rt, task, target, outcome, rules, now, premium_retry)
-        moved = await target_store.finish_sending(
+        detail = (result.detail or "")[:500] or None
+        via = outcome.via
+        log = {
+            "task_id": task.id,
+            "user_id": task.user_id,
+            "target_id": target.id,
+            "account_id": outcome.account_id,
+            "action": str(outcome.step),
+            "outcome": "unknown" if outcome.unknown else str(result.outcome),
+            "error_code": result.error_code,
+            "detail": f"{via}: {detail}" if via and detail else via or detail,
+            "duration_ms": outcome.duration_ms,
+            "at": now,
+        }
+        # The target, its counters, the log row, the lane's pacing and tallies: one statement on PostgreSQL.
+        counters = await send_path.finish_sending(
             session,
             task.id,
             target.id,
             outcome.key,
             effect.stored_status,
+            _target_values(target, result, effect, rules, now),
             expired_at=outcome.expired_at,
-            **_target_values(target, result, effect, rules, now),
+            log=log,
+            lane=_lane_step(rt, current, outcome.account_id, result, effect, now),
         )
-        if not moved:
+        if counters is None:
             return None
         if _not_reached(outcome, effect):
             await contact_policy.release(session, task, target)  # another task may contact them later
         if outcome.grant is not None and not result.charged:
             await rt.limiter.refund(session, outcome.grant)
-        detail = (result.detail or "")[:500] or None
-        via = outcome.via
-        await log_store.log(
-            session,
-            task_id=task.id,
-            user_id=task.user_id,
-            target_id=target.id,
-            account_id=outcome.account_id,
-            action=str(outcome.step),
-            outcome="unknown" if outcome.unknown else str(result.outcome),
-            error_code=result.error_code,
-            detail=f"{via}: {detail}" if via and detail else via or detail,
-            duration_ms=outcome.duration_ms,
-            at=now,
-        )
         metrics.record_outcome(  # on commit
             session, task.platform, outcome.step, result, outcome.unknown, outcome.duration_ms or 0
         )
-        await _update_lane(rt, session, current, outcome.account_id, result, effect, now)
+        if lane is not None and effect.lane_status is not None:
+            await _lane_status(rt, session, current, lane, outcome.account_id, result, effect, now)
         if effect.fallback_to_message:
             target.error_code = result.error_code
         if result.suggest_suppression is not None:
@@ -131,9 +136,15 @@ async def record(rt: Runtime, task: InviteTask, target: InviteTarget, outcome: S
                 pause_reason = repeated_refusal_reason(result.error_code, result.detail)
         if pause_reason:
             await pause_task(session, rt, current, pause_reason, now)
-        await publish_status(session, rt, current)
+        if pause_reason or effect.lane_status is not None:
+            await publish_status(session, rt, current)  # other rows moved too: read the counters again
+        else:  # the counters as the move returned them
+            defer_event(session, rt.progress, task.id, status_event(current, counters, "progress"))
         await rt.faults.hit(Boundary.BEFORE_RECORD_COMMIT, task_id=task.id, target_id=target.id)
-    return effect
+        return effect
+
+    # Fenced by the key, so running it again after a lost connection writes nothing twice.
+    return await rt.db.unit(write)
 
 
 def _not_reached(outcome: StepOutcome, effect: Effect) -> bool:
@@ -230,28 +241,33 @@ async def _suppress(
     await suppressions.insert_many(session, rows)
 
 
-async def _update_lane(
+def _lane_step(
+    rt: Runtime, task: InviteTask, account_id: str, result: InviteResult, effect: Effect, now: datetime
+) -> send_path.LaneStep:
+    """Every outcome: the lane was used now and may act again after the pacing delay; the tallies."""
+    delay = min_delay(rt.settings.caps_for(task.platform), task_settings(task))
+    return send_path.LaneStep(
+        account_id=account_id,
+        used_at=now,
+        next_action_at=now + timedelta(seconds=delay),
+        sent=1 if effect.counts_as_sent else 0,
+        failed=1 if effect.count_as_failure else 0,
+        last_error=result.error_code,
+    )
+
+
+async def _lane_status(
     rt: Runtime,
     session: AsyncSession,
     task: InviteTask,
+    lane: Lane,
     account_id: str,
     result: InviteResult,
     effect: Effect,
     now: datetime,
 ) -> None:
-    lane = await task_store.lane(session, task.id, account_id)
-    if lane is None:
-        return
-    delay = min_delay(rt.settings.caps_for(task.platform), task_settings(task))
-    lane.last_used_at = now
-    park(lane, now + timedelta(seconds=delay))
-    if effect.counts_as_sent:
-        lane.sent += 1
-    if effect.count_as_failure:
-        lane.failed += 1
-        lane.last_error = result.error_code
-    if effect.lane_status is None:
-        return
+    """An outcome that changes the lane's (or the whole account's) status."""
+    assert effect.lane_status is not None
     if effect.account_wide:
         touched = await task_store.restrict_account(
             session, account_id, effect.lane_status, effect.lane_cooldown_until, now, result.error_code
@@ -262,6 +278,7 @@ async def _update_lane(
             for task_id in touched:
                 await _check_breaker(rt, session, task_id, now, result.error_code)
         return
+    # Only these columns are written (the ORM updates changed attributes); the move wrote the rest.
     lane.status = effect.lane_status
     lane.cooldown_until = effect.lane_cooldown_until
     await session.flush()

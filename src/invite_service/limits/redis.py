@@ -6,10 +6,13 @@ account's keys in one cluster slot. ``acquire.lua`` trims entries no window can 
 every window and adds the entry atomically, so no lock is needed around it.
 
 The ledger row is still added to the caller's session (the ledger is the source of truth).
-The script runs first with a temporary member; once the row is flushed the member is renamed
-to ``l:<ledger id>``, so ``refund`` and ``rebuild_from_ledger`` can address it. Rebuilding
-only adds ``l:<id>`` members (idempotent): it never removes an entry, so running it while
-other workers acquire can over-count for a while but never under-count.
+It is inserted first, so the script adds the member ``l:<ledger id>`` at once (one EVALSHA per
+acquire, no rename), the name ``refund`` and ``rebuild_from_ledger`` address it by. A denied
+acquire deletes its row again (the denial path pays the extra statement). Rebuilding only adds
+``l:<id>`` members (idempotent): it never removes an entry, so running it while other workers
+acquire can over-count for a while but never under-count. A crash between the script and the
+commit leaves ``l:<id>`` without a row: an over-count that ages out (and if SQLite hands the id
+out again, the new grant takes that member over, which is exactly the ledger's count).
 
 Redis unreachable, erroring or slower than ``timeout`` ⇒ the acquire is denied with
 ``limiter_unavailable`` (fail closed). Every other Redis failure leaves an extra entry
@@ -32,7 +35,7 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.limits.base import (
@@ -50,16 +53,6 @@ log = structlog.get_logger(__name__)
 ACQUIRE_LUA = Path(__file__).with_name("acquire.lua").read_text(encoding="utf-8")
 REBUILDING, REBUILD_NOW = 2, 3  # the script's answers while an account's entries are being restored
 REASON_REBUILDING = "limiter_rebuilding"
-# Swap the temporary member for the ledger-id member, keeping its score.
-RENAME_LUA = """
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score then
-  return 0
-end
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZADD', KEYS[1], score, ARGV[2])
-return 1
-"""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 # Entries are kept this much longer than the longest window: a worker whose clock runs ahead
@@ -101,7 +94,6 @@ class RedisRateLimiter(RateLimiter):
         self._retention = timedelta(seconds=max_window_seconds) + CLOCK_SLACK
         self._ttl_ms = int(self._retention / timedelta(milliseconds=1))
         self._acquire_script = client.register_script(ACQUIRE_LUA)
-        self._rename_script = client.register_script(RENAME_LUA)
 
     def key(self, account_id: str, action: str) -> str:
         return f"{self.prefix}{{acct:{account_id}}}:{action}"
@@ -128,10 +120,16 @@ class RedisRateLimiter(RateLimiter):
         target_id: int | None,
     ) -> Decision:
         key = self.key(account_id, action)
-        temporary = f"t:{uuid.uuid4().hex}"
+        # The row first: its id names the script's member, so no second call renames it.
+        row = RateLimitLedger(
+            account_id=account_id, action=action, at=now, task_id=task_id, target_id=target_id
+        )
+        session.add(row)
+        await session.flush()
+        member = f"l:{row.id}"
         now_us = to_us(now)
         grace_until = to_us(now + self._rebuild_grace)
-        args: list[str | int] = [now_us, temporary, to_us(now - self._retention), self._ttl_ms, grace_until]
+        args: list[str | int] = [now_us, member, to_us(now - self._retention), self._ttl_ms, grace_until]
         for window in windows:
             length = window.seconds * 1_000_000
             args += [length, window.limit, f"({now_us - length}"]
@@ -141,32 +139,36 @@ class RedisRateLimiter(RateLimiter):
                 granted, value = await self._acquire_script(keys=keys, args=args)
             if granted == REBUILD_NOW:
                 await self.rebuild_from_ledger(session, now)
+                # The rebuild read this session's own new row too: take it out, the script adds it back
+                # only if granted.
+                await self._remove(key, member)
                 async with asyncio.timeout(self._timeout):
                     granted, value = await self._acquire_script(keys=keys, args=args)
         except _FAILURES as exc:
             log.warning("rate_limiter_unavailable", account_id=account_id, error=type(exc).__name__)
+            await self._withdraw(session, row)
             return Decision(granted=False, retry_at=now + self._unavailable_retry, reason=REASON_UNAVAILABLE)
+        except BaseException:
+            await self._remove(key, member)  # the script may have run: give its slot back
+            raise
         if granted in (REBUILDING, REBUILD_NOW):
+            await self._withdraw(session, row)
             return Decision(
                 granted=False,
                 retry_at=from_us(int(value)) if value else now + self._rebuild_grace,
                 reason=REASON_REBUILDING,
             )
         if not granted:
+            await self._withdraw(session, row)
             retry_at = from_us(int(value)) if int(value) >= 0 else None
             return Decision(granted=False, retry_at=retry_at, reason=REASON_RATE_LIMITED)
-
-        row = RateLimitLedger(
-            account_id=account_id, action=action, at=now, task_id=task_id, target_id=target_id
-        )
-        session.add(row)
-        try:
-            await session.flush()
-        except BaseException:
-            await self._remove(key, temporary)  # the slot was never recorded: give it back
-            raise
-        await self._call(self._rename_script(keys=[key], args=[temporary, f"l:{row.id}"]), "rename")
         return Decision(granted=True, ledger_id=row.id)
+
+    @staticmethod
+    async def _withdraw(session: AsyncSession, row: RateLimitLedger) -> None:
+        """A denied acquire leaves no ledger row behind, whatever the caller then commits."""
+        await session.execute(delete(RateLimitLedger).where(RateLimitLedger.id == row.id))
+        session.expunge(row)
 
     async def _forget(self, account_id: str, action: str, ledger_id: int) -> None:
         await self._remove(self.key(account_id, action), f"l:{ledger_id}")

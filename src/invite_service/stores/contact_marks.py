@@ -67,13 +67,42 @@ async def claim(
     again), or when the mark is this target's own (a retry). On PostgreSQL a concurrent claim of the same
     row waits for this transaction and then re-evaluates the WHERE against the committed row.
     """
+    stmt = claim_statement(
+        session.get_bind().dialect.name,
+        user_id=user_id,
+        platform=platform,
+        channel=channel,
+        person=person,
+        now=now,
+        cooldown_days=cooldown_days,
+        task_id=task_id,
+        target_id=target_id,
+    )
+    return stmt is None or (await session.execute(stmt)).first() is not None
+
+
+def claim_statement(
+    dialect: str,
+    *,
+    user_id: str,
+    platform: str,
+    channel: str,
+    person: str,
+    now: datetime,
+    cooldown_days: int | None,
+    task_id: uuid.UUID,
+    target_id: int,
+) -> Any:
+    """``claim``'s statement (a row returned: claimed), for a caller that runs it inside a larger one; None
+    when there is no cap to claim (``cooldown_days`` 0)."""
     if cooldown_days == 0:
-        return True
+        return None
     passes = _mine(task_id, target_id)
     if cooldown_days is not None:
         passes = or_(ContactMark.last_at <= now - timedelta(days=cooldown_days), passes)
-    stmt = (
-        _insert(session, ContactMark)
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return (
+        module.insert(ContactMark)
         .values(
             user_id=user_id,
             platform=platform,
@@ -99,7 +128,6 @@ async def claim(
         )
         .returning(ContactMark.person)
     )
-    return (await session.execute(stmt)).first() is not None
 
 
 async def release(session: AsyncSession, task_id: uuid.UUID, target_id: int) -> None:

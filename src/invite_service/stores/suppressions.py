@@ -124,14 +124,21 @@ def _identity_clause(identities: Mapping[str, str | None]) -> ColumnElement[bool
     return or_(*clauses) if clauses else None
 
 
+def matching(user_id: str, platform: str, identities: Mapping[str, str | None]) -> ColumnElement[bool] | None:
+    """Entries of the user that match any of the identities (None: no identity to match)."""
+    clause = _identity_clause(identities)
+    if clause is None:
+        return None
+    return and_(Suppression.user_id == user_id, applies_to(platform), clause)
+
+
 async def any_match(
     session: AsyncSession, user_id: str, platform: str, identities: Mapping[str, str | None]
 ) -> bool:
-    clause = _identity_clause(identities)
+    clause = matching(user_id, platform, identities)
     if clause is None:
         return False
-    stmt = select(exists().where(Suppression.user_id == user_id, applies_to(platform), clause))
-    return bool(await session.scalar(stmt))
+    return bool(await session.scalar(select(exists().where(clause))))
 
 
 async def has_any(session: AsyncSession, user_id: str, platform: str) -> bool:
