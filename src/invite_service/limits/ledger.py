@@ -12,7 +12,7 @@ from invite_service.models import (
 )
 
 
-def last_action_query(account_id: str, since: datetime | None = None) -> Select[tuple[datetime | None]]:
+def last_action_query(account_id: str, since: datetime | None = None) -> Select[datetime]:
     """``max(at)`` of the account's rows after ``since``: one backward probe of
     ``ix_rate_limit_ledger_account_at`` (its own statement so the EXPLAIN test reads the very SQL)."""
     stmt = select(func.max(RateLimitLedger.at)).where(RateLimitLedger.account_id == account_id)
@@ -33,7 +33,7 @@ async def last_action_at(
     return await session.scalar(last_action_query(account_id, since))
 
 
-def live_rows_query(since: datetime) -> Select[tuple[int, str, str, datetime]]:
+def live_rows_query(since: datetime) -> Select[int, str, str, datetime]:
     """Every row dated after ``since`` (the Redis rebuild: one longest window + slack back), by
     ``ix_rate_limit_ledger_at``; unordered, as the rebuild adds them idempotently in any order."""
     return select(
