@@ -63,7 +63,8 @@ async def tick(rt: Runtime) -> int:
             due = await schedule.claim_due(session, now, claim_until, TICK_PAGE)
             for task_id, status, priority in due:
                 if status is TaskStatus.SCHEDULED:
-                    await start_scheduled(session, rt, task_id, now)  # sets its next run to now: claim again
+                    await start_scheduled(session, rt, task_id, now)
+                    # Starting set its next run to now; put the claim back, as for every claimed task.
                     await task_store.set_next_run(session, task_id, claim_until)
                 defer(session, dispatch_job(task_id, priority))
         claimed, first = claimed + len(due), False
