@@ -14,6 +14,7 @@ BENCHES = [
     "bench.integration_overhead",
     "bench.retention_size",
     "bench.webhook_throughput",
+    "bench.ticks",
 ]
 
 if __name__ == "__main__":

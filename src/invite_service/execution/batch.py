@@ -391,7 +391,7 @@ async def paced_until(
     """When the account may act again by the pacing rule (None: now). Derived from the ledger: the
     account's latest counted action in any task."""
     delay = min_delay(rt.settings.caps_for(task.platform), task_settings(task))
-    last = await ledger.last_action_at(session, account_id)
+    last = await ledger.last_action_at(session, account_id, since=now - timedelta(seconds=delay))
     if last is not None and delay > 0 and last + timedelta(seconds=delay) > now:
         return last + timedelta(seconds=delay)
     return None

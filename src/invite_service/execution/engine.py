@@ -32,6 +32,7 @@ from invite_service.execution.recovery import resolve_expired_sending
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTask, Lane
 from invite_service.models.enums import LaneStatus, TargetStatus, TaskAction, TaskStatus, first_step
+from invite_service.stores import schedule
 from invite_service.stores import targets as target_store
 from invite_service.stores import tasks as task_store
 from invite_service.stores.waiting import LANE_WAIT_CAP, park
@@ -40,20 +41,35 @@ log = structlog.get_logger(__name__)
 # After enqueuing a dispatch the ticker leaves the task alone this long; dispatch sets the real time.
 CLAIM_SECONDS = 30
 SAFETY_RECHECK_SECONDS = 30
+# Due tasks claimed per statement (and per commit, so the first dispatches start while the tick goes on).
+TICK_PAGE = 500
 
 
 async def tick(rt: Runtime) -> int:
-    """Start scheduled tasks whose time has come and enqueue dispatch for every due task."""
+    """Start scheduled tasks whose time has come and enqueue dispatch for every due task; returns how many.
+
+    Set-based: each page of up to ``TICK_PAGE`` due tasks is claimed by one UPDATE and committed with its
+    dispatch jobs (published at that commit), and the tick pages on until none is left, so a thousand due
+    tasks take one tick. It ends: a claimed task's next run moves past ``now``, and a claimed scheduled
+    task is started under the claim's row lock (it runs, so it is no longer due).
+    """
     now = rt.clock.now()
-    async with rt.db.session() as session:
-        await task_store.reactivate_lanes(session, now)
-        due = await task_store.due_tasks(session, now)
-        for task_id, status, priority in due:
-            if status == TaskStatus.SCHEDULED:
-                await start_scheduled(session, rt, task_id, now)
-            await task_store.set_next_run(session, task_id, now + timedelta(seconds=CLAIM_SECONDS))
-            defer(session, dispatch_job(task_id, priority))
-    return len(due)
+    claim_until = now + timedelta(seconds=CLAIM_SECONDS)
+    claimed, first = 0, True
+    while True:
+        async with rt.db.session() as session:
+            if first:
+                await schedule.reactivate_lanes(session, now)
+            due = await schedule.claim_due(session, now, claim_until, TICK_PAGE)
+            for task_id, status, priority in due:
+                if status is TaskStatus.SCHEDULED:
+                    await start_scheduled(session, rt, task_id, now)
+                    # Starting set its next run to now; put the claim back, as for every claimed task.
+                    await task_store.set_next_run(session, task_id, claim_until)
+                defer(session, dispatch_job(task_id, priority))
+        claimed, first = claimed + len(due), False
+        if len(due) < TICK_PAGE:
+            return claimed
 
 
 async def dispatch(rt: Runtime, task_id: str | uuid.UUID) -> None:
@@ -75,7 +91,7 @@ async def dispatch(rt: Runtime, task_id: str | uuid.UUID) -> None:
 
 async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> None:
     now = rt.clock.now()
-    await task_store.reactivate_lanes(session, now, task.id)
+    await schedule.reactivate_lanes(session, now, task.id)
     counters = await task_store.counters(session, task.id)
     if counters is not None and counters.pending + counters.reserved + counters.sending == 0:
         await complete_task(session, rt, task, now)

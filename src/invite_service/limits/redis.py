@@ -35,7 +35,7 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.limits.base import (
@@ -46,6 +46,7 @@ from invite_service.limits.base import (
     RateLimiter,
     Window,
 )
+from invite_service.limits.ledger import live_rows_query
 from invite_service.models.activity import RateLimitLedger
 
 log = structlog.get_logger(__name__)
@@ -188,27 +189,28 @@ class RedisRateLimiter(RateLimiter):
         """Load the ledger rows still inside any window into Redis; returns how many were loaded.
 
         Run it at start-up (and after Redis lost its data). Redis errors propagate: a limiter
-        that could not be rebuilt must not look healthy.
+        that could not be rebuilt must not look healthy. Reads only one longest window + slack back
+        (by the ``at`` index), streamed ``batch`` rows at a time: neither the ledger's history nor its
+        live size is ever held in memory at once (retention keeps a day + 24 h, a superset of this).
         """
-        result = await session.execute(
-            select(RateLimitLedger.id, RateLimitLedger.account_id, RateLimitLedger.action, RateLimitLedger.at)
-            .where(RateLimitLedger.at > now - self._retention)
-            .order_by(RateLimitLedger.id)
+        loaded, accounts = 0, set[str]()
+        stream = await session.stream(
+            live_rows_query(now - self._retention).execution_options(yield_per=batch)
         )
-        rows = result.all()
-        for start in range(0, len(rows), batch):
+        async for rows in stream.partitions(batch):
             entries: dict[str, dict[str, int]] = defaultdict(dict)
-            for ledger_id, account_id, action, at in rows[start : start + batch]:
+            for ledger_id, account_id, action, at in rows:
                 entries[self.key(account_id, action)][f"l:{ledger_id}"] = to_us(at)
+                accounts.add(account_id)
             async with self._client.pipeline(transaction=False) as pipe:
                 for key, members in entries.items():
                     pipe.zadd(key, members)
                     pipe.pexpire(key, self._ttl_ms)
                 await pipe.execute()
+            loaded += len(rows)
         # Every account with history is whole again; then the generation says so to every process.
-        accounts = {account_id for _id, account_id, _action, _at in rows}
         if accounts:
             await self._client.mset({self.ready_key(a): "ready" for a in accounts})
         await self._client.set(self.generation_key, "ready")
-        log.info("rate_limiter_rebuilt", entries=len(rows))
-        return len(rows)
+        log.info("rate_limiter_rebuilt", entries=loaded)
+        return loaded

@@ -25,10 +25,12 @@ class RateLimitLedger(Base):
     task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid())
     target_id: Mapped[int | None] = mapped_column(BigId)
 
-    # ``_at``: the retention job's deletes by age (retention/policy.py); so do the two below.
+    # ``_at``: the retention job's deletes by age (retention/policy.py) and the Redis rebuild's read of the
+    # live windows; so do the two below. ``_account_at``: pacing's latest row of an account in one probe.
     __table_args__ = (
         Index("ix_rate_limit_ledger_window", "account_id", "action", "at"),
         Index("ix_rate_limit_ledger_at", "at"),
+        Index("ix_rate_limit_ledger_account_at", "account_id", "at"),
     )
 
 

@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, TypeDecorator, Uuid
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    Uuid,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import false
@@ -99,4 +110,15 @@ class Lane(Base):
     # that Premium would admit is retried once through such a lane.
     is_premium: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
 
-    __table_args__ = (Index("ix_lanes_account", "account_id", "status"),)
+    __table_args__ = (
+        Index("ix_lanes_account", "account_id", "status"),
+        # The tick's reactivate_lanes (cooldown_until <= now): only lanes waiting out a cooldown are in it,
+        # so an idle tick does not grow with the lanes (both planners prove the predicate from ``<=``).
+        Index(
+            "ix_lanes_cooldown",
+            "status",
+            "cooldown_until",
+            postgresql_where=text("cooldown_until IS NOT NULL"),
+            sqlite_where=text("cooldown_until IS NOT NULL"),
+        ),
+    )

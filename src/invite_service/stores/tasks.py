@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.errors import NotFound
@@ -229,24 +229,6 @@ async def task_status(session: AsyncSession, task_id: uuid.UUID) -> str | None:
     return await session.scalar(select(InviteTask.status).where(InviteTask.id == task_id))
 
 
-async def due_tasks(
-    session: AsyncSession, now: datetime, limit: int = 500
-) -> list[tuple[uuid.UUID, str, Any]]:
-    """Running tasks whose next run is due, and scheduled tasks whose start has come; high priority first."""
-    running = and_(
-        InviteTask.status == TaskStatus.RUNNING,
-        or_(InviteTask.next_run_at.is_(None), InviteTask.next_run_at <= now),
-    )
-    scheduled = and_(InviteTask.status == TaskStatus.SCHEDULED, InviteTask.scheduled_at <= now)
-    stmt = (
-        select(InviteTask.id, InviteTask.status, InviteTask.priority)
-        .where(or_(running, scheduled))
-        .order_by(InviteTask.priority.desc(), InviteTask.next_run_at)
-        .limit(limit)
-    )
-    return [(r[0], r[1], r[2]) for r in await session.execute(stmt)]
-
-
 async def set_next_run(session: AsyncSession, task_id: uuid.UUID, when: datetime | None) -> None:
     await session.execute(
         update(InviteTask)
@@ -273,23 +255,6 @@ async def lane(session: AsyncSession, task_id: uuid.UUID, account_id: str) -> La
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(stmt)).one_or_none()
-
-
-async def reactivate_lanes(session: AsyncSession, now: datetime, task_id: uuid.UUID | None = None) -> int:
-    """Lanes whose cooldown or restriction has run out become active again."""
-    where = [
-        Lane.status.in_([LaneStatus.COOLING_DOWN, LaneStatus.RESTRICTED]),
-        Lane.cooldown_until <= now,
-    ]
-    if task_id is not None:
-        where.append(Lane.task_id == task_id)
-    result = await session.execute(
-        update(Lane)
-        .where(*where)
-        .values(status=LaneStatus.ACTIVE, cooldown_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def busy_accounts(session: AsyncSession, task_id: uuid.UUID) -> set[str]:
