@@ -2,7 +2,7 @@
 wait out a cooldown
 
 Revision ID: c7e2a9f4d1b3
-Revises: a3d9e6b2c4f7
+Revises: d8f3b1a6e2c9
 Create Date: 2026-12-03 08:30:00.000000
 
 ``ix_rate_limit_ledger_account_at`` serves pacing's ``max(at) WHERE account_id = …`` (limits/ledger.py) as
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c7e2a9f4d1b3"
-down_revision: str | None = "a3d9e6b2c4f7"
+down_revision: str | None = "d8f3b1a6e2c9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
