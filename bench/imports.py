@@ -63,8 +63,11 @@ def write_csv(path: Path, rows: int) -> None:
 
 
 def write_xlsx(path: Path, rows: int) -> None:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Audience")
+    # Not write_only: that mode writes no <dimension>, and an unsized sheet this big is refused (bounds).
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Audience"
     sheet.append(["Логин", "Телефон", "Имя", "Город"])
     for i in range(rows):
         sheet.append([f"xl_member_{i:07d}", 79000000000 + i, f"Name{i % 997}", f"City{i % 50}"])
@@ -87,7 +90,8 @@ def import_file(http: httpx.Client, path: Path, sheet: str | None = None) -> tup
     start = time.perf_counter()
     with path.open("rb") as f:
         resp = http.post("/api/v1/import/file", data=data, files={"file": (path.name, f)})
-    resp.raise_for_status()
+    if resp.status_code != 202:
+        raise SystemExit(f"the upload of {path.name} was refused: {resp.status_code} {resp.text[:500]}")
     job_url = resp.json()["status_url"]
     while True:
         job = http.get(job_url).json()
