@@ -186,7 +186,12 @@ async def merge_figures(url: str, csv_path: Path) -> dict[str, float]:
                 ("after, FK triggers off (measure only)", staging.MERGE_WORK_MEM, True),
             ]
             default = staging.MERGE_WORK_MEM
-            for label, work_mem, no_fk in variants:
+            # Each run is rolled back, leaving dead index entries that would slow the next one: vacuum
+            # between runs; before and after alternate, twice, and the best of each is kept.
+            for label, work_mem, no_fk in [*variants, *variants[:2]]:
+                async with database.engine.connect() as conn:
+                    await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    await conn.execute(text("VACUUM invite_targets"))
                 staging.MERGE_WORK_MEM = work_mem
                 try:
                     async with stage.transaction() as session:
@@ -198,7 +203,8 @@ async def merge_figures(url: str, csv_path: Path) -> dict[str, float]:
                             session, stage.table, task_id=task_id, user_id="bench", source="file",
                             now=datetime.now(UTC),
                         )  # fmt: skip
-                        figures[label] = time.perf_counter() - start
+                        seconds = time.perf_counter() - start
+                        figures[label] = min(seconds, figures.get(label, seconds))
                         raise _RollBack
                 except _RollBack:
                     pass

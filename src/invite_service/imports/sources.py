@@ -92,7 +92,7 @@ class FileSource:
         if isinstance(self.reader, CsvReader):
             # Plain lines come as column batches, normalized in bulk (``imports/vector``).
             batches = self.reader.batches(bounds.CHUNK_ROWS)
-            while not self._stopped and (batch := await asyncio.to_thread(next, batches, None)):
+            while not self._stopped and (batch := await asyncio.to_thread(next, batches, None)) is not None:
                 yield batch
             return
         if self.reader.info.format == "xlsx":
