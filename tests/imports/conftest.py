@@ -11,7 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from invite_service.imports import convert, pipeline, vector
 from invite_service.imports import file_limits as limits
+from invite_service.kit.tabular.columnar import ColumnBatch
 
 JOB_DEADLINE_SECONDS = 90.0  # a guard against a hung job, not a timing assertion
 
@@ -20,6 +22,25 @@ JOB_DEADLINE_SECONDS = 90.0  # a guard against a hung job, not a timing assertio
 def quick_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
     # A cancel is noticed at the next heartbeat even while a job waits; keep that wait short.
     monkeypatch.setattr(limits, "HEARTBEAT_SECONDS", 0.2)
+
+
+@pytest.fixture(autouse=True)
+def bulk_checked_against_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every chunk an import test converts in bulk is converted by the per-row reference too, and
+    the two must agree: the staged targets, the raw rows behind them, the rejected rows."""
+
+    def checked(plan: Any, rows: Any, region: str, *, contacts: bool = False) -> Any:
+        got = vector.convert_chunk(plan, rows, region, contacts=contacts)
+        if isinstance(rows, ColumnBatch):
+            ref = convert.convert_chunk(plan, rows.raw_rows(), region, contacts=contacts)
+            assert [tuple(map(str, r)) for r in got[0]] == [tuple(map(str, r)) for r in ref[0]]
+            assert list(got[1]) == list(ref[1])
+            assert [(r.row, r.reason, r.detail, r.raw) for r in got[2]] == [
+                (r.row, r.reason, r.detail, r.raw) for r in ref[2]
+            ]
+        return got
+
+    monkeypatch.setattr(pipeline, "convert_chunk", checked)
 
 
 async def new_task(client: httpx.AsyncClient, headers: dict[str, str], platform: str = "telegram") -> str:

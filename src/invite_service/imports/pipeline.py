@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,8 +28,9 @@ from invite_service.imports import contact_merge, remember
 from invite_service.imports import file_limits as limits
 from invite_service.imports import repository as repo
 from invite_service.imports import staging_repository as staging
-from invite_service.imports.convert import Staged, convert_chunk
+from invite_service.imports.convert import Staged
 from invite_service.imports.sources import RowSource
+from invite_service.imports.vector import convert_chunk
 from invite_service.kit.clock import utcnow
 from invite_service.kit.tabular.mapping import Rejection
 from invite_service.models.enums import TargetKind, TargetStatus
@@ -101,7 +102,7 @@ def identities(rows: list[Staged]) -> dict[str, set[str]]:
 
 
 def split_suppressed(
-    valid: list[Staged], raws: list[dict[str, Any]], hits: dict[tuple[str, str], str]
+    valid: list[Staged], raws: Sequence[dict[str, Any]], hits: dict[tuple[str, str], str]
 ) -> tuple[list[Staged], list[Rejection]]:
     """Valid rows that are clear, and a rejection for each row one of whose identities is suppressed."""
     clear: list[Staged] = []
@@ -124,7 +125,7 @@ class Chunk:
     """A chunk read and normalized, with the source's progress right after reading it."""
 
     valid: list[Staged]
-    raws: list[dict[str, Any]]  # the row each valid one came from
+    raws: Sequence[dict[str, Any]]  # the row each valid one came from
     rejected: list[Rejection]
     meta: dict[str, Any]
     bytes_read: int | None

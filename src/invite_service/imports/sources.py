@@ -10,9 +10,10 @@ from typing import IO, Any, Protocol
 from invite_service.imports import file_limits as limits
 from invite_service.imports.parsing_client import ParsedUser, ParsingResults
 from invite_service.kit.tabular import bounds
+from invite_service.kit.tabular.columnar import ColumnBatch
 from invite_service.kit.tabular.mapping import RowPlan, build_plan
 from invite_service.kit.tabular.open import open_reader
-from invite_service.kit.tabular.readers import ROW_ERROR, RawRow, Reader
+from invite_service.kit.tabular.readers import ROW_ERROR, CsvReader, RawRow, Reader
 
 PARSING_COLUMNS = ["user_id", "username", "first_name", "last_name", "phone", "is_bot", "is_deleted"]
 PARSING_PLAN_FIELDS = {c: c for c in ("user_id", "username", "first_name", "last_name", "phone")}
@@ -21,7 +22,7 @@ PARSING_PLAN_FIELDS = {c: c for c in ("user_id", "username", "first_name", "last
 class RowSource(Protocol):
     plan: RowPlan
 
-    def chunks(self) -> AsyncIterator[Iterable[RawRow]]:
+    def chunks(self) -> AsyncIterator[Iterable[RawRow] | ColumnBatch]:
         """The rows, a chunk at a time; a chunk may be read only as it is iterated (off the event
         loop), and is iterated to its end before the next is asked for."""
         ...
@@ -87,7 +88,13 @@ class FileSource:
                 return
             yield row
 
-    async def chunks(self) -> AsyncIterator[Iterable[RawRow]]:
+    async def chunks(self) -> AsyncIterator[Iterable[RawRow] | ColumnBatch]:
+        if isinstance(self.reader, CsvReader):
+            # Plain lines come as column batches, normalized in bulk (``imports/vector``).
+            batches = self.reader.batches(bounds.CHUNK_ROWS)
+            while not self._stopped and (batch := await asyncio.to_thread(next, batches, None)) is not None:
+                yield batch
+            return
         if self.reader.info.format == "xlsx":
             # Not for openpyxl: its parsing and normalizing, interleaved a row at a time, run a fifth
             # slower (each evicts the other's working set). A chunk is read whole, off the loop.

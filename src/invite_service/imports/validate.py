@@ -24,21 +24,33 @@ from invite_service.errors import InvalidInput
 from invite_service.imports import file_limits as limits
 from invite_service.imports import remember
 from invite_service.imports import repository as repo
-from invite_service.imports.convert import Staged, convert_chunk
+from invite_service.imports.convert import Staged
 from invite_service.imports.destination import Destination, check_one, resolve
 from invite_service.imports.pipeline import identities, split_suppressed
 from invite_service.imports.schemas import ImportOptions, RowError, ValidateOut
 from invite_service.imports.sources import probe
+from invite_service.imports.vector import convert_chunk
 from invite_service.kit.tabular import bounds
+from invite_service.kit.tabular.columnar import ColumnBatch
 from invite_service.kit.tabular.errors import NoIdentityColumn
 from invite_service.kit.tabular.mapping import Rejection, build_plan
-from invite_service.kit.tabular.readers import RawRow
+from invite_service.kit.tabular.readers import CsvReader, RawRow, Reader
 from invite_service.kit.tabular.upload import spool
 from invite_service.stores import suppressions
 
 
 def _take(rows: Iterator[RawRow], n: int) -> list[RawRow]:
     return list(itertools.islice(rows, n))
+
+
+def _chunks(reader: Reader) -> Iterator[list[RawRow] | ColumnBatch]:
+    """The file's rows a chunk at a time, as the import reads them: a CSV's plain lines in bulk."""
+    if isinstance(reader, CsvReader):
+        yield from reader.batches(bounds.CHUNK_ROWS)
+        return
+    rows = reader.rows()
+    while chunk := _take(rows, bounds.CHUNK_ROWS):
+        yield chunk
 
 
 def _preview(row: Staged) -> dict[str, Any]:
@@ -100,13 +112,13 @@ async def validate_file(
             dest = await resolve(session, user_id, *into)
             await _release(session)
         contacts = dest is not None and dest.audience_id is not None
-        rows = reader.rows()
+        chunks = _chunks(reader)
         # Hashes, not the keys themselves: a million identities stay a few dozen MB.
         seen_keys: set[int] = set()
         total = invalid = duplicates = suppressed = 0
         errors: list[Rejection] = []
         preview: list[dict[str, Any]] = []
-        while chunk := await asyncio.to_thread(_take, rows, bounds.CHUNK_ROWS):
+        while (chunk := await asyncio.to_thread(next, chunks, None)) is not None:
             valid, raws, rejected = await asyncio.to_thread(
                 convert_chunk, plan, chunk, config.default_phone_region, contacts=contacts
             )

@@ -13,11 +13,12 @@ import codecs
 import csv
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal, Protocol
 
-from invite_service.kit.tabular import bounds
+from invite_service.kit.tabular import bounds, columnar
+from invite_service.kit.tabular.columnar import ColumnBatch
 from invite_service.kit.tabular.errors import EmptyFile, FileUnreadable, TooManyColumns, UnrecognisedFile
 
 Format = Literal["csv", "xlsx", "json", "ndjson"]
@@ -196,6 +197,7 @@ class CsvReader:
         self._text.seek(0)
         self._line = 0
         self._header_row = 0
+        self._delimiter = delimiter
         header = self._first_record(delimiter)
         if header is None:
             raise EmptyFile("The file has no rows.")
@@ -204,7 +206,8 @@ class CsvReader:
                 f"The header has {len(header)} columns; at most {bounds.MAX_COLUMNS} are read."
             )
         # The data rows, read on from where the header ended, each line bounded.
-        self._reader = csv.reader(self._lines(bounds.MAX_LINE_CHARS, per_line=True), delimiter=delimiter)
+        self._data_lines = self._lines(bounds.MAX_LINE_CHARS, per_line=True)
+        self._reader = csv.reader(self._data_lines, delimiter=delimiter)
         self.info = FileInfo(
             format="csv",
             encoding="utf-8" if encoding == "utf-8-sig" else encoding,
@@ -213,10 +216,12 @@ class CsvReader:
         )
         self.header_cells: list[Any] = header
 
-    def _lines(self, limit: int, *, per_line: bool) -> Iterator[str]:
+    def _lines(
+        self, limit: int, *, per_line: bool, readline: Callable[[int], str] | None = None
+    ) -> Iterator[str]:
         """The text's lines for the csv module, refusing a line (or, for the header, all the lines
         read) over ``limit`` characters before the csv module splits it into cells."""
-        readline, budget = self._text.readline, limit
+        readline, budget = readline or self._text.readline, limit
         while line := readline(budget + 1):
             self._line += 1
             budget -= len(line)
@@ -247,14 +252,17 @@ class CsvReader:
         self.info.columns = [f"column_{i}" for i in range(1, len(self.header_cells) + 1)]
 
     def rows(self) -> Iterator[RawRow]:
-        columns = self.info.columns
-        width = len(columns)
         number = self._header_row
         if not self.info.has_header:
-            yield number, dict(zip(columns, self.header_cells, strict=False))
-        reader = self._reader
+            yield number, dict(zip(self.info.columns, self.header_cells, strict=False))
+        yield from self._csv_rows(self._reader, number)
+
+    def _csv_rows(self, records: Iterator[list[str]], number: int) -> Iterator[RawRow]:
+        """The rows of the csv module's ``records``, numbered on from ``number``."""
+        columns = self.info.columns
+        width = len(columns)
         try:
-            for record in reader:
+            for record in records:
                 number += 1
                 if not any(record):
                     continue
@@ -264,6 +272,54 @@ class CsvReader:
                 yield number, dict(zip(columns, record, strict=False))
         except csv.Error as exc:
             raise FileUnreadable(f"The CSV is malformed at row {number + 1}: {exc}.") from exc
+
+    def batches(self, size: int) -> Iterator[list[RawRow] | ColumnBatch]:
+        """The data rows ``size`` lines at a time, for bulk normalizing (``columnar``).
+
+        A block of plain lines (``columnar.plain_lines``: no quote, no lone CR, none near the csv
+        module's field limit) splits on the delimiter exactly as the csv module splits it, so it comes
+        whole as a ``ColumnBatch``. From the first block that is not plain on, the rest of the file is
+        read by the csv module, as ``rows()`` reads it, in lists of ``size`` rows."""
+        number = self._header_row
+        first: list[RawRow] = []
+        if not self.info.has_header:
+            first = [(number, dict(zip(self.info.columns, self.header_cells, strict=False)))]
+        carry: list[str] = []
+        eof = False
+        while True:
+            while len(carry) < size and not eof:
+                text = self._text.read(columnar.BLOCK_CHARS)
+                if not text:
+                    eof = True
+                    break
+                if not text.endswith("\n"):  # finish the last line, bounded as ``_lines`` bounds it
+                    text += self._text.readline(bounds.MAX_LINE_CHARS + 1)
+                lines = columnar.plain_lines(text)
+                if lines is None:
+                    yield from self._csv_batches(first, carry, text, number, size)
+                    return
+                carry += lines
+            if not carry and not first:
+                return
+            take, carry = carry[:size], carry[size:]
+            self._line += len(take)
+            yield ColumnBatch(self.info.columns, self._delimiter, number + 1, take, first, _beyond_header)
+            number += len(take)
+            first = []
+
+    def _csv_batches(
+        self, first: list[RawRow], carry: list[str], text: str, number: int, size: int
+    ) -> Iterator[list[RawRow]]:
+        """The rest of the file by the csv module: the plain lines not given out yet, then ``text``
+        (read, not split yet), then the file on from there, each line bounded as ``_lines`` does."""
+        pending = io.StringIO("".join(line + "\n" for line in carry) + text, newline="").readline
+        lines = itertools.chain(
+            self._lines(bounds.MAX_LINE_CHARS, per_line=True, readline=pending), self._data_lines
+        )
+        records = csv.reader(lines, delimiter=self._delimiter)
+        rows = itertools.chain(first, self._csv_rows(records, number))
+        while chunk := list(itertools.islice(rows, size)):
+            yield chunk
 
     def bytes_read(self) -> int:
         return self._stream.tell()
