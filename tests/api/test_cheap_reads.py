@@ -14,11 +14,10 @@ from typing import Any
 
 import asyncpg.transaction
 import pytest
-from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 
 from tests.api.conftest import api_client
-from tests.execution.harness import Harness, make_harness
+from tests.execution.harness import Harness, make_harness, statements
 
 pytestmark = pytest.mark.asyncio
 
@@ -28,21 +27,6 @@ async def h(db_url: str) -> AsyncIterator[Harness]:
     harness = await make_harness(db_url)
     yield harness
     await harness.rt.db.dispose()
-
-
-@contextmanager
-def statements(h: Harness) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    engine = h.rt.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @contextmanager

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from invite_service.config import Settings
 from invite_service.context.runtime import Runtime
@@ -167,3 +169,21 @@ async def stop_leftover_tasks(db: Database) -> None:
 
 def final_states() -> set[str]:
     return {TaskStatus.COMPLETED.value}
+
+
+@contextmanager
+def statements(h: Harness, containing: str = "") -> Iterator[list[str]]:
+    """Every SQL statement the runtime's engine sends while the block runs (those ``containing`` a
+    text, when given): the tests that count round trips or look for a read count these."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if containing in statement:
+            seen.append(statement)
+
+    engine = h.rt.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

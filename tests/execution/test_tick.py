@@ -6,20 +6,18 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 
 from invite_service.context.jobs import Job, JobQueue
 from invite_service.execution import engine
 from invite_service.execution.jobspec import DISPATCH
 from invite_service.models import InviteTask
 from invite_service.models.enums import Platform, Priority, TaskAction, TaskStatus
-from tests.execution.harness import Harness
+from tests.execution.harness import Harness, statements
 
 pytestmark = pytest.mark.asyncio
 
@@ -72,22 +70,6 @@ async def add_tasks(
     async with h.rt.db.session() as s:
         s.add_all(rows)
     return [row.id for row in rows]
-
-
-@contextmanager
-def statements(h: Harness) -> Iterator[list[str]]:
-    """Every SQL statement the runtime's engine sends while the block runs."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    target = h.rt.db.engine.sync_engine
-    event.listen(target, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(target, "before_cursor_execute", record)
 
 
 async def next_runs(h: Harness, ids: list[uuid.UUID]) -> list[datetime | None]:

@@ -8,20 +8,18 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 
 from invite_service.models import ExecutionLog, InviteTask, TaskStatsHour
 from invite_service.statistics import hourly
 from invite_service.statistics import repository as repo
 from invite_service.statistics.repository import ActivityRow
 from invite_service.stores.replies import REPLY_ACTION
-from tests.execution.harness import Harness
+from tests.execution.harness import Harness, statements
 
 HOUR = timedelta(hours=1)
 
@@ -61,21 +59,6 @@ async def seed(
     async with h.rt.db.session() as s:
         await s.execute(insert(ExecutionLog), rows)
     return len(rows)
-
-
-@contextmanager
-def statements(h: Harness) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    engine = h.rt.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def compare(h: Harness, task: InviteTask, start: datetime, end: datetime, now: datetime) -> None:

@@ -4,33 +4,15 @@ read gives."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from invite_service.kit.memo import TtlMemo
 from invite_service.models import RateLimitLedger
-from tests.execution.harness import Harness
-
-
-@contextmanager
-def ledger_reads(h: Harness) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "rate_limit_ledger" in statement:
-            seen.append(statement)
-
-    engine = h.rt.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.execution.harness import Harness, statements
 
 
 async def status(api: httpx.AsyncClient, task_id: Any) -> dict[str, Any]:
@@ -52,20 +34,20 @@ async def test_tasks_sharing_accounts_read_the_ledger_once(h: Harness, api: http
                 for i in range(30)
             ],
         )
-    with ledger_reads(h) as reads:
+    with statements(h, containing="rate_limit_ledger") as reads:
         await status(api, first)
     assert reads, "the first task's status reads the ledger"
-    with ledger_reads(h) as reads:
+    with statements(h, containing="rate_limit_ledger") as reads:
         shared = await status(api, second)
     assert reads == [], "the second task's first status read the ledger again"
 
     h.rt.estimates = TtlMemo(ttl_seconds=10.0, max_entries=1024)  # nothing kept: a fresh read
-    with ledger_reads(h) as reads:
+    with statements(h, containing="rate_limit_ledger") as reads:
         fresh = await status(api, second)
     assert reads and fresh == shared
     assert any(lane["remaining_now"] is not None for lane in fresh["lanes"])
 
     h.clock.advance(3)  # past LEDGER_REUSE: read again
-    with ledger_reads(h) as reads:
+    with statements(h, containing="rate_limit_ledger") as reads:
         await status(api, first)
     assert reads, "blocks older than LEDGER_REUSE are read again"
