@@ -85,14 +85,18 @@ def lane_capacity(
 
 
 class OpenTime:
-    """The send window's open intervals from ``now`` to ``now + horizon`` (all of it without a window)."""
+    """The send window's open intervals from ``now`` to ``now + horizon`` (all of it without a window).
+
+    Instants are POSIX seconds (floats) here and in the simulation: datetime arithmetic was most of an
+    estimate's cost, and a float is exact to well under a millisecond for centuries."""
 
     def __init__(self, window: SendWindow | None, now: datetime, horizon: timedelta = HORIZON) -> None:
         end = now + horizon
-        self.intervals = [(now, end)] if window is None else _open_intervals(window, now, end)
+        spans = [(now, end)] if window is None else _open_intervals(window, now, end)
+        self.intervals = [(a.timestamp(), b.timestamp()) for a, b in spans]
         self._ends = [b for _, b in self.intervals]
 
-    def open_at(self, when: datetime) -> tuple[datetime, datetime] | None:
+    def open_at(self, when: float) -> tuple[float, float] | None:
         """The open interval from ``when`` (or the next one's start) to its close; None past the horizon."""
         i = bisect.bisect_right(self._ends, when)
         if i >= len(self.intervals):
@@ -118,29 +122,30 @@ def _open_intervals(window: SendWindow, start: datetime, end: datetime) -> list[
 
 
 class _Curve:
-    """A lane's cumulative calls over time: linear between points (sending), flat otherwise."""
+    """A lane's cumulative calls by instant (POSIX seconds): linear between points (sending), else flat."""
 
-    def __init__(self, points: list[tuple[datetime, float]]) -> None:
+    def __init__(self, points: list[tuple[float, float]]) -> None:
         self.times = [t for t, _ in points]
         self.counts = [n for _, n in points]
 
-    def at(self, when: datetime) -> float:
+    def at(self, when: float) -> float:
         i = bisect.bisect_right(self.times, when) - 1
         if i < 0:
             return 0.0
         if i + 1 >= len(self.times):
             return self.counts[-1]
         t0, t1, n0, n1 = self.times[i], self.times[i + 1], self.counts[i], self.counts[i + 1]
-        span = (t1 - t0).total_seconds()
-        return n0 if span <= 0 else n0 + (n1 - n0) * min(1.0, (when - t0).total_seconds() / span)
+        span = t1 - t0
+        return n0 if span <= 0 else n0 + (n1 - n0) * min(1.0, (when - t0) / span)
 
 
-def _simulate(lane: LaneCapacity, clock: OpenTime, begin: datetime, until: datetime, need: float) -> _Curve:
+def _simulate(lane: LaneCapacity, clock: OpenTime, begin: float, until: float, need: float) -> _Curve:
     """Send greedily in blocks until ``need`` calls are made or ``until``; see the module docstring."""
-    windows = [(timedelta(seconds=w.seconds), w.limit, deque(w.history)) for w in lane.windows]
-    grains = [timedelta(seconds=w.seconds / GRAIN) for w in lane.windows]
+    windows = [(w.seconds, w.limit, deque((at.timestamp(), n) for at, n in w.history)) for w in lane.windows]
+    grains = [w.seconds / GRAIN for w in lane.windows]
     used = [sum(n for _, n in w.history) for w in lane.windows]
-    t, done = max(lane.start, begin), 0.0
+    pace = lane.pace
+    t, done = max(lane.start.timestamp(), begin), 0.0
     points = [(t, 0.0)]
     while done < need - _EPS:
         span = clock.open_at(t)
@@ -162,7 +167,7 @@ def _simulate(lane: LaneCapacity, clock: OpenTime, begin: datetime, until: datet
                 break  # a cap of zero: this lane never sends
             t = max(entries[0][0] + length for length, entries in full)
             continue
-        count = min(free, need - done, lane.pace * (closes - t).total_seconds())
+        count = min(free, need - done, pace * (closes - t))
         if count <= _EPS:
             t = closes
             continue
@@ -175,7 +180,7 @@ def _simulate(lane: LaneCapacity, clock: OpenTime, begin: datetime, until: datet
             else:
                 entries.append((t, count))
             used[i] += count
-        t += timedelta(seconds=count / lane.pace)
+        t += count / pace
         done += count
         points.append((t, done))
     return _Curve(points)
@@ -207,28 +212,32 @@ def estimate(
     clock = OpenTime(window, now)
     if not clock.intervals:
         return Estimate(None, remaining, 0, 0.0, "the send window never opens")
-    period = cycle(lanes, window)
-    until = now + 2 * period
-    curves = [_simulate(lane, clock, now, until, remaining) for lane in lanes]
+    period = cycle(lanes, window).total_seconds()
+    start = now.timestamp()
+    until = start + 2 * period
+    curves = [_simulate(lane, clock, start, until, remaining) for lane in lanes]
     curves = [c for c in curves if c.counts[-1] > _EPS]
     if not curves:
         return Estimate(None, remaining, 0, 0.0, "no account of this task can send")
 
-    def total(when: datetime) -> float:
+    def total(when: float) -> float:
         return sum(c.at(when) for c in curves)
+
+    def instant(seconds: float) -> datetime:
+        return now + timedelta(seconds=seconds - start)
 
     reached = total(until)
     if reached >= remaining - _EPS:
-        low, high = now, until
-        while (high - low) > timedelta(seconds=1):
+        low, high = start, until
+        while high - low > 1.0:
             mid = low + (high - low) / 2
             low, high = (low, mid) if total(mid) >= remaining - _EPS else (mid, high)
-        seconds = max((high - now).total_seconds(), 1.0)
-        return Estimate(high, remaining, len(curves), remaining / seconds * 3600)
-    steady = (reached - total(until - period)) / period.total_seconds()
+        seconds = max(high - start, 1.0)
+        return Estimate(instant(high), remaining, len(curves), remaining / seconds * 3600)
+    steady = (reached - total(until - period)) / period
     if steady <= 0:
         return Estimate(None, remaining, len(curves), 0.0, "no account of this task can send")
-    finish = until + timedelta(seconds=(remaining - reached) / steady)
-    if finish - now > HORIZON:
+    finish = until + (remaining - reached) / steady
+    if finish - start > HORIZON.total_seconds():
         return Estimate(None, remaining, len(curves), steady * 3600, "more than a year at the current caps")
-    return Estimate(finish, remaining, len(curves), steady * 3600)
+    return Estimate(instant(finish), remaining, len(curves), steady * 3600)
