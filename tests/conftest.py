@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from invite_service.auth.jwt import mint_token
 from invite_service.config import Settings
@@ -101,6 +102,16 @@ async def _pg_admin(sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
+
+
+async def terminate_backends(db: Database) -> None:
+    """What a database restart does to a pool: every connection it holds is gone (killed server-side)."""
+    async with db.engine.connect() as conn:
+        name = await conn.scalar(text("SELECT current_database()"))
+    await _pg_admin(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
+        "AND pid <> pg_backend_pid()"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,20 @@ PING_AFTER_IDLE_SECONDS = 10.0
 _IDLE_SINCE = "idle_since"
 
 
+class DatabaseUnreachable(ConnectionError):
+    """No connection to the database could be made (it is down, restarting, or the network is): an
+    outage the caller can wait out, raised by the pool instead of the driver's bare ``OSError`` so the API
+    can answer 503 without mistaking a file's ``OSError`` for it. A ``ConnectionError`` still, so every
+    ``except OSError`` that retries a database call keeps retrying it."""
+
+
+def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as exc:
+        raise DatabaseUnreachable(f"cannot connect to the database: {type(exc).__name__}") from exc
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     # WAL lets readers run beside the single writer; foreign keys are off by default in SQLite.
@@ -49,6 +63,7 @@ def make_engine(
     engine = create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE_SECONDS
     )
+    event.listen(engine.sync_engine, "do_connect", _connect)
     pool = engine.sync_engine.pool
 
     def checked_in(_dbapi_conn: Any, record: Any) -> None:

@@ -12,8 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from invite_service.db import DatabaseUnreachable, lost_connection
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -208,6 +211,9 @@ class ServiceUnavailable(AppError):
 
 
 DATABASE_BUSY_RETRY_SECONDS = 5
+# A lost connection invalidates the pool, so the next request connects anew; an unreachable database is a
+# restart or an outage: either way worth a retry in a moment, not a 500.
+DATABASE_UNAVAILABLE_RETRY_SECONDS = 2
 
 
 def problem(
@@ -298,6 +304,24 @@ def install_error_handlers(app: FastAPI) -> None:
             title=ServiceUnavailable.title,
             detail="Every database connection is busy; try again shortly.",
             headers={"Retry-After": str(DATABASE_BUSY_RETRY_SECONDS)},
+        )
+
+    @app.exception_handler(DatabaseUnreachable)
+    @app.exception_handler(DBAPIError)
+    async def _database_gone(request: Request, exc: Exception) -> JSONResponse:
+        if not isinstance(exc, DatabaseUnreachable) and not lost_connection(exc):
+            raise exc  # any other database error is a fault: the unhandled handler's 500
+        import structlog
+
+        log = structlog.get_logger("invite_service.errors")
+        log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+        return problem(
+            request,
+            status=503,
+            code="database_unavailable",
+            title=ServiceUnavailable.title,
+            detail="The database connection was lost or cannot be made; try again shortly.",
+            headers={"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_SECONDS)},
         )
 
     @app.exception_handler(Exception)

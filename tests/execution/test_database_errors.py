@@ -18,7 +18,7 @@ from invite_service.models import ExecutionLog, InviteTarget
 from invite_service.models.enums import TargetStatus
 from invite_service.sandbox.model import TargetFate
 from invite_service.stores import targets as target_store
-from tests.conftest import _pg_admin
+from tests.conftest import terminate_backends
 from tests.execution.harness import Harness, name_with
 
 pytestmark = pytest.mark.asyncio
@@ -68,16 +68,6 @@ async def test_a_database_error_mid_batch_gives_reservations_back_and_recovery_f
     assert h.simulator.repeated_calls() == []
     assert len(h.simulator.platform_calls()) == 3
     assert await h.counters(task_id) == await h.target_states(task_id)
-
-
-async def terminate_backends(db: Database) -> None:
-    """What a database restart does to a pool: every connection it holds is gone (killed server-side)."""
-    async with db.engine.connect() as conn:
-        name = await conn.scalar(text("SELECT current_database()"))
-    await _pg_admin(
-        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
-        "AND pid <> pg_backend_pid()"
-    )
 
 
 async def test_a_dead_pooled_connection_costs_one_retry_not_the_unit(postgres_url: str) -> None:
