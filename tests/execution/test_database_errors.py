@@ -17,7 +17,7 @@ from invite_service.kit.faults import Boundary, once
 from invite_service.models import ExecutionLog, InviteTarget
 from invite_service.models.enums import TargetStatus
 from invite_service.sandbox.model import TargetFate
-from invite_service.stores import targets as target_store
+from invite_service.stores import in_flight
 from tests.conftest import terminate_backends
 from tests.execution.harness import Harness, name_with
 
@@ -38,7 +38,7 @@ async def test_a_database_error_mid_batch_gives_reservations_back_and_recovery_f
     task_id = await h.task(3, [account], usernames=names)
     await h.control(task_id, "start")
     async with h.rt.db.session() as s:
-        ids = await target_store.reserve(
+        ids = await in_flight.reserve(
             s, task_id, account, 3, h.clock.now(), h.clock.now() + timedelta(minutes=5)
         )
     assert len(ids) == 3
@@ -99,7 +99,7 @@ async def test_a_batch_survives_its_pool_dying_between_jobs(h: Harness) -> None:
     task_id = await h.task(3, [account], usernames=names)
     await h.control(task_id, "start")
     async with h.rt.db.session() as s:
-        ids = await target_store.reserve(
+        ids = await in_flight.reserve(
             s, task_id, account, 3, h.clock.now(), h.clock.now() + timedelta(minutes=5)
         )
     await terminate_backends(h.rt.db)  # the database restarted while the worker's pool sat idle

@@ -32,8 +32,7 @@ from invite_service.models import ContactMark, ExecutionLog, Lane, RateLimitLedg
 from invite_service.models.enums import TargetStatus
 from invite_service.sandbox.integration_state import demo_config
 from invite_service.sandbox.model import TargetFate, target_fate
-from invite_service.stores import send_path
-from invite_service.stores import targets as target_store
+from invite_service.stores import in_flight, send_path
 from invite_service.workers.jobs import run_job
 from tests.conftest import REDIS_URL, require_service
 from tests.execution.harness import SEED, Harness, make_harness
@@ -209,7 +208,7 @@ async def test_a_pause_committed_after_the_gate_still_stops_the_send(
     await h.control(task_id, "start")
     now = h.clock.now()
     async with h.rt.db.session() as s:
-        ids = await target_store.reserve(s, task_id, account, 1, now, now + timedelta(minutes=5))
+        ids = await in_flight.reserve(s, task_id, account, 1, now, now + timedelta(minutes=5))
     real_gate = send_path.gate
 
     async def gate_then_pause(*args: Any, **kwargs: Any) -> send_path.Gate | None:

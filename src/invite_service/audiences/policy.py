@@ -17,9 +17,8 @@ from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.contact_policy import EffectivePolicy
 from invite_service.models.enums import Step, TargetKind, TargetStatus
 from invite_service.models.task_settings import TaskSettings
-from invite_service.stores import contact_marks, send_path
+from invite_service.stores import contact_marks, in_flight, send_path
 from invite_service.stores import logs as log_store
-from invite_service.stores import targets as target_store
 
 CONTACTED_RECENTLY = "CONTACTED_RECENTLY"
 NO_CONSENT = "NO_CONSENT"
@@ -119,7 +118,7 @@ async def skip(
     now: datetime,
 ) -> bool:
     """Finish a reserved target as skipped by the policy, with its log row (like a suppressed one)."""
-    moved = await target_store.finish_target(
+    moved = await in_flight.finish_target(
         session,
         task.id,
         target.id,

@@ -45,9 +45,8 @@ from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.contact_policy import EffectivePolicy
 from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskStatus
+from invite_service.stores import in_flight, send_path
 from invite_service.stores import logs as log_store
-from invite_service.stores import send_path
-from invite_service.stores import targets as target_store
 from invite_service.stores import tasks as task_store
 from invite_service.stores.waiting import LANE_WAIT_CAP, park
 
@@ -97,7 +96,7 @@ async def process_batch(
     except LockNotAcquired:
         log.info("account_busy", account_id=account_id, released=len(target_ids))
         async with rt.db.session() as session:  # the account is busy elsewhere: give the targets back
-            await target_store.release(session, tid, target_ids)
+            await in_flight.release(session, tid, target_ids)
     except DBAPIError as exc:
         # The database failed mid-batch (a restart, a dropped connection). What was only reserved goes
         # back at once instead of waiting out its lease; a target caught in "sending" keeps its key and
@@ -121,7 +120,7 @@ async def _release_after_db_error(
         async for attempt in retrying:
             with attempt:
                 async with rt.db.session() as session:
-                    await target_store.release(
+                    await in_flight.release(
                         session, task_id, ids
                     )  # what the batch's own release could not do
                     await log_store.log(
@@ -149,12 +148,12 @@ async def _run_batch(rt: Runtime, task_id: uuid.UUID, account_id: str, ids: list
         if await task_store.higher_priority_waiting(session, task.priority, rt.clock.now()):
             # Queues are consumed round-robin; yielding here makes higher-priority batches go first
             # on a shared worker. This batch's targets go back and the task is looked at again soon.
-            await target_store.release(session, task_id, ids)
+            await in_flight.release(session, task_id, ids)
             lane = await task_store.lane(session, task_id, account_id)
             if lane is not None:
                 park(lane, rt.clock.now() + timedelta(seconds=YIELD_SECONDS))
             return None
-        targets = await target_store.targets_by_ids(session, task_id, ids)
+        targets = await in_flight.targets_by_ids(session, task_id, ids)
         return task, targets, await contact_policy.task_policy(session, task)
 
     started = await rt.db.unit(start)
@@ -180,7 +179,7 @@ async def _run_batch(rt: Runtime, task_id: uuid.UUID, account_id: str, ids: list
         # Whatever this batch did not finish goes back to the pool (only rows still reserved move).
         if rest:
             async with rt.db.session() as session:
-                await target_store.release(session, task_id, rest)
+                await in_flight.release(session, task_id, rest)
 
 
 async def _redispatch(rt: Runtime, task_id: uuid.UUID, account_id: str) -> None:
@@ -222,7 +221,7 @@ async def _gate(
         park(checks.lane, last + timedelta(seconds=batch.delay))
         return Next.STOP
     if checks.suppressed:
-        await target_store.finish_target(
+        await in_flight.finish_target(
             session,
             task.id,
             target.id,
@@ -414,7 +413,7 @@ async def _limited(
     now = rt.clock.now()
     retry_at = grant.retry_at or now + timedelta(seconds=60)
     async with rt.db.session() as session:
-        await target_store.release(session, task.id, [target.id], next_attempt_at=retry_at)
+        await in_flight.release(session, task.id, [target.id], next_attempt_at=retry_at)
         lane = await task_store.lane(session, task.id, account_id)
         if lane is not None:
             if grant.reason == REASON_RATE_LIMITED:

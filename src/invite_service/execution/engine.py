@@ -32,7 +32,7 @@ from invite_service.execution.recovery import resolve_expired_sending
 from invite_service.limits.caps import min_delay, windows_for
 from invite_service.models import InviteTask, Lane
 from invite_service.models.enums import LaneStatus, TargetStatus, TaskAction, TaskStatus, first_step
-from invite_service.stores import schedule
+from invite_service.stores import in_flight, schedule
 from invite_service.stores import targets as target_store
 from invite_service.stores import tasks as task_store
 from invite_service.stores.waiting import LANE_WAIT_CAP, park
@@ -140,7 +140,7 @@ async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> Non
             continue
         room = min((u.remaining for u in usage), default=rt.settings.batch_size)
         size = 1 if delay > 0 else max(1, min(rt.settings.batch_size, room))
-        ids = await target_store.reserve(
+        ids = await in_flight.reserve(
             session,
             task.id,
             lane.account_id,
@@ -153,7 +153,7 @@ async def _dispatch(session: AsyncSession, rt: Runtime, task: InviteTask) -> Non
             break  # nothing due for anyone right now
         reserved_any = True
         defer(session, batch_job(task.id, lane.account_id, ids, task.priority))
-    pending_at = await target_store.next_pending_at(session, task.id)
+    pending_at = await in_flight.next_pending_at(session, task.id)
     if pending_at is not None:
         wakes.append(max(pending_at, now))
     if reserved_any:
@@ -194,11 +194,11 @@ async def recover(rt: Runtime) -> dict[str, int]:
     released = 0
     async with rt.db.session() as session:
         by_task: dict[uuid.UUID, list[int]] = {}
-        for target in await target_store.expired(session, TargetStatus.RESERVED, now):
+        for target in await in_flight.expired(session, TargetStatus.RESERVED, now):
             by_task.setdefault(target.task_id, []).append(target.id)
         for task_id, ids in by_task.items():
             await task_store.set_next_run(session, task_id, now)  # the task row first, then its targets
-            released += len(await target_store.release(session, task_id, ids))
+            released += len(await in_flight.release(session, task_id, ids))
     resolved = await resolve_expired_sending(rt, now)
     if released or resolved.total():
         log.info("recovered", released=released, **resolved)

@@ -47,7 +47,7 @@ from invite_service.execution.policy import step_for
 from invite_service.execution.refs import target_ref
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.enums import Step, TargetStatus
-from invite_service.stores import targets as target_store
+from invite_service.stores import in_flight
 from invite_service.stores import tasks as task_store
 
 log = structlog.get_logger(__name__)
@@ -181,7 +181,7 @@ async def resolve_expired_sending(rt: Runtime, now: datetime) -> Counter[str]:
         if held is None:
             return counts  # another recovery is on it
         async with rt.db.session() as session:
-            stuck = await target_store.expired(session, TargetStatus.SENDING, now)
+            stuck = await in_flight.expired(session, TargetStatus.SENDING, now)
             tasks = {t.task_id: await task_store.task(session, t.task_id) for t in stuck}
         for target in stuck:
             task = tasks.get(target.task_id)
@@ -201,7 +201,7 @@ async def _resolve_one(rt: Runtime, task: InviteTask, target: InviteTarget, now:
     if resolution.verdict is Verdict.WAIT:
         async with rt.db.session() as session:
             until = now + timedelta(seconds=rt.settings.send_lease_seconds)
-            moved = await target_store.extend_lease(session, target.id, key, until, expired_at=now)
+            moved = await in_flight.extend_lease(session, target.id, key, until, expired_at=now)
         return Verdict.WAIT if moved else None
     moved = await apply(rt, task, target, target.account_id or "", step, key, resolution, expired_at=now)
     if moved:
