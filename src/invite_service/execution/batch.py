@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Awaitable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -25,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from invite_service.adapters.base import InvitePlatformAdapter, InviteResult, Outcome
+from invite_service.adapters.base import InvitePlatformAdapter, InviteResult
 from invite_service.audiences import policy as contact_policy
 from invite_service.context.jobs import defer
 from invite_service.context.runtime import Runtime
@@ -36,12 +35,12 @@ from invite_service.execution.outcomes import StepOutcome, record
 from invite_service.execution.policy import key_step, step_for, task_settings
 from invite_service.execution.recovery import Resolution, Verdict, apply, resolve
 from invite_service.execution.refs import target_ref, template_fields
+from invite_service.execution.sending import account_lock, guarded, step_windows
 from invite_service.invite_tasks.template import render
 from invite_service.kit.faults import Boundary
-from invite_service.kit.locks import LockHandle, LockNotAcquired
-from invite_service.limits import ledger
+from invite_service.kit.locks import LockNotAcquired
 from invite_service.limits.base import REASON_RATE_LIMITED, Decision, Window
-from invite_service.limits.caps import min_delay, windows_for
+from invite_service.limits.caps import min_delay
 from invite_service.models import InviteTarget, InviteTask
 from invite_service.models.contact_policy import EffectivePolicy
 from invite_service.models.enums import LaneStatus, Step, TargetStatus, TaskStatus
@@ -365,40 +364,6 @@ async def _call(
         text = render(task.message_template or "", template_fields(target))
         call = adapter.send_message(account_id, target_ref(target), text, key=key)
     return await guarded(call, task, step)
-
-
-async def guarded(call: Awaitable[InviteResult], task: InviteTask, step: Step) -> InviteResult:
-    """An adapter call; an exception is an answer nobody can read (the platform may have acted)."""
-    try:
-        return await call
-    except Exception as exc:
-        log.exception("adapter_call_failed", task_id=str(task.id), step=step)
-        return InviteResult(
-            Outcome.TRANSIENT, error_code="ADAPTER_ERROR", detail=type(exc).__name__, delivery_uncertain=True
-        )
-
-
-def account_lock(rt: Runtime, account_id: str) -> AbstractAsyncContextManager[LockHandle]:
-    """One sender per account at a time, across tasks (a test message takes it too)."""
-    ttl, wait = rt.settings.account_lock_ttl_seconds, rt.settings.account_lock_wait_seconds
-    return rt.locks.lock(f"account:{account_id}", ttl=ttl, wait=wait)
-
-
-async def paced_until(
-    rt: Runtime, session: AsyncSession, task: InviteTask, account_id: str, now: datetime
-) -> datetime | None:
-    """When the account may act again by the pacing rule (None: now). Derived from the ledger: the
-    account's latest counted action in any task."""
-    delay = min_delay(rt.settings.caps_for(task.platform), task_settings(task))
-    last = await ledger.last_action_at(session, account_id, since=now - timedelta(seconds=delay))
-    if last is not None and delay > 0 and last + timedelta(seconds=delay) > now:
-        return last + timedelta(seconds=delay)
-    return None
-
-
-def step_windows(rt: Runtime, task: InviteTask, step: Step) -> list[Window]:
-    """The account's cap windows for ``step``: the platform's, lowered by the task's own caps."""
-    return windows_for(rt.settings.caps_for(task.platform), task_settings(task), step)
 
 
 async def _limited(

@@ -2,7 +2,7 @@
 targets (or a sample with empty fields), sent to the user's own address.
 
 It is the engine's send, not a second one: the same account lock, pacing and cap windows
-(``batch.account_lock``, ``paced_until``, ``step_windows``), the same limiter ``acquire`` (the ledger row
+(``sending.account_lock``, ``paced_until``, ``step_windows``), the same limiter ``acquire`` (the ledger row
 counts against the account's message caps, committed before the call; refunded when the call provably never
 left), the same adapter registry and guarded call, and the same policy for what an answer does to the
 account (a FLOOD_WAIT or a restriction holds the account in every task, as ``outcomes`` would).
@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from invite_service.adapters.base import InviteResult, TargetRef
 from invite_service.context.runtime import Runtime
 from invite_service.errors import Conflict, FieldError, InvalidInput, ServiceUnavailable, TooManyRequests
-from invite_service.execution.batch import account_lock, guarded, paced_until, step_windows
 from invite_service.execution.policy import LANE_USABLE, Tuning, effect_of
 from invite_service.execution.refs import template_fields
+from invite_service.execution.sending import account_lock, guarded, paced_until, step_windows
 from invite_service.invite_tasks.schemas import MessageTestIn, MessageTestOut
 from invite_service.invite_tasks.template import render
 from invite_service.kit.locks import LockNotAcquired

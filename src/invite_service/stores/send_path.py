@@ -243,8 +243,8 @@ async def mark_sending(
     claim: Any = None,
 ) -> tuple[bool, bool]:
     """reserved → sending under ``key``, only by the account holding the reservation and only while the task
-    still runs (as ``stores.in_flight.mark_sending``), with the contact mark's ``claim`` statement (None: no cap
-    to claim). Returns (marked, claimed); commit only when both hold."""
+    still runs (as ``stores.in_flight.mark_sending``), with the contact mark's ``claim`` statement (None: no
+    cap to claim). Returns (marked, claimed); commit only when both hold."""
     where = and_(InviteTarget.id == target_id, InviteTarget.account_id == account_id, running(task_id))
     values = {"operation_key": key, "lease_until": lease_until}
     moved = await move_target(
