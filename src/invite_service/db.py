@@ -16,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from invite_service.errors import DatabaseUnreachable, lost_database_connection
+
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 # A pooled connection older than this is replaced on checkout: servers and proxies drop idle connections.
@@ -24,13 +26,6 @@ POOL_RECYCLE_SECONDS = 1800
 # the hot path pays nothing; a process that was idle through a database restart gets live connections).
 PING_AFTER_IDLE_SECONDS = 10.0
 _IDLE_SINCE = "idle_since"
-
-
-class DatabaseUnreachable(ConnectionError):
-    """No connection to the database could be made (it is down, restarting, or the network is): an
-    outage the caller can wait out, raised by the pool instead of the driver's bare ``OSError`` so the API
-    can answer 503 without mistaking a file's ``OSError`` for it. A ``ConnectionError`` still, so every
-    ``except OSError`` that retries a database call keeps retrying it."""
 
 
 def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
@@ -86,7 +81,7 @@ def make_engine(
 
 def lost_connection(exc: BaseException) -> bool:
     """The statement failed because the connection was gone (SQLAlchemy has invalidated the pool)."""
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    return lost_database_connection(exc)
 
 
 class Database:

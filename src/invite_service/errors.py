@@ -16,8 +16,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from invite_service.db import DatabaseUnreachable, lost_connection
-
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -210,10 +208,38 @@ class ServiceUnavailable(AppError):
     status, code, title = 503, "service_unavailable", "Service unavailable"
 
 
+class DatabaseUnreachable(ConnectionError):
+    """No connection to the database could be made (it is down, restarting, or the network is): an outage
+    the caller can wait out, raised by the pool (``db.make_engine``) instead of the driver's bare ``OSError``,
+    so the API answers 503 without mistaking a file's ``OSError`` for it. A ``ConnectionError`` still, so
+    every ``except OSError`` that retries a database call keeps retrying it."""
+
+
+def lost_database_connection(exc: BaseException) -> bool:
+    """A statement failed because its connection was gone (SQLAlchemy has invalidated the pool)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 DATABASE_BUSY_RETRY_SECONDS = 5
 # A lost connection invalidates the pool, so the next request connects anew; an unreachable database is a
 # restart or an outage: either way worth a retry in a moment, not a 500.
 DATABASE_UNAVAILABLE_RETRY_SECONDS = 2
+
+
+def _database_503(request: Request, exc: Exception, code: str, detail: str, retry_after: int) -> JSONResponse:
+    """The database cannot serve the request now (busy or gone): 503 and when to retry, logged by ``code``."""
+    import structlog
+
+    log = structlog.get_logger("invite_service.errors")
+    log.warning(code, path=request.url.path, error=type(exc).__name__)
+    return problem(
+        request,
+        status=503,
+        code=code,
+        title=ServiceUnavailable.title,
+        detail=detail,
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def problem(
@@ -293,36 +319,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
         # Every database connection stayed busy for the pool's whole timeout: an overload the client can
         # ride out, not a fault of its request (a 500 would say the latter).
-        import structlog
-
-        log = structlog.get_logger("invite_service.errors")
-        log.warning("database_pool_exhausted", path=request.url.path)
-        return problem(
-            request,
-            status=503,
-            code="database_busy",
-            title=ServiceUnavailable.title,
-            detail="Every database connection is busy; try again shortly.",
-            headers={"Retry-After": str(DATABASE_BUSY_RETRY_SECONDS)},
-        )
+        detail = "Every database connection is busy; try again shortly."
+        return _database_503(request, exc, "database_busy", detail, DATABASE_BUSY_RETRY_SECONDS)
 
     @app.exception_handler(DatabaseUnreachable)
     @app.exception_handler(DBAPIError)
     async def _database_gone(request: Request, exc: Exception) -> JSONResponse:
-        if not isinstance(exc, DatabaseUnreachable) and not lost_connection(exc):
+        if not isinstance(exc, DatabaseUnreachable) and not lost_database_connection(exc):
             raise exc  # any other database error is a fault: the unhandled handler's 500
-        import structlog
-
-        log = structlog.get_logger("invite_service.errors")
-        log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
-        return problem(
-            request,
-            status=503,
-            code="database_unavailable",
-            title=ServiceUnavailable.title,
-            detail="The database connection was lost or cannot be made; try again shortly.",
-            headers={"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_SECONDS)},
-        )
+        detail = "The database connection was lost or cannot be made; try again shortly."
+        return _database_503(request, exc, "database_unavailable", detail, DATABASE_UNAVAILABLE_RETRY_SECONDS)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -1,6 +1,7 @@
-"""Targets in flight: reserved for a lane under a lease, ``sending`` under an operation key, and back to the
-pool or finished, each move fenced so a stale worker or a redelivered job changes nothing; and the
-leases that ran out, for recovery. The engine's reads and writes of a target (the rest is ``targets``)."""
+"""Targets in flight: reserved for a lane under a lease, given back to the pool or finished, a send in doubt's
+lease extended, and the leases that ran out, for recovery; each move fenced so a stale worker or a
+redelivered job changes nothing. The moves into and out of ``sending`` are the send path's own statements
+(``stores.send_path``); the rest of the targets aggregate is ``stores.targets``."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from invite_service.models import InviteTarget, InviteTask
-from invite_service.models.enums import TargetStatus, TaskStatus
+from invite_service.models import InviteTarget
+from invite_service.models.enums import TargetStatus
 from invite_service.stores.targets import transition
 
 
@@ -74,55 +75,6 @@ async def targets_by_ids(session: AsyncSession, task_id: uuid.UUID, ids: Sequenc
         .execution_options(populate_existing=True)
     )
     return list((await session.scalars(stmt)).all())
-
-
-async def mark_sending(
-    session: AsyncSession,
-    task_id: uuid.UUID,
-    target_id: int,
-    account_id: str,
-    key: str,
-    lease_until: datetime,
-) -> bool:
-    """reserved → sending under ``key``, only by the account holding the reservation and only while
-    the task is still running: one statement, so a pause that committed before it is always seen
-    (the send that passes is the one "in flight") and a redelivered batch job changes nothing."""
-    still_running = (
-        select(InviteTask.id)
-        .where(InviteTask.id == task_id, InviteTask.status == TaskStatus.RUNNING)
-        .exists()
-    )
-    moved = await transition(
-        session,
-        task_id,
-        and_(InviteTarget.id == target_id, InviteTarget.account_id == account_id, still_running),
-        [TargetStatus.RESERVED],
-        TargetStatus.SENDING,
-        operation_key=key,
-        lease_until=lease_until,
-    )
-    return bool(moved)
-
-
-async def finish_sending(
-    session: AsyncSession,
-    task_id: uuid.UUID,
-    target_id: int,
-    key: str | None,
-    to_status: str,
-    *,
-    expired_at: datetime | None = None,
-    **values: Any,
-) -> bool:
-    """sending → ``to_status``, fenced by the operation key: a stale worker or a stale recover whose
-    key is no longer the row's changes nothing. ``expired_at``: only while the lease has run out then
-    (recovery re-checks what it read). No key: a row sent before operation keys existed."""
-    fence = InviteTarget.operation_key.is_(None) if key is None else InviteTarget.operation_key == key
-    where = and_(InviteTarget.id == target_id, fence)
-    if expired_at is not None:
-        where = and_(where, InviteTarget.lease_until < expired_at)
-    moved = await transition(session, task_id, where, [TargetStatus.SENDING], to_status, **values)
-    return bool(moved)
 
 
 async def extend_lease(

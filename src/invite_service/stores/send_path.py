@@ -243,7 +243,7 @@ async def mark_sending(
     claim: Any = None,
 ) -> tuple[bool, bool]:
     """reserved → sending under ``key``, only by the account holding the reservation and only while the task
-    still runs (as ``stores.in_flight.mark_sending``), with the contact mark's ``claim`` statement (None: no
+    still runs (a pause that committed first wins), with the contact mark's ``claim`` statement (None: no
     cap to claim). Returns (marked, claimed); commit only when both hold."""
     where = and_(InviteTarget.id == target_id, InviteTarget.account_id == account_id, running(task_id))
     values = {"operation_key": key, "lease_until": lease_until}
@@ -265,8 +265,8 @@ async def finish_sending(
     log: Mapping[str, Any] | None = None,
     lane: LaneStep | None = None,
 ) -> TaskCounters | None:
-    """sending → ``to_status`` fenced by the operation key (as ``stores.in_flight.finish_sending``), with the
-    outcome's log row and lane step; the counters after the move, or None when the row was not ours."""
+    """sending → ``to_status`` fenced by the operation key (a stale worker or recover changes nothing), with
+    the outcome's log row and lane step; the counters after the move, or None when the row was not ours."""
     fence = InviteTarget.operation_key.is_(None) if key is None else InviteTarget.operation_key == key
     where = and_(InviteTarget.id == target_id, fence)
     if expired_at is not None:
