@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from invite_service.context.jobs import Job, JobQueue
 from invite_service.execution import engine
 from invite_service.execution.jobspec import DISPATCH
 from invite_service.models import InviteTask
 from invite_service.models.enums import Platform, Priority, TaskAction, TaskStatus
+from invite_service.stores import tasks as task_store
 from tests.execution.harness import Harness, statements
 
 pytestmark = pytest.mark.asyncio
@@ -169,3 +170,27 @@ async def test_tasks_of_other_states_are_never_claimed(h: Harness, rec: Recorder
             select(func.count()).where(InviteTask.user_id == h.user, InviteTask.next_run_at != past)
         )
     assert moved == 0 and rec.dispatched() == []
+
+
+async def test_claims_and_reschedules_leave_the_tasks_updated_at_alone(h: Harness, rec: Recorder) -> None:
+    """``updated_at`` is when the user's view of the task changed. The engine's scheduling (a tick's claim,
+    a lane's next run, even one written after the task completed) is not such a change: the task a user
+    reads twice after it completed must read the same."""
+    running = await add_tasks(h, 3)
+    completed = await add_tasks(h, 1, status=TaskStatus.COMPLETED)
+    marked = datetime(2026, 1, 2, 3, 4, 5, tzinfo=h.clock.now().tzinfo)
+    async with h.rt.db.session() as s:
+        await s.execute(
+            update(InviteTask).where(InviteTask.id.in_(running + completed)).values(updated_at=marked)
+        )
+
+    assert await engine.tick(h.rt) == 3
+    async with h.rt.db.session() as s:  # a lane's batch that ends after another lane completed the task
+        await task_store.set_next_run(s, completed[0], h.clock.now())
+
+    async with h.rt.db.session() as s:
+        stmt = select(InviteTask.updated_at, InviteTask.next_run_at)
+        rows = await s.execute(stmt.where(InviteTask.id.in_(running + completed)))
+        seen = rows.all()
+    assert {updated for updated, _ in seen} == {marked}
+    assert all(next_run is not None for _, next_run in seen)  # the writes did happen

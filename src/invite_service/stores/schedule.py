@@ -64,7 +64,7 @@ def claim_due_statement(
     return (
         update(InviteTask)
         .where(page)
-        .values(next_run_at=until)
+        .values(next_run_at=until, updated_at=InviteTask.updated_at)  # a claim is not a change the user sees
         .returning(InviteTask.id, InviteTask.status, InviteTask.priority)
         .execution_options(synchronize_session=False)
     )

@@ -230,10 +230,12 @@ async def task_status(session: AsyncSession, task_id: uuid.UUID) -> str | None:
 
 
 async def set_next_run(session: AsyncSession, task_id: uuid.UUID, when: datetime | None) -> None:
+    """When the engine next looks at the task: its own bookkeeping, so ``updated_at`` (what the user
+    sees change) is kept; a lane that finishes after the task completed must not touch the task."""
     await session.execute(
         update(InviteTask)
         .where(InviteTask.id == task_id)
-        .values(next_run_at=when)
+        .values(next_run_at=when, updated_at=InviteTask.updated_at)
         .execution_options(synchronize_session=False)
     )
 
