@@ -79,11 +79,6 @@ def make_engine(
     return engine
 
 
-def lost_connection(exc: BaseException) -> bool:
-    """The statement failed because the connection was gone (SQLAlchemy has invalidated the pool)."""
-    return lost_database_connection(exc)
-
-
 class Database:
     def __init__(
         self, url: str, *, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS
@@ -129,7 +124,7 @@ class Database:
             async with self.session() as session:
                 return await work(session)
         except DBAPIError as exc:
-            if not lost_connection(exc):
+            if not lost_database_connection(exc):
                 raise
             log.warning("database_connection_lost_retrying", error=type(exc.orig).__name__)
         async with self.session() as session:
