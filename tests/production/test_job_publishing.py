@@ -12,6 +12,7 @@ from invite_service.context.jobs import Job, JobQueue, defer, session_info, unpu
 from invite_service.db import Database
 from invite_service.models.enums import Priority
 from invite_service.workers.celery_app import CeleryJobQueue, make_celery_app, worker_queues
+from invite_service.workers.jobs import JOBS
 from tests.conftest import AMQP_URL
 
 
@@ -62,3 +63,15 @@ async def test_a_job_that_cannot_be_published_is_kept_not_raised(sqlite_url: str
             assert unpublished(session) == [job]
     finally:
         await db.dispose()
+
+
+def test_each_app_runs_its_own_jobs() -> None:
+    """Two apps in one process (tests, a CLI beside a worker) each run jobs on their own runtime: a job
+    registered by the first must not take the name of the second's (Celery's shared tasks would)."""
+    first = make_celery_app(Settings(broker_url="memory://", queue_prefix="first-"))
+    second = make_celery_app(Settings(broker_url="memory://", queue_prefix="second-"))
+    for name in JOBS:
+        assert first.tasks[name].run is not second.tasks[name].run, name
+    # A third app sees only its own jobs again, not those of the two before it.
+    third = make_celery_app(Settings(broker_url="memory://", queue_prefix="third-"))
+    assert {third.tasks[name].run for name in JOBS}.isdisjoint({second.tasks[name].run for name in JOBS})

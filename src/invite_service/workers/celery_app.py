@@ -122,7 +122,9 @@ def _register_jobs(app: Celery, process: WorkerProcess) -> None:
             process.run(run(kwargs))
 
         job.__name__ = job.__qualname__ = name.replace(".", "_")
-        app.task(name=name, bind=False)(job)
+        # shared=False: the job belongs to this app only (a shared task would be added to every app made
+        # later in the process, ahead of that app's own, and run on the first app's runtime).
+        app.task(name=name, bind=False, shared=False)(job)
 
     for name in JOBS:
         make(name)
