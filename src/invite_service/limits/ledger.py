@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import BindParameter, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from invite_service.models import (
@@ -12,7 +12,9 @@ from invite_service.models import (
 )
 
 
-def last_action_query(account_id: str, since: datetime | None = None) -> Select[datetime]:
+def last_action_query(
+    account_id: str | BindParameter[str], since: datetime | None = None
+) -> Select[datetime]:
     """``max(at)`` of the account's rows after ``since``: one backward probe of
     ``ix_rate_limit_ledger_account_at`` (its own statement so the EXPLAIN test reads the very SQL)."""
     stmt = select(func.max(RateLimitLedger.at)).where(RateLimitLedger.account_id == account_id)

@@ -18,10 +18,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Select,
     Table,
     Update,
     and_,
+    bindparam,
     exists,
     false,
     func,
@@ -78,13 +81,60 @@ class Identity:
 
 def consent_given(who: Identity) -> ColumnElement[bool]:
     """The target's contact has consent recorded (a target that is no contact has none)."""
-    where = [Contact.user_id == who.user_id, Contact.platform == who.platform]
-    where.append(Contact.consent_at.is_not(None))
-    if who.contact_id is not None:
-        where.append(Contact.id == who.contact_id)
+    return _consent(who.user_id, who.platform, who.contact_id, who.kind, who.key)
+
+
+def _consent(user_id: Any, platform: Any, contact_id: Any, kind: Any, key: Any) -> ColumnElement[bool]:
+    # Values, or the gate's bindparams standing for them (contact_id None: the target is no contact).
+    where = [Contact.user_id == user_id, Contact.platform == platform, Contact.consent_at.is_not(None)]
+    if contact_id is not None:
+        where.append(Contact.id == contact_id)
     else:
-        where += [Contact.kind == who.kind, Contact.key == who.key]
+        where += [Contact.kind == kind, Contact.key == key]
     return exists().where(*where)
+
+
+@dataclass(frozen=True)
+class _GateShape:
+    """What changes the gate's SQL; everything else is a bound value."""
+
+    pacing: bool
+    consent: bool
+    by_contact: bool  # the target is a contact (consent by its id, else by kind and key)
+    kinds: tuple[str, ...]  # the identities the target has, matched against the suppression list
+
+
+_GATES: dict[_GateShape, Select[Any]] = {}
+
+
+def _gate_statement(shape: _GateShape) -> Select[Any]:
+    """The gate's statement for one shape, built once: a statement built and cache-keyed for every send
+    was a large share of a worker's CPU (SQLAlchemy memoises the key of a statement object it has seen)."""
+    stmt = _GATES.get(shape)
+    if stmt is not None:
+        return stmt
+    task_id: BindParameter[uuid.UUID] = bindparam("g_task_id")
+    account_id: BindParameter[str] = bindparam("g_account_id")
+    user_id: BindParameter[str] = bindparam("g_user_id")
+    platform: BindParameter[str] = bindparam("g_platform")
+    status = select(InviteTask.status).where(InviteTask.id == task_id).scalar_subquery()
+    last: Any = null()
+    if shape.pacing:
+        # The pacing read's own statement (its index and plan are tested in test_query_plans.py).
+        last = ledger.last_action_query(account_id).scalar_subquery()
+    clause = matching(user_id, platform, {kind: bindparam(f"g_key_{kind}") for kind in shape.kinds})
+    suppressed = exists().where(clause) if clause is not None else false()
+    consented: Any = literal(True)
+    if shape.consent:
+        contact: BindParameter[int] | None = bindparam("g_contact_id") if shape.by_contact else None
+        consented = _consent(user_id, platform, contact, bindparam("g_kind"), bindparam("g_key"))
+    stmt = (
+        select(Lane, status, last, suppressed, consented)
+        .where(Lane.task_id == task_id, Lane.account_id == account_id)
+        .execution_options(populate_existing=True)
+    )
+    _GATES[shape] = stmt
+    return stmt
 
 
 async def gate(
@@ -92,20 +142,20 @@ async def gate(
 ) -> Gate | None:
     """The checks before a send, in one statement (None: the task has no such lane). ``pacing``: read the
     account's latest counted action (any task); ``consent``: whether the target's contact consented."""
-    status = select(InviteTask.status).where(InviteTask.id == task_id).scalar_subquery()
-    last: Any = null()
-    if pacing:
-        # The pacing read's own statement (its index and plan are tested in test_query_plans.py).
-        last = ledger.last_action_query(account_id).scalar_subquery()
-    clause = matching(who.user_id, who.platform, who.identities)
-    suppressed = exists().where(clause) if clause is not None else false()
-    consented = consent_given(who) if consent else literal(True)
-    stmt = (
-        select(Lane, status, last, suppressed, consented)
-        .where(Lane.task_id == task_id, Lane.account_id == account_id)
-        .execution_options(populate_existing=True)
-    )
-    row = (await session.execute(stmt)).first()
+    kinds = tuple(kind for kind, key in who.identities.items() if key)
+    shape = _GateShape(pacing, consent, who.contact_id is not None, kinds)
+    params: dict[str, Any] = {
+        "g_task_id": task_id,
+        "g_account_id": account_id,
+        "g_user_id": who.user_id,
+        "g_platform": who.platform,
+        **{f"g_key_{kind}": who.identities[kind] for kind in kinds},
+    }
+    if consent and shape.by_contact:
+        params["g_contact_id"] = who.contact_id
+    elif consent:
+        params.update(g_kind=who.kind, g_key=who.key)
+    row = (await session.execute(_gate_statement(shape), params)).first()
     if row is None:
         return None
     lane, task_status, last_at, is_suppressed, has_consent = row
@@ -277,20 +327,27 @@ async def finish_sending(
     return moved.counters if moved is not None else None
 
 
+def _task_and_lane_statement(for_update: bool) -> Select[InviteTask, Lane]:
+    stmt = (
+        select(InviteTask, Lane)
+        .outerjoin(Lane, and_(Lane.task_id == InviteTask.id, Lane.account_id == bindparam("tl_account_id")))
+        .where(InviteTask.id == bindparam("tl_task_id"))
+        .execution_options(populate_existing=True)
+    )
+    return stmt.with_for_update(of=InviteTask) if for_update else stmt
+
+
+# Built once, executed with values (see ``_gate_statement``).
+_TASK_AND_LANE = {for_update: _task_and_lane_statement(for_update) for for_update in (False, True)}
+
+
 async def task_and_lane(
     session: AsyncSession, task_id: uuid.UUID, account_id: str, *, for_update: bool = False
 ) -> tuple[InviteTask | None, Lane | None]:
     """The task (row-locked with ``for_update``: the task before its targets, as everywhere) and its lane
     for ``account_id``, in one statement."""
-    stmt = (
-        select(InviteTask, Lane)
-        .outerjoin(Lane, and_(Lane.task_id == InviteTask.id, Lane.account_id == account_id))
-        .where(InviteTask.id == task_id)
-        .execution_options(populate_existing=True)
-    )
-    if for_update:
-        stmt = stmt.with_for_update(of=InviteTask)
-    row = (await session.execute(stmt)).first()
+    params = {"tl_task_id": task_id, "tl_account_id": account_id}
+    row = (await session.execute(_TASK_AND_LANE[for_update], params)).first()
     if row is None:
         return None, None
     return row[0], row[1]

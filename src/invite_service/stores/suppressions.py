@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, any_, exists, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, any_, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +44,11 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
     return created
 
 
-def applies_to(platform: str) -> ColumnElement[bool]:
+# A value, or a bindparam standing for it in a statement built once (the send path's gate).
+Value = str | BindParameter[str]
+
+
+def applies_to(platform: Value) -> ColumnElement[bool]:
     """Entries that hold for ``platform``: its own and those for every platform."""
     return Suppression.platform.in_([platform, ALL_PLATFORMS])
 
@@ -117,14 +121,16 @@ async def export_page(
     return list((await session.scalars(stmt)).all())
 
 
-def _identity_clause(identities: Mapping[str, str | None]) -> ColumnElement[bool] | None:
-    clauses = [
-        and_(Suppression.kind == kind, Suppression.key == key) for kind, key in identities.items() if key
-    ]
+def _identity_clause(identities: Mapping[str, Value | None]) -> ColumnElement[bool] | None:
+    # An empty or missing identity matches nothing (a bindparam's value is known only at execution).
+    present = {kind: key for kind, key in identities.items() if isinstance(key, BindParameter) or key}
+    clauses = [and_(Suppression.kind == kind, Suppression.key == key) for kind, key in present.items()]
     return or_(*clauses) if clauses else None
 
 
-def matching(user_id: str, platform: str, identities: Mapping[str, str | None]) -> ColumnElement[bool] | None:
+def matching(
+    user_id: Value, platform: Value, identities: Mapping[str, Value | None]
+) -> ColumnElement[bool] | None:
     """Entries of the user that match any of the identities (None: no identity to match)."""
     clause = _identity_clause(identities)
     if clause is None:
