@@ -8,6 +8,7 @@ BENCHES = [
     "bench.api_list",
     "bench.limiter",
     "bench.engine",
+    "bench.send_cpu",
     "bench.imports",
     "bench.materialise",
     "bench.stats",
